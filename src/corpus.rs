@@ -1,0 +1,387 @@
+//! Corpus loading: reads every `.md` / `.txt` file of the corpus directory and splits it into passages
+//! by heading, so retrieval and citations work on sections rather than whole documents.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Section bodies longer than this are split at paragraph boundaries, so a big document still gives
+/// passages small enough to rank and quote.
+const MAX_PASSAGE_CHARS: usize = 900;
+
+/// A feature item ("Memory — ...") has a short label before the dash; longer prefixes are prose.
+const MAX_ITEM_LABEL_WORDS: usize = 6;
+const MAX_ITEM_LABEL_CHARS: usize = 60;
+
+/// The unit of retrieval and citation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passage {
+    /// File stem of the document ("openai-api-vs-chatgpt").
+    pub doc: String,
+    /// The `##` heading the passage sits under; the document title before the first `##`.
+    pub section: String,
+    /// Heading path shown in citations, e.g. "Features Only in ChatGPT › Memory".
+    pub heading: String,
+    pub text: String,
+    /// `[VERIFY ...]` marks in the text, each with the words it qualifies.
+    pub verify: Vec<VerifyMark>,
+    /// 1-based line of the document where the passage starts.
+    pub line: usize,
+}
+
+/// A claim the article itself flags as unverified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyMark {
+    /// The words before the mark that it qualifies.
+    pub claim: String,
+    /// The mark's own text, e.g. "current pricing".
+    pub what: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub id: String,
+    pub path: PathBuf,
+    pub title: String,
+    pub sections: Vec<String>,
+}
+
+/// Every document and passage of one corpus directory, with a fingerprint of the files.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    pub docs: Vec<Document>,
+    pub passages: Vec<Passage>,
+    /// SHA-256 over file names and contents (hex); identifies a corpus revision.
+    pub fingerprint: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("corpus directory {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: invalid UTF-8")]
+    Utf8 { path: PathBuf, line: usize },
+    #[error("corpus directory {path} has no .md or .txt document")]
+    Empty { path: PathBuf },
+    #[error("{path}: no text to index")]
+    NoText { path: PathBuf },
+}
+
+impl Corpus {
+    pub fn section_exists(&self, section: &str) -> bool {
+        self.passages.iter().any(|p| p.section.eq_ignore_ascii_case(section))
+    }
+
+    /// The short revision shown to users (first 12 hex digits of the fingerprint).
+    pub fn revision(&self) -> &str {
+        &self.fingerprint[..12.min(self.fingerprint.len())]
+    }
+}
+
+/// The files that make up a corpus: `.md` and `.txt` documents plus `features.toml`, sorted by name.
+pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    let entries = fs::read_dir(dir).map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || !path.is_file() {
+            continue;
+        }
+        if is_document(&path) || name == crate::features::FEATURES_FILE {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn is_document(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "txt"))
+}
+
+/// Fingerprint of the corpus directory as it is on disk now, without parsing it.
+pub fn fingerprint_dir(dir: &Path) -> Result<String, CorpusError> {
+    let mut hasher = Sha256::new();
+    for path in corpus_files(dir)? {
+        let bytes = fs::read(&path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
+        hash_file(&mut hasher, &path, &bytes);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hash_file(hasher: &mut Sha256, path: &Path, bytes: &[u8]) {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name.as_bytes());
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads and splits every document of `dir`. `features.toml` is part of the fingerprint but is
+/// parsed by [`crate::features`].
+pub fn load_dir(dir: &Path) -> Result<Corpus, CorpusError> {
+    let files = corpus_files(dir)?;
+    let mut hasher = Sha256::new();
+    let mut docs = Vec::new();
+    let mut passages = Vec::new();
+    let mut bytes_total = 0;
+    for path in &files {
+        let bytes = fs::read(path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
+        hash_file(&mut hasher, path, &bytes);
+        if !is_document(path) {
+            continue;
+        }
+        bytes_total += bytes.len() as u64;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            CorpusError::Utf8 { path: path.clone(), line }
+        })?;
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let (doc, mut doc_passages) = split_document(&id, &text);
+        if doc_passages.is_empty() {
+            return Err(CorpusError::NoText { path: path.clone() });
+        }
+        docs.push(Document { path: path.clone(), ..doc });
+        passages.append(&mut doc_passages);
+    }
+    if docs.is_empty() {
+        return Err(CorpusError::Empty { path: dir.to_owned() });
+    }
+    Ok(Corpus { docs, passages, fingerprint: hex(&hasher.finalize()), bytes: bytes_total })
+}
+
+/// Splits one Markdown (or plain text) document into passages.
+///
+/// `#` is the title, `##` a section; deeper headings stay inside their section's heading path.
+/// Inside a section, a paragraph shaped "Label — text" is a feature item and becomes its own passage.
+pub fn split_document(id: &str, text: &str) -> (Document, Vec<Passage>) {
+    let mut title: Option<String> = None;
+    let mut sections = Vec::new();
+    let mut passages = Vec::new();
+    let mut section = String::new();
+    let mut subheading: Option<String> = None;
+    let mut paragraphs: Vec<(usize, String)> = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+
+    let flush_paragraph = |current: &mut Option<(usize, String)>, paragraphs: &mut Vec<(usize, String)>| {
+        if let Some(p) = current.take() {
+            paragraphs.push(p);
+        }
+    };
+
+    let lines: Vec<&str> = text.lines().collect();
+    let mut blocks: Vec<Block> = Vec::new();
+    for (i, raw) in lines.iter().enumerate() {
+        let line = raw.trim_end();
+        if let Some((level, heading)) = heading_of(line) {
+            flush_paragraph(&mut current, &mut paragraphs);
+            blocks.push(Block::Text(std::mem::take(&mut paragraphs)));
+            blocks.push(Block::Heading { level, text: heading.to_owned() });
+        } else if line.trim().is_empty() {
+            flush_paragraph(&mut current, &mut paragraphs);
+        } else {
+            match &mut current {
+                Some((_, p)) => {
+                    p.push(' ');
+                    p.push_str(line.trim());
+                }
+                None => current = Some((i + 1, line.trim().to_owned())),
+            }
+        }
+    }
+    flush_paragraph(&mut current, &mut paragraphs);
+    blocks.push(Block::Text(paragraphs));
+
+    for block in blocks {
+        match block {
+            Block::Heading { level: 1, text, .. } if title.is_none() => title = Some(text),
+            Block::Heading { level, text, .. } if level <= 2 => {
+                section = text.clone();
+                subheading = None;
+                sections.push(text);
+            }
+            Block::Heading { text, .. } => subheading = Some(text),
+            Block::Text(paras) => {
+                let sec = if section.is_empty() {
+                    title.clone().unwrap_or_else(|| id.to_owned())
+                } else {
+                    section.clone()
+                };
+                let base_heading = match &subheading {
+                    Some(sub) => format!("{sec} › {sub}"),
+                    None => sec.clone(),
+                };
+                push_section_passages(id, &sec, &base_heading, paras, &mut passages);
+            }
+        }
+    }
+    let title = title.unwrap_or_else(|| id.to_owned());
+    (Document { id: id.to_owned(), path: PathBuf::new(), title, sections }, passages)
+}
+
+enum Block {
+    Heading { level: usize, text: String },
+    Text(Vec<(usize, String)>),
+}
+
+fn heading_of(line: &str) -> Option<(usize, &str)> {
+    let hashes = line.bytes().take_while(|&b| b == b'#').count();
+    if hashes == 0 || hashes > 6 {
+        return None;
+    }
+    let rest = &line[hashes..];
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    let text = rest.trim().trim_end_matches('#').trim();
+    (!text.is_empty()).then_some((hashes, text))
+}
+
+fn push_section_passages(
+    doc: &str,
+    section: &str,
+    heading: &str,
+    paragraphs: Vec<(usize, String)>,
+    out: &mut Vec<Passage>,
+) {
+    let mut chunk: Option<(usize, String)> = None;
+    let flush = |chunk: &mut Option<(usize, String)>, out: &mut Vec<Passage>| {
+        if let Some((line, text)) = chunk.take() {
+            out.push(passage(doc, section, heading.to_owned(), text, line));
+        }
+    };
+    for (line, para) in paragraphs {
+        if let Some(label) = item_label(&para) {
+            flush(&mut chunk, out);
+            out.push(passage(doc, section, format!("{heading} › {label}"), para, line));
+            continue;
+        }
+        match &mut chunk {
+            Some((_, text)) if text.len() + para.len() < MAX_PASSAGE_CHARS => {
+                text.push_str("\n\n");
+                text.push_str(&para);
+            }
+            _ => {
+                flush(&mut chunk, out);
+                chunk = Some((line, para));
+            }
+        }
+    }
+    flush(&mut chunk, out);
+}
+
+fn passage(doc: &str, section: &str, heading: String, text: String, line: usize) -> Passage {
+    let verify = verify_marks(&text);
+    Passage { doc: doc.to_owned(), section: section.to_owned(), heading, text, verify, line }
+}
+
+/// The label of a feature item ("Memory" in "Memory — ChatGPT remembers ..."), if the paragraph is one.
+pub fn item_label(paragraph: &str) -> Option<&str> {
+    let (label, rest) = paragraph.split_once(" — ").or_else(|| paragraph.split_once(" -- "))?;
+    let label = label.trim();
+    let words = label.split_whitespace().count();
+    let ok = words > 0
+        && words <= MAX_ITEM_LABEL_WORDS
+        && label.chars().count() <= MAX_ITEM_LABEL_CHARS
+        && !label.contains(['.', ':', '!', '?'])
+        && !rest.trim().is_empty();
+    ok.then_some(label)
+}
+
+/// Finds `[VERIFY ...]` marks and the clause each one qualifies.
+pub fn verify_marks(text: &str) -> Vec<VerifyMark> {
+    let mut marks = Vec::new();
+    let mut from = 0;
+    while let Some(start) = text[from..].find("[VERIFY").map(|i| i + from) {
+        let Some(end) = text[start..].find(']').map(|i| i + start) else { break };
+        let what = text[start + "[VERIFY".len()..end].trim().to_owned();
+        let before = &text[..start];
+        // The claim runs back to the start of its clause: sentence end, opening bracket or dash.
+        let clause_start = before
+            .rfind(['.', '(', '—', ';', '\n'])
+            .map(|i| i + before[i..].chars().next().map_or(1, char::len_utf8))
+            .unwrap_or(0);
+        let claim = before[clause_start..].trim().trim_end_matches(',').trim().to_owned();
+        marks.push(VerifyMark { claim, what });
+        from = end + 1;
+    }
+    marks
+}
+
+impl fmt::Display for VerifyMark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.what.is_empty() {
+            write!(f, "\"{}\"", self.claim)
+        } else {
+            write!(f, "\"{}\" (marked [VERIFY {}])", self.claim, self.what)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "# Title\n\nIntro text.\n\n## Features Only in ChatGPT\n\nMemory — ChatGPT remembers facts. The API has no equivalent.\n\nCanvas — The collaborative editor.\n\n## Pricing\n\nPlus ($20/month, recently raised to $25 [VERIFY current pricing]) gives access.\n";
+
+    #[test]
+    fn splits_sections_and_feature_items() {
+        let (doc, ps) = split_document("a", SAMPLE);
+        assert_eq!(doc.title, "Title");
+        assert_eq!(doc.sections, ["Features Only in ChatGPT", "Pricing"]);
+        let headings: Vec<_> = ps.iter().map(|p| p.heading.as_str()).collect();
+        assert_eq!(
+            headings,
+            ["Title", "Features Only in ChatGPT › Memory", "Features Only in ChatGPT › Canvas", "Pricing"]
+        );
+        assert_eq!(ps[0].section, "Title");
+        assert_eq!(ps[1].section, "Features Only in ChatGPT");
+        assert_eq!(ps[1].line, 7);
+    }
+
+    #[test]
+    fn finds_verify_marks_with_their_claim() {
+        let (_, ps) = split_document("a", SAMPLE);
+        let marks = &ps[3].verify;
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0].claim, "$20/month, recently raised to $25");
+        assert_eq!(marks[0].what, "current pricing");
+    }
+
+    #[test]
+    fn long_prose_with_a_dash_is_not_an_item() {
+        assert_eq!(item_label("And the people who use both regularly understand something — these are"), None);
+        assert_eq!(item_label("System prompts (raw) — ChatGPT has Custom Instructions"), Some("System prompts (raw)"));
+    }
+
+    #[test]
+    fn plain_text_without_headings_is_one_section() {
+        let (doc, ps) = split_document("notes", "just some text\nover two lines\n");
+        assert_eq!(doc.title, "notes");
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].text, "just some text over two lines");
+    }
+
+    #[test]
+    fn long_sections_are_chunked_by_paragraph() {
+        let para = "word ".repeat(100);
+        let text = format!("## S\n\n{para}\n\n{para}\n\n{para}\n");
+        let (_, ps) = split_document("d", &text);
+        assert!(ps.len() >= 2, "{}", ps.len());
+        assert!(ps.iter().all(|p| p.section == "S"));
+    }
+}

@@ -1,0 +1,350 @@
+//! The answer engine: one immutable snapshot of index, passages, feature table and prices, and the
+//! question -> [`Answer`] path over it. Knows nothing of Discord or terminals.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::answer::{self, Answer, Kind, Source, Verdict};
+use crate::corpus::{self, Passage};
+use crate::cost::PriceTable;
+use crate::features::{self, Feature, FeatureTable};
+use crate::index::{self, Hit, SearchIndex};
+use crate::text;
+use crate::understand::{self, Matcher, Understanding};
+
+/// At most this many passages are cited.
+pub const MAX_SOURCES: usize = 3;
+/// Candidates retrieved before choosing what to cite.
+const CANDIDATES: usize = 10;
+/// A passage below this fraction of the best score is too weak to cite next to it.
+const MIN_RELATIVE_SCORE: f32 = 0.35;
+/// Feature aliases widen retrieval, at this weight relative to the question's own words.
+const EXPANSION_BOOST: f32 = 0.4;
+/// Without a feature, a question is in scope only when at least this share of its topic words occur
+/// in the corpus: the corpus cannot answer about things it never mentions.
+const MIN_COVERAGE: f32 = 0.6;
+const SNIPPET_CHARS: usize = 220;
+
+/// Where a snapshot came from, shown in footers and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// Short corpus fingerprint.
+    pub corpus: String,
+    /// Generation directory name, or "memory" for an index built in RAM.
+    pub generation: String,
+}
+
+/// Everything an engine is made of.
+pub struct Parts {
+    pub index: SearchIndex,
+    pub passages: Vec<Passage>,
+    pub table: FeatureTable,
+    pub prices: Arc<PriceTable>,
+    pub titles: Vec<String>,
+    pub revision: Revision,
+}
+
+pub struct Engine {
+    index: SearchIndex,
+    passages: Vec<Passage>,
+    table: FeatureTable,
+    prices: Arc<PriceTable>,
+    matcher: Matcher,
+    /// The passage each feature cites first.
+    feature_passage: Vec<Option<usize>>,
+    /// Analyzed alias terms of each feature, for query expansion.
+    feature_terms: Vec<Vec<String>>,
+    word_analyzer: TextAnalyzer,
+    index_analyzer: TextAnalyzer,
+    titles: Vec<String>,
+    revision: Revision,
+}
+
+impl Engine {
+    pub fn new(parts: Parts) -> Self {
+        let Parts { index, passages, table, prices, titles, revision } = parts;
+        let mut word_analyzer = text::word_analyzer();
+        let mut index_analyzer = index.analyzer();
+        let matcher = Matcher::new(&table, &mut word_analyzer);
+        let feature_passage = table.features.iter().map(|f| supporting_passage(f, &passages)).collect();
+        let feature_terms = table
+            .features
+            .iter()
+            .map(|f| {
+                let mut terms: Vec<String> = f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).collect();
+                terms.sort();
+                terms.dedup();
+                terms
+            })
+            .collect();
+        Engine {
+            index,
+            passages,
+            table,
+            prices,
+            matcher,
+            feature_passage,
+            feature_terms,
+            word_analyzer,
+            index_analyzer,
+            titles,
+            revision,
+        }
+    }
+
+    /// Loads the corpus directory and builds the index in memory: for tests, benchmarks and fuzzing.
+    pub fn from_corpus_dir(dir: &Path, prices: Arc<PriceTable>) -> Result<Self, crate::Error> {
+        let corpus = corpus::load_dir(dir)?;
+        let table = features::load(dir, &corpus)?;
+        let index = SearchIndex::in_ram(&corpus.passages)?;
+        Ok(Engine::new(Parts {
+            index,
+            titles: corpus.docs.iter().map(|d| d.title.clone()).collect(),
+            revision: Revision { corpus: corpus.revision().to_owned(), generation: "memory".into() },
+            passages: corpus.passages,
+            table,
+            prices,
+        }))
+    }
+
+    pub fn features(&self) -> &FeatureTable {
+        &self.table
+    }
+
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
+    pub fn passages(&self) -> &[Passage] {
+        &self.passages
+    }
+
+    pub fn revision(&self) -> &Revision {
+        &self.revision
+    }
+
+    pub fn search_index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// A feature by id, display name or alias, tolerating typos ("memmory").
+    pub fn find_feature(&self, name: &str) -> Option<&Feature> {
+        let key = name.trim().to_lowercase().replace(['-', ' '], "_");
+        if let Some(f) = self.table.features.iter().find(|f| f.id == key || f.name.to_lowercase().replace(['-', ' '], "_") == key) {
+            return Some(f);
+        }
+        let mut analyzer = self.word_analyzer.clone();
+        let u = self.matcher.understand(name, &mut analyzer);
+        u.feature.map(|i| &self.table.features[i])
+    }
+
+    /// Features whose id, name or an alias starts with (or contains) `prefix`, for autocomplete.
+    pub fn complete_feature(&self, prefix: &str) -> Vec<&Feature> {
+        let p = prefix.trim().to_lowercase();
+        let starts = |f: &Feature| f.id.starts_with(&p) || f.name.to_lowercase().starts_with(&p) || f.aliases.iter().any(|a| a.starts_with(&p));
+        let contains = |f: &Feature| f.id.contains(&p) || f.name.to_lowercase().contains(&p) || f.aliases.iter().any(|a| a.contains(&p));
+        let mut out: Vec<&Feature> = self.table.features.iter().filter(|f| starts(f)).collect();
+        out.extend(self.table.features.iter().filter(|f| !starts(f) && contains(f)));
+        out
+    }
+
+    /// The verdict and sources for one feature, as if asked "ChatGPT or API: NAME?".
+    pub fn feature_answer(&self, feature: &Feature) -> Answer {
+        self.answer(&format!("{}?", feature.name))
+    }
+
+    /// Answers one question. Never fails: nothing found is an answer too.
+    pub fn answer(&self, question: &str) -> Answer {
+        let question = question.trim();
+        let mut word_analyzer = self.word_analyzer.clone();
+        let mut index_analyzer = self.index_analyzer.clone();
+        let u = self.matcher.understand(question, &mut word_analyzer);
+        if let Some(other) = &u.other {
+            return self.out_of_scope(question, Some(other));
+        }
+        let searcher = self.index.searcher();
+        let feature_idx = u.feature;
+        if feature_idx.is_none() && !self.covers(&u, &mut index_analyzer, &searcher) {
+            return self.out_of_scope(question, None);
+        }
+
+        let terms = text::terms(&mut index_analyzer, understand::clip(question, understand::MAX_ANALYZED_BYTES));
+        let expansion: &[String] = feature_idx.map_or(&[], |i| &self.feature_terms[i]);
+        let query = self.index.query(&searcher, &terms, expansion, EXPANSION_BOOST);
+        let hits = match &query {
+            Some(q) => self.index.search(&searcher, &**q, CANDIDATES).unwrap_or_default(),
+            None => Vec::new(),
+        };
+
+        let cited = self.cite(feature_idx, &hits);
+        if cited.is_empty() {
+            return self.out_of_scope(question, None);
+        }
+        let snippets = query.as_ref().and_then(|q| self.index.snippets(&searcher, &**q, SNIPPET_CHARS));
+        let sources: Vec<Source> = cited
+            .iter()
+            .map(|hit| {
+                let p = &self.passages[hit.pid];
+                let snippet = match &snippets {
+                    Some(g) => index::render_snippet(&g.snippet(&p.text), &p.text, SNIPPET_CHARS),
+                    None => index::truncate_words(&p.text, SNIPPET_CHARS),
+                };
+                Source { doc: p.doc.clone(), section: p.section.clone(), heading: p.heading.clone(), score: hit.score, snippet }
+            })
+            .collect();
+
+        let feature = feature_idx.map(|i| &self.table.features[i]);
+        let verdict = feature.map(|f| Verdict {
+            feature: f.id.clone(),
+            name: f.name.clone(),
+            asked: u.asked(),
+            chatgpt: f.chatgpt,
+            api: f.api,
+            note: f.note.clone(),
+        });
+        let caveats = self.caveats(feature, &cited, &u);
+        let suggestion = self.cost_suggestion(question, &u);
+        let kind = if verdict.is_some() { Kind::Feature } else { Kind::Search };
+        let text = answer::render_text(kind, verdict.as_ref(), &sources, &caveats, suggestion.as_deref(), "");
+        Answer {
+            question: question.to_owned(),
+            kind,
+            verdict,
+            sources,
+            caveats,
+            text,
+            suggestion,
+            revision: self.revision.corpus.clone(),
+        }
+    }
+
+    /// Whether enough of the question's topic words occur in the corpus.
+    fn covers(&self, u: &Understanding, analyzer: &mut TextAnalyzer, searcher: &tantivy::Searcher) -> bool {
+        let (mut known, mut total) = (0usize, 0usize);
+        for w in u.content_words() {
+            let terms = text::terms(analyzer, &w.text);
+            if terms.is_empty() {
+                continue;
+            }
+            total += 1;
+            if terms.iter().any(|t| self.index.doc_freq(searcher, t) > 0) {
+                known += 1;
+            }
+        }
+        if total == 0 {
+            // Nothing but a product name ("tell me about the API"): in scope if it named one.
+            return !u.products.is_empty();
+        }
+        known as f32 >= MIN_COVERAGE * total as f32
+    }
+
+    /// The passages to cite: for a feature, its supporting passage first; then the best other hits.
+    fn cite(&self, feature: Option<usize>, hits: &[Hit]) -> Vec<Hit> {
+        let mut cited: Vec<Hit> = Vec::new();
+        if let Some(fi) = feature {
+            let f = &self.table.features[fi];
+            let pid = self.feature_passage[fi].or_else(|| {
+                hits.iter().find(|h| self.passages[h.pid].section.eq_ignore_ascii_case(&f.section)).map(|h| h.pid)
+            });
+            if let Some(pid) = pid {
+                let score = hits.iter().find(|h| h.pid == pid).map_or(0.0, |h| h.score);
+                cited.push(Hit { pid, score });
+            }
+        }
+        let top = hits.first().map_or(0.0, |h| h.score);
+        for h in hits {
+            if cited.len() >= MAX_SOURCES {
+                break;
+            }
+            if h.score < top * MIN_RELATIVE_SCORE || cited.iter().any(|c| c.pid == h.pid) {
+                continue;
+            }
+            cited.push(*h);
+        }
+        cited
+    }
+
+    fn caveats(&self, feature: Option<&Feature>, cited: &[Hit], u: &Understanding) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
+        if let Some(f) = feature {
+            for c in &f.caveats {
+                if seen.insert(c.clone()) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        for hit in cited {
+            for mark in &self.passages[hit.pid].verify {
+                let c = format!("The article marks this as unverified: {mark}.");
+                if seen.insert(c.clone()) {
+                    out.push(c);
+                }
+            }
+        }
+        if !u.corrected.is_empty() {
+            let list: Vec<String> = u.corrected.iter().map(|(typed, read)| format!("\"{typed}\" as \"{read}\"")).collect();
+            out.push(format!("Read {}.", list.join(", ")));
+        }
+        out
+    }
+
+    /// A `/cost` command for questions about prices, with the model they name.
+    fn cost_suggestion(&self, question: &str, u: &Understanding) -> Option<String> {
+        const PRICE_WORDS: &[&str] = &["cost", "price", "pricing", "expens", "cheap", "cheaper", "pay", "dollar", "bill", "spend", "budget"];
+        let asks_price = question.contains('$')
+            || u.words.iter().any(|w| PRICE_WORDS.iter().any(|p| w.stem.starts_with(p)));
+        if !asks_price {
+            return None;
+        }
+        let model = self.prices.mentioned_model(question).unwrap_or(self.prices.default_model().name());
+        Some(format!("/cost model:{model} input_tokens:1000 output_tokens:500"))
+    }
+
+    fn out_of_scope(&self, question: &str, other: Option<&str>) -> Answer {
+        let covers = match self.titles.as_slice() {
+            [one] => format!("the article \"{one}\""),
+            many => format!("{} articles", many.len()),
+        };
+        let text = match other {
+            Some(o) => format!(
+                "That's outside what I cover: I answer from {covers}, which compares OpenAI's ChatGPT and API and says nothing about {}. Try /features or /help.",
+                title_case(o)
+            ),
+            None => format!(
+                "That's outside what I cover. I answer from {covers}: which features ChatGPT and the API have, what they cost, model access and which to choose. Try /features or /help."
+            ),
+        };
+        Answer {
+            question: question.to_owned(),
+            kind: Kind::OutOfScope,
+            verdict: None,
+            sources: Vec::new(),
+            caveats: Vec::new(),
+            text,
+            suggestion: None,
+            revision: self.revision.corpus.clone(),
+        }
+    }
+}
+
+fn title_case(s: &str) -> String {
+    s.split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The passage a feature's verdict rests on: its item ("Features Only in ChatGPT › Memory") when the
+/// table names one.
+fn supporting_passage(f: &Feature, passages: &[Passage]) -> Option<usize> {
+    let heading = f.heading.as_ref()?;
+    let full = format!("{} › {}", f.section, heading);
+    passages.iter().position(|p| p.heading.eq_ignore_ascii_case(&full))
+}

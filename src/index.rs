@@ -1,0 +1,294 @@
+//! The tantivy side: schema, building an index of passages in a directory, opening it, and turning
+//! analyzed question terms into a query. User text never reaches tantivy's query parser.
+
+use std::path::Path;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::snippet::{Snippet, SnippetGenerator};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term, doc};
+
+use crate::corpus::Passage;
+use crate::text::{self, ANALYZER};
+
+/// Headings are short and precise, so a hit there counts for more than one in running text.
+pub const TITLE_BOOST: f32 = 2.0;
+/// Memory budget per indexing thread (tantivy's minimum is 15 MB).
+const WRITER_MEMORY_PER_THREAD: usize = 32_000_000;
+/// Misspelt words are looked up with this many edits, only when the exact word is unknown.
+const FUZZY_DISTANCE: u8 = 1;
+const FUZZY_MIN_LEN: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+#[error("search index: {0}")]
+pub struct IndexError(#[from] pub tantivy::TantivyError);
+
+impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        IndexError(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub title: Field,
+    pub body: Field,
+    pub pid: Field,
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let title = b.add_text_field("title", text.clone());
+    let body = b.add_text_field("body", text);
+    let pid = b.add_u64_field("pid", INDEXED | STORED | FAST);
+    (b.build(), Fields { title, body, pid })
+}
+
+fn register_analyzer(index: &Index) {
+    index.tokenizers().register(ANALYZER, text::index_analyzer());
+}
+
+/// Builds an index of `passages` in `dir` (which must exist and be empty) and commits it.
+pub fn build(dir: &Path, passages: &[Passage], threads: usize) -> Result<(), IndexError> {
+    let (schema, fields) = schema();
+    let index = Index::create_in_dir(dir, schema)?;
+    register_analyzer(&index);
+    let threads = threads.max(1);
+    let mut writer = index.writer_with_num_threads::<TantivyDocument>(threads, threads * WRITER_MEMORY_PER_THREAD)?;
+    for (pid, p) in passages.iter().enumerate() {
+        writer.add_document(doc!(
+            fields.title => p.heading.as_str(),
+            fields.body => p.text.as_str(),
+            fields.pid => pid as u64,
+        ))?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// An open index with its reader. Cheap to share; a searcher is taken per question.
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    index: Index,
+}
+
+/// A scored passage id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub pid: usize,
+    pub score: f32,
+}
+
+impl SearchIndex {
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        let index = Index::open_in_dir(dir)?;
+        Self::from_index(index)
+    }
+
+    /// An index held in memory, for tests and benchmarks.
+    pub fn in_ram(passages: &[Passage]) -> Result<Self, IndexError> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        register_analyzer(&index);
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY_PER_THREAD)?;
+        for (pid, p) in passages.iter().enumerate() {
+            writer.add_document(doc!(fields.title => p.heading.as_str(), fields.body => p.text.as_str(), fields.pid => pid as u64))?;
+        }
+        writer.commit()?;
+        Self::from_index(index)
+    }
+
+    fn from_index(index: Index) -> Result<Self, IndexError> {
+        let (expected, fields) = schema();
+        if index.schema() != expected {
+            return Err(IndexError(tantivy::TantivyError::SchemaError("schema differs from this version's".into())));
+        }
+        register_analyzer(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { reader, fields, index })
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// A fresh copy of the index analyzer (tantivy analyzers are stateful while streaming).
+    pub fn analyzer(&self) -> TextAnalyzer {
+        self.index.tokenizer_for_field(self.fields.body).unwrap_or_else(|_| text::index_analyzer())
+    }
+
+    /// Documents whose body contains the analyzed term.
+    pub fn doc_freq(&self, searcher: &Searcher, term: &str) -> u64 {
+        let term = Term::from_field_text(self.fields.body, term);
+        searcher.doc_freq(&term).unwrap_or(0)
+    }
+
+    /// A query of `Should` clauses: every term in body and (boosted) title, typo-tolerant lookups for
+    /// terms the index does not know, and `expansion` terms (feature aliases) at `expansion_boost`.
+    /// Returns `None` when there is nothing to search for.
+    pub fn query(
+        &self,
+        searcher: &Searcher,
+        terms: &[String],
+        expansion: &[String],
+        expansion_boost: f32,
+    ) -> Option<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut add = |term: &str, boost: f32, clauses: &mut Vec<(Occur, Box<dyn Query>)>| {
+            if !seen.insert(term.to_owned()) {
+                return;
+            }
+            let body = Term::from_field_text(self.fields.body, term);
+            let title = Term::from_field_text(self.fields.title, term);
+            let known = searcher.doc_freq(&body).unwrap_or(0) > 0 || searcher.doc_freq(&title).unwrap_or(0) > 0;
+            if known {
+                let body_q: Box<dyn Query> = Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs));
+                let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
+                clauses.push((Occur::Should, boosted(body_q, boost)));
+                clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
+            } else if term.chars().count() >= FUZZY_MIN_LEN {
+                let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(body, FUZZY_DISTANCE, true));
+                clauses.push((Occur::Should, boosted(q, boost * 0.5)));
+            }
+        };
+        for t in terms {
+            add(t, 1.0, &mut clauses);
+        }
+        for t in expansion {
+            add(t, expansion_boost, &mut clauses);
+        }
+        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    }
+
+    /// The best `limit` passages for `query`, best first.
+    pub fn search(&self, searcher: &Searcher, query: &dyn Query, limit: usize) -> Result<Vec<Hit>, IndexError> {
+        let top = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let column = searcher.segment_reader(addr.segment_ord).fast_fields().u64("pid")?;
+            if let Some(pid) = column.first(addr.doc_id) {
+                hits.push(Hit { pid: pid as usize, score });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// A snippet generator for `query` over passage bodies.
+    pub fn snippets(&self, searcher: &Searcher, query: &dyn Query, max_chars: usize) -> Option<SnippetGenerator> {
+        let mut g = SnippetGenerator::create(searcher, query, self.fields.body).ok()?;
+        g.set_max_num_chars(max_chars);
+        Some(g)
+    }
+}
+
+fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    if (boost - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, boost)) }
+}
+
+/// Renders a snippet with the matched words in `**bold**`; falls back to the passage's opening when
+/// no query word occurs in it.
+pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String {
+    if snippet.is_empty() {
+        return truncate_words(text, max_chars);
+    }
+    let fragment = snippet.fragment();
+    let mut out = String::with_capacity(fragment.len() + 16);
+    let mut at = 0;
+    for r in snippet.highlighted() {
+        if r.start < at || r.end > fragment.len() {
+            continue;
+        }
+        out.push_str(&fragment[at..r.start]);
+        out.push_str("**");
+        out.push_str(&fragment[r.start..r.end]);
+        out.push_str("**");
+        at = r.end;
+    }
+    out.push_str(&fragment[at..]);
+    let range = snippet.fragment_range();
+    let mut s = String::new();
+    if text.get(..range.start).is_some_and(|head| head.chars().any(char::is_alphanumeric)) {
+        s.push('…');
+    }
+    s.push_str(out.trim());
+    if text.get(range.end..).is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) {
+        s.push('…');
+    }
+    s
+}
+
+/// The first `max_chars` characters of `text`, cut at a word boundary.
+pub fn truncate_words(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', ';', ':']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::split_document;
+
+    fn idx() -> (SearchIndex, Vec<Passage>) {
+        let (_, ps) = split_document(
+            "d",
+            "# T\n\n## Features Only in ChatGPT\n\nMemory — ChatGPT remembers facts about you.\n\nCanvas — Collaborative editing.\n\n## Pricing\n\nTokens cost money per million.\n",
+        );
+        (SearchIndex::in_ram(&ps).unwrap(), ps)
+    }
+
+    #[test]
+    fn query_finds_title_and_body_and_typos() {
+        let (i, ps) = idx();
+        let s = i.searcher();
+        let mut a = i.analyzer();
+        let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[], 1.0).unwrap();
+        let hits = i.search(&s, &*q, 3).unwrap();
+        assert_eq!(ps[hits[0].pid].heading, "Features Only in ChatGPT › Memory");
+    }
+
+    #[test]
+    fn empty_terms_give_no_query() {
+        let (i, _) = idx();
+        let s = i.searcher();
+        assert!(i.query(&s, &[], &[], 1.0).is_none());
+    }
+
+    #[test]
+    fn snippet_highlights_matches() {
+        let (i, ps) = idx();
+        let s = i.searcher();
+        let q = i.query(&s, &["cost".to_owned()], &[], 1.0).unwrap();
+        let g = i.snippets(&s, &*q, 150).unwrap();
+        let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
+        let text = &ps[pid].text;
+        assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million.");
+    }
+
+    #[test]
+    fn truncation_cuts_at_words() {
+        assert_eq!(truncate_words("alpha beta gamma", 12), "alpha beta…");
+        assert_eq!(truncate_words("short", 12), "short");
+    }
+}

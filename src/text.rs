@@ -1,0 +1,141 @@
+//! Text analysis shared by indexing and question understanding: one English analyzer (stemming, a
+//! stopword list that keeps negations) and the word splitting used to match aliases.
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+    TextAnalyzer, TokenStream,
+};
+
+/// Name under which the index analyzer is registered with tantivy.
+pub const ANALYZER: &str = "en_neg";
+
+/// Lucene's English stopwords without "no" and "not" (a question hinges on them), plus question
+/// scaffolding that carries no topic ("does", "can", "which").
+pub const INDEX_STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "of", "on",
+    "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will",
+    "with", "do", "does", "did", "can", "could", "would", "should", "i", "me", "my", "you", "your", "we",
+    "what", "which", "who", "how", "why", "when", "where", "have", "has", "had", "am", "s",
+];
+
+/// Words that say nothing about a question's topic. Used only to decide whether the corpus covers a
+/// question, never to drop words from retrieval.
+pub const FILLER_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
+    "because", "been", "before", "being", "best", "better", "between", "both", "but", "by", "can", "could",
+    "did", "do", "does", "doing", "don", "each", "few", "for", "from", "further", "get", "gets", "getting",
+    "good", "got", "had", "has", "have", "having", "he", "hello", "her", "here", "hey", "hi", "him", "his",
+    "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "know", "let", "like", "me", "more",
+    "most", "much", "many", "must", "my", "need", "now", "of", "off", "on", "once", "one", "only", "or",
+    "other", "our", "out", "over", "own", "please", "really", "s", "same", "she", "should", "so", "some",
+    "tell", "than", "thanks", "that", "the", "their", "them", "then", "there", "these", "they", "thing",
+    "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "use", "using", "very",
+    "vs", "versus", "want", "was", "way", "we", "were", "what", "when", "where", "whether", "which", "while",
+    "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "t", "ll", "ve", "re", "d", "m",
+    "exist", "exists", "available", "offer", "offers", "support", "supports", "provide", "provides",
+];
+
+/// Tokens longer than this are noise (base64, URLs); dropping them keeps the index small.
+const MAX_TOKEN_LEN: usize = 40;
+
+/// The analyzer for both indexing and querying: split, lowercase, fold accents, drop stopwords, stem.
+pub fn index_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::remove(INDEX_STOPWORDS.iter().map(|s| (*s).to_owned())))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The analyzer for alias matching: like the index analyzer but keeps every word, so multi-word
+/// aliases ("browse the web") match as written.
+pub fn word_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// One word of a question or alias: its lowercased surface form and its stem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub text: String,
+    pub stem: String,
+}
+
+/// Splits text into words with stems, using `analyzer` (a [`word_analyzer`]).
+pub fn words(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        let surface = text.get(t.offset_from..t.offset_to).unwrap_or(&t.text).to_lowercase();
+        out.push(Word { text: surface, stem: t.text.clone() });
+    }
+    out
+}
+
+/// Analyzed index terms of `text`, in order, with duplicates.
+pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+pub fn is_filler(word: &str) -> bool {
+    FILLER_WORDS.contains(&word)
+}
+
+/// Whether `typed` is a plausible misspelling of `known`: one edit for words of six letters or more,
+/// two from nine, same first letter. Short words must match exactly ("batch" is not "watch").
+pub fn is_typo_of(typed: &str, known: &str) -> bool {
+    if typed == known {
+        return true;
+    }
+    let (a, b) = (typed.chars().count(), known.chars().count());
+    let shorter = a.min(b);
+    if shorter < 6 || typed.chars().next() != known.chars().next() {
+        return false;
+    }
+    let budget = if shorter >= 9 { 2 } else { 1 };
+    if a.abs_diff(b) > budget {
+        return false;
+    }
+    strsim::damerau_levenshtein(typed, known) <= budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_analyzer_keeps_negations_and_stems() {
+        let t = terms(&mut index_analyzer(), "The API does NOT browse the web; no memory");
+        assert_eq!(t, ["api", "not", "brows", "web", "no", "memori"]);
+    }
+
+    #[test]
+    fn words_keep_surface_and_stem() {
+        let w = words(&mut word_analyzer(), "Remembers Café");
+        assert_eq!(w[0], Word { text: "remembers".into(), stem: "rememb".into() });
+        assert_eq!(w[1].text, "café");
+        assert_eq!(w[1].stem, "cafe");
+    }
+
+    #[test]
+    fn typo_tolerance_is_bounded() {
+        assert!(is_typo_of("memmory", "memory"));
+        assert!(is_typo_of("tunning", "tuning"));
+        assert!(is_typo_of("embedings", "embeddings"));
+        assert!(!is_typo_of("watch", "batch"));
+        assert!(!is_typo_of("voices", "choices"));
+        assert!(!is_typo_of("memory", "mammary"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Question understanding: which product(s) a question names, which feature of the table it is about,
+//! and whether it names another vendor's product. Pure matching over stemmed words with bounded typo
+//! tolerance; all names and aliases come from the feature table.
+
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::features::{FeatureTable, Product};
+use crate::text::{self, Word, is_typo_of};
+
+/// Questions are analyzed up to this many bytes; the rest cannot change which feature is asked about
+/// and would only cost time.
+pub const MAX_ANALYZED_BYTES: usize = 4_000;
+
+/// One alias, pre-split into words.
+#[derive(Debug, Clone)]
+struct Alias {
+    words: Vec<Word>,
+    /// Surface length, so a longer (more specific) alias wins over a shorter one.
+    weight: usize,
+}
+
+/// The compiled alias sets of a feature table.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    features: Vec<Vec<Alias>>,
+    products: Vec<(Product, Vec<Alias>)>,
+    others: Vec<(String, Alias)>,
+}
+
+/// What a question is about.
+#[derive(Debug, Clone, Default)]
+pub struct Understanding {
+    pub words: Vec<Word>,
+    /// Products named, in question order, without duplicates.
+    pub products: Vec<Product>,
+    /// Index into the feature table of the best-matching feature.
+    pub feature: Option<usize>,
+    /// Another vendor's product named in the question.
+    pub other: Option<String>,
+    /// Words that matched a product, feature or vendor name.
+    pub matched: Vec<bool>,
+    /// Words matched only by typo tolerance, with what they were read as.
+    pub corrected: Vec<(String, String)>,
+}
+
+impl Understanding {
+    /// The product the question asks about: the one it names, or `None` for neither or both.
+    pub fn asked(&self) -> Option<Product> {
+        match self.products.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// Words that say what the question is about: not filler, not a product or feature name, not a bare
+    /// number.
+    pub fn content_words(&self) -> impl Iterator<Item = &Word> {
+        self.words.iter().zip(&self.matched).filter(|(w, m)| !**m && !text::is_filler(&w.text) && !is_number(&w.text)).map(|(w, _)| w)
+    }
+}
+
+fn is_number(word: &str) -> bool {
+    let digits = word.trim_end_matches(['k', 'm', 'b']);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+impl Matcher {
+    pub fn new(table: &FeatureTable, analyzer: &mut TextAnalyzer) -> Self {
+        let mut compile = |s: &str| {
+            let words = text::words(analyzer, s);
+            let weight = words.iter().map(|w| w.text.len()).sum::<usize>() + words.len().saturating_sub(1);
+            Alias { words, weight }
+        };
+        let features = table
+            .features
+            .iter()
+            .map(|f| f.aliases.iter().map(|a| compile(a)).filter(|a| !a.words.is_empty()).collect())
+            .collect();
+        let products = table
+            .products
+            .iter()
+            .map(|(p, names)| (*p, names.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect()))
+            .collect();
+        let others = table
+            .others
+            .iter()
+            .map(|o| (o.clone(), compile(o)))
+            .filter(|(_, a)| !a.words.is_empty())
+            .collect();
+        Matcher { features, products, others }
+    }
+
+    pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer) -> Understanding {
+        let words = text::words(analyzer, clip(question, MAX_ANALYZED_BYTES));
+        let mut matched = vec![false; words.len()];
+        let mut corrected = Vec::new();
+
+        // Features first, so a product word inside a feature name ("Assistants API") is not read as
+        // the product.
+        let mut best: Option<(usize, usize, usize)> = None; // (weight, feature, first position)
+        let mut feature_spans = Vec::new();
+        for (fi, aliases) in self.features.iter().enumerate() {
+            for alias in aliases {
+                for (start, typo) in find(&alias.words, &words, true) {
+                    let better = match best {
+                        None => true,
+                        Some((w, _, pos)) => alias.weight > w || (alias.weight == w && start < pos),
+                    };
+                    if better {
+                        best = Some((alias.weight, fi, start));
+                    }
+                    feature_spans.push((fi, start, alias.words.len(), typo));
+                }
+            }
+        }
+        let feature = best.map(|(_, fi, _)| fi);
+        for &(fi, start, len, typo) in &feature_spans {
+            if Some(fi) == feature {
+                mark(&mut matched, start, len);
+                if typo {
+                    for w in &words[start..start + len] {
+                        corrected.push((w.text.clone(), self.features[fi][0].words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")));
+                    }
+                }
+            }
+        }
+
+        let mut found: Vec<(usize, Product)> = Vec::new();
+        for (product, aliases) in &self.products {
+            for alias in aliases {
+                for (start, _) in find(&alias.words, &words, false) {
+                    let len = alias.words.len();
+                    if feature_spans.iter().any(|&(fi, s, l, _)| Some(fi) == feature && s <= start && start + len <= s + l) {
+                        continue;
+                    }
+                    mark(&mut matched, start, len);
+                    found.push((start, *product));
+                }
+            }
+        }
+        found.sort_by_key(|(pos, _)| *pos);
+        let mut products = Vec::new();
+        for (_, p) in found {
+            if !products.contains(&p) {
+                products.push(p);
+            }
+        }
+
+        let mut other = None;
+        for (name, alias) in &self.others {
+            if let Some((start, _)) = find(&alias.words, &words, false).first() {
+                mark(&mut matched, *start, alias.words.len());
+                other.get_or_insert_with(|| name.clone());
+            }
+        }
+
+        Understanding { words, products, feature, other, matched, corrected }
+    }
+}
+
+fn mark(matched: &mut [bool], start: usize, len: usize) {
+    for m in &mut matched[start..start + len] {
+        *m = true;
+    }
+}
+
+/// Start positions where `alias` occurs in `words`, and whether typo tolerance was needed.
+fn find(alias: &[Word], words: &[Word], fuzzy: bool) -> Vec<(usize, bool)> {
+    let n = alias.len();
+    if n == 0 || n > words.len() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for start in 0..=words.len() - n {
+        let mut typo = false;
+        let all = alias.iter().zip(&words[start..start + n]).all(|(a, w)| {
+            if a.stem == w.stem || a.text == w.text {
+                true
+            } else if fuzzy && is_typo_of(&w.text, &a.text) {
+                typo = true;
+                true
+            } else {
+                false
+            }
+        });
+        if all {
+            out.push((start, typo));
+        }
+    }
+    out
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{Availability, Feature};
+    use std::collections::BTreeMap;
+
+    fn table() -> FeatureTable {
+        let f = |id: &str, aliases: &[&str]| Feature {
+            id: id.into(),
+            name: id.into(),
+            aliases: aliases.iter().map(|s| (*s).to_owned()).collect(),
+            chatgpt: Availability::Yes,
+            api: Availability::No,
+            note: String::new(),
+            section: "S".into(),
+            heading: None,
+            caveats: vec![],
+        };
+        let mut products = BTreeMap::new();
+        products.insert(Product::Chatgpt, vec!["chatgpt".to_owned()]);
+        products.insert(Product::Api, vec!["api".to_owned(), "openai api".to_owned()]);
+        FeatureTable {
+            features: vec![
+                f("memory", &["memory", "remember", "persistence"]),
+                f("assistants", &["assistants api", "assistants"]),
+                f("fine_tuning", &["fine-tuning", "fine tune"]),
+            ],
+            products,
+            others: vec!["llama".into(), "claude".into()],
+        }
+    }
+
+    fn u(q: &str) -> (Understanding, FeatureTable) {
+        let t = table();
+        let mut a = text::word_analyzer();
+        let m = Matcher::new(&t, &mut a);
+        (m.understand(q, &mut a), t)
+    }
+
+    fn feature(q: &str) -> Option<String> {
+        let (u, t) = u(q);
+        u.feature.map(|i| t.features[i].id.clone())
+    }
+
+    #[test]
+    fn finds_features_by_alias_stem_and_typo() {
+        assert_eq!(feature("Does ChatGPT remember things?").as_deref(), Some("memory"));
+        assert_eq!(feature("does the api have memmory").as_deref(), Some("memory"));
+        assert_eq!(feature("Can I fine tunning a model?").as_deref(), Some("fine_tuning"));
+        assert_eq!(feature("Can I fine-tune GPT-4o?").as_deref(), Some("fine_tuning"));
+        assert_eq!(feature("what time is it"), None);
+    }
+
+    #[test]
+    fn product_inside_a_feature_name_is_not_the_product() {
+        let (x, _) = u("What does the Assistants API offer?");
+        assert!(x.products.is_empty(), "{:?}", x.products);
+        let (x, _) = u("Does the API have the Assistants API?");
+        assert_eq!(x.products, [Product::Api]);
+    }
+
+    #[test]
+    fn products_named_in_order() {
+        let (x, _) = u("Memory: ChatGPT or API?");
+        assert_eq!(x.products, [Product::Chatgpt, Product::Api]);
+        assert_eq!(x.asked(), None);
+        let (x, _) = u("Does the OpenAI API have memory?");
+        assert_eq!(x.asked(), Some(Product::Api));
+    }
+
+    #[test]
+    fn other_vendors_are_noticed() {
+        let (x, _) = u("Does Llama support fine-tuning?");
+        assert_eq!(x.other.as_deref(), Some("llama"));
+    }
+
+    #[test]
+    fn content_words_skip_names_filler_and_numbers() {
+        let (x, _) = u("What do 10k calls a day to the API cost?");
+        let w: Vec<_> = x.content_words().map(|w| w.text.as_str()).collect();
+        assert_eq!(w, ["calls", "day", "cost"]);
+    }
+
+    #[test]
+    fn clip_respects_char_boundaries() {
+        assert_eq!(clip("héllo", 2), "h");
+        assert_eq!(clip("abc", 10), "abc");
+    }
+}
