@@ -283,7 +283,7 @@ mod tests {
         let g = i.snippets(&s, &*q, 150).unwrap();
         let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
-        assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million.");
+        assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million");
     }
 
     #[test]
