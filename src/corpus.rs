@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Section bodies longer than this are split at paragraph boundaries, so a big document still gives
 /// passages small enough to rank and quote.
-const MAX_PASSAGE_CHARS: usize = 900;
+const MAX_PASSAGE_CHARS: usize = 600;
 
 /// A feature item ("Memory — ...") has a short label before the dash; longer prefixes are prose.
 const MAX_ITEM_LABEL_WORDS: usize = 6;
@@ -30,6 +30,10 @@ pub struct Passage {
     pub verify: Vec<VerifyMark>,
     /// 1-based line of the document where the passage starts.
     pub line: usize,
+    /// Text before the first `##`: its heading is the document's title, which describes the whole
+    /// document rather than this passage, so it is not indexed as a title.
+    #[serde(default)]
+    pub intro: bool,
 }
 
 /// A claim the article itself flags as unverified.
@@ -225,7 +229,13 @@ pub fn split_document(id: &str, text: &str) -> (Document, Vec<Passage>) {
                     Some(sub) => format!("{sec} › {sub}"),
                     None => sec.clone(),
                 };
+                let first = passages.len();
                 push_section_passages(id, &sec, &base_heading, paras, &mut passages);
+                if section.is_empty() {
+                    for p in &mut passages[first..] {
+                        p.intro = true;
+                    }
+                }
             }
         }
     }
@@ -286,7 +296,7 @@ fn push_section_passages(
 
 fn passage(doc: &str, section: &str, heading: String, text: String, line: usize) -> Passage {
     let verify = verify_marks(&text);
-    Passage { doc: doc.to_owned(), section: section.to_owned(), heading, text, verify, line }
+    Passage { doc: doc.to_owned(), section: section.to_owned(), heading, text, verify, line, intro: false }
 }
 
 /// The label of a feature item ("Memory" in "Memory — ChatGPT remembers ..."), if the paragraph is one.

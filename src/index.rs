@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
@@ -22,6 +22,14 @@ const WRITER_MEMORY_PER_THREAD: usize = 32_000_000;
 /// Misspelt words are looked up with this many edits, only when the exact word is unknown.
 const FUZZY_DISTANCE: u8 = 1;
 const FUZZY_MIN_LEN: usize = 5;
+/// At most this many typo-tolerant lookups per question: each builds an automaton, and a long
+/// garbage question must not cost more than a short one by much.
+const MAX_FUZZY_TERMS: usize = 8;
+/// Adjacent question words found near each other in a passage (within this many positions) add a
+/// proximity bonus, so "use the API" prefers the passage that says "Use the API if".
+const PAIR_SLOP: u32 = 3;
+const PAIR_BOOST: f32 = 0.5;
+const MAX_PAIRS: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
 #[error("search index: {0}")]
@@ -64,7 +72,7 @@ pub fn build(dir: &Path, passages: &[Passage], threads: usize) -> Result<(), Ind
     let mut writer = index.writer_with_num_threads::<TantivyDocument>(threads, threads * WRITER_MEMORY_PER_THREAD)?;
     for (pid, p) in passages.iter().enumerate() {
         writer.add_document(doc!(
-            fields.title => p.heading.as_str(),
+            fields.title => index_title(p),
             fields.body => p.text.as_str(),
             fields.pid => pid as u64,
         ))?;
@@ -101,7 +109,7 @@ impl SearchIndex {
         register_analyzer(&index);
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY_PER_THREAD)?;
         for (pid, p) in passages.iter().enumerate() {
-            writer.add_document(doc!(fields.title => p.heading.as_str(), fields.body => p.text.as_str(), fields.pid => pid as u64))?;
+            writer.add_document(doc!(fields.title => index_title(p), fields.body => p.text.as_str(), fields.pid => pid as u64))?;
         }
         writer.commit()?;
         Self::from_index(index)
@@ -152,19 +160,22 @@ impl SearchIndex {
     ) -> Option<Box<dyn Query>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut fuzzy = 0;
+        let known_in_body = |term: &str| searcher.doc_freq(&Term::from_field_text(self.fields.body, term)).unwrap_or(0) > 0;
         let mut add = |term: &str, boost: f32, clauses: &mut Vec<(Occur, Box<dyn Query>)>| {
             if !seen.insert(term.to_owned()) {
                 return;
             }
             let body = Term::from_field_text(self.fields.body, term);
             let title = Term::from_field_text(self.fields.title, term);
-            let known = searcher.doc_freq(&body).unwrap_or(0) > 0 || searcher.doc_freq(&title).unwrap_or(0) > 0;
+            let known = known_in_body(term) || searcher.doc_freq(&title).unwrap_or(0) > 0;
             if known {
                 let body_q: Box<dyn Query> = Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs));
                 let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
                 clauses.push((Occur::Should, boosted(body_q, boost)));
                 clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
-            } else if term.chars().count() >= FUZZY_MIN_LEN {
+            } else if term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
+                fuzzy += 1;
                 let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(body, FUZZY_DISTANCE, true));
                 clauses.push((Occur::Should, boosted(q, boost * 0.5)));
             }
@@ -174,6 +185,21 @@ impl SearchIndex {
         }
         for t in expansion {
             add(t, expansion_boost, &mut clauses);
+        }
+        let mut pairs = std::collections::HashSet::new();
+        for w in terms.windows(2) {
+            if pairs.len() >= MAX_PAIRS {
+                break;
+            }
+            if w[0] == w[1] || !known_in_body(&w[0]) || !known_in_body(&w[1]) || !pairs.insert((w[0].clone(), w[1].clone())) {
+                continue;
+            }
+            let mut phrase = PhraseQuery::new(vec![
+                Term::from_field_text(self.fields.body, &w[0]),
+                Term::from_field_text(self.fields.body, &w[1]),
+            ]);
+            phrase.set_slop(PAIR_SLOP);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(phrase), PAIR_BOOST))));
         }
         (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
@@ -197,6 +223,11 @@ impl SearchIndex {
         g.set_max_num_chars(max_chars);
         Some(g)
     }
+}
+
+/// The text indexed as a passage's title: its heading path, except for a document's intro.
+fn index_title(p: &Passage) -> &str {
+    if p.intro { "" } else { p.heading.as_str() }
 }
 
 fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {

@@ -26,7 +26,7 @@ use crate::features::{self, Availability, FeatureTable};
 use crate::index::{self, SearchIndex};
 
 /// Bumped whenever the on-disk layout or schema changes; older generations are rebuilt.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 const CURRENT: &str = "current";
 const MANIFEST: &str = "manifest.json";
 const PASSAGES: &str = "passages.json";

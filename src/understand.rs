@@ -98,43 +98,51 @@ impl Matcher {
         // Features first, so a product word inside a feature name ("Assistants API") is not read as
         // the product.
         let mut best: Option<(usize, usize, usize)> = None; // (weight, feature, first position)
-        let mut feature_spans = Vec::new();
+        let mut feature_hits: Vec<(usize, Match)> = Vec::new();
         for (fi, aliases) in self.features.iter().enumerate() {
             for alias in aliases {
-                for (start, typo) in find(&alias.words, &words, true) {
+                for m in find(&alias.words, &words, true) {
+                    // Words skipped inside a multi-word alias make the match a little less certain.
+                    let weight = (alias.weight * 4).saturating_sub(m.skipped) ;
+                    let start = m.positions[0];
                     let better = match best {
                         None => true,
-                        Some((w, _, pos)) => alias.weight > w || (alias.weight == w && start < pos),
+                        Some((w, _, pos)) => weight > w || (weight == w && start < pos),
                     };
                     if better {
-                        best = Some((alias.weight, fi, start));
+                        best = Some((weight, fi, start));
                     }
-                    feature_spans.push((fi, start, alias.words.len(), typo));
+                    feature_hits.push((fi, m));
                 }
             }
         }
         let feature = best.map(|(_, fi, _)| fi);
-        for &(fi, start, len, typo) in &feature_spans {
-            if Some(fi) == feature {
-                mark(&mut matched, start, len);
-                if typo {
-                    for w in &words[start..start + len] {
-                        corrected.push((w.text.clone(), self.features[fi][0].words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")));
+        let mut feature_positions = Vec::new();
+        for (fi, m) in &feature_hits {
+            if Some(*fi) == feature {
+                for &p in &m.positions {
+                    matched[p] = true;
+                    feature_positions.push(p);
+                    if m.typo_at.contains(&p) {
+                        corrected.push((words[p].text.clone(), self.features[*fi][0].words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")));
                     }
                 }
             }
         }
+        corrected.sort();
+        corrected.dedup();
 
         let mut found: Vec<(usize, Product)> = Vec::new();
         for (product, aliases) in &self.products {
             for alias in aliases {
-                for (start, _) in find(&alias.words, &words, false) {
-                    let len = alias.words.len();
-                    if feature_spans.iter().any(|&(fi, s, l, _)| Some(fi) == feature && s <= start && start + len <= s + l) {
+                for m in find(&alias.words, &words, false) {
+                    if m.positions.iter().all(|p| feature_positions.contains(p)) {
                         continue;
                     }
-                    mark(&mut matched, start, len);
-                    found.push((start, *product));
+                    for &p in &m.positions {
+                        matched[p] = true;
+                    }
+                    found.push((m.positions[0], *product));
                 }
             }
         }
@@ -148,8 +156,10 @@ impl Matcher {
 
         let mut other = None;
         for (name, alias) in &self.others {
-            if let Some((start, _)) = find(&alias.words, &words, false).first() {
-                mark(&mut matched, *start, alias.words.len());
+            if let Some(m) = find(&alias.words, &words, false).first() {
+                for &p in &m.positions {
+                    matched[p] = true;
+                }
                 other.get_or_insert_with(|| name.clone());
             }
         }
@@ -158,33 +168,65 @@ impl Matcher {
     }
 }
 
-fn mark(matched: &mut [bool], start: usize, len: usize) {
-    for m in &mut matched[start..start + len] {
-        *m = true;
+/// Multi-word aliases may have this many other words in between in total ("train ChatGPT on my own
+/// data" for "train on my data").
+const MAX_SKIPPED: usize = 2;
+
+/// One occurrence of an alias in a question.
+#[derive(Debug, Clone)]
+struct Match {
+    positions: Vec<usize>,
+    skipped: usize,
+    /// Positions matched only by typo tolerance.
+    typo_at: Vec<usize>,
+}
+
+fn word_matches(alias: &Word, word: &Word, fuzzy: bool) -> Option<bool> {
+    if alias.stem == word.stem || alias.text == word.text {
+        Some(false)
+    } else if fuzzy && is_typo_of(&word.text, &alias.text) {
+        Some(true)
+    } else {
+        None
     }
 }
 
-/// Start positions where `alias` occurs in `words`, and whether typo tolerance was needed.
-fn find(alias: &[Word], words: &[Word], fuzzy: bool) -> Vec<(usize, bool)> {
+/// Occurrences of `alias` in `words`: its words in order, the first anywhere, each next one after at
+/// most [`MAX_SKIPPED`] skipped words in total (none for product and vendor names).
+fn find(alias: &[Word], words: &[Word], fuzzy: bool) -> Vec<Match> {
     let n = alias.len();
     if n == 0 || n > words.len() {
         return Vec::new();
     }
+    let budget = if fuzzy && n > 1 { MAX_SKIPPED } else { 0 };
     let mut out = Vec::new();
-    for start in 0..=words.len() - n {
-        let mut typo = false;
-        let all = alias.iter().zip(&words[start..start + n]).all(|(a, w)| {
-            if a.stem == w.stem || a.text == w.text {
-                true
-            } else if fuzzy && is_typo_of(&w.text, &a.text) {
-                typo = true;
-                true
-            } else {
-                false
+    for start in 0..words.len() {
+        let Some(typo) = word_matches(&alias[0], &words[start], fuzzy) else { continue };
+        let mut m = Match { positions: vec![start], skipped: 0, typo_at: if typo { vec![start] } else { vec![] } };
+        let mut at = start + 1;
+        let mut ok = true;
+        for a in &alias[1..] {
+            let mut found = false;
+            while at < words.len() && m.skipped <= budget {
+                if let Some(typo) = word_matches(a, &words[at], fuzzy) {
+                    m.positions.push(at);
+                    if typo {
+                        m.typo_at.push(at);
+                    }
+                    at += 1;
+                    found = true;
+                    break;
+                }
+                m.skipped += 1;
+                at += 1;
             }
-        });
-        if all {
-            out.push((start, typo));
+            if !found || m.skipped > budget {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            out.push(m);
         }
     }
     out
