@@ -1,7 +1,7 @@
 //! The answer engine: one immutable snapshot of index, passages, feature table and prices, and the
 //! question -> [`Answer`] path over it. Knows nothing of Discord or terminals.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,6 +23,8 @@ const CANDIDATES: usize = 10;
 const MIN_RELATIVE_SCORE: f32 = 0.35;
 /// Feature aliases widen retrieval, at this weight relative to the question's own words.
 const EXPANSION_BOOST: f32 = 0.4;
+/// Synonyms of question words, at this weight.
+const SYNONYM_BOOST: f32 = 0.3;
 /// Without a feature, a question is in scope only when at least this share of its topic words occur
 /// in the corpus: the corpus cannot answer about things it never mentions.
 const MIN_COVERAGE: f32 = 0.6;
@@ -57,6 +59,11 @@ pub struct Engine {
     feature_passage: Vec<Option<usize>>,
     /// Analyzed alias terms of each feature, for query expansion.
     feature_terms: Vec<Vec<String>>,
+    /// Analyzed term -> the other terms of its synonym groups.
+    synonyms: HashMap<String, Vec<String>>,
+    /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
+    /// question about a model the corpus never names ("gpt-5") is recognised as uncovered.
+    identifiers: HashSet<String>,
     word_analyzer: TextAnalyzer,
     index_analyzer: TextAnalyzer,
     titles: Vec<String>,
@@ -80,6 +87,12 @@ impl Engine {
                 terms
             })
             .collect();
+        let synonyms = synonym_map(&table.synonyms, &mut index_analyzer);
+        let mut identifiers: HashSet<String> = passages.iter().flat_map(|p| identifiers_in(&p.text)).collect();
+        for m in prices.models() {
+            identifiers.insert(m.name().to_lowercase());
+            identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
+        }
         Engine {
             index,
             passages,
@@ -88,6 +101,8 @@ impl Engine {
             matcher,
             feature_passage,
             feature_terms,
+            synonyms,
+            identifiers,
             word_analyzer,
             index_analyzer,
             titles,
@@ -167,13 +182,21 @@ impl Engine {
         }
         let searcher = self.index.searcher();
         let feature_idx = u.feature;
-        if feature_idx.is_none() && !self.covers(&u, &mut index_analyzer, &searcher) {
+        if feature_idx.is_none() && !self.covers(question, &u, &mut index_analyzer, &searcher) {
             return self.out_of_scope(question, None);
         }
 
         let terms = text::terms(&mut index_analyzer, understand::clip(question, understand::MAX_ANALYZED_BYTES));
-        let expansion: &[String] = feature_idx.map_or(&[], |i| &self.feature_terms[i]);
-        let query = self.index.query(&searcher, &terms, expansion, EXPANSION_BOOST);
+        let mut expansion: Vec<(String, f32)> = Vec::new();
+        if let Some(i) = feature_idx {
+            expansion.extend(self.feature_terms[i].iter().map(|t| (t.clone(), EXPANSION_BOOST)));
+        }
+        for t in &terms {
+            if let Some(more) = self.synonyms.get(t) {
+                expansion.extend(more.iter().map(|m| (m.clone(), SYNONYM_BOOST)));
+            }
+        }
+        let query = self.index.query(&searcher, &terms, &expansion);
         let hits = match &query {
             Some(q) => self.index.search(&searcher, &**q, CANDIDATES).unwrap_or_default(),
             None => Vec::new(),
@@ -205,7 +228,11 @@ impl Engine {
             api: f.api,
             note: f.note.clone(),
         });
-        let caveats = self.caveats(feature, &cited, &u);
+        let mut caveats = self.caveats(feature, &cited, &u);
+        let unknown = self.unknown_identifiers(question);
+        if !unknown.is_empty() {
+            caveats.push(format!("The article doesn't mention {}.", unknown.join(", ")));
+        }
         let suggestion = self.cost_suggestion(question, &u);
         let kind = if verdict.is_some() { Kind::Feature } else { Kind::Search };
         let text = answer::render_text(kind, verdict.as_ref(), &sources, &caveats, suggestion.as_deref(), "");
@@ -222,7 +249,7 @@ impl Engine {
     }
 
     /// Whether enough of the question's topic words occur in the corpus.
-    fn covers(&self, u: &Understanding, analyzer: &mut TextAnalyzer, searcher: &tantivy::Searcher) -> bool {
+    fn covers(&self, question: &str, u: &Understanding, analyzer: &mut TextAnalyzer, searcher: &tantivy::Searcher) -> bool {
         let (mut known, mut total) = (0usize, 0usize);
         for w in u.content_words() {
             let terms = text::terms(analyzer, &w.text);
@@ -234,11 +261,24 @@ impl Engine {
                 known += 1;
             }
         }
+        // A model or version the corpus never names ("gpt-5") is a topic it cannot speak to.
+        total += self.unknown_identifiers(question).len();
         if total == 0 {
             // Nothing but a product name ("tell me about the API"): in scope if it named one.
             return !u.products.is_empty();
         }
         known as f32 >= MIN_COVERAGE * total as f32
+    }
+
+    /// Identifier-like tokens of the question (letters with digits) that neither the corpus nor the
+    /// price table mention.
+    fn unknown_identifiers(&self, question: &str) -> Vec<String> {
+        let mut out: Vec<String> = identifiers_in(understand::clip(question, understand::MAX_ANALYZED_BYTES))
+            .filter(|t| !self.identifiers.contains(t))
+            .collect();
+        out.dedup();
+        out.truncate(3);
+        out
     }
 
     /// The passages to cite: for a feature, its supporting passage first; then the best other hits.
@@ -329,6 +369,39 @@ impl Engine {
             revision: self.revision.corpus.clone(),
         }
     }
+}
+
+/// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo"), lowercased
+/// and stripped of surrounding punctuation. Plain numbers and prices are not identifiers.
+fn identifiers_in(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_whitespace().filter_map(|raw| {
+        let t = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        let t = t.strip_suffix("'s").unwrap_or(&t).to_owned();
+        let digits = t.chars().any(|c| c.is_ascii_digit());
+        let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+        let plain_number = t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'm' | 'b' | '%'));
+        (digits && letters > 0 && !plain_number && t.len() <= 24).then_some(t)
+    })
+}
+
+fn synonym_map(groups: &[Vec<String>], analyzer: &mut TextAnalyzer) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for group in groups {
+        let terms: Vec<Vec<String>> = group.iter().map(|w| text::terms(analyzer, w)).collect();
+        let all: Vec<String> = {
+            let mut a: Vec<String> = terms.iter().flatten().cloned().collect();
+            a.sort();
+            a.dedup();
+            a
+        };
+        for t in terms.iter().filter(|t| t.len() == 1).map(|t| &t[0]) {
+            let entry = map.entry(t.clone()).or_default();
+            entry.extend(all.iter().filter(|o| *o != t).cloned());
+            entry.sort();
+            entry.dedup();
+        }
+    }
+    map
 }
 
 fn title_case(s: &str) -> String {

@@ -104,6 +104,10 @@ pub struct FeatureTable {
     pub features: Vec<Feature>,
     pub products: BTreeMap<Product, Vec<String>>,
     pub others: Vec<String>,
+    /// Groups of interchangeable words ("cost", "price", "pay"); retrieval widens a question with
+    /// the rest of each group it touches.
+    #[serde(default)]
+    pub synonyms: Vec<Vec<String>>,
 }
 
 impl FeatureTable {
@@ -131,6 +135,15 @@ struct RawFile {
     scope: RawScope,
     #[serde(default)]
     feature: Vec<RawFeature>,
+    #[serde(default)]
+    synonyms: RawSynonyms,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSynonyms {
+    #[serde(default)]
+    groups: Vec<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -260,6 +273,13 @@ pub fn parse(path: &Path, text: &str, corpus: &Corpus) -> Result<FeatureTable, F
         features,
         products,
         others: raw.scope.others.into_iter().map(|o| o.to_lowercase()).collect(),
+        synonyms: raw
+            .synonyms
+            .groups
+            .into_iter()
+            .map(|g| g.into_iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect::<Vec<_>>())
+            .filter(|g| g.len() > 1)
+            .collect(),
     })
 }
 

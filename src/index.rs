@@ -149,15 +149,10 @@ impl SearchIndex {
     }
 
     /// A query of `Should` clauses: every term in body and (boosted) title, typo-tolerant lookups for
-    /// terms the index does not know, and `expansion` terms (feature aliases) at `expansion_boost`.
-    /// Returns `None` when there is nothing to search for.
-    pub fn query(
-        &self,
-        searcher: &Searcher,
-        terms: &[String],
-        expansion: &[String],
-        expansion_boost: f32,
-    ) -> Option<Box<dyn Query>> {
+    /// terms the index does not know, `expansion` terms (feature aliases, synonyms) at their own
+    /// weights, and a proximity bonus for adjacent question terms. `None` when there is nothing to
+    /// search for.
+    pub fn query(&self, searcher: &Searcher, terms: &[String], expansion: &[(String, f32)]) -> Option<Box<dyn Query>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut fuzzy = 0;
@@ -183,8 +178,8 @@ impl SearchIndex {
         for t in terms {
             add(t, 1.0, &mut clauses);
         }
-        for t in expansion {
-            add(t, expansion_boost, &mut clauses);
+        for (t, boost) in expansion {
+            add(t, *boost, &mut clauses);
         }
         let mut pairs = std::collections::HashSet::new();
         for w in terms.windows(2) {
@@ -294,7 +289,7 @@ mod tests {
         let (i, ps) = idx();
         let s = i.searcher();
         let mut a = i.analyzer();
-        let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[], 1.0).unwrap();
+        let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[]).unwrap();
         let hits = i.search(&s, &*q, 3).unwrap();
         assert_eq!(ps[hits[0].pid].heading, "Features Only in ChatGPT › Memory");
     }
@@ -303,14 +298,14 @@ mod tests {
     fn empty_terms_give_no_query() {
         let (i, _) = idx();
         let s = i.searcher();
-        assert!(i.query(&s, &[], &[], 1.0).is_none());
+        assert!(i.query(&s, &[], &[]).is_none());
     }
 
     #[test]
     fn snippet_highlights_matches() {
         let (i, ps) = idx();
         let s = i.searcher();
-        let q = i.query(&s, &["cost".to_owned()], &[], 1.0).unwrap();
+        let q = i.query(&s, &["cost".to_owned()], &[]).unwrap();
         let g = i.snippets(&s, &*q, 150).unwrap();
         let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
         let text = &ps[pid].text;

@@ -493,7 +493,7 @@ fn validate(engine: &Engine, manifest: &Manifest) -> Result<(), StoreError> {
     let mut analyzer = idx.analyzer();
     let mut terms = crate::text::terms(&mut analyzer, &probe.heading);
     terms.extend(crate::text::terms(&mut analyzer, &index::truncate_words(&probe.text, 200)));
-    let query = idx.query(&searcher, &terms, &[], 1.0);
+    let query = idx.query(&searcher, &terms, &[]);
     let hits = match &query {
         Some(q) => idx.search(&searcher, &**q, 10)?,
         None => Vec::new(),

@@ -273,6 +273,7 @@ mod tests {
             ],
             products,
             others: vec!["llama".into(), "claude".into()],
+            synonyms: vec![],
         }
     }
 

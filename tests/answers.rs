@@ -1,0 +1,236 @@
+//! Answer quality and robustness, through the library on the shipped corpus (index in RAM).
+//!
+//! One `check` helper over tables of questions; the JSONL question sets in `tests/data/` (the dev set
+//! copied from `shared/eval`, and `extra.jsonl` with wordings the dev set does not have) are scored
+//! with the same rules as `shared/eval/score.py`.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use productbot::answer::{Answer, Kind};
+use productbot::cost::PricingConfig;
+use productbot::engine::Engine;
+use serde_json::Value;
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let prices = Arc::new(PricingConfig::default().validate().expect("default prices"));
+        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), prices).expect("shipped corpus loads")
+    })
+}
+
+/// Asks `q` and checks the feature verdict (id, asked product, availability of that product or of
+/// both) and that `section` is among the top three sources.
+fn check(q: &str, feature: &str, asked: Option<&str>, expect: &str, section: &str) {
+    let a = engine().answer(q);
+    assert_eq!(a.kind, Kind::Feature, "{q}: {}", a.text);
+    let v = a.verdict.as_ref().unwrap();
+    assert_eq!(v.feature, feature, "{q}");
+    assert_eq!(v.asked.map(|p| p.id()), asked, "{q}");
+    let got = match asked {
+        Some("api") => v.api.as_str().to_owned(),
+        Some(_) => v.chatgpt.as_str().to_owned(),
+        None => format!("{}/{}", v.chatgpt, v.api),
+    };
+    assert_eq!(got, expect, "{q}");
+    assert!(a.sources.iter().take(3).any(|s| s.section == section), "{q}: {:?}", sections(&a));
+}
+
+fn sections(a: &Answer) -> Vec<&str> {
+    a.sources.iter().map(|s| s.section.as_str()).collect()
+}
+
+#[test]
+fn feature_questions_in_many_wordings() {
+    let c = "Features Only in ChatGPT";
+    let api = "Features Only in the API";
+    let docs = "What The Docs Say";
+    for (q, f, asked, expect, section) in [
+        ("does the API have memory?", "memory", Some("api"), "no", c),
+        ("Will the API remember earlier conversations?", "memory", Some("api"), "no", c),
+        ("does chatgpt keep context across chats", "memory", Some("chatgpt"), "yes", c),
+        ("memmory in the api??", "memory", Some("api"), "no", c),
+        ("Is Canvas available via the API?", "canvas", Some("api"), "no", c),
+        ("can chatgpt speak to me", "voice", Some("chatgpt"), "yes", c),
+        ("Realtime voice through the API?", "voice", Some("api"), "partial", c),
+        ("Can the API browse the web?", "web_browsing", Some("api"), "no", c),
+        ("does chatgpt have internet access", "web_browsing", Some("chatgpt"), "yes", c),
+        ("Does the API give me a chat UI?", "chat_interface", Some("api"), "no", c),
+        ("can I change top_p in ChatGPT", "parameter_control", Some("chatgpt"), "no", api),
+        ("frequency penalty in the API?", "parameter_control", Some("api"), "yes", api),
+        ("does ChatGPT support custom instructions", "system_prompt", Some("chatgpt"), "partial", api),
+        ("can i fine tune in chatgpt?", "fine_tuning", Some("chatgpt"), "no", api),
+        ("fine tunning on the API", "fine_tuning", Some("api"), "yes", api),
+        ("Which one has fine-tuning?", "fine_tuning", None, "no/yes", api),
+        ("Can I get embeddings from ChatGPT?", "embeddings", Some("chatgpt"), "no", api),
+        ("bulk processing at a discount in the api?", "batch", Some("api"), "yes", api),
+        ("json schema output in chatgpt?", "structured_outputs", Some("chatgpt"), "no", api),
+        ("does the api return log probabilities", "logprobs", Some("api"), "yes", api),
+        ("can the API generate images", "image_generation", Some("api"), "yes", docs),
+        ("Whisper in the API?", "audio", Some("api"), "yes", docs),
+        ("moderation endpoint in the API", "moderation", Some("api"), "yes", docs),
+        ("Does ChatGPT have Advanced Data Analysis?", "code_interpreter", Some("chatgpt"), "yes", docs),
+        ("Does the API have Code Interpreter?", "code_interpreter", Some("api"), "unknown", docs),
+        ("can I upload files to chatgpt", "file_uploads", Some("chatgpt"), "yes", docs),
+        ("Custom GPTs: ChatGPT or API?", "custom_gpts", None, "yes/unknown", docs),
+    ] {
+        check(q, f, asked, expect, section);
+    }
+}
+
+#[test]
+fn api_memory_answer_reads_as_a_verdict_with_a_cited_passage() {
+    let a = engine().answer("Does the API have memory?");
+    assert!(a.text.starts_with("No. The API does not offer memory."), "{}", a.text);
+    assert_eq!(a.sources[0].heading, "Features Only in ChatGPT › Memory");
+    assert!(a.sources[0].snippet.contains("**"), "matched words are highlighted: {}", a.sources[0].snippet);
+}
+
+#[test]
+fn canvas_answer_mentions_the_articles_slip() {
+    let a = engine().answer("Can I use Canvas from the API?");
+    assert_eq!(a.verdict.as_ref().unwrap().api.as_str(), "no");
+    assert!(a.caveats.iter().any(|c| c.contains("API-only")), "{:?}", a.caveats);
+}
+
+#[test]
+fn verify_marks_become_caveats() {
+    let a = engine().answer("How much does ChatGPT Plus cost?");
+    assert!(a.caveats.iter().any(|c| c.contains("[VERIFY current pricing]")), "{:?}", a.caveats);
+    let a = engine().answer("Is voice mode available in the API?");
+    assert!(a.caveats.iter().any(|c| c.contains("Realtime API")), "{:?}", a.caveats);
+}
+
+#[test]
+fn price_questions_suggest_the_cost_command() {
+    let a = engine().answer("how much does GPT-4o-mini cost per million tokens?");
+    assert_eq!(a.sources[0].section, "The Pricing Decision");
+    assert_eq!(a.suggestion.as_deref(), Some("/cost model:gpt-4o-mini input_tokens:1000 output_tokens:500"));
+    assert!(a.text.contains("/cost model:gpt-4o-mini"));
+    assert_eq!(engine().answer("does the API have memory?").suggestion, None);
+}
+
+#[test]
+fn other_vendors_and_unrelated_topics_are_out_of_scope() {
+    for q in [
+        "Does Llama support fine-tuning?",
+        "Can Claude browse the web?",
+        "Is Gemini better than ChatGPT?",
+        "How tall is Mount Everest?",
+        "recipe for lasagna",
+        "Does ChatGPT have a dark mode?",
+        "Is GPT-5 in the API?",
+        "",
+        "?!",
+    ] {
+        let a = engine().answer(q);
+        assert_eq!(a.kind, Kind::OutOfScope, "{q}: {}", a.text);
+        assert!(a.verdict.is_none() && a.sources.is_empty(), "{q}");
+        assert!(a.text.contains("outside what I cover"), "{q}: {}", a.text);
+    }
+}
+
+/// Text people type that must never break the engine or reach tantivy's query parser.
+#[test]
+fn hostile_input_is_answered_quickly_without_error() {
+    let long = "does the API have memory? ".repeat(240); // ~6,000 chars
+    let inputs: Vec<String> = vec![
+        "\"does the API have memory".into(),
+        "memory AND( api".into(),
+        "title:memory body:api".into(),
+        "-".into(),
+        "- memory".into(),
+        "what's the API's memory like?".into(),
+        "🧠 does the API have memory? 🤖🔥".into(),
+        "@everyone does the API have memory? <@123> <@&456>".into(),
+        "memory\u{0000}\u{001b}[31m api\r\n".into(),
+        "*:* OR 1=1; DROP TABLE".into(),
+        "((((((((((memory".into(),
+        "memory~2^5 api*".into(),
+        "\u{202e}ipa eht".into(),
+        "x".repeat(10_000),
+        long,
+        "ａｐｉ ｍｅｍｏｒｙ".into(),
+    ];
+    for q in &inputs {
+        let t = Instant::now();
+        let a = engine().answer(q);
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?} took {:?}", &q[..q.len().min(40)], t.elapsed());
+        assert!(!a.text.is_empty());
+        if a.kind != Kind::OutOfScope {
+            assert!(!a.sources.is_empty());
+        }
+    }
+    let a = engine().answer("\"does the API have memory");
+    assert_eq!(a.verdict.unwrap().feature, "memory");
+    let a = engine().answer("memory AND( api");
+    assert_eq!(a.verdict.unwrap().feature, "memory");
+}
+
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Scores a JSONL set like `shared/eval/score.py`; returns (passed, total, failures).
+fn score(file: &str) -> (usize, usize, Vec<String>) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)).unwrap();
+    let mut fails = Vec::new();
+    let mut total = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        total += 1;
+        let case: Value = serde_json::from_str(line).unwrap();
+        let q = case["q"].as_str().unwrap();
+        let out = serde_json::to_value(engine().answer(q)).unwrap();
+        let secs: Vec<String> = out["sources"].as_array().unwrap().iter().map(|s| norm(s["section"].as_str().unwrap())).collect();
+        let want: Vec<String> = case["sections"].as_array().map(|a| a.iter().map(|s| norm(s.as_str().unwrap())).collect()).unwrap_or_default();
+        let ok = match case["kind"].as_str().unwrap() {
+            "out_of_scope" => out["kind"] == "out_of_scope",
+            "search" => out["kind"] != "out_of_scope" && secs.first().is_some_and(|s| want.contains(s)),
+            _ => {
+                let v = &out["verdict"];
+                let feature_ok = v["feature"].as_str() == case["feature"].as_str();
+                let avail_ok = match case["product"].as_str() {
+                    Some(p) => case["expect"].as_array().unwrap().iter().any(|e| e == &v[p]),
+                    None => ["chatgpt", "api"].iter().all(|p| case["expect"][p].as_array().unwrap().iter().any(|e| e == &v[*p])),
+                };
+                feature_ok && avail_ok && secs.iter().take(3).any(|s| want.contains(s))
+            }
+        };
+        if !ok {
+            fails.push(format!("{q} -> kind={} verdict={} sources={secs:?}", out["kind"], out["verdict"]));
+        }
+    }
+    (total - fails.len(), total, fails)
+}
+
+#[test]
+fn dev_set_scores_at_least_34_of_35() {
+    let (passed, total, fails) = score("dev.jsonl");
+    assert_eq!(total, 35);
+    assert!(passed >= 34, "{passed}/{total}: {fails:#?}");
+}
+
+#[test]
+fn unseen_wordings_score_at_least_95_percent() {
+    let (passed, total, fails) = score("extra.jsonl");
+    assert!(passed * 100 >= total * 95, "{passed}/{total}: {fails:#?}");
+}
+
+#[test]
+fn json_schema_has_every_field() {
+    let v = serde_json::to_value(engine().answer("Does the API have memory?")).unwrap();
+    for k in ["question", "kind", "verdict", "sources", "caveats", "text"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    for k in ["feature", "name", "asked", "chatgpt", "api", "note"] {
+        assert!(v["verdict"].get(k).is_some(), "missing verdict.{k}");
+    }
+    for k in ["doc", "section", "heading", "score", "snippet"] {
+        assert!(v["sources"][0].get(k).is_some(), "missing sources[0].{k}");
+    }
+    assert!(v["sources"][0]["score"].is_number());
+    let v = serde_json::to_value(engine().answer("How tall is Mount Everest?")).unwrap();
+    assert!(v["verdict"].is_null() && v["sources"].as_array().unwrap().is_empty());
+}
