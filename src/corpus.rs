@@ -320,16 +320,32 @@ pub fn verify_marks(text: &str) -> Vec<VerifyMark> {
         let Some(end) = text[start..].find(']').map(|i| i + start) else { break };
         let what = text[start + "[VERIFY".len()..end].trim().to_owned();
         let before = &text[..start];
-        // The claim runs back to the start of its clause: sentence end, opening bracket or dash.
-        let clause_start = before
-            .rfind(['.', '(', '—', ';', '\n'])
-            .map(|i| i + before[i..].chars().next().map_or(1, char::len_utf8))
-            .unwrap_or(0);
+        // The claim runs back to the start of its clause: a sentence end (". ", not the point in
+        // "$2.50"), an opening bracket, a dash or a semicolon.
+        let clause_start = clause_start(before);
         let claim = before[clause_start..].trim().trim_end_matches(',').trim().to_owned();
         marks.push(VerifyMark { claim, what });
         from = end + 1;
     }
     marks
+}
+
+fn clause_start(before: &str) -> usize {
+    let mut start = 0;
+    let mut prev: Option<(usize, char)> = None;
+    for (i, c) in before.char_indices() {
+        if let Some((pi, pc)) = prev {
+            let sentence_end = matches!(pc, '.' | '!' | '?') && c.is_whitespace();
+            if sentence_end {
+                start = pi + pc.len_utf8();
+            }
+        }
+        if matches!(c, '(' | '—' | ';' | '\n') {
+            start = i + c.len_utf8();
+        }
+        prev = Some((i, c));
+    }
+    start
 }
 
 impl fmt::Display for VerifyMark {
@@ -370,6 +386,8 @@ mod tests {
         assert_eq!(marks.len(), 1);
         assert_eq!(marks[0].claim, "$20/month, recently raised to $25");
         assert_eq!(marks[0].what, "current pricing");
+        let m = verify_marks("API pricing is per-token. GPT-4o input tokens cost around $2.50 per million [VERIFY current pricing].");
+        assert_eq!(m[0].claim, "GPT-4o input tokens cost around $2.50 per million");
     }
 
     #[test]

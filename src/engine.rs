@@ -206,7 +206,14 @@ impl Engine {
         if cited.is_empty() {
             return self.out_of_scope(question, None);
         }
-        let snippets = query.as_ref().and_then(|q| self.index.snippets(&searcher, &**q, SNIPPET_CHARS));
+        // Snippets show the question's own words (and the feature's), not every synonym.
+        let snippet_query = if expansion.iter().any(|(_, b)| *b == SYNONYM_BOOST) {
+            let own: Vec<(String, f32)> = expansion.into_iter().filter(|(_, b)| *b != SYNONYM_BOOST).collect();
+            self.index.query(&searcher, &terms, &own)
+        } else {
+            query
+        };
+        let snippets = snippet_query.as_ref().and_then(|q| self.index.snippets(&searcher, &**q, SNIPPET_CHARS));
         let sources: Vec<Source> = cited
             .iter()
             .map(|hit| {

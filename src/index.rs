@@ -254,7 +254,8 @@ pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String
     if text.get(..range.start).is_some_and(|head| head.chars().any(char::is_alphanumeric)) {
         s.push('…');
     }
-    s.push_str(out.trim());
+    // Paragraph breaks inside a fragment read as one line in a citation.
+    s.push_str(&out.trim().split_whitespace().collect::<Vec<_>>().join(" "));
     if text.get(range.end..).is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) {
         s.push('…');
     }
@@ -263,6 +264,7 @@ pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String
 
 /// The first `max_chars` characters of `text`, cut at a word boundary.
 pub fn truncate_words(text: &str, max_chars: usize) -> String {
+    let text = &text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= max_chars {
         return text.to_owned();
     }

@@ -25,8 +25,9 @@ use crate::engine::{Engine, Parts, Revision};
 use crate::features::{self, Availability, FeatureTable};
 use crate::index::{self, SearchIndex};
 
-/// Bumped whenever the on-disk layout or schema changes; older generations are rebuilt.
-pub const FORMAT: u32 = 2;
+/// Bumped whenever the on-disk layout, the schema, the analyzer or corpus splitting changes: a
+/// generation of another format is rebuilt at start.
+pub const FORMAT: u32 = 3;
 const CURRENT: &str = "current";
 const MANIFEST: &str = "manifest.json";
 const PASSAGES: &str = "passages.json";
