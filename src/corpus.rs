@@ -97,7 +97,9 @@ pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || !path.is_file() {
+        // Directories are skipped; anything else with a corpus name is read, so an unreadable file
+        // (or a dangling link) is an error that names it rather than a silently missing document.
+        if name.starts_with('.') || path.is_dir() {
             continue;
         }
         if is_document(&path) || name == crate::features::FEATURES_FILE {

@@ -25,6 +25,7 @@ pub mod shell;
 pub mod store;
 pub mod text;
 pub mod understand;
+pub mod watch;
 
 /// Errors of loading and indexing, for callers that handle them alike.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use productbot::commands::{self, Caller, Invocation, OptValue, Reply};
 use productbot::config::Config;
 use productbot::store::{Opened, Store, StoreConfig};
-use productbot::{discord, shell};
+use productbot::{discord, shell, watch};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -176,7 +176,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_reply(commands::dispatch(&store, commands::Command::Reindex, &Caller::local()), json)
         }
         Cmd::Shell => {
-            let store = open_store(&config)?;
+            let store = Arc::new(open_store(&config)?);
+            let _watcher = if config.watch {
+                Some(watch::spawn(store.clone(), std::time::Duration::from_millis(config.watch_debounce_ms))?)
+            } else {
+                None
+            };
             shell::run(&store)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -518,7 +518,8 @@ fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(Engin
     let result = (|| {
         let tantivy_dir = tmp.join(TANTIVY);
         fs::create_dir_all(&tantivy_dir).map_err(io(&tantivy_dir))?;
-        index::build(&tantivy_dir, &corpus.passages, cfg.threads)?;
+        index::build(&tantivy_dir, &corpus.passages, cfg.threads)
+            .map_err(|e| StoreError::Data { path: tantivy_dir.clone(), message: e.to_string() })?;
         write_json(&tmp.join(PASSAGES), &corpus.passages)?;
         write_json(&tmp.join(FEATURES), &table)?;
         let manifest = Manifest {

@@ -1,13 +1,282 @@
-//! Discord transport (serenity). Placeholder until the gateway transport lands.
+//! The Discord transport (serenity): a gateway client that answers slash commands, mentions and DMs
+//! through [`crate::commands::dispatch`], and `productbot register`. Architecture invariant: this is
+//! the only module that knows Discord; the core takes and returns plain structs.
+//!
+//! # Layout
+//! - [`serve`] wires the store, the HTTP client and the gateway client together and owns shutdown.
+//! - `handler` translates events into commands; `render` turns replies into embeds within Discord's
+//!   limits; `register` generates slash commands from the command table; `cooldown` rate-limits
+//!   questions per user.
 
+mod cooldown;
+mod handler;
+pub mod register;
+pub mod render;
+
+use std::future::Future;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::Config;
+use anyhow::{Context as _, bail};
+use serenity::all::{ApplicationId, ClientBuilder, GatewayIntents, Http, HttpBuilder};
+use tokio::sync::watch;
+use tracing::{info, warn};
 
-pub fn serve_blocking(_config: Config) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the Discord transport is not built yet")
+pub use self::cooldown::Cooldown;
+use self::handler::{Handler, Shared};
+pub use self::register::Scope;
+use crate::config::{Config, Shards, TOKEN_ENV};
+use crate::store::{Opened, Store, StoreConfig};
+
+/// How long shutdown waits for requests in flight before closing the gateway anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the gateway client to stop after closing its shards.
+const CLIENT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where the transport talks to Discord.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Base URL that replaces `https://discord.com` in every REST call, e.g. a local mock in tests.
+    /// `None` in production.
+    pub api_proxy: Option<String>,
 }
 
-pub fn register_blocking(_config: Config, _guild: Option<u64>) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the Discord transport is not built yet")
+/// Runs the bot until `shutdown` resolves, then stops taking new work, lets requests in flight finish
+/// (up to 10 s), closes the gateway and returns `Ok`. Returns `Err` at once for a missing or
+/// malformed token or an unusable corpus, and when the gateway client ends by itself (e.g. Discord
+/// rejected the token).
+pub async fn serve(config: Config, opts: ServeOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let token = token(&config)?;
+    let store = Arc::new(open_store(&config).await?);
+    let http = http(token, &opts, config.discord.application_id);
+    let shared = Arc::new(Shared::new(store.clone(), &config.discord));
+    // Mentions and DMs carry their content without the privileged MESSAGE_CONTENT intent.
+    let intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    let mut client = ClientBuilder::new_with_http(http, intents)
+        .event_handler(Handler { shared: shared.clone() })
+        .await
+        .context("cannot create the Discord client")?;
+    let shard_manager = client.shard_manager.clone();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let poller = (config.poll_ms > 0).then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop_rx)));
+
+    let shards = config.discord.shards;
+    let mut run = tokio::spawn(async move {
+        match shards {
+            Shards::Auto => client.start_autosharded().await,
+            Shards::Fixed(n) => client.start_shards(n).await,
+        }
+    });
+    info!(shards = ?shards, "starting the Discord gateway client");
+
+    tokio::pin!(shutdown);
+    let ended = tokio::select! {
+        r = &mut run => Some(r),
+        () = &mut shutdown => None,
+    };
+    let _ = stop_tx.send(true);
+    let result = match ended {
+        Some(r) => match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord gateway client stopped")),
+            Err(e) => Err(anyhow::Error::new(e).context("the Discord gateway client crashed")),
+        },
+        None => {
+            info!(in_flight = shared.inflight.count(), "shutting down: finishing requests in flight");
+            if !shared.inflight.drain(DRAIN_TIMEOUT).await {
+                warn!(in_flight = shared.inflight.count(), "gave up waiting for requests in flight");
+            }
+            shard_manager.shutdown_all().await;
+            match tokio::time::timeout(CLIENT_STOP_TIMEOUT, &mut run).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => warn!("the gateway client reported an error while stopping: {e}"),
+                Ok(Err(e)) => warn!("the gateway client task failed while stopping: {e}"),
+                Err(_) => {
+                    warn!("the gateway client did not stop in time; abandoning it");
+                    run.abort();
+                }
+            }
+            info!("stopped");
+            Ok(())
+        }
+    };
+    if let Some(p) = poller {
+        let _ = p.await;
+    }
+    result
+}
+
+/// `productbot serve`: [`serve`] until SIGINT or SIGTERM.
+pub fn serve_blocking(config: Config) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    rt.block_on(serve(config, ServeOptions::default(), shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What [`register`] registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub scope: Scope,
+    pub application_id: u64,
+    pub commands: Vec<String>,
+}
+
+impl std::fmt::Display for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.commands.iter().map(|c| format!("/{c}")).collect();
+        write!(f, "registered {} slash commands {} for application {}: {}", self.commands.len(), self.scope, self.application_id, names.join(", "))?;
+        match self.scope {
+            Scope::Global => write!(f, "\nglobal commands can take a few minutes to show in every server"),
+            Scope::Guild(_) => write!(f, "\nguild commands show at once"),
+        }
+    }
+}
+
+/// Registers the command table's slash commands over HTTP only (no gateway): for `guild` (or
+/// `discord.guild_id`), else globally. The application id comes from `discord.application_id` or
+/// is asked of Discord.
+pub async fn register(config: &Config, guild: Option<u64>, opts: &ServeOptions) -> anyhow::Result<Registered> {
+    let token = token(config)?;
+    let http = http(token, opts, config.discord.application_id);
+    let application_id = match http.application_id() {
+        Some(id) => id,
+        None => {
+            let info = http.get_current_application_info().await.context("cannot look up the Discord application (is the token right?)")?;
+            http.set_application_id(info.id);
+            info.id
+        }
+    };
+    let scope = guild.or(config.discord.guild_id).map_or(Scope::Global, Scope::Guild);
+    let cmds = register::register(&http, scope).await.with_context(|| format!("cannot register the slash commands {scope}"))?;
+    Ok(Registered { scope, application_id: application_id.get(), commands: cmds.into_iter().map(|c| c.name).collect() })
+}
+
+/// `productbot register [--guild ID]`: [`register`], then print what was registered.
+pub fn register_blocking(config: Config, guild: Option<u64>) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let registered = rt.block_on(register(&config, guild, &ServeOptions::default()))?;
+    println!("{registered}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The bot token, checked for shape. Errors name where it comes from and never include it.
+fn token(config: &Config) -> anyhow::Result<&str> {
+    let Some(secret) = &config.discord.token else {
+        bail!("no Discord bot token: set the {TOKEN_ENV} environment variable (or PRODUCTBOT__DISCORD__TOKEN) to the token from the Developer Portal's Bot page")
+    };
+    if serenity::utils::validate_token(secret.expose()).is_err() {
+        bail!(
+            "the Discord bot token in {TOKEN_ENV} is malformed: a bot token has three parts separated by dots; copy it again from the Developer Portal's Bot page"
+        );
+    }
+    Ok(secret.expose())
+}
+
+fn http(token: &str, opts: &ServeOptions, application_id: Option<u64>) -> Http {
+    let mut b = HttpBuilder::new(token);
+    if let Some(p) = &opts.api_proxy {
+        // serenity ignores the proxy while its own rate limiter is on.
+        b = b.proxy(p).ratelimiter_disabled(true);
+    }
+    if let Some(id) = application_id.filter(|id| *id != 0) {
+        b = b.application_id(ApplicationId::new(id));
+    }
+    b.default_allowed_mentions(render::no_mentions()).build()
+}
+
+/// Opening may build the index (seconds): off the async workers.
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let cfg = StoreConfig { corpus_dir: config.corpus_dir.clone(), index_dir: config.index_dir.clone(), threads: config.index_threads };
+    let prices = Arc::new(config.prices.clone());
+    let corpus_dir = config.corpus_dir.clone();
+    let (store, opened) = tokio::task::spawn_blocking(move || Store::open(cfg, prices))
+        .await
+        .context("opening the index panicked")?
+        .with_context(|| format!("cannot serve the corpus in {}", corpus_dir.display()))?;
+    match opened {
+        Opened::Existing => {}
+        Opened::Rebuilt(why) => info!("built the index ({why})"),
+        Opened::StaleFallback(e) => warn!("answers come from an older index: {e}"),
+    }
+    Ok(store)
+}
+
+/// Picks up generations published by another process (`productbot reindex`) until `stop`.
+async fn poll_store(store: Arc<Store>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let s = store.clone();
+                if let Ok(Some(generation)) = tokio::task::spawn_blocking(move || s.refresh()).await {
+                    info!(%generation, "now serving a generation published by another process");
+                }
+            }
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(token: Option<&str>) -> Config {
+        let env: Vec<(String, String)> = token.map(|t| (TOKEN_ENV.to_owned(), t.to_owned())).into_iter().collect();
+        Config::load_with_env(None, env).unwrap()
+    }
+
+    #[test]
+    fn token_errors_name_the_variable_and_hide_the_value() {
+        let e = token(&config(None)).unwrap_err().to_string();
+        assert!(e.contains("DISCORD_TOKEN"), "{e}");
+        let bad = "definitely-not-a-token-s3cr3t";
+        let e = token(&config(Some(bad))).unwrap_err();
+        let shown = format!("{e:#} {e:?}");
+        assert!(shown.contains("malformed") && !shown.contains(bad), "{shown}");
+        assert_eq!(token(&config(Some("a.b.c"))).unwrap(), "a.b.c");
+    }
+
+    #[test]
+    fn registered_says_what_and_where() {
+        let r = Registered { scope: Scope::Guild(5), application_id: 9, commands: vec!["ask".into(), "reindex".into()] };
+        let s = r.to_string();
+        assert!(s.contains("2 slash commands for guild 5") && s.contains("/ask, /reindex"), "{s}");
+    }
 }

@@ -1,0 +1,374 @@
+//! The gateway event handler: translates interactions, mentions and DMs into commands, runs them
+//! through the one dispatcher and sends the rendered replies. It also registers the slash commands on
+//! READY and counts requests in flight so that shutdown can wait for them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serenity::all::{
+    CommandData, CommandDataOptionValue, CommandInteraction, Context, EventHandler, Http, Interaction, Message,
+    Permissions, Ready, RoleId,
+};
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+
+use super::cooldown::{self, Cooldown};
+use super::register::{self, Scope};
+use super::render::{self, Rendered};
+use crate::commands::{self, Caller, Command, Completion, Invocation, OptValue, Reply};
+use crate::config::DiscordConfig;
+use crate::store::Store;
+
+/// Who may run admin commands besides members with Administrator or Manage Server.
+#[derive(Debug, Clone, Default)]
+pub struct Admins {
+    pub users: Vec<u64>,
+    pub roles: Vec<u64>,
+}
+
+impl Admins {
+    /// Server-side check: Discord's default permission on the command can be overridden by a server,
+    /// so it is not trusted alone.
+    pub fn allows(&self, user: u64, permissions: Option<Permissions>, roles: &[RoleId]) -> bool {
+        permissions.is_some_and(|p| p.administrator() || p.manage_guild())
+            || self.users.contains(&user)
+            || roles.iter().any(|r| self.roles.contains(&r.get()))
+    }
+}
+
+/// State shared by every event of every shard.
+pub struct Shared {
+    pub store: Arc<Store>,
+    pub admins: Admins,
+    pub cooldown: Cooldown,
+    pub inflight: InFlight,
+    /// Where to register commands on READY; `None` leaves registration to `productbot register`.
+    pub register_on_ready: Option<Scope>,
+    registered: AtomicBool,
+    /// Learnt from READY; 0 until then.
+    bot_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(store: Arc<Store>, cfg: &DiscordConfig) -> Self {
+        Shared {
+            store,
+            admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
+            cooldown: Cooldown::new(cfg.cooldown_questions, Duration::from_secs(cfg.cooldown_seconds)),
+            inflight: InFlight::default(),
+            register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
+            registered: AtomicBool::new(false),
+            bot_id: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Counts handlers at work, and refuses new ones once shutdown began.
+#[derive(Default)]
+pub struct InFlight {
+    count: AtomicUsize,
+    closing: AtomicBool,
+    idle: Notify,
+}
+
+pub struct InFlightGuard<'a>(&'a InFlight);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl InFlight {
+    /// Registers one request, or `None` when shutting down.
+    pub fn enter(&self) -> Option<InFlightGuard<'_>> {
+        // Count first, then look at the flag: `drain` sets the flag first, then looks at the count,
+        // so a request is either refused or waited for.
+        self.count.fetch_add(1, Ordering::SeqCst);
+        let guard = InFlightGuard(self);
+        if self.closing.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(guard)
+    }
+
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Stops taking new requests and waits up to `timeout` for those in flight. True if all ended.
+    pub async fn drain(&self, timeout: Duration) -> bool {
+        self.closing.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.count() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.count() == 0;
+            }
+        }
+    }
+}
+
+pub struct Handler {
+    pub shared: Arc<Shared>,
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        let s = &self.shared;
+        s.bot_id.store(ready.user.id.get(), Ordering::SeqCst);
+        info!(user = %ready.user.name, shard = ?ready.shard.map(|s| s.id.0), guilds = ready.guilds.len(), "connected to Discord");
+        // Every shard (and every re-identify) sends READY; the command set needs registering once.
+        if let Some(scope) = s.register_on_ready
+            && !s.registered.swap(true, Ordering::SeqCst)
+        {
+            match register::register(&ctx.http, scope).await {
+                Ok(cmds) => info!(commands = cmds.len(), "registered slash commands {scope}"),
+                Err(e) => {
+                    s.registered.store(false, Ordering::SeqCst);
+                    error!("could not register slash commands {scope}: {e}");
+                }
+            }
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Some(_guard) = self.shared.inflight.enter() else {
+            if let Interaction::Command(c) = &interaction
+                && let Err(e) = c.create_response(&ctx.http, render::restarting().response()).await
+            {
+                warn!("could not answer an interaction during shutdown: {e}");
+            }
+            return;
+        };
+        let result = match &interaction {
+            Interaction::Command(c) => self.command(&ctx.http, c).await,
+            Interaction::Autocomplete(c) => self.autocomplete(&ctx.http, c).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            warn!("could not answer an interaction: {e}");
+        }
+    }
+
+    async fn message(&self, ctx: Context, msg: Message) {
+        if msg.author.bot {
+            return;
+        }
+        let bot = self.shared.bot_id.load(Ordering::SeqCst);
+        let is_dm = msg.guild_id.is_none();
+        if !is_dm && !(bot != 0 && msg.mentions_user_id(bot)) {
+            return;
+        }
+        let Some(_guard) = self.shared.inflight.enter() else { return };
+        let rendered = self.answer_message(&msg, bot).await;
+        if let Err(e) = msg.channel_id.send_message(&ctx.http, rendered.message().reference_message(&msg)).await {
+            warn!(channel = %msg.channel_id, "could not reply to a message: {e}");
+        }
+    }
+}
+
+impl Handler {
+    async fn command(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
+        let s = &self.shared;
+        let roles = c.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
+        let permissions = c.member.as_ref().and_then(|m| m.permissions);
+        let caller = Caller {
+            id: c.user.id.to_string(),
+            name: c.user.name.clone(),
+            admin: s.admins.allows(c.user.id.get(), permissions, roles),
+        };
+        let command = match invocation(&c.data).to_command() {
+            Ok(command) => command,
+            Err(e) => return c.create_response(http, render::usage(&e).response()).await,
+        };
+        if is_question(&command)
+            && let Err(wait) = s.cooldown.check(c.user.id.get())
+        {
+            return c.create_response(http, render::slow_down(cooldown::wait_secs(wait), true).response()).await;
+        }
+        let spec = command.spec();
+        // A refused admin command is answered at once: dispatch refuses it (and logs the attempt)
+        // without doing any work.
+        if spec.slow && (!spec.admin || caller.admin) {
+            c.create_response(http, render::deferred()).await?;
+            let rendered = render::reply(&run(&s.store, command, caller).await);
+            if let Err(e) = c.edit_response(http, rendered.edit()).await {
+                warn!("could not edit a deferred response, sending a follow-up: {e}");
+                c.create_followup(http, rendered.followup()).await?;
+            }
+            return Ok(());
+        }
+        let reply = run(&s.store, command, caller).await;
+        c.create_response(http, render::reply(&reply).response()).await
+    }
+
+    async fn autocomplete(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
+        let choices: Vec<(String, String)> = match c.data.autocomplete() {
+            Some(focused) => {
+                let complete = commands::spec(&c.data.name)
+                    .and_then(|spec| spec.options.iter().find(|o| o.name == focused.name))
+                    .map_or(Completion::None, |o| o.complete);
+                let engine = self.shared.store.snapshot();
+                match complete {
+                    Completion::Feature => {
+                        engine.complete_feature(focused.value).into_iter().map(|f| (f.name.clone(), f.id.clone())).collect()
+                    }
+                    Completion::Model => engine.prices().complete_model(focused.value).into_iter().map(|m| (m.clone(), m)).collect(),
+                    Completion::None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        c.create_response(http, render::autocomplete(choices)).await
+    }
+
+    /// The reply to a mention or DM: a question, or a command line if it starts with '/'.
+    async fn answer_message(&self, msg: &Message, bot: u64) -> Rendered {
+        let s = &self.shared;
+        let text = strip_mention(&msg.content, bot);
+        if text.is_empty() {
+            return render::short_help();
+        }
+        if let Err(wait) = s.cooldown.check(msg.author.id.get()) {
+            return render::slow_down(cooldown::wait_secs(wait), false);
+        }
+        let command = match commands::parse_line(&text).and_then(|i| i.to_command()) {
+            Ok(command) => command,
+            Err(e) => return render::usage(&e),
+        };
+        // Message events carry no permission bits, so only the configured users and roles are admins.
+        let roles = msg.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
+        let caller = Caller { id: msg.author.id.to_string(), name: msg.author.name.clone(), admin: s.admins.allows(msg.author.id.get(), None, roles) };
+        render::reply(&run(&s.store, command, caller).await)
+    }
+}
+
+/// Questions count against the cooldown; tables, help and cost estimates do not.
+fn is_question(c: &Command) -> bool {
+    matches!(c, Command::Ask { .. } | Command::Feature { .. })
+}
+
+/// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
+/// seconds.
+async fn run(store: &Arc<Store>, command: Command, caller: Caller) -> Reply {
+    let store = store.clone();
+    let name = command.name();
+    match tokio::task::spawn_blocking(move || commands::dispatch(&store, command, &caller)).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            error!(command = name, "command failed: {e}");
+            Reply::Error { message: format!("/{name} failed unexpectedly; the error was logged.") }
+        }
+    }
+}
+
+/// The interaction's options as the dispatcher takes them.
+pub fn invocation(data: &CommandData) -> Invocation {
+    let options = data
+        .options
+        .iter()
+        .filter_map(|o| {
+            let v = match &o.value {
+                CommandDataOptionValue::String(s) => OptValue::Str(s.clone()),
+                CommandDataOptionValue::Integer(i) => OptValue::Int(*i),
+                CommandDataOptionValue::Boolean(b) => OptValue::Bool(*b),
+                CommandDataOptionValue::Number(n) => OptValue::Str(n.to_string()),
+                CommandDataOptionValue::Autocomplete { value, .. } => OptValue::Str(value.clone()),
+                _ => return None,
+            };
+            Some((o.name.clone(), v))
+        })
+        .collect();
+    Invocation { name: data.name.clone(), options }
+}
+
+/// The message text without the bot's `<@id>` / `<@!id>` mentions.
+pub fn strip_mention(content: &str, bot: u64) -> String {
+    content.replace(&format!("<@{bot}>"), " ").replace(&format!("<@!{bot}>"), " ").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn admin_by_permission_user_or_role() {
+        let admins = Admins { users: vec![7], roles: vec![42] };
+        assert!(admins.allows(1, Some(Permissions::MANAGE_GUILD), &[]));
+        assert!(admins.allows(1, Some(Permissions::ADMINISTRATOR), &[]));
+        assert!(!admins.allows(1, Some(Permissions::SEND_MESSAGES | Permissions::MANAGE_MESSAGES), &[]));
+        assert!(!admins.allows(1, None, &[RoleId::new(41)]));
+        assert!(admins.allows(1, None, &[RoleId::new(41), RoleId::new(42)]));
+        assert!(admins.allows(7, None, &[]));
+    }
+
+    #[test]
+    fn mentions_are_stripped() {
+        assert_eq!(strip_mention("<@99> does the API have memory?", 99), "does the API have memory?");
+        assert_eq!(strip_mention("<@!99> /features", 99), "/features");
+        assert_eq!(strip_mention("<@99>", 99), "");
+        assert_eq!(strip_mention("<@98> hi", 99), "<@98> hi");
+    }
+
+    #[test]
+    fn options_translate_to_an_invocation() {
+        let data: CommandData = serde_json::from_value(json!({
+            "id": "1", "name": "cost", "type": 1,
+            "options": [
+                {"name": "model", "type": 3, "value": "gpt-4o"},
+                {"name": "input_tokens", "type": 4, "value": 1000},
+                {"name": "batch", "type": 5, "value": true},
+                {"name": "requests", "type": 10, "value": 3.0}
+            ]
+        }))
+        .unwrap();
+        let inv = invocation(&data);
+        assert_eq!(inv.name, "cost");
+        assert_eq!(
+            inv.options,
+            vec![
+                ("model".into(), OptValue::Str("gpt-4o".into())),
+                ("input_tokens".into(), OptValue::Int(1000)),
+                ("batch".into(), OptValue::Bool(true)),
+                ("requests".into(), OptValue::Str("3".into())),
+            ]
+        );
+        assert!(inv.to_command().is_ok());
+    }
+
+    #[tokio::test]
+    async fn drain_waits_for_inflight_and_refuses_new_work() {
+        let f = Arc::new(InFlight::default());
+        let g = f.enter().expect("open");
+        let f2 = f.clone();
+        let drained = tokio::spawn(async move { f2.drain(Duration::from_secs(10)).await });
+        // Once closing, new requests are refused; the one in flight keeps the drain waiting.
+        while !f.closing.load(Ordering::SeqCst) {
+            tokio::task::yield_now().await;
+        }
+        assert!(f.enter().is_none());
+        assert!(!drained.is_finished());
+        drop(g);
+        assert!(drained.await.unwrap());
+        assert_eq!(f.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn drain_gives_up_after_the_timeout() {
+        let f = InFlight::default();
+        let _g = f.enter().unwrap();
+        assert!(!f.drain(Duration::from_millis(20)).await);
+    }
+}

@@ -1,0 +1,676 @@
+//! Turns a command [`Reply`] into Discord messages: embeds with verdict colours, cited sources and the
+//! corpus revision, trimmed or split so that no Discord limit is ever exceeded. Every builder made here
+//! carries empty `allowed_mentions`, because replies can echo user text and must never ping anyone.
+
+use serenity::all::{
+    CreateAllowedMentions, CreateAutocompleteResponse, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
+};
+
+use crate::answer::{Answer, Kind, Verdict};
+use crate::commands::{self, Reply};
+use crate::features::Availability;
+
+/// Discord's limits, in Unicode code points (what Discord and serenity count).
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const TITLE: usize = 256;
+    pub const DESCRIPTION: usize = 4096;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FIELDS: usize = 25;
+    pub const FOOTER: usize = 2048;
+    /// Title, description, field names and values and footers of all embeds of one message.
+    pub const TOTAL: usize = 6000;
+    pub const EMBEDS: usize = 10;
+    pub const CHOICES: usize = 25;
+    pub const CHOICE: usize = 100;
+}
+
+const GREEN: u32 = 0x2E_CC_71;
+const RED: u32 = 0xE7_4C_3C;
+const AMBER: u32 = 0xF1_C4_0F;
+const GREY: u32 = 0x95_A5_A6;
+const BLURPLE: u32 = 0x58_65_F2;
+
+const ELLIPSIS: char = '…';
+/// Discord rejects empty field names and values; a zero-width space renders as nothing.
+const BLANK: &str = "\u{200b}";
+
+/// One embed, as plain data so that fitting it to the limits is testable without serenity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embed {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub colour: Option<u32>,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+impl Field {
+    fn new(name: impl Into<String>, value: impl Into<String>, inline: bool) -> Self {
+        Field { name: name.into(), value: value.into(), inline }
+    }
+}
+
+impl Embed {
+    fn is_empty(&self) -> bool {
+        self.title.is_none() && self.description.is_none() && self.fields.is_empty()
+    }
+
+    /// The characters Discord counts towards the 6,000 per message.
+    pub fn total_chars(&self) -> usize {
+        let n = |s: &Option<String>| s.as_deref().map_or(0, chars);
+        n(&self.title) + n(&self.description) + n(&self.footer) + self.fields.iter().map(|f| chars(&f.name) + chars(&f.value)).sum::<usize>()
+    }
+}
+
+/// A message ready to send: within every limit by construction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    content: Option<String>,
+    embeds: Vec<Embed>,
+    ephemeral: bool,
+}
+
+impl Rendered {
+    fn new(content: Option<String>, embeds: Vec<Embed>, ephemeral: bool) -> Self {
+        let content = content.map(|c| trim(&c, limits::CONTENT)).filter(|c| !c.is_empty());
+        let mut embeds = fit(embeds);
+        if content.is_none() && embeds.is_empty() {
+            // An empty message is rejected; say something rather than fail.
+            embeds.push(Embed { description: Some("(nothing to show)".into()), ..Embed::default() });
+        }
+        Rendered { content, embeds, ephemeral }
+    }
+
+    /// Plain text only, e.g. a notice.
+    pub fn text(text: &str, ephemeral: bool) -> Self {
+        Rendered::new(Some(text.to_owned()), Vec::new(), ephemeral)
+    }
+
+    pub fn content(&self) -> Option<&str> {
+        self.content.as_deref()
+    }
+
+    pub fn embeds(&self) -> &[Embed] {
+        &self.embeds
+    }
+
+    pub fn is_ephemeral(&self) -> bool {
+        self.ephemeral
+    }
+
+    fn create_embeds(&self) -> Vec<CreateEmbed> {
+        self.embeds.iter().map(create_embed).collect()
+    }
+
+    /// The reply to a slash command (interaction callback type 4).
+    pub fn response(&self) -> CreateInteractionResponse {
+        let mut m = CreateInteractionResponseMessage::new()
+            .allowed_mentions(no_mentions())
+            .ephemeral(self.ephemeral)
+            .embeds(self.create_embeds());
+        if let Some(c) = &self.content {
+            m = m.content(c);
+        }
+        CreateInteractionResponse::Message(m)
+    }
+
+    /// Fills in a deferred response.
+    pub fn edit(&self) -> EditInteractionResponse {
+        let mut m = EditInteractionResponse::new().allowed_mentions(no_mentions()).embeds(self.create_embeds());
+        if let Some(c) = &self.content {
+            m = m.content(c);
+        }
+        m
+    }
+
+    /// A follow-up message, for when editing the deferred response failed.
+    pub fn followup(&self) -> CreateInteractionResponseFollowup {
+        let mut m = CreateInteractionResponseFollowup::new()
+            .allowed_mentions(no_mentions())
+            .ephemeral(self.ephemeral)
+            .embeds(self.create_embeds());
+        if let Some(c) = &self.content {
+            m = m.content(c);
+        }
+        m
+    }
+
+    /// A channel message (the answer to a mention or DM); the caller adds the message reference.
+    pub fn message(&self) -> CreateMessage {
+        let mut m = CreateMessage::new().allowed_mentions(no_mentions()).embeds(self.create_embeds());
+        if let Some(c) = &self.content {
+            m = m.content(c);
+        }
+        m
+    }
+}
+
+/// Mentions nobody: not @everyone/@here, no role, no user, not even the replied-to author.
+pub fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+/// The "thinking…" acknowledgement of a slow command; only the caller sees it and its result.
+pub fn deferred() -> CreateInteractionResponse {
+    CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_mentions()))
+}
+
+/// Autocomplete suggestions as (shown name, value) pairs; at most 25, each within 100 chars.
+pub fn autocomplete(choices: impl IntoIterator<Item = (String, String)>) -> CreateInteractionResponse {
+    let mut r = CreateAutocompleteResponse::new();
+    for (name, value) in choices.into_iter().take(limits::CHOICES) {
+        let value = cut(&value, limits::CHOICE);
+        if value.is_empty() {
+            continue;
+        }
+        let name = trim(&name, limits::CHOICE);
+        r = r.add_string_choice(if name.is_empty() { value.clone() } else { name }, value);
+    }
+    CreateInteractionResponse::Autocomplete(r)
+}
+
+pub fn slow_down(wait_secs: u64, ephemeral: bool) -> Rendered {
+    Rendered::text(&format!("Slow down: you can ask again in {wait_secs} s."), ephemeral)
+}
+
+pub fn restarting() -> Rendered {
+    Rendered::text("The bot is restarting; try again in a moment.", true)
+}
+
+/// A command that could not be understood: only its sender needs to see why.
+pub fn usage(error: &commands::UsageError) -> Rendered {
+    reply(&Reply::Error { message: error.to_string() })
+}
+
+/// What a mention with no question gets.
+pub fn short_help() -> Rendered {
+    let names: Vec<String> = commands::COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
+    let text = format!(
+        "Ask me about ChatGPT vs the OpenAI API: mention me with a question, e.g. \"does the API have memory?\", \
+         or use a slash command: {}.",
+        names.join(", ")
+    );
+    Rendered::new(None, vec![Embed { description: Some(text), colour: Some(BLURPLE), ..Embed::default() }], false)
+}
+
+/// The message for a reply. Refusals and errors are ephemeral: they concern only the caller.
+pub fn reply(reply: &Reply) -> Rendered {
+    match reply {
+        Reply::Answer(a) => Rendered::new(None, vec![answer(a)], false),
+        Reply::Features { features } => {
+            let blocks = code_blocks(&commands::features_table(features), limits::DESCRIPTION);
+            let mut embeds: Vec<Embed> =
+                blocks.into_iter().map(|b| Embed { description: Some(b), colour: Some(BLURPLE), ..Embed::default() }).collect();
+            if let Some(first) = embeds.first_mut() {
+                first.title = Some("Features: ChatGPT vs API".into());
+            }
+            Rendered::new(None, embeds, false)
+        }
+        Reply::Cost(r) => Rendered::new(None, text_embeds(Some("Cost estimate"), &r.render_text(), BLURPLE), false),
+        Reply::Reindex(r) => Rendered::new(None, text_embeds(Some("Re-indexed"), &r.render_text(), GREEN), true),
+        Reply::Help { text } => Rendered::new(None, text_embeds(Some("Help"), text, BLURPLE), false),
+        Reply::Refused { message } => Rendered::new(None, text_embeds(None, message, RED), true),
+        Reply::Error { message } => Rendered::new(None, text_embeds(None, message, GREY), true),
+    }
+}
+
+fn answer(a: &Answer) -> Embed {
+    let mut e = Embed { footer: Some(format!("corpus {}", a.revision)), ..Embed::default() };
+    if a.kind == Kind::OutOfScope {
+        e.description = Some(a.text.clone());
+        e.colour = Some(GREY);
+        return e;
+    }
+    match &a.verdict {
+        Some(v) => {
+            e.title = Some(v.headline());
+            e.colour = Some(verdict_colour(v));
+            e.description = Some(v.note.clone()).filter(|n| !n.trim().is_empty());
+            e.fields.push(Field::new("ChatGPT", availability(v.chatgpt), true));
+            e.fields.push(Field::new("API", availability(v.api), true));
+        }
+        None => {
+            e.title = Some("From the article".into());
+            e.colour = Some(BLURPLE);
+        }
+    }
+    for s in &a.sources {
+        e.fields.push(Field::new(&s.heading, &s.snippet, false));
+    }
+    if !a.caveats.is_empty() {
+        let text: String = a.caveats.iter().map(|c| format!("• {c}\n")).collect();
+        for (i, part) in split_text(&text, limits::FIELD_VALUE).into_iter().enumerate() {
+            e.fields.push(Field::new(if i == 0 { "Caveats" } else { "Caveats (continued)" }, part, false));
+        }
+    }
+    if let Some(s) = &a.suggestion {
+        e.fields.push(Field::new("For an estimate, try", s, false));
+    }
+    if a.verdict.is_none() && a.sources.is_empty() {
+        e.description = Some(a.text.clone());
+    }
+    e
+}
+
+/// Green for yes, red for no, amber for partly, grey when the article doesn't say; of the product
+/// asked about, or of both when the question named neither.
+fn verdict_colour(v: &Verdict) -> u32 {
+    use Availability::*;
+    let of = |a: Availability| match a {
+        Yes => GREEN,
+        No => RED,
+        Partial => AMBER,
+        Unknown => GREY,
+    };
+    match v.asked {
+        Some(p) => of(v.availability(p)),
+        None => match (v.chatgpt, v.api) {
+            (Unknown, _) | (_, Unknown) => GREY,
+            (Yes, Yes) => GREEN,
+            (No, No) => RED,
+            _ => AMBER,
+        },
+    }
+}
+
+fn availability(a: Availability) -> &'static str {
+    match a {
+        Availability::Yes => "✅ Yes",
+        Availability::No => "❌ No",
+        Availability::Partial => "🟡 Partly",
+        Availability::Unknown => "❔ Not stated",
+    }
+}
+
+/// Long text as a series of embeds, the first with the title.
+fn text_embeds(title: Option<&str>, text: &str, colour: u32) -> Vec<Embed> {
+    let mut embeds: Vec<Embed> = split_text(text, limits::DESCRIPTION)
+        .into_iter()
+        .map(|d| Embed { description: Some(d), colour: Some(colour), ..Embed::default() })
+        .collect();
+    match embeds.first_mut() {
+        Some(first) => first.title = title.map(str::to_owned),
+        None => embeds.push(Embed { title: title.map(str::to_owned), colour: Some(colour), ..Embed::default() }),
+    }
+    embeds
+}
+
+fn create_embed(e: &Embed) -> CreateEmbed {
+    let mut c = CreateEmbed::new();
+    if let Some(t) = &e.title {
+        c = c.title(t);
+    }
+    if let Some(d) = &e.description {
+        c = c.description(d);
+    }
+    if let Some(colour) = e.colour {
+        c = c.colour(colour);
+    }
+    for f in &e.fields {
+        c = c.field(&f.name, &f.value, f.inline);
+    }
+    if let Some(f) = &e.footer {
+        c = c.footer(CreateEmbedFooter::new(f));
+    }
+    c
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The first `max` characters; never splits a character.
+fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// `s` if it fits in `max` characters, else its start and an ellipsis, `max` characters in all.
+pub fn trim(s: &str, max: usize) -> String {
+    if chars(s) <= max {
+        return s.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = cut(s, max - 1);
+    out.push(ELLIPSIS);
+    out
+}
+
+/// Splits text into pieces of at most `max` characters, at line ends where it can, else at spaces,
+/// else anywhere between characters.
+fn split_text(text: &str, max: usize) -> Vec<String> {
+    let text = text.trim_end();
+    let mut out = Vec::new();
+    let mut rest: &str = text;
+    while chars(rest) > max {
+        // Byte index just past the `max`-th character.
+        let limit = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let head = &rest[..limit];
+        let at = head.rfind('\n').filter(|&i| i > 0).or_else(|| head.rfind(' ').filter(|&i| i > 0)).unwrap_or(limit);
+        out.push(rest[..at].trim_end().to_owned());
+        rest = rest[at..].trim_start_matches(['\n', ' ']);
+    }
+    if !rest.is_empty() || out.is_empty() {
+        out.push(rest.to_owned());
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Monospaced text in ``` blocks of at most `max` characters each, split between lines.
+fn code_blocks(text: &str, max: usize) -> Vec<String> {
+    const FENCES: usize = 8; // "```\n" + "\n```"
+    let inner = max.saturating_sub(FENCES).max(1);
+    let mut blocks = Vec::new();
+    let mut cur = String::new();
+    for line in text.lines() {
+        let line = trim(&line.replace("```", "``\u{200b}`"), inner);
+        if !cur.is_empty() && chars(&cur) + 1 + chars(&line) > inner {
+            blocks.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push('\n');
+        }
+        cur.push_str(&line);
+    }
+    if !cur.is_empty() {
+        blocks.push(cur);
+    }
+    blocks.into_iter().map(|b| format!("```\n{b}\n```")).collect()
+}
+
+/// Brings embeds within every per-embed and per-message limit: trims each part, moves fields past 25
+/// into continuation embeds, keeps at most 10 embeds, then shares the 6,000-character budget out
+/// in order of importance (titles and footers, then descriptions, then fields in order).
+pub fn fit(embeds: Vec<Embed>) -> Vec<Embed> {
+    let mut out: Vec<Embed> = Vec::new();
+    for mut e in embeds {
+        e.title = e.title.map(|t| trim(&t, limits::TITLE)).filter(|t| !t.is_empty());
+        e.description = e.description.map(|d| trim(&d, limits::DESCRIPTION)).filter(|d| !d.trim().is_empty());
+        e.footer = e.footer.map(|f| trim(&f, limits::FOOTER)).filter(|f| !f.is_empty());
+        for f in &mut e.fields {
+            f.name = non_blank(trim(&f.name, limits::FIELD_NAME));
+            f.value = non_blank(trim(&f.value, limits::FIELD_VALUE));
+        }
+        let mut fields = std::mem::take(&mut e.fields);
+        let colour = e.colour;
+        let rest = if fields.len() > limits::FIELDS { fields.split_off(limits::FIELDS) } else { Vec::new() };
+        e.fields = fields;
+        out.push(e);
+        for chunk in rest.chunks(limits::FIELDS) {
+            out.push(Embed { colour, fields: chunk.to_vec(), ..Embed::default() });
+        }
+    }
+    out.truncate(limits::EMBEDS);
+
+    let mut left = limits::TOTAL;
+    for e in &mut out {
+        e.title = e.title.take().and_then(|t| spend(&t, &mut left));
+        e.footer = e.footer.take().and_then(|f| spend(&f, &mut left));
+    }
+    for e in &mut out {
+        e.description = e.description.take().and_then(|d| spend(&d, &mut left));
+    }
+    for e in &mut out {
+        let fields = std::mem::take(&mut e.fields);
+        for mut f in fields {
+            let name = chars(&f.name);
+            // A field is worth keeping only with a few characters of its value.
+            if left < name + 2 {
+                left = 0;
+                break;
+            }
+            left -= name;
+            match spend(&f.value, &mut left) {
+                Some(v) => {
+                    f.value = v;
+                    e.fields.push(f);
+                }
+                None => break,
+            }
+        }
+    }
+    out.retain(|e| !e.is_empty());
+    out
+}
+
+fn non_blank(s: String) -> String {
+    if s.trim().is_empty() { BLANK.to_owned() } else { s }
+}
+
+/// Takes what fits of `s` from the budget; `None` if nothing does.
+fn spend(s: &str, left: &mut usize) -> Option<String> {
+    let t = trim(s, *left);
+    *left -= chars(&t);
+    Some(t).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::answer::Source;
+    use crate::features::Product;
+
+    fn answer_with(question: &str, verdict: Option<Verdict>, sources: usize, caveats: Vec<String>) -> Answer {
+        Answer {
+            question: question.into(),
+            kind: if verdict.is_some() { Kind::Feature } else { Kind::Search },
+            verdict,
+            sources: (0..sources)
+                .map(|i| Source {
+                    doc: "doc".into(),
+                    section: "Features Only in ChatGPT".into(),
+                    heading: format!("Features Only in ChatGPT › Memory {i} {question}"),
+                    score: 1.0,
+                    snippet: format!("**Memory** — {question}"),
+                })
+                .collect(),
+            caveats,
+            text: question.into(),
+            suggestion: None,
+            revision: "abc123".into(),
+        }
+    }
+
+    fn memory(asked: Option<Product>, chatgpt: Availability, api: Availability) -> Verdict {
+        Verdict {
+            feature: "memory".into(),
+            name: "Memory".into(),
+            asked,
+            chatgpt,
+            api,
+            note: "ChatGPT remembers; the API does not.".into(),
+        }
+    }
+
+    /// Every limit Discord enforces, on the JSON serenity would send.
+    fn assert_within_limits(v: &Value) {
+        let data = if v.get("data").is_some() { &v["data"] } else { v };
+        if let Some(c) = data["content"].as_str() {
+            assert!(c.chars().count() <= 2000, "content {}", c.chars().count());
+        }
+        let embeds = data["embeds"].as_array().cloned().unwrap_or_default();
+        assert!(embeds.len() <= 10, "{} embeds", embeds.len());
+        let mut total = 0;
+        let n = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+        for e in &embeds {
+            assert!(n(&e["title"]) <= 256);
+            assert!(n(&e["description"]) <= 4096);
+            assert!(n(&e["footer"]["text"]) <= 2048);
+            let fields = e["fields"].as_array().cloned().unwrap_or_default();
+            assert!(fields.len() <= 25);
+            for f in &fields {
+                assert!((1..=256).contains(&n(&f["name"])), "{f}");
+                assert!((1..=1024).contains(&n(&f["value"])), "{f}");
+                total += n(&f["name"]) + n(&f["value"]);
+            }
+            total += n(&e["title"]) + n(&e["description"]) + n(&e["footer"]["text"]);
+        }
+        assert!(total <= 6000, "total {total}");
+        assert_eq!(data["allowed_mentions"]["parse"], json!([]), "{data}");
+    }
+
+    fn all_builders(r: &Rendered) -> Vec<Value> {
+        vec![
+            serde_json::to_value(r.response()).unwrap(),
+            serde_json::to_value(r.edit()).unwrap(),
+            serde_json::to_value(r.followup()).unwrap(),
+            serde_json::to_value(r.message()).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn verdict_embed_has_headline_colour_fields_sources_and_footer() {
+        let a = answer_with("does the API have memory?", Some(memory(Some(Product::Api), Availability::Yes, Availability::No)), 1, vec![
+            "Memory can be turned off.".into(),
+        ]);
+        let r = reply(&Reply::Answer(a));
+        assert!(!r.is_ephemeral());
+        let v = serde_json::to_value(r.response()).unwrap();
+        assert_eq!(v["type"], 4);
+        let e = &v["data"]["embeds"][0];
+        assert_eq!(e["title"], "No. The API does not offer memory.");
+        assert_eq!(e["color"], RED);
+        assert_eq!(e["description"], "ChatGPT remembers; the API does not.");
+        assert_eq!(e["fields"][0], json!({"name": "ChatGPT", "value": "✅ Yes", "inline": true}));
+        assert_eq!(e["fields"][1], json!({"name": "API", "value": "❌ No", "inline": true}));
+        assert!(e["fields"][2]["name"].as_str().unwrap().starts_with("Features Only in ChatGPT"));
+        assert_eq!(e["fields"][3]["name"], "Caveats");
+        assert_eq!(e["footer"]["text"], "corpus abc123");
+        assert_eq!(v["data"]["allowed_mentions"]["parse"], json!([]));
+        assert!(v["data"].get("flags").is_none_or(|f| f == 0), "{v}");
+    }
+
+    #[test]
+    fn colours_follow_the_asked_product_or_the_pair() {
+        use Availability::*;
+        let c = |asked, chatgpt, api| verdict_colour(&memory(asked, chatgpt, api));
+        assert_eq!(c(Some(Product::Chatgpt), Yes, No), GREEN);
+        assert_eq!(c(Some(Product::Api), Yes, No), RED);
+        assert_eq!(c(Some(Product::Api), Yes, Partial), AMBER);
+        assert_eq!(c(Some(Product::Api), Yes, Unknown), GREY);
+        assert_eq!(c(None, Yes, Yes), GREEN);
+        assert_eq!(c(None, No, No), RED);
+        assert_eq!(c(None, Yes, No), AMBER);
+        assert_eq!(c(None, Yes, Unknown), GREY);
+    }
+
+    #[test]
+    fn errors_and_refusals_are_ephemeral() {
+        for r in [Reply::Refused { message: "no".into() }, Reply::Error { message: "bad".into() }] {
+            let v = serde_json::to_value(reply(&r).response()).unwrap();
+            assert_eq!(v["data"]["flags"], 64, "{v}");
+        }
+        let v = serde_json::to_value(slow_down(7, true).response()).unwrap();
+        assert_eq!((v["data"]["flags"].clone(), v["data"]["content"].clone()), (json!(64), json!("Slow down: you can ask again in 7 s.")));
+        let v = serde_json::to_value(deferred()).unwrap();
+        assert_eq!((v["type"].clone(), v["data"]["flags"].clone()), (json!(5), json!(64)));
+        assert_eq!(v["data"]["allowed_mentions"]["parse"], json!([]));
+    }
+
+    #[test]
+    fn hostile_six_thousand_char_question_stays_within_limits() {
+        let unit = "@everyone @here <@123> <@&456> 🎉👩‍👩‍👧 ";
+        let question: String = unit.repeat(6000 / unit.chars().count() + 1).chars().take(6000).collect();
+        let caveats = vec![question.clone(), question.clone()];
+        let mut a = answer_with(&question, Some(memory(Some(Product::Api), Availability::Yes, Availability::No)), 30, caveats);
+        a.verdict.as_mut().unwrap().note = question.clone();
+        a.verdict.as_mut().unwrap().name = question.clone();
+        a.suggestion = Some(question.clone());
+        let r = reply(&Reply::Answer(a));
+        for v in all_builders(&r) {
+            assert_within_limits(&v);
+        }
+        // Out of scope and plain text carry the question too.
+        let mut oos = answer_with(&question, None, 0, vec![]);
+        oos.kind = Kind::OutOfScope;
+        for r in [reply(&Reply::Answer(oos)), reply(&Reply::Error { message: question.repeat(3) }), Rendered::text(&question, false)] {
+            for v in all_builders(&r) {
+                assert_within_limits(&v);
+            }
+        }
+    }
+
+    #[test]
+    fn long_text_splits_into_embeds_and_the_budget_holds() {
+        let long = "line of a long report\n".repeat(2000);
+        let r = reply(&Reply::Help { text: long });
+        assert!(r.embeds().len() > 1);
+        assert_eq!(r.embeds()[0].title.as_deref(), Some("Help"));
+        assert!(r.embeds().iter().map(Embed::total_chars).sum::<usize>() <= 6000);
+        for v in all_builders(&r) {
+            assert_within_limits(&v);
+        }
+    }
+
+    #[test]
+    fn more_than_25_fields_continue_in_another_embed() {
+        let fields = (0..40).map(|i| Field::new(format!("f{i}"), "v", false)).collect();
+        let out = fit(vec![Embed { title: Some("t".into()), fields, ..Embed::default() }]);
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].fields.len(), out[1].fields.len()), (25, 15));
+        assert_eq!(out[1].fields[0].name, "f25");
+    }
+
+    #[test]
+    fn trimming_respects_characters() {
+        assert_eq!(trim("héllo", 10), "héllo");
+        assert_eq!(trim("héllo", 3), "hé…");
+        let emoji = "🎉".repeat(10);
+        assert_eq!(trim(&emoji, 4), "🎉🎉🎉…");
+        assert_eq!(trim("abc", 0), "");
+        assert_eq!(split_text("aaa bbb\nccc", 5), vec!["aaa", "bbb", "ccc"]);
+        assert_eq!(split_text("🎉🎉🎉🎉🎉🎉", 4), vec!["🎉🎉🎉🎉", "🎉🎉"]);
+    }
+
+    #[test]
+    fn empty_parts_become_blank_or_disappear() {
+        let out = fit(vec![Embed { fields: vec![Field::new("", "", false)], ..Embed::default() }, Embed::default()]);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].fields[0].name.as_str(), out[0].fields[0].value.as_str()), (BLANK, BLANK));
+        let r = Rendered::new(None, vec![], false);
+        assert_eq!(r.embeds().len(), 1);
+    }
+
+    #[test]
+    fn features_table_is_a_code_block() {
+        let features = vec![crate::features::Feature {
+            id: "memory".into(),
+            name: "Memory".into(),
+            aliases: vec![],
+            chatgpt: Availability::Yes,
+            api: Availability::No,
+            note: String::new(),
+            section: "s".into(),
+            heading: None,
+            caveats: vec![],
+        }];
+        let r = reply(&Reply::Features { features });
+        let d = r.embeds()[0].description.as_deref().unwrap();
+        assert!(d.starts_with("```\n") && d.ends_with("\n```") && d.contains("Memory"), "{d}");
+        let blocks = code_blocks(&"x".repeat(30).repeat(1).lines().cycle().take(500).collect::<Vec<_>>().join("\n"), 4096);
+        assert!(blocks.len() > 1 && blocks.iter().all(|b| b.chars().count() <= 4096));
+    }
+
+    #[test]
+    fn autocomplete_caps_choices() {
+        let v = serde_json::to_value(autocomplete((0..40).map(|i| (format!("n{i} {}", "x".repeat(200)), format!("v{i}"))))).unwrap();
+        assert_eq!(v["type"], 8);
+        let choices = v["data"]["choices"].as_array().unwrap();
+        assert_eq!(choices.len(), 25);
+        assert!(choices.iter().all(|c| c["name"].as_str().unwrap().chars().count() <= 100));
+    }
+}
