@@ -173,17 +173,19 @@ impl Engine {
 
     /// Answers one question. Never fails: nothing found is an answer too.
     pub fn answer(&self, question: &str) -> Answer {
-        let question = question.trim();
+        let asked = question.trim();
+        let cleaned = text::strip_mentions(asked);
+        let question = cleaned.trim();
         let mut word_analyzer = self.word_analyzer.clone();
         let mut index_analyzer = self.index_analyzer.clone();
         let u = self.matcher.understand(question, &mut word_analyzer);
         if let Some(other) = &u.other {
-            return self.out_of_scope(question, Some(other));
+            return self.out_of_scope(asked, Some(other));
         }
         let searcher = self.index.searcher();
         let feature_idx = u.feature;
         if feature_idx.is_none() && !self.covers(question, &u, &mut index_analyzer, &searcher) {
-            return self.out_of_scope(question, None);
+            return self.out_of_scope(asked, None);
         }
 
         let terms = text::terms(&mut index_analyzer, understand::clip(question, understand::MAX_ANALYZED_BYTES));
@@ -204,7 +206,7 @@ impl Engine {
 
         let cited = self.cite(feature_idx, &hits);
         if cited.is_empty() {
-            return self.out_of_scope(question, None);
+            return self.out_of_scope(asked, None);
         }
         // Snippets show the question's own words (and the feature's), not every synonym.
         let snippet_query = if expansion.iter().any(|(_, b)| *b == SYNONYM_BOOST) {
@@ -244,7 +246,7 @@ impl Engine {
         let kind = if verdict.is_some() { Kind::Feature } else { Kind::Search };
         let text = answer::render_text(kind, verdict.as_ref(), &sources, &caveats, suggestion.as_deref(), "");
         Answer {
-            question: question.to_owned(),
+            question: asked.to_owned(),
             kind,
             verdict,
             sources,

@@ -89,6 +89,29 @@ pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     out
 }
 
+/// The question without chat mentions (`@everyone`, `@here`, `<@123>`, `<@&456>`, `<#789>`), which
+/// say who is addressed, not what is asked.
+pub fn strip_mentions(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('@') && !text.contains("<#") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(char::is_whitespace) {
+        let w = word.trim_end();
+        let bare = w.trim_end_matches(|c: char| matches!(c, ',' | '.' | ':' | '!' | '?' | ';'));
+        let mention = matches!(bare, "@everyone" | "@here")
+            || (bare.starts_with('<') && bare.ends_with('>') && (bare.starts_with("<@") || bare.starts_with("<#"))
+                && bare[1..bare.len() - 1].trim_start_matches(['@', '!', '&', '#']).chars().all(|c| c.is_ascii_digit()));
+        if mention {
+            out.push_str(&w[bare.len()..]);
+            out.push(' ');
+        } else {
+            out.push_str(word);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn is_filler(word: &str) -> bool {
     FILLER_WORDS.contains(&word)
 }
@@ -127,6 +150,12 @@ mod tests {
         assert_eq!(w[0], Word { text: "remembers".into(), stem: "rememb".into() });
         assert_eq!(w[1].text, "café");
         assert_eq!(w[1].stem, "cafe");
+    }
+
+    #[test]
+    fn mentions_are_not_words() {
+        assert_eq!(strip_mentions("@everyone what does <@!123> cost? <@&9>").split_whitespace().collect::<Vec<_>>(), ["what", "does", "cost?"]);
+        assert_eq!(strip_mentions("email me@example.com"), "email me@example.com");
     }
 
     #[test]

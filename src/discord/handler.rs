@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serenity::all::{
     CommandData, CommandDataOptionValue, CommandInteraction, Context, EventHandler, Http, Interaction, Message,
-    Permissions, Ready, RoleId,
+    MessageReference, Permissions, Ready, RoleId,
 };
 use tokio::sync::Notify;
 use tracing::{error, info, warn};
@@ -166,12 +166,15 @@ impl EventHandler for Handler {
         }
         let bot = self.shared.bot_id.load(Ordering::SeqCst);
         let is_dm = msg.guild_id.is_none();
-        if !is_dm && !(bot != 0 && msg.mentions_user_id(bot)) {
+        let mentioned = bot != 0 && msg.mentions_user_id(bot);
+        if !is_dm && !mentioned {
             return;
         }
         let Some(_guard) = self.shared.inflight.enter() else { return };
         let rendered = self.answer_message(&msg, bot).await;
-        if let Err(e) = msg.channel_id.send_message(&ctx.http, rendered.message().reference_message(&msg)).await {
+        // If the question was deleted meanwhile, post the answer anyway rather than fail.
+        let reference = MessageReference::from(&msg).fail_if_not_exists(false);
+        if let Err(e) = msg.channel_id.send_message(&ctx.http, rendered.message().reference_message(reference)).await {
             warn!(channel = %msg.channel_id, "could not reply to a message: {e}");
         }
     }

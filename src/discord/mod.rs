@@ -23,7 +23,6 @@ use serenity::all::{ApplicationId, ClientBuilder, GatewayIntents, Http, HttpBuil
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-pub use self::cooldown::Cooldown;
 use self::handler::{Handler, Shared};
 pub use self::register::Scope;
 use crate::config::{Config, Shards, TOKEN_ENV};
@@ -258,8 +257,10 @@ mod tests {
     use super::*;
 
     fn config(token: Option<&str>) -> Config {
+        // An explicit empty file, so the working directory's bot.toml does not leak in.
+        let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
         let env: Vec<(String, String)> = token.map(|t| (TOKEN_ENV.to_owned(), t.to_owned())).into_iter().collect();
-        Config::load_with_env(None, env).unwrap()
+        Config::load_with_env(Some(file.path()), env).unwrap()
     }
 
     #[test]

@@ -661,7 +661,7 @@ mod tests {
         let r = reply(&Reply::Features { features });
         let d = r.embeds()[0].description.as_deref().unwrap();
         assert!(d.starts_with("```\n") && d.ends_with("\n```") && d.contains("Memory"), "{d}");
-        let blocks = code_blocks(&"x".repeat(30).repeat(1).lines().cycle().take(500).collect::<Vec<_>>().join("\n"), 4096);
+        let blocks = code_blocks(&vec!["x".repeat(30); 500].join("\n"), 4096);
         assert!(blocks.len() > 1 && blocks.iter().all(|b| b.chars().count() <= 4096));
     }
 

@@ -48,7 +48,9 @@
 //!   Message replies echo `content`, `embeds` and `flags` of the request; JSON and
 //!   multipart/form-data bodies (serenity uses multipart when files are attached: the
 //!   `payload_json` part becomes [`Recorded::body`], file parts go to [`Recorded::files`]).
-//!   One-shot failures can be injected with [`MockDiscord::fail_next`].
+//!   One-shot failures can be injected with [`MockDiscord::fail_next`], and a request can be held
+//!   unanswered (recorded at once, answered on [`Held::release`]) with [`MockDiscord::hold_next`], so a
+//!   test can keep a bot handler in flight for as long as it needs.
 //!
 //! What it does NOT cover: guild/channel/member/role REST routes, GUILD_CREATE (not sent; a test
 //! may dispatch one itself), zlib transport compression, rate limits (no 429 unless injected; with
@@ -169,6 +171,22 @@ struct Conn {
     session: Option<String>,
 }
 
+struct Hold {
+    method: String,
+    route_prefix: String,
+    release: Arc<Notify>,
+}
+
+/// A request held by [`MockDiscord::hold_next`]; dropping it without releasing keeps it held.
+pub struct Held(Arc<Notify>);
+
+impl Held {
+    /// Lets the held request (or the next matching one, if none arrived yet) be answered.
+    pub fn release(&self) {
+        self.0.notify_one();
+    }
+}
+
 struct Failure {
     method: String,
     route_prefix: String,
@@ -188,6 +206,7 @@ struct St {
     /// registered commands by scope: None = global, Some(guild).
     commands: HashMap<Option<String>, Vec<Value>>,
     failures: Vec<Failure>,
+    holds: Vec<Hold>,
     gateway_shards: u64,
 }
 
@@ -459,6 +478,19 @@ impl MockDiscord {
             closed.is_some(),
             "mock discord: gateway connections {ids:?} did not close"
         );
+    }
+
+    /// Holds the next REST request whose method is `method` and whose route starts with
+    /// `route_prefix`: it is recorded at once (so `wait_request` sees it) but answered only after
+    /// [`Held::release`]. The client waits meanwhile, as for a slow Discord.
+    pub fn hold_next(&self, method: &str, route_prefix: &str) -> Held {
+        let release = Arc::new(Notify::new());
+        self.inner.lock().holds.push(Hold {
+            method: method.to_uppercase(),
+            route_prefix: route_prefix.to_string(),
+            release: release.clone(),
+        });
+        Held(release)
     }
 
     /// Makes the next REST request whose method is `method` and whose route (path after
@@ -822,9 +854,18 @@ async fn rest_handler(
             .failures
             .iter()
             .position(|f| f.method == rec.method && rec.route().starts_with(&f.route_prefix));
-        pos.map(|i| st.failures.remove(i))
+        let failure = pos.map(|i| st.failures.remove(i));
+        let pos = st
+            .holds
+            .iter()
+            .position(|h| h.method == rec.method && rec.route().starts_with(&h.route_prefix));
+        (failure, pos.map(|i| st.holds.remove(i).release))
     };
     inner.changed.notify_waiters();
+    let (failure, hold) = failure;
+    if let Some(release) = hold {
+        release.notified().await;
+    }
     if let Some(f) = failure {
         let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, axum::Json(f.body)).into_response();

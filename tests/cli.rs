@@ -1,0 +1,241 @@
+//! The `productbot` binary as a user runs it: ask (single and batch), features, cost, reindex, shell,
+//! config and corpus faults. Each test uses its own copy of the corpus and index in a temp dir.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+struct Env {
+    tmp: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let corpus = tmp.path().join("corpus");
+        std::fs::create_dir_all(&corpus).unwrap();
+        for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
+        }
+        Env { tmp }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.tmp.path().join(p)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_productbot"));
+        c.args(args)
+            .current_dir(self.tmp.path())
+            .env("HOME", self.tmp.path())
+            .env("PRODUCTBOT__CORPUS__DIR", self.path("corpus"))
+            .env("PRODUCTBOT__INDEX__DIR", self.path("index"))
+            .env_remove("RUST_LOG")
+            .env_remove("DISCORD_TOKEN");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // Write from another thread: a long answer stream fills stdout while input is still going in.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        out
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {} / {}", stdout(o), stderr(o)))
+}
+
+#[test]
+fn ask_prints_a_cited_verdict_and_keeps_stdout_clean() {
+    let e = Env::new();
+    // First run builds the index (logged on stderr with -v), stdout is only the answer.
+    let o = e.run(&["-v", "ask", "does the API have memory?"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("No. The API does not offer memory."), "{out}");
+    assert!(out.contains("Features Only in ChatGPT › Memory"), "{out}");
+    assert!(!out.contains("INFO") && stderr(&o).contains("building the index"), "{}", stderr(&o));
+}
+
+#[test]
+fn ask_json_has_the_schema() {
+    let e = Env::new();
+    let v = json(&e.run(&["ask", "--json", "Can I fine-tune in ChatGPT?"]));
+    assert_eq!(v["kind"], "feature");
+    assert_eq!(v["verdict"]["feature"], "fine_tuning");
+    assert_eq!(v["verdict"]["asked"], "chatgpt");
+    assert_eq!(v["verdict"]["chatgpt"], "no");
+    assert_eq!(v["sources"][0]["section"], "Features Only in the API");
+    assert!(v["caveats"].is_array() && v["text"].is_string());
+}
+
+#[test]
+fn batch_mode_answers_every_line_including_bad_ones() {
+    let e = Env::new();
+    let long = "a".repeat(6_000);
+    let mut input = Vec::new();
+    input.extend_from_slice(b"Does the API have memory?\n\n");
+    input.extend_from_slice(b"\xff\xfe broken utf-8 memory\n");
+    input.extend_from_slice(b"title:memory AND( \"api\n");
+    input.extend_from_slice(long.as_bytes());
+    input.extend_from_slice(b"\n@everyone what does chatgpt plus cost?\r\nHow tall is Mount Everest?");
+    let o = e.run_stdin(&["ask", "--json", "-"], &input);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines[0]["verdict"]["api"], "no");
+    assert_eq!(lines[1]["kind"], "out_of_scope");
+    assert_eq!(lines[1]["question"], "");
+    assert_eq!(lines[2]["verdict"]["feature"], "memory");
+    assert_eq!(lines[3]["verdict"]["feature"], "memory");
+    assert_eq!(lines[4]["kind"], "out_of_scope");
+    assert_eq!(lines[5]["kind"], "search");
+    assert_eq!(lines[6]["kind"], "out_of_scope");
+}
+
+#[test]
+fn batch_mode_handles_ten_thousand_lines() {
+    let e = Env::new();
+    let dev = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dev.jsonl")).unwrap();
+    let qs: Vec<String> = dev.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["q"].as_str().unwrap().to_owned()).collect();
+    let input: String = (0..10_000).map(|i| format!("{}\n", qs[i % qs.len()])).collect();
+    let o = e.run_stdin(&["ask", "--json", "-"], input.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 10_000);
+}
+
+#[test]
+fn features_table_lists_every_feature() {
+    let e = Env::new();
+    let ids = [
+        "memory", "canvas", "voice", "web_browsing", "chat_interface", "parameter_control", "system_prompt",
+        "fine_tuning", "embeddings", "batch", "structured_outputs", "logprobs", "image_generation", "audio",
+        "moderation", "assistants", "code_interpreter", "file_uploads", "custom_gpts",
+    ];
+    let v = json(&e.run(&["features", "--json"]));
+    let got: Vec<&str> = v.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(got, ids);
+    let table = stdout(&e.run(&["features"]));
+    let header = table.lines().next().unwrap();
+    let col = header.find("ChatGPT").unwrap();
+    for line in table.lines().skip(1).filter(|l| !l.starts_with('(')) {
+        assert!(["yes", "no ", "par", "unk"].iter().any(|a| line[col..].starts_with(a)), "aligned: {line}");
+    }
+    assert!(table.contains("Memory") && table.contains("Logprobs"));
+}
+
+#[test]
+fn cost_command_prices_exactly_and_names_bad_options() {
+    let e = Env::new();
+    let base = ["cost", "--model", "gpt-4o", "--input-tokens", "1000", "--output-tokens", "500", "--json"];
+    let v = json(&e.run(&base));
+    assert_eq!(v["usd_per_request"], 0.0075);
+    assert_eq!(v["usd_total"], 0.0075);
+    let mut bulk = base.to_vec();
+    bulk.extend(["--requests", "10000"]);
+    assert_eq!(json(&e.run(&bulk))["usd_total"], 75.0);
+    let mut batch = base.to_vec();
+    batch.push("--batch");
+    assert_eq!(json(&e.run(&batch))["usd_per_request"], 0.00375);
+    let text = stdout(&e.run(&base[..7]));
+    assert!(text.contains("$0.0075"), "{text}");
+
+    let o = e.run(&["cost", "--input-tokens", "-5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("input_tokens"), "{}", stderr(&o));
+    let o = e.run(&["cost", "--model", "gpt-5", "--input-tokens", "10"]);
+    assert!(stderr(&o).contains("gpt-4o") && stderr(&o).contains("gpt-5"), "{}", stderr(&o));
+    let o = e.run(&["cost", "--input-tokens", "10", "--requests", "0"]);
+    assert!(stderr(&o).contains("requests"), "{}", stderr(&o));
+
+    let v = json(&e.run(&["cost", "--text", "hello world", "--json"]));
+    assert_eq!(v["input_tokens"], 2);
+    let v = json(&e.run(&["cost", "--conversations-per-day", "20", "--turns", "10", "--user-tokens", "150", "--reply-tokens", "400", "--json"]));
+    assert!(v["crossover_conversations_per_day"].is_number() && v["chatgpt_plus_usd_per_month"] == 20.0, "{v}");
+}
+
+#[test]
+fn reindex_reports_counts_and_time() {
+    let e = Env::new();
+    let v = json(&e.run(&["reindex", "--json"]));
+    assert_eq!(v["features"], 19);
+    assert!(v["passages"].as_u64().unwrap() > 20);
+    assert!(v["build_ms"].is_number());
+    let text = stdout(&e.run(&["reindex"]));
+    assert!(text.contains("passages") && text.contains("19 features"), "{text}");
+}
+
+#[test]
+fn shell_takes_questions_and_slash_commands() {
+    let e = Env::new();
+    let script = "/help\n/feature memmory\n/cost model:4o input_tokens:1000 output_tokens:500\ndoes the API have memory?\n/nope\n/ask\n/quit\n";
+    let o = e.run_stdin(&["shell"], script.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for expect in ["/reindex", "Memory: only ChatGPT has it.", "$0.0075", "No. The API does not offer memory.", "unknown command /nope", "needs `question`"] {
+        assert!(out.contains(expect), "missing {expect:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let e = Env::new();
+    for sub in ["ask", "features", "cost", "shell", "reindex", "serve", "register"] {
+        let o = e.run(&[sub, "--help"]);
+        assert!(o.status.success() && stdout(&o).contains("Usage"), "{sub}");
+    }
+}
+
+#[test]
+fn config_faults_name_the_key_or_file() {
+    let e = Env::new();
+    std::fs::write(e.path("bad.toml"), "[discord.cooldown]\nseconds = \"soon\"\n").unwrap();
+    let o = e.run(&["--config", "bad.toml", "features"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("discord.cooldown.seconds"), "{}", stderr(&o));
+
+    std::fs::write(e.path("secret.toml"), "[discord]\ntoken = \"MTIz.abc.def\"\n").unwrap();
+    let o = e.run(&["--config", "secret.toml", "features"]);
+    assert!(stderr(&o).contains("DISCORD_TOKEN") && !stderr(&o).contains("MTIz.abc.def"), "{}", stderr(&o));
+
+    let o = e.run(&["--config", "missing.toml", "features"]);
+    assert!(stderr(&o).contains("missing.toml"), "{}", stderr(&o));
+
+    let o = e.cmd(&["features"]).env("PRODUCTBOT__INDEX__THREADS", "0").output().unwrap();
+    assert!(stderr(&o).contains("index.threads"), "{}", stderr(&o));
+}
+
+#[test]
+fn corpus_faults_at_first_start_name_the_file() {
+    let e = Env::new();
+    std::fs::write(e.path("corpus/features.toml"), "[[feature]]\nid = \"x\"\n").unwrap();
+    let o = e.run(&["ask", "memory?"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("features.toml"), "{}", stderr(&o));
+    let empty = e.path("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = e.cmd(&["ask", "memory?"]).env("PRODUCTBOT__CORPUS__DIR", &empty).output().unwrap();
+    assert!(stderr(&o).contains("no .md or .txt document"), "{}", stderr(&o));
+}
