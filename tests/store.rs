@@ -391,3 +391,21 @@ fn write_failure_mid_build_keeps_the_old_generation() {
     assert_eq!(opened, Opened::Existing, "the old generation still serves");
     assert_eq!(version(&store), 'A');
 }
+
+#[test]
+fn watcher_reindexes_when_corpus_files_change() {
+    let f = Fixture::new();
+    let (store, _) = f.open();
+    let store = Arc::new(store);
+    let _watcher = productbot::watch::spawn(store.clone(), Duration::from_millis(300)).unwrap();
+    f.to_b();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while version(&store) != 'B' {
+        assert!(std::time::Instant::now() < deadline, "the watcher never re-indexed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A broken edit is logged and leaves version B serving.
+    f.edit(&f.features(), "api = \"partial\"\nnote = \"ChatGPT remembers", "api = \"maybe\"\nnote = \"ChatGPT remembers");
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(version(&store), 'B');
+}

@@ -60,6 +60,12 @@ pub async fn serve(config: Config, opts: ServeOptions, shutdown: impl Future<Out
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let poller = (config.poll_ms > 0).then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop_rx)));
+    // Dropped when serve returns, which stops watching.
+    let _watcher = if config.watch {
+        Some(crate::watch::spawn(store.clone(), Duration::from_millis(config.watch_debounce_ms))?)
+    } else {
+        None
+    };
 
     let shards = config.discord.shards;
     let mut run = tokio::spawn(async move {
