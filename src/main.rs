@@ -133,6 +133,10 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, serving);
     match run(cli) {
         Ok(code) => code,
+        // A closed pipe (`productbot features | head`) is the reader's choice, not a failure.
+        Err(e) if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
