@@ -35,7 +35,7 @@ const SNIPPET_CHARS: usize = 220;
 pub struct Revision {
     /// Short corpus fingerprint.
     pub corpus: String,
-    /// Generation directory name, or "memory" for an index built in RAM.
+    /// Generation directory name, or "in-ram" for an index built in memory.
     pub generation: String,
 }
 
@@ -118,7 +118,7 @@ impl Engine {
         Ok(Engine::new(Parts {
             index,
             titles: corpus.docs.iter().map(|d| d.title.clone()).collect(),
-            revision: Revision { corpus: corpus.revision().to_owned(), generation: "memory".into() },
+            revision: Revision { corpus: corpus.revision().to_owned(), generation: "in-ram".into() },
             passages: corpus.passages,
             table,
             prices,
