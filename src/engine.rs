@@ -23,6 +23,8 @@ const CANDIDATES: usize = 10;
 const MIN_RELATIVE_SCORE: f32 = 0.35;
 /// Feature aliases widen retrieval, at this weight relative to the question's own words.
 const EXPANSION_BOOST: f32 = 0.4;
+/// At most this many alias terms of the feature widen retrieval.
+const MAX_EXPANSION_TERMS: usize = 12;
 /// Synonyms of question words, at this weight.
 const SYNONYM_BOOST: f32 = 0.3;
 /// Without a feature, a question is in scope only when at least this share of its topic words occur
@@ -57,8 +59,10 @@ pub struct Engine {
     matcher: Matcher,
     /// The passage each feature cites first.
     feature_passage: Vec<Option<usize>>,
-    /// Analyzed alias terms of each feature, for query expansion.
+    /// Analyzed alias terms of each feature, sorted, for snippets.
     feature_terms: Vec<Vec<String>>,
+    /// The same in alias order (most canonical first), for query expansion.
+    feature_terms_ranked: Vec<Vec<String>>,
     /// Analyzed term -> the other terms of its synonym groups.
     synonyms: HashMap<String, Vec<String>>,
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
@@ -77,14 +81,20 @@ impl Engine {
         let mut index_analyzer = index.analyzer();
         let matcher = Matcher::new(&table, &mut word_analyzer);
         let feature_passage = table.features.iter().map(|f| supporting_passage(f, &passages)).collect();
-        let feature_terms = table
+        let feature_terms_ranked: Vec<Vec<String>> = table
             .features
             .iter()
             .map(|f| {
-                let mut terms: Vec<String> = f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).collect();
-                terms.sort();
-                terms.dedup();
-                terms
+                let mut seen = HashSet::new();
+                f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).filter(|t| seen.insert(t.clone())).collect()
+            })
+            .collect();
+        let feature_terms = feature_terms_ranked
+            .iter()
+            .map(|t| {
+                let mut t = t.clone();
+                t.sort();
+                t
             })
             .collect();
         let synonyms = synonym_map(&table.synonyms, &mut index_analyzer);
@@ -101,6 +111,7 @@ impl Engine {
             matcher,
             feature_passage,
             feature_terms,
+            feature_terms_ranked,
             synonyms,
             identifiers,
             word_analyzer,
@@ -191,7 +202,8 @@ impl Engine {
         let terms = text::terms(&mut index_analyzer, understand::clip(question, understand::MAX_ANALYZED_BYTES));
         let mut expansion: Vec<(String, f32)> = Vec::new();
         if let Some(i) = feature_idx {
-            expansion.extend(self.feature_terms[i].iter().map(|t| (t.clone(), EXPANSION_BOOST)));
+            // The first aliases are the canonical ones; more only add scorers, not recall.
+            expansion.extend(self.feature_terms_ranked[i].iter().take(MAX_EXPANSION_TERMS).map(|t| (t.clone(), EXPANSION_BOOST)));
         }
         for t in &terms {
             if let Some(more) = self.synonyms.get(t) {
@@ -208,22 +220,14 @@ impl Engine {
         if cited.is_empty() {
             return self.out_of_scope(asked, None);
         }
-        // Snippets show the question's own words (and the feature's), not every synonym.
-        let snippet_query = if expansion.iter().any(|(_, b)| *b == SYNONYM_BOOST) {
-            let own: Vec<(String, f32)> = expansion.into_iter().filter(|(_, b)| *b != SYNONYM_BOOST).collect();
-            self.index.query(&searcher, &terms, &own)
-        } else {
-            query
-        };
-        let snippets = snippet_query.as_ref().and_then(|q| self.index.snippets(&searcher, &**q, SNIPPET_CHARS));
+        // Snippets show the question's own words and the feature's, not every synonym.
+        let snippet_terms = terms.iter().chain(feature_idx.map_or(&[][..], |i| &self.feature_terms[i][..]));
+        let snippets = self.index.snippets(&searcher, snippet_terms, SNIPPET_CHARS);
         let sources: Vec<Source> = cited
             .iter()
             .map(|hit| {
                 let p = &self.passages[hit.pid];
-                let snippet = match &snippets {
-                    Some(g) => index::render_snippet(&g.snippet(&p.text), &p.text, SNIPPET_CHARS),
-                    None => index::truncate_words(&p.text, SNIPPET_CHARS),
-                };
+                let snippet = index::render_snippet(&snippets.snippet(&p.text), &p.text, SNIPPET_CHARS);
                 Source { doc: p.doc.clone(), section: p.section.clone(), heading: p.heading.clone(), score: hit.score, snippet }
             })
             .collect();

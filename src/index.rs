@@ -166,9 +166,13 @@ impl SearchIndex {
             let known = known_in_body(term) || searcher.doc_freq(&title).unwrap_or(0) > 0;
             if known {
                 let body_q: Box<dyn Query> = Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs));
-                let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
                 clauses.push((Occur::Should, boosted(body_q, boost)));
-                clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
+                // Expansion terms (boost < 1) search bodies only: each clause costs a scorer, and
+                // headings already match through the question's own words.
+                if boost >= 1.0 {
+                    let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
+                    clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
+                }
             } else if term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
                 fuzzy += 1;
                 let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(body, FUZZY_DISTANCE, true));
@@ -212,11 +216,20 @@ impl SearchIndex {
         Ok(hits)
     }
 
-    /// A snippet generator for `query` over passage bodies.
-    pub fn snippets(&self, searcher: &Searcher, query: &dyn Query, max_chars: usize) -> Option<SnippetGenerator> {
-        let mut g = SnippetGenerator::create(searcher, query, self.fields.body).ok()?;
-        g.set_max_num_chars(max_chars);
-        Some(g)
+    /// A snippet generator highlighting `terms` (analyzed) in passage bodies; rarer terms weigh more
+    /// when choosing the fragment. Built from the terms directly: no query, no second pass.
+    pub fn snippets<'a>(&self, searcher: &Searcher, terms: impl IntoIterator<Item = &'a String>, max_chars: usize) -> SnippetGenerator {
+        let mut weights = std::collections::BTreeMap::new();
+        for t in terms {
+            if weights.contains_key(t) {
+                continue;
+            }
+            let df = self.doc_freq(searcher, t);
+            if df > 0 {
+                weights.insert(t.clone(), 1.0 / (1.0 + df as f32));
+            }
+        }
+        SnippetGenerator::new(weights, self.analyzer(), self.fields.body, max_chars)
     }
 }
 
@@ -308,7 +321,7 @@ mod tests {
         let (i, ps) = idx();
         let s = i.searcher();
         let q = i.query(&s, &["cost".to_owned()], &[]).unwrap();
-        let g = i.snippets(&s, &*q, 150).unwrap();
+        let g = i.snippets(&s, &["cost".to_owned()], 150);
         let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
         assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million");

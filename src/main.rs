@@ -234,31 +234,57 @@ fn print_reply(reply: Reply, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Batch mode: one question per stdin line, one answer per output line, past empty or invalid lines.
+/// Lines are read in chunks and answered on every core, output in input order.
 fn batch(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
+    const CHUNK: usize = 2048;
     let started = Instant::now();
     let engine = store.snapshot();
-    let stdin = io::stdin();
-    let mut input = stdin.lock();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let mut input = io::stdin().lock();
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut buf = Vec::new();
     let mut n = 0usize;
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        let mut lines: Vec<String> = Vec::with_capacity(CHUNK);
+        let mut buf = Vec::new();
+        while lines.len() < CHUNK {
+            buf.clear();
+            if input.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            lines.push(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_owned());
+        }
+        if lines.is_empty() {
             break;
         }
-        n += 1;
-        let line = String::from_utf8_lossy(&buf);
-        let question = line.trim_end_matches(['\n', '\r']);
-        let answer = engine.answer(question);
-        if json {
-            serde_json::to_writer(&mut out, &answer)?;
-            out.write_all(b"\n")?;
-        } else {
-            writeln!(out, "> {question}\n{}\n", answer.text)?;
+        n += lines.len();
+        let per = lines.len().div_ceil(workers);
+        let rendered: Vec<anyhow::Result<Vec<u8>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = lines
+                .chunks(per)
+                .map(|part| {
+                    let engine = &engine;
+                    s.spawn(move || -> anyhow::Result<Vec<u8>> {
+                        let mut bytes = Vec::with_capacity(part.len() * 1024);
+                        for question in part {
+                            let answer = engine.answer(question);
+                            if json {
+                                serde_json::to_writer(&mut bytes, &answer)?;
+                                bytes.push(b'\n');
+                            } else {
+                                writeln!(bytes, "> {question}\n{}\n", answer.text)?;
+                            }
+                        }
+                        Ok(bytes)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a batch worker panicked")))).collect()
+        });
+        for part in rendered {
+            out.write_all(&part?)?;
         }
     }
     out.flush()?;
-    tracing::info!(questions = n, ms = started.elapsed().as_millis() as u64, "batch done");
+    tracing::info!(questions = n, ms = started.elapsed().as_millis() as u64, workers, "batch done");
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,8 @@
 //! and whether it names another vendor's product. Pure matching over stemmed words with bounded typo
 //! tolerance; all names and aliases come from the feature table.
 
+use std::collections::HashSet;
+
 use tantivy::tokenizer::TextAnalyzer;
 
 use crate::features::{FeatureTable, Product};
@@ -25,6 +27,9 @@ pub struct Matcher {
     features: Vec<Vec<Alias>>,
     products: Vec<(Product, Vec<Alias>)>,
     others: Vec<(String, Alias)>,
+    /// Every alias word (surface and stem): a question word found here is spelt right, so it is
+    /// never read as a typo of another.
+    vocab: HashSet<String>,
 }
 
 /// What a question is about.
@@ -71,7 +76,7 @@ impl Matcher {
             let weight = words.iter().map(|w| w.text.len()).sum::<usize>() + words.len().saturating_sub(1);
             Alias { words, weight }
         };
-        let features = table
+        let features: Vec<Vec<Alias>> = table
             .features
             .iter()
             .map(|f| f.aliases.iter().map(|a| compile(a)).filter(|a| !a.words.is_empty()).collect())
@@ -87,12 +92,19 @@ impl Matcher {
             .map(|o| (o.clone(), compile(o)))
             .filter(|(_, a)| !a.words.is_empty())
             .collect();
-        Matcher { features, products, others }
+        let vocab = features
+            .iter()
+            .flatten()
+            .flat_map(|a: &Alias| a.words.iter().flat_map(|w| [w.text.clone(), w.stem.clone()]))
+            .collect();
+        Matcher { features, products, others, vocab }
     }
 
     pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer) -> Understanding {
         let words = text::words(analyzer, clip(question, MAX_ANALYZED_BYTES));
         let mut matched = vec![false; words.len()];
+        let typo_candidates: Vec<bool> =
+            words.iter().map(|w| w.text.len() >= 6 && !self.vocab.contains(&w.text) && !self.vocab.contains(&w.stem)).collect();
         let mut corrected = Vec::new();
 
         // Features first, so a product word inside a feature name ("Assistants API") is not read as
@@ -101,7 +113,7 @@ impl Matcher {
         let mut feature_hits: Vec<(usize, Match)> = Vec::new();
         for (fi, aliases) in self.features.iter().enumerate() {
             for alias in aliases {
-                for m in find(&alias.words, &words, true) {
+                for m in find(&alias.words, &words, Some(&typo_candidates)) {
                     // Words skipped inside a multi-word alias make the match a little less certain.
                     let weight = (alias.weight * 4).saturating_sub(m.skipped) ;
                     let start = m.positions[0];
@@ -135,7 +147,7 @@ impl Matcher {
         let mut found: Vec<(usize, Product)> = Vec::new();
         for (product, aliases) in &self.products {
             for alias in aliases {
-                for m in find(&alias.words, &words, false) {
+                for m in find(&alias.words, &words, None) {
                     if m.positions.iter().all(|p| feature_positions.contains(p)) {
                         continue;
                     }
@@ -156,7 +168,7 @@ impl Matcher {
 
         let mut other = None;
         for (name, alias) in &self.others {
-            if let Some(m) = find(&alias.words, &words, false).first() {
+            if let Some(m) = find(&alias.words, &words, None).first() {
                 for &p in &m.positions {
                     matched[p] = true;
                 }
@@ -192,8 +204,11 @@ fn word_matches(alias: &Word, word: &Word, fuzzy: bool) -> Option<bool> {
 }
 
 /// Occurrences of `alias` in `words`: its words in order, the first anywhere, each next one after at
-/// most [`MAX_SKIPPED`] skipped words in total (none for product and vendor names).
-fn find(alias: &[Word], words: &[Word], fuzzy: bool) -> Vec<Match> {
+/// most [`MAX_SKIPPED`] skipped words in total. `typos` marks the words that may be misspellings;
+/// `None` (product and vendor names) means exact words, no skipping.
+fn find(alias: &[Word], words: &[Word], typos: Option<&[bool]>) -> Vec<Match> {
+    let fuzzy = typos.is_some();
+    let may_be_typo = |i: usize| typos.is_some_and(|t| t[i]);
     let n = alias.len();
     if n == 0 || n > words.len() {
         return Vec::new();
@@ -201,14 +216,14 @@ fn find(alias: &[Word], words: &[Word], fuzzy: bool) -> Vec<Match> {
     let budget = if fuzzy && n > 1 { MAX_SKIPPED } else { 0 };
     let mut out = Vec::new();
     for start in 0..words.len() {
-        let Some(typo) = word_matches(&alias[0], &words[start], fuzzy) else { continue };
+        let Some(typo) = word_matches(&alias[0], &words[start], may_be_typo(start)) else { continue };
         let mut m = Match { positions: vec![start], skipped: 0, typo_at: if typo { vec![start] } else { vec![] } };
         let mut at = start + 1;
         let mut ok = true;
         for a in &alias[1..] {
             let mut found = false;
             while at < words.len() && m.skipped <= budget {
-                if let Some(typo) = word_matches(a, &words[at], fuzzy) {
+                if let Some(typo) = word_matches(a, &words[at], may_be_typo(at)) {
                     m.positions.push(at);
                     if typo {
                         m.typo_at.push(at);
