@@ -263,6 +263,10 @@ pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String
     }
     out.push_str(&fragment[at..]);
     let range = snippet.fragment_range();
+    // tantivy ends fragments at the last token; keep the punctuation that closes it.
+    let tail: String = text.get(range.end..).unwrap_or("").chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).collect();
+    out.push_str(&tail);
+    let range = range.start..range.end + tail.len();
     let mut s = String::new();
     if text.get(..range.start).is_some_and(|head| head.chars().any(char::is_alphanumeric)) {
         s.push('…');
@@ -324,7 +328,7 @@ mod tests {
         let g = i.snippets(&s, &["cost".to_owned()], 150);
         let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
-        assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million");
+        assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million.");
     }
 
     #[test]
