@@ -65,9 +65,15 @@ fn register_analyzer(index: &Index) {
 
 /// Builds an index of `passages` in `dir` (which must exist and be empty) and commits it.
 pub fn build(dir: &Path, passages: &[Passage], threads: usize) -> Result<(), IndexError> {
-    let (schema, fields) = schema();
-    let index = Index::create_in_dir(dir, schema)?;
-    register_analyzer(&index);
+    let (schema, _) = schema();
+    fill(&Index::create_in_dir(dir, schema)?, passages, threads)?;
+    Ok(())
+}
+
+/// Writes every passage (document id = position) into a new, empty index and commits.
+fn fill(index: &Index, passages: &[Passage], threads: usize) -> Result<(), IndexError> {
+    let (_, fields) = schema();
+    register_analyzer(index);
     let threads = threads.max(1);
     let mut writer = index.writer_with_num_threads::<TantivyDocument>(threads, threads * WRITER_MEMORY_PER_THREAD)?;
     for (pid, p) in passages.iter().enumerate() {
@@ -104,14 +110,9 @@ impl SearchIndex {
 
     /// An index held in memory, for tests and benchmarks.
     pub fn in_ram(passages: &[Passage]) -> Result<Self, IndexError> {
-        let (schema, fields) = schema();
+        let (schema, _) = schema();
         let index = Index::create_in_ram(schema);
-        register_analyzer(&index);
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY_PER_THREAD)?;
-        for (pid, p) in passages.iter().enumerate() {
-            writer.add_document(doc!(fields.title => index_title(p), fields.body => p.text.as_str(), fields.pid => pid as u64))?;
-        }
-        writer.commit()?;
+        fill(&index, passages, 1)?;
         Self::from_index(index)
     }
 
