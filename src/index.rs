@@ -174,7 +174,9 @@ impl SearchIndex {
                     let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
                     clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
                 }
-            } else if term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
+            } else if boost >= 1.0 && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
+                // Only the question's own words may be misspelt; an expansion term the corpus lacks
+                // is simply absent.
                 fuzzy += 1;
                 let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(body, FUZZY_DISTANCE, true));
                 clauses.push((Occur::Should, boosted(q, boost * 0.5)));

@@ -122,9 +122,12 @@ pub fn is_typo_of(typed: &str, known: &str) -> bool {
     if typed == known {
         return true;
     }
+    if typed.chars().next() != known.chars().next() || typed.len() < 6 || known.len() < 6 {
+        return false;
+    }
     let (a, b) = (typed.chars().count(), known.chars().count());
     let shorter = a.min(b);
-    if shorter < 6 || typed.chars().next() != known.chars().next() {
+    if shorter < 6 {
         return false;
     }
     let budget = if shorter >= 9 { 2 } else { 1 };

@@ -2,7 +2,7 @@
 //! and whether it names another vendor's product. Pure matching over stemmed words with bounded typo
 //! tolerance; all names and aliases come from the feature table.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -30,6 +30,9 @@ pub struct Matcher {
     /// Every alias word (surface and stem): a question word found here is spelt right, so it is
     /// never read as a typo of another.
     vocab: HashSet<String>,
+    /// First word (surface and stem) -> the (feature, alias) pairs starting with it, so a question
+    /// is matched only against aliases that can start somewhere in it.
+    starts: HashMap<String, Vec<(usize, usize)>>,
 }
 
 /// What a question is about.
@@ -97,7 +100,17 @@ impl Matcher {
             .flatten()
             .flat_map(|a: &Alias| a.words.iter().flat_map(|w| [w.text.clone(), w.stem.clone()]))
             .collect();
-        Matcher { features, products, others, vocab }
+        let mut starts: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (fi, aliases) in features.iter().enumerate() {
+            for (ai, alias) in aliases.iter().enumerate() {
+                let first = &alias.words[0];
+                starts.entry(first.text.clone()).or_default().push((fi, ai));
+                if first.stem != first.text {
+                    starts.entry(first.stem.clone()).or_default().push((fi, ai));
+                }
+            }
+        }
+        Matcher { features, products, others, vocab, starts }
     }
 
     pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer) -> Understanding {
@@ -111,8 +124,29 @@ impl Matcher {
         // the product.
         let mut best: Option<(usize, usize, usize)> = None; // (weight, feature, first position)
         let mut feature_hits: Vec<(usize, Match)> = Vec::new();
-        for (fi, aliases) in self.features.iter().enumerate() {
-            for alias in aliases {
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        for (w, typo) in words.iter().zip(&typo_candidates) {
+            for key in [&w.text, &w.stem] {
+                if let Some(list) = self.starts.get(key) {
+                    candidates.extend(list);
+                }
+            }
+            if *typo {
+                // A misspelt word may start any alias: compare it with every alias's first word.
+                for (fi, aliases) in self.features.iter().enumerate() {
+                    for (ai, alias) in aliases.iter().enumerate() {
+                        if is_typo_of(&w.text, &alias.words[0].text) {
+                            candidates.push((fi, ai));
+                        }
+                    }
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for &(fi, ai) in &candidates {
+            let alias = &self.features[fi][ai];
+            {
                 for m in find(&alias.words, &words, Some(&typo_candidates)) {
                     // Words skipped inside a multi-word alias make the match a little less certain.
                     let weight = (alias.weight * 4).saturating_sub(m.skipped) ;
