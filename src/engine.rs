@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -11,7 +11,7 @@ use crate::answer::{self, Answer, Kind, Source, Verdict};
 use crate::corpus::{self, Passage};
 use crate::cost::PriceTable;
 use crate::features::{self, Feature, FeatureTable};
-use crate::index::{self, Hit, SearchIndex};
+use crate::index::{Hit, SearchIndex, Stats, Tokens};
 use crate::text;
 use crate::understand::{self, Matcher, Understanding};
 
@@ -70,6 +70,9 @@ pub struct Engine {
     identifiers: HashSet<String>,
     word_analyzer: TextAnalyzer,
     index_analyzer: TextAnalyzer,
+    /// Each passage body's analyzed tokens, made the first time the passage is cited: snippets then
+    /// need no analysis (stemming was most of an answer's time).
+    passage_tokens: Vec<OnceLock<Tokens>>,
     titles: Vec<String>,
     revision: Revision,
 }
@@ -103,6 +106,7 @@ impl Engine {
             identifiers.insert(m.name().to_lowercase());
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
         }
+        let passages_len = passages.len();
         Engine {
             index,
             passages,
@@ -116,6 +120,7 @@ impl Engine {
             identifiers,
             word_analyzer,
             index_analyzer,
+            passage_tokens: (0..passages_len).map(|_| OnceLock::new()).collect(),
             titles,
             revision,
         }
@@ -194,8 +199,9 @@ impl Engine {
             return self.out_of_scope(asked, Some(other));
         }
         let searcher = self.index.searcher();
+        let stats = Stats::new(&searcher);
         let feature_idx = u.feature;
-        if feature_idx.is_none() && !self.covers(question, &u, &mut index_analyzer, &searcher) {
+        if feature_idx.is_none() && !self.covers(question, &u, &mut index_analyzer, &stats) {
             return self.out_of_scope(asked, None);
         }
 
@@ -210,9 +216,9 @@ impl Engine {
                 expansion.extend(more.iter().map(|m| (m.clone(), SYNONYM_BOOST)));
             }
         }
-        let query = self.index.query(&searcher, &terms, &expansion);
+        let query = self.index.query(&stats, &terms, &expansion);
         let hits = match &query {
-            Some(q) => self.index.search(&searcher, &**q, CANDIDATES).unwrap_or_default(),
+            Some(q) => self.index.search(&stats, &**q, CANDIDATES).unwrap_or_default(),
             None => Vec::new(),
         };
 
@@ -222,12 +228,13 @@ impl Engine {
         }
         // Snippets show the question's own words and the feature's, not every synonym.
         let snippet_terms = terms.iter().chain(feature_idx.map_or(&[][..], |i| &self.feature_terms[i][..]));
-        let snippets = self.index.snippets(&searcher, snippet_terms, SNIPPET_CHARS);
+        let highlighter = self.index.highlighter(&stats, snippet_terms, SNIPPET_CHARS);
         let sources: Vec<Source> = cited
             .iter()
             .map(|hit| {
                 let p = &self.passages[hit.pid];
-                let snippet = index::render_snippet(&snippets.snippet(&p.text), &p.text, SNIPPET_CHARS);
+                let tokens = self.passage_tokens[hit.pid].get_or_init(|| Tokens::of(&mut index_analyzer, &p.text));
+                let snippet = highlighter.snippet(tokens, &p.text);
                 Source { doc: p.doc.clone(), section: p.section.clone(), heading: p.heading.clone(), score: hit.score, snippet }
             })
             .collect();
@@ -262,7 +269,7 @@ impl Engine {
     }
 
     /// Whether enough of the question's topic words occur in the corpus.
-    fn covers(&self, question: &str, u: &Understanding, analyzer: &mut TextAnalyzer, searcher: &tantivy::Searcher) -> bool {
+    fn covers(&self, question: &str, u: &Understanding, analyzer: &mut TextAnalyzer, stats: &Stats) -> bool {
         let (mut known, mut total) = (0usize, 0usize);
         for w in u.content_words() {
             let terms = text::terms(analyzer, &w.text);
@@ -270,7 +277,7 @@ impl Engine {
                 continue;
             }
             total += 1;
-            if terms.iter().any(|t| self.index.doc_freq(searcher, t) > 0) {
+            if terms.iter().any(|t| self.index.doc_freq(stats, t) > 0) {
                 known += 1;
             }
         }

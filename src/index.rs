@@ -1,15 +1,20 @@
 //! The tantivy side: schema, building an index of passages in a directory, opening it, and turning
 //! analyzed question terms into a query. User text never reaches tantivy's query parser.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::snippet::{Snippet, SnippetGenerator};
-use tantivy::tokenizer::TextAnalyzer;
+use tantivy::snippet::Snippet;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term, doc};
 
 use crate::corpus::Passage;
@@ -93,6 +98,10 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     index: Index,
+    /// The `pid` column of each segment, opened once: opening a fast field by name per hit cost more
+    /// than scoring it. The reader is never reloaded, so the segments do not change; a segment not
+    /// found here (by id) is opened on the spot.
+    pids: Vec<(SegmentId, Column<u64>)>,
 }
 
 /// A scored passage id.
@@ -122,8 +131,14 @@ impl SearchIndex {
             return Err(IndexError(tantivy::TantivyError::SchemaError("schema differs from this version's".into())));
         }
         register_analyzer(&index);
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { reader, fields, index })
+        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let pids = reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| Ok((s.segment_id(), s.fast_fields().u64("pid")?)))
+            .collect::<Result<_, tantivy::TantivyError>>()?;
+        Ok(SearchIndex { reader, fields, index, pids })
     }
 
     pub fn searcher(&self) -> Searcher {
@@ -144,27 +159,26 @@ impl SearchIndex {
     }
 
     /// Documents whose body contains the analyzed term.
-    pub fn doc_freq(&self, searcher: &Searcher, term: &str) -> u64 {
-        let term = Term::from_field_text(self.fields.body, term);
-        searcher.doc_freq(&term).unwrap_or(0)
+    pub fn doc_freq(&self, stats: &Stats, term: &str) -> u64 {
+        stats.df(&Term::from_field_text(self.fields.body, term))
     }
 
     /// A query of `Should` clauses: every term in body and (boosted) title, typo-tolerant lookups for
     /// terms the index does not know, `expansion` terms (feature aliases, synonyms) at their own
     /// weights, and a proximity bonus for adjacent question terms. `None` when there is nothing to
     /// search for.
-    pub fn query(&self, searcher: &Searcher, terms: &[String], expansion: &[(String, f32)]) -> Option<Box<dyn Query>> {
+    pub fn query(&self, stats: &Stats, terms: &[String], expansion: &[(String, f32)]) -> Option<Box<dyn Query>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut fuzzy = 0;
-        let known_in_body = |term: &str| searcher.doc_freq(&Term::from_field_text(self.fields.body, term)).unwrap_or(0) > 0;
+        let known_in_body = |term: &str| stats.df(&Term::from_field_text(self.fields.body, term)) > 0;
         let mut add = |term: &str, boost: f32, clauses: &mut Vec<(Occur, Box<dyn Query>)>| {
             if !seen.insert(term.to_owned()) {
                 return;
             }
             let body = Term::from_field_text(self.fields.body, term);
             let title = Term::from_field_text(self.fields.title, term);
-            let known = known_in_body(term) || searcher.doc_freq(&title).unwrap_or(0) > 0;
+            let known = known_in_body(term) || stats.df(&title) > 0;
             if known {
                 let body_q: Box<dyn Query> = Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs));
                 clauses.push((Occur::Should, boosted(body_q, boost)));
@@ -206,12 +220,22 @@ impl SearchIndex {
         (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
 
-    /// The best `limit` passages for `query`, best first.
-    pub fn search(&self, searcher: &Searcher, query: &dyn Query, limit: usize) -> Result<Vec<Hit>, IndexError> {
-        let top = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
+    /// The best `limit` passages for `query`, best first. Scoring reads term statistics from
+    /// `stats`, so terms the query builder already looked up are not looked up again.
+    pub fn search(&self, stats: &Stats, query: &dyn Query, limit: usize) -> Result<Vec<Hit>, IndexError> {
+        let searcher = stats.searcher;
+        let top = searcher.search_with_statistics_provider(query, &TopDocs::with_limit(limit).order_by_score(), stats)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            let column = searcher.segment_reader(addr.segment_ord).fast_fields().u64("pid")?;
+            let segment = searcher.segment_reader(addr.segment_ord);
+            let opened;
+            let column = match self.pids.get(addr.segment_ord as usize) {
+                Some((id, column)) if *id == segment.segment_id() => column,
+                _ => {
+                    opened = segment.fast_fields().u64("pid")?;
+                    &opened
+                }
+            };
             if let Some(pid) = column.first(addr.doc_id) {
                 hits.push(Hit { pid: pid as usize, score });
             }
@@ -219,20 +243,135 @@ impl SearchIndex {
         Ok(hits)
     }
 
-    /// A snippet generator highlighting `terms` (analyzed) in passage bodies; rarer terms weigh more
-    /// when choosing the fragment. Built from the terms directly: no query, no second pass.
-    pub fn snippets<'a>(&self, searcher: &Searcher, terms: impl IntoIterator<Item = &'a String>, max_chars: usize) -> SnippetGenerator {
-        let mut weights = std::collections::BTreeMap::new();
+    /// The weighted terms to highlight in passage bodies: `terms` (analyzed) that occur in the index;
+    /// rarer terms weigh more when choosing the fragment.
+    pub fn highlighter<'a>(&self, stats: &Stats, terms: impl IntoIterator<Item = &'a String>, max_chars: usize) -> Highlighter {
+        let mut weights = BTreeMap::new();
         for t in terms {
             if weights.contains_key(t) {
                 continue;
             }
-            let df = self.doc_freq(searcher, t);
+            let df = self.doc_freq(stats, t);
             if df > 0 {
                 weights.insert(t.clone(), 1.0 / (1.0 + df as f32));
             }
         }
-        SnippetGenerator::new(weights, self.analyzer(), self.fields.body, max_chars)
+        Highlighter { weights, max_chars }
+    }
+}
+
+/// One question's view of the index: the searcher, and the term statistics looked up so far. The
+/// query builder, BM25 scoring and snippets ask for the same few terms' document frequencies; each
+/// is read from the term dictionary once.
+pub struct Stats<'s> {
+    searcher: &'s Searcher,
+    /// A question has a few dozen distinct terms: a linear scan beats hashing them.
+    doc_freq: RefCell<Vec<(Term, u64)>>,
+    total_tokens: RefCell<Vec<(Field, u64)>>,
+}
+
+impl<'s> Stats<'s> {
+    pub fn new(searcher: &'s Searcher) -> Self {
+        Stats { searcher, doc_freq: RefCell::new(Vec::new()), total_tokens: RefCell::new(Vec::new()) }
+    }
+
+    pub fn searcher(&self) -> &'s Searcher {
+        self.searcher
+    }
+
+    fn df(&self, term: &Term) -> u64 {
+        self.doc_freq(term).unwrap_or(0)
+    }
+}
+
+impl Bm25StatisticsProvider for Stats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if let Some((_, n)) = self.total_tokens.borrow().iter().find(|(f, _)| *f == field) {
+            return Ok(*n);
+        }
+        let n = self.searcher.total_num_tokens(field)?;
+        self.total_tokens.borrow_mut().push((field, n));
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some((_, n)) = self.doc_freq.borrow().iter().find(|(t, _)| t == term) {
+            return Ok(*n);
+        }
+        let n = self.searcher.doc_freq(term)?;
+        self.doc_freq.borrow_mut().push((term.clone(), n));
+        Ok(n)
+    }
+}
+
+/// A passage body's analyzed tokens (term and byte range), computed once per passage so that a
+/// snippet needs no analysis per question.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens(Vec<(Box<str>, Range<u32>)>);
+
+impl Tokens {
+    pub fn of(analyzer: &mut TextAnalyzer, text: &str) -> Tokens {
+        let mut out = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.as_str().into(), t.offset_from as u32..t.offset_to as u32));
+        }
+        Tokens(out)
+    }
+}
+
+/// Chooses and renders the fragment of a passage with the most highlighted weight, exactly as
+/// tantivy's `SnippetGenerator` does, but over precomputed [`Tokens`].
+pub struct Highlighter {
+    weights: BTreeMap<String, f32>,
+    max_chars: usize,
+}
+
+struct Fragment {
+    score: f32,
+    start: usize,
+    stop: usize,
+    highlighted: Vec<Range<usize>>,
+}
+
+impl Highlighter {
+    /// The rendered snippet of `text` (whose tokens are `tokens`): matched words in `**bold**`, the
+    /// passage's opening when no term occurs in it.
+    pub fn snippet(&self, tokens: &Tokens, text: &str) -> String {
+        // tantivy's search_fragments + select_best_fragment_combination: greedy windows of at most
+        // max_chars bytes; the highest score wins, the earliest on ties.
+        let mut best: Option<Fragment> = None;
+        let mut cur = Fragment { score: 0.0, start: 0, stop: 0, highlighted: Vec::new() };
+        let consider = |f: Fragment, best: &mut Option<Fragment>| {
+            if f.score > 0.0 && best.as_ref().is_none_or(|b| f.score > b.score) {
+                *best = Some(f);
+            }
+        };
+        for (term, r) in &tokens.0 {
+            let (from, to) = (r.start as usize, r.end as usize);
+            if to - cur.start > self.max_chars {
+                let next = Fragment { score: 0.0, start: from, stop: from, highlighted: Vec::new() };
+                consider(std::mem::replace(&mut cur, next), &mut best);
+            }
+            cur.stop = to;
+            if let Some(w) = self.weights.get(&**term) {
+                cur.score += w;
+                cur.highlighted.push(from..to);
+            }
+        }
+        consider(cur, &mut best);
+        match best {
+            Some(f) => {
+                let highlighted: Vec<Range<usize>> = f.highlighted.iter().map(|r| r.start - f.start..r.end - f.start).collect();
+                render_fragment(text, f.start..f.stop, &highlighted)
+            }
+            None => truncate_words(text, self.max_chars),
+        }
     }
 }
 
@@ -251,10 +390,15 @@ pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String
     if snippet.is_empty() {
         return truncate_words(text, max_chars);
     }
-    let fragment = snippet.fragment();
+    render_fragment(text, snippet.fragment_range(), snippet.highlighted())
+}
+
+/// Renders `text[range]` with the `highlighted` ranges (relative to the fragment) in `**bold**`.
+fn render_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]) -> String {
+    let fragment = &text[range.clone()];
     let mut out = String::with_capacity(fragment.len() + 16);
     let mut at = 0;
-    for r in snippet.highlighted() {
+    for r in highlighted {
         if r.start < at || r.end > fragment.len() {
             continue;
         }
@@ -265,7 +409,6 @@ pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String
         at = r.end;
     }
     out.push_str(&fragment[at..]);
-    let range = snippet.fragment_range();
     // tantivy ends fragments at the last token; keep the punctuation that closes it.
     let tail: String = text.get(range.end..).unwrap_or("").chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).collect();
     out.push_str(&tail);
@@ -309,7 +452,8 @@ mod tests {
     #[test]
     fn query_finds_title_and_body_and_typos() {
         let (i, ps) = idx();
-        let s = i.searcher();
+        let searcher = i.searcher();
+        let s = Stats::new(&searcher);
         let mut a = i.analyzer();
         let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[]).unwrap();
         let hits = i.search(&s, &*q, 3).unwrap();
@@ -319,19 +463,20 @@ mod tests {
     #[test]
     fn empty_terms_give_no_query() {
         let (i, _) = idx();
-        let s = i.searcher();
-        assert!(i.query(&s, &[], &[]).is_none());
+        let searcher = i.searcher();
+        assert!(i.query(&Stats::new(&searcher), &[], &[]).is_none());
     }
 
     #[test]
     fn snippet_highlights_matches() {
         let (i, ps) = idx();
-        let s = i.searcher();
+        let searcher = i.searcher();
+        let s = Stats::new(&searcher);
         let q = i.query(&s, &["cost".to_owned()], &[]).unwrap();
-        let g = i.snippets(&s, &["cost".to_owned()], 150);
+        let g = i.highlighter(&s, &["cost".to_owned()], 150);
         let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
-        assert_eq!(render_snippet(&g.snippet(text), text, 150), "Tokens **cost** money per million.");
+        assert_eq!(g.snippet(&Tokens::of(&mut i.analyzer(), text), text), "Tokens **cost** money per million.");
     }
 
     #[test]

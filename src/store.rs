@@ -494,9 +494,10 @@ fn validate(engine: &Engine, manifest: &Manifest) -> Result<(), StoreError> {
     let mut analyzer = idx.analyzer();
     let mut terms = crate::text::terms(&mut analyzer, &probe.heading);
     terms.extend(crate::text::terms(&mut analyzer, &index::truncate_words(&probe.text, 200)));
-    let query = idx.query(&searcher, &terms, &[]);
+    let stats = index::Stats::new(&searcher);
+    let query = idx.query(&stats, &terms, &[]);
     let hits = match &query {
-        Some(q) => idx.search(&searcher, &**q, 10)?,
+        Some(q) => idx.search(&stats, &**q, 10)?,
         None => Vec::new(),
     };
     if !hits.iter().any(|h| passages.get(h.pid).is_some_and(|p| p.section == probe.section)) {
