@@ -123,21 +123,10 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-/// Renders the human answer shared by the CLI and the shell (Discord builds an embed from the
-/// same fields).
-pub fn render_text(
-    kind: Kind,
-    verdict: Option<&Verdict>,
-    sources: &[Source],
-    caveats: &[String],
-    suggestion: Option<&str>,
-    scope_note: &str,
-) -> String {
+/// Renders the human answer of a feature or search answer, shared by the CLI and the shell (Discord
+/// builds an embed from the same fields; out-of-scope answers carry their own short text).
+pub fn render_text(verdict: Option<&Verdict>, sources: &[Source], caveats: &[String], suggestion: Option<&str>) -> String {
     let mut out = String::new();
-    if kind == Kind::OutOfScope {
-        out.push_str(scope_note);
-        return out;
-    }
     if let Some(v) = verdict {
         out.push_str(&v.headline());
         out.push('\n');

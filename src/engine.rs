@@ -59,10 +59,9 @@ pub struct Engine {
     matcher: Matcher,
     /// The passage each feature cites first.
     feature_passage: Vec<Option<usize>>,
-    /// Analyzed alias terms of each feature, sorted, for snippets.
+    /// Analyzed alias terms of each feature in alias order (most canonical first), without
+    /// duplicates: query expansion takes the first few, snippets all of them.
     feature_terms: Vec<Vec<String>>,
-    /// The same in alias order (most canonical first), for query expansion.
-    feature_terms_ranked: Vec<Vec<String>>,
     /// Analyzed term -> the other terms of its synonym groups.
     synonyms: HashMap<String, Vec<String>>,
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
@@ -84,20 +83,12 @@ impl Engine {
         let mut index_analyzer = index.analyzer();
         let matcher = Matcher::new(&table, &mut word_analyzer);
         let feature_passage = table.features.iter().map(|f| supporting_passage(f, &passages)).collect();
-        let feature_terms_ranked: Vec<Vec<String>> = table
+        let feature_terms: Vec<Vec<String>> = table
             .features
             .iter()
             .map(|f| {
                 let mut seen = HashSet::new();
                 f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).filter(|t| seen.insert(t.clone())).collect()
-            })
-            .collect();
-        let feature_terms = feature_terms_ranked
-            .iter()
-            .map(|t| {
-                let mut t = t.clone();
-                t.sort();
-                t
             })
             .collect();
         let synonyms = synonym_map(&table.synonyms, &mut index_analyzer);
@@ -115,7 +106,6 @@ impl Engine {
             matcher,
             feature_passage,
             feature_terms,
-            feature_terms_ranked,
             synonyms,
             identifiers,
             word_analyzer,
@@ -201,7 +191,8 @@ impl Engine {
         let searcher = self.index.searcher();
         let stats = Stats::new(&searcher);
         let feature_idx = u.feature;
-        if feature_idx.is_none() && !self.covers(question, &u, &mut index_analyzer, &stats) {
+        let unknown = self.unknown_identifiers(question);
+        if feature_idx.is_none() && !self.covers(&u, unknown.len(), &mut index_analyzer, &stats) {
             return self.out_of_scope(asked, None);
         }
 
@@ -209,7 +200,7 @@ impl Engine {
         let mut expansion: Vec<(String, f32)> = Vec::new();
         if let Some(i) = feature_idx {
             // The first aliases are the canonical ones; more only add scorers, not recall.
-            expansion.extend(self.feature_terms_ranked[i].iter().take(MAX_EXPANSION_TERMS).map(|t| (t.clone(), EXPANSION_BOOST)));
+            expansion.extend(self.feature_terms[i].iter().take(MAX_EXPANSION_TERMS).map(|t| (t.clone(), EXPANSION_BOOST)));
         }
         for t in &terms {
             if let Some(more) = self.synonyms.get(t) {
@@ -249,13 +240,12 @@ impl Engine {
             note: f.note.clone(),
         });
         let mut caveats = self.caveats(feature, &cited, &u);
-        let unknown = self.unknown_identifiers(question);
         if !unknown.is_empty() {
             caveats.push(format!("The article doesn't mention {}.", unknown.join(", ")));
         }
         let suggestion = self.cost_suggestion(question, &u);
         let kind = if verdict.is_some() { Kind::Feature } else { Kind::Search };
-        let text = answer::render_text(kind, verdict.as_ref(), &sources, &caveats, suggestion.as_deref(), "");
+        let text = answer::render_text(verdict.as_ref(), &sources, &caveats, suggestion.as_deref());
         Answer {
             question: asked.to_owned(),
             kind,
@@ -268,8 +258,9 @@ impl Engine {
         }
     }
 
-    /// Whether enough of the question's topic words occur in the corpus.
-    fn covers(&self, question: &str, u: &Understanding, analyzer: &mut TextAnalyzer, stats: &Stats) -> bool {
+    /// Whether enough of the question's topic words occur in the corpus; `unknown_ids` model names
+    /// the corpus never mentions count as uncovered topic words.
+    fn covers(&self, u: &Understanding, unknown_ids: usize, analyzer: &mut TextAnalyzer, stats: &Stats) -> bool {
         let (mut known, mut total) = (0usize, 0usize);
         for w in u.content_words() {
             let terms = text::terms(analyzer, &w.text);
@@ -282,7 +273,7 @@ impl Engine {
             }
         }
         // A model or version the corpus never names ("gpt-5") is a topic it cannot speak to.
-        total += self.unknown_identifiers(question).len();
+        total += unknown_ids;
         if total == 0 {
             // Nothing but a product name ("tell me about the API"): in scope if it named one.
             return !u.products.is_empty();
