@@ -48,7 +48,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawConfig {
     corpus: RawCorpus,
@@ -57,16 +57,6 @@ struct RawConfig {
     discord: RawDiscord,
 }
 
-impl Default for RawConfig {
-    fn default() -> Self {
-        RawConfig {
-            corpus: RawCorpus::default(),
-            index: RawIndex::default(),
-            pricing: PricingConfig::default(),
-            discord: RawDiscord::default(),
-        }
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -418,7 +418,7 @@ fn render_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]
         s.push('…');
     }
     // Paragraph breaks inside a fragment read as one line in a citation.
-    s.push_str(&out.trim().split_whitespace().collect::<Vec<_>>().join(" "));
+    s.push_str(&out.split_whitespace().collect::<Vec<_>>().join(" "));
     if text.get(range.end..).is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) {
         s.push('…');
     }

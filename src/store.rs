@@ -356,7 +356,7 @@ impl Store {
         let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
         retired.retain(|(_, w)| w.strong_count() > 0);
         let held: Vec<PathBuf> = retired.iter().map(|(p, _)| p.clone()).collect();
-        let keep_previous = gens.iter().filter(|g| Some(*g) != current.as_ref()).next_back().cloned();
+        let keep_previous = gens.iter().rfind(|g| Some(*g) != current.as_ref()).cloned();
         for g in gens {
             let path = dir.join(&g);
             if Some(&g) == current.as_ref() || g == serving || Some(&g) == keep_previous.as_ref() || held.contains(&path) {

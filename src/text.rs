@@ -98,7 +98,7 @@ pub fn strip_mentions(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(text.len());
     for word in text.split_inclusive(char::is_whitespace) {
         let w = word.trim_end();
-        let bare = w.trim_end_matches(|c: char| matches!(c, ',' | '.' | ':' | '!' | '?' | ';'));
+        let bare = w.trim_end_matches([',', '.', ':', '!', '?', ';']);
         let mention = matches!(bare, "@everyone" | "@here")
             || (bare.starts_with('<') && bare.ends_with('>') && (bare.starts_with("<@") || bare.starts_with("<#"))
                 && bare[1..bare.len() - 1].trim_start_matches(['@', '!', '&', '#']).chars().all(|c| c.is_ascii_digit()));
