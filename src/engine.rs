@@ -11,7 +11,7 @@ use crate::answer::{self, Answer, Kind, Source, Verdict};
 use crate::corpus::{self, Passage};
 use crate::cost::PriceTable;
 use crate::features::{self, Feature, FeatureTable};
-use crate::index::{Hit, SearchIndex, Stats, Tokens};
+use crate::index::{Highlighter, Hit, ScoreList, SearchIndex, Stats, Tokens};
 use crate::text;
 use crate::understand::{self, Matcher, Understanding};
 
@@ -59,9 +59,13 @@ pub struct Engine {
     matcher: Matcher,
     /// The passage each feature cites first.
     feature_passage: Vec<Option<usize>>,
-    /// Analyzed alias terms of each feature in alias order (most canonical first), without
-    /// duplicates: query expansion takes the first few, snippets all of them.
-    feature_terms: Vec<Vec<String>>,
+    /// Each feature's first [`MAX_EXPANSION_TERMS`] analyzed alias terms (aliases come most
+    /// canonical first) scored over every passage at [`EXPANSION_BOOST`], once: a question about
+    /// the feature adds them as one query clause.
+    feature_scores: Vec<ScoreList>,
+    /// All of each feature's analyzed alias terms with their snippet weights (these depend on the
+    /// index only).
+    feature_highlights: Vec<Vec<(String, f32)>>,
     /// Analyzed term -> the other terms of its synonym groups.
     synonyms: HashMap<String, Vec<String>>,
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
@@ -69,8 +73,8 @@ pub struct Engine {
     identifiers: HashSet<String>,
     word_analyzer: TextAnalyzer,
     index_analyzer: TextAnalyzer,
-    /// Each passage body's analyzed tokens, made the first time the passage is cited: snippets then
-    /// need no analysis (stemming was most of an answer's time).
+    /// Each passage body's analyzed tokens, made the first time the passage is retrieved: snippets and
+    /// the proximity bonus then need no analysis (stemming was most of an answer's time).
     passage_tokens: Vec<OnceLock<Tokens>>,
     titles: Vec<String>,
     revision: Revision,
@@ -91,6 +95,22 @@ impl Engine {
                 f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).filter(|t| seen.insert(t.clone())).collect()
             })
             .collect();
+        let feature_scores = feature_terms
+            .iter()
+            .map(|terms| {
+                // The first aliases are the canonical ones; more would widen recall past the feature.
+                let terms: Vec<String> = terms.iter().take(MAX_EXPANSION_TERMS).cloned().collect();
+                index.score_list(&terms, EXPANSION_BOOST).unwrap_or_else(|e| {
+                    tracing::warn!("feature alias scores: {e}");
+                    ScoreList::default()
+                })
+            })
+            .collect();
+        let feature_highlights = {
+            let searcher = index.searcher();
+            let stats = Stats::new(&searcher);
+            feature_terms.iter().map(|terms| index.highlight_weights(&stats, terms)).collect()
+        };
         let synonyms = synonym_map(&table.synonyms, &mut index_analyzer);
         let mut identifiers: HashSet<String> = passages.iter().flat_map(|p| identifiers_in(&p.text)).collect();
         for m in prices.models() {
@@ -105,7 +125,8 @@ impl Engine {
             prices,
             matcher,
             feature_passage,
-            feature_terms,
+            feature_scores,
+            feature_highlights,
             synonyms,
             identifiers,
             word_analyzer,
@@ -158,7 +179,7 @@ impl Engine {
             return Some(f);
         }
         let mut analyzer = self.word_analyzer.clone();
-        let u = self.matcher.understand(name, &mut analyzer);
+        let u = self.matcher.understand(name, &mut analyzer, &|_| false);
         u.feature.map(|i| &self.table.features[i])
     }
 
@@ -184,48 +205,60 @@ impl Engine {
         let question = cleaned.trim();
         let mut word_analyzer = self.word_analyzer.clone();
         let mut index_analyzer = self.index_analyzer.clone();
-        let u = self.matcher.understand(question, &mut word_analyzer);
+        let searcher = self.index.searcher();
+        let stats = Stats::new(&searcher);
+        let u = self.matcher.understand(question, &mut word_analyzer, &|stem| self.index.has_term(&stats, stem));
         if let Some(other) = &u.other {
             return self.out_of_scope(asked, Some(other));
         }
-        let searcher = self.index.searcher();
-        let stats = Stats::new(&searcher);
         let feature_idx = u.feature;
         let unknown = self.unknown_identifiers(question);
         if feature_idx.is_none() && !self.covers(&u, unknown.len(), &mut index_analyzer, &stats) {
             return self.out_of_scope(asked, None);
         }
 
-        let terms = text::terms(&mut index_analyzer, understand::clip(question, understand::MAX_ANALYZED_BYTES));
+        // The question's index terms, from the words already analyzed.
+        let terms = text::index_terms(understand::clip(question, understand::MAX_ANALYZED_BYTES), &u.words, &mut index_analyzer);
         let mut expansion: Vec<(String, f32)> = Vec::new();
-        if let Some(i) = feature_idx {
-            // The first aliases are the canonical ones; more only add scorers, not recall.
-            expansion.extend(self.feature_terms[i].iter().take(MAX_EXPANSION_TERMS).map(|t| (t.clone(), EXPANSION_BOOST)));
-        }
         for t in &terms {
             if let Some(more) = self.synonyms.get(t) {
                 expansion.extend(more.iter().map(|m| (m.clone(), SYNONYM_BOOST)));
             }
         }
-        let query = self.index.query(&stats, &terms, &expansion);
-        let hits = match &query {
+        let prior = feature_idx.map(|i| &self.feature_scores[i]);
+        let query = self.index.query(&stats, &terms, &expansion, prior);
+        let mut hits = match &query {
             Some(q) => self.index.search(&stats, &**q, CANDIDATES).unwrap_or_default(),
             None => Vec::new(),
         };
+        let proximity = self.index.proximity(&stats, &terms);
+        if !proximity.is_empty() {
+            for hit in &mut hits {
+                hit.score += proximity.bonus(self.tokens(hit.pid, &mut index_analyzer));
+            }
+            // Stable: equal scores keep tantivy's order.
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        }
 
         let cited = self.cite(feature_idx, &hits);
         if cited.is_empty() {
             return self.out_of_scope(asked, None);
         }
         // Snippets show the question's own words and the feature's, not every synonym.
-        let snippet_terms = terms.iter().chain(feature_idx.map_or(&[][..], |i| &self.feature_terms[i][..]));
-        let highlighter = self.index.highlighter(&stats, snippet_terms, SNIPPET_CHARS);
+        let mut weights = self.index.highlight_weights(&stats, &terms);
+        if let Some(i) = feature_idx {
+            for (t, w) in &self.feature_highlights[i] {
+                if !weights.iter().any(|(x, _)| x == t) {
+                    weights.push((t.clone(), *w));
+                }
+            }
+        }
+        let highlighter = Highlighter::new(weights, SNIPPET_CHARS);
         let sources: Vec<Source> = cited
             .iter()
             .map(|hit| {
                 let p = &self.passages[hit.pid];
-                let tokens = self.passage_tokens[hit.pid].get_or_init(|| Tokens::of(&mut index_analyzer, &p.text));
-                let snippet = highlighter.snippet(tokens, &p.text);
+                let snippet = highlighter.snippet(self.tokens(hit.pid, &mut index_analyzer), &p.text);
                 Source { doc: p.doc.clone(), section: p.section.clone(), heading: p.heading.clone(), score: hit.score, snippet }
             })
             .collect();
@@ -258,12 +291,17 @@ impl Engine {
         }
     }
 
+    /// A passage's analyzed tokens, made on first use.
+    fn tokens(&self, pid: usize, analyzer: &mut TextAnalyzer) -> &Tokens {
+        self.passage_tokens[pid].get_or_init(|| Tokens::of(analyzer, &self.passages[pid].text))
+    }
+
     /// Whether enough of the question's topic words occur in the corpus; `unknown_ids` model names
     /// the corpus never mentions count as uncovered topic words.
     fn covers(&self, u: &Understanding, unknown_ids: usize, analyzer: &mut TextAnalyzer, stats: &Stats) -> bool {
         let (mut known, mut total) = (0usize, 0usize);
         for w in u.content_words() {
-            let terms = text::terms(analyzer, &w.text);
+            let terms = text::index_terms(&w.text, std::slice::from_ref(w), analyzer);
             if terms.is_empty() {
                 continue;
             }

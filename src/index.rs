@@ -2,20 +2,22 @@
 //! analyzed question terms into a query. User text never reaches tantivy's query parser.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Explanation, FuzzyTermQuery, Occur, Query, Scorer,
+    TermQuery, Weight,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::snippet::Snippet;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
-use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term, doc};
+use tantivy::{DocId, DocSet, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentReader, TERMINATED, TantivyDocument, Term, doc};
+use std::sync::Arc;
 
 use crate::corpus::Passage;
 use crate::text::{self, ANALYZER};
@@ -30,8 +32,8 @@ const FUZZY_MIN_LEN: usize = 5;
 /// At most this many typo-tolerant lookups per question: each builds an automaton, and a long
 /// garbage question must not cost more than a short one by much.
 const MAX_FUZZY_TERMS: usize = 8;
-/// Adjacent question words found near each other in a passage (within this many positions) add a
-/// proximity bonus, so "use the API" prefers the passage that says "Use the API if".
+/// Adjacent question words found near each other in a passage (at most this many positions in
+/// between) add a proximity bonus, so "use the API" prefers the passage that says "Use the API if".
 const PAIR_SLOP: u32 = 3;
 const PAIR_BOOST: f32 = 0.5;
 const MAX_PAIRS: usize = 12;
@@ -164,36 +166,40 @@ impl SearchIndex {
     }
 
     /// A query of `Should` clauses: every term in body and (boosted) title, typo-tolerant lookups for
-    /// terms the index does not know, `expansion` terms (feature aliases, synonyms) at their own
-    /// weights, and a proximity bonus for adjacent question terms. `None` when there is nothing to
-    /// search for.
-    pub fn query(&self, stats: &Stats, terms: &[String], expansion: &[(String, f32)]) -> Option<Box<dyn Query>> {
+    /// terms the index does not know, and `expansion` terms (feature aliases, synonyms) at their own
+    /// weights, and `prior` (precomputed scores, see [`SearchIndex::score_list`]) as one more clause.
+    /// `None` when there is nothing to search for. Proximity is scored after retrieval, by
+    /// [`SearchIndex::proximity`].
+    pub fn query(&self, stats: &Stats, terms: &[String], expansion: &[(String, f32)], prior: Option<&ScoreList>) -> Option<Box<dyn Query>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut fuzzy = 0;
-        let known_in_body = |term: &str| stats.df(&Term::from_field_text(self.fields.body, term)) > 0;
         let mut add = |term: &str, boost: f32, clauses: &mut Vec<(Occur, Box<dyn Query>)>| {
             if !seen.insert(term.to_owned()) {
                 return;
             }
             let body = Term::from_field_text(self.fields.body, term);
             let title = Term::from_field_text(self.fields.title, term);
-            let known = known_in_body(term) || stats.df(&title) > 0;
-            if known {
+            // A clause only where the term occurs: each costs a weight and a scorer even when empty.
+            let in_body = stats.df(&body) > 0;
+            // Expansion terms (boost < 1) search bodies only: headings already match through the
+            // question's own words.
+            let title_df = stats.df(&title);
+            let in_title = boost >= 1.0 && title_df > 0;
+            let known = in_body || title_df > 0;
+            if in_body {
                 let body_q: Box<dyn Query> = Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs));
                 clauses.push((Occur::Should, boosted(body_q, boost)));
-                // Expansion terms (boost < 1) search bodies only: each clause costs a scorer, and
-                // headings already match through the question's own words.
-                if boost >= 1.0 {
-                    let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
-                    clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
-                }
-            } else if boost >= 1.0 && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
+            } else if !known && boost >= 1.0 && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
                 // Only the question's own words may be misspelt; an expansion term the corpus lacks
                 // is simply absent.
                 fuzzy += 1;
                 let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(body, FUZZY_DISTANCE, true));
                 clauses.push((Occur::Should, boosted(q, boost * 0.5)));
+            }
+            if in_title {
+                let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
+                clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
             }
         };
         for t in terms {
@@ -202,22 +208,59 @@ impl SearchIndex {
         for (t, boost) in expansion {
             add(t, *boost, &mut clauses);
         }
-        let mut pairs = std::collections::HashSet::new();
+        if let Some(prior) = prior.filter(|p| !p.is_empty()) {
+            clauses.push((Occur::Should, Box::new(prior.clone())));
+        }
+        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    }
+
+    /// Every document's score for `terms` in bodies, each at `boost`, computed once: a question
+    /// about a feature adds its aliases' scores as one clause instead of a clause per alias (each
+    /// clause costs a weight and a scorer per question). The index never changes under an open
+    /// `SearchIndex`, so the scores stay exact.
+    pub fn score_list(&self, terms: &[String], boost: f32) -> Result<ScoreList, IndexError> {
+        let searcher = self.searcher();
+        let mut seen = std::collections::HashSet::new();
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .filter(|t| seen.insert(t.as_str()))
+            .map(|t| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.fields.body, t), IndexRecordOption::WithFreqs));
+                (Occur::Should, boosted(q, boost))
+            })
+            .collect();
+        let weight = BooleanQuery::new(clauses).weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let mut segments = Vec::new();
+        for reader in searcher.segment_readers() {
+            let mut docs = Vec::new();
+            weight.for_each(reader, &mut |doc, score| docs.push((doc, score)))?;
+            docs.sort_by_key(|&(doc, _)| doc);
+            segments.push((reader.segment_id(), docs));
+        }
+        Ok(ScoreList(Arc::new(segments)))
+    }
+
+    /// The proximity scorer for a question's analyzed `terms`: each pair of adjacent, different terms
+    /// that both occur in the index.
+    pub fn proximity(&self, stats: &Stats, terms: &[String]) -> Proximity {
+        let num_docs = stats.searcher.num_docs().max(1);
+        let total = Bm25StatisticsProvider::total_num_tokens(stats, self.fields.body).unwrap_or(0);
+        let mut pairs: Vec<(String, String, f32)> = Vec::new();
         for w in terms.windows(2) {
             if pairs.len() >= MAX_PAIRS {
                 break;
             }
-            if w[0] == w[1] || !known_in_body(&w[0]) || !known_in_body(&w[1]) || !pairs.insert((w[0].clone(), w[1].clone())) {
+            let (a, b) = (&w[0], &w[1]);
+            if a == b || pairs.iter().any(|(x, y, _)| x == a && y == b) {
                 continue;
             }
-            let mut phrase = PhraseQuery::new(vec![
-                Term::from_field_text(self.fields.body, &w[0]),
-                Term::from_field_text(self.fields.body, &w[1]),
-            ]);
-            phrase.set_slop(PAIR_SLOP);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(phrase), PAIR_BOOST))));
+            let (da, db) = (self.doc_freq(stats, a), self.doc_freq(stats, b));
+            if da == 0 || db == 0 {
+                continue;
+            }
+            pairs.push((a.clone(), b.clone(), idf(da, num_docs) + idf(db, num_docs)));
         }
-        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+        Proximity { pairs, avg_len: total as f32 / num_docs as f32 }
     }
 
     /// The best `limit` passages for `query`, best first. Scoring reads term statistics from
@@ -243,20 +286,96 @@ impl SearchIndex {
         Ok(hits)
     }
 
-    /// The weighted terms to highlight in passage bodies: `terms` (analyzed) that occur in the index;
-    /// rarer terms weigh more when choosing the fragment.
-    pub fn highlighter<'a>(&self, stats: &Stats, terms: impl IntoIterator<Item = &'a String>, max_chars: usize) -> Highlighter {
-        let mut weights = BTreeMap::new();
+    /// The weighted terms to highlight in passage bodies: `terms` (analyzed) that occur in the index,
+    /// without repeats; rarer terms weigh more when choosing the fragment.
+    pub fn highlight_weights(&self, stats: &Stats, terms: &[String]) -> Vec<(String, f32)> {
+        let mut weights: Vec<(String, f32)> = Vec::new();
         for t in terms {
-            if weights.contains_key(t) {
+            if weights.iter().any(|(w, _)| w == t) {
                 continue;
             }
             let df = self.doc_freq(stats, t);
             if df > 0 {
-                weights.insert(t.clone(), 1.0 / (1.0 + df as f32));
+                weights.push((t.clone(), 1.0 / (1.0 + df as f32)));
             }
         }
-        Highlighter { weights, max_chars }
+        weights
+    }
+
+    /// Whether the index has `term` (analyzed) in a body or a heading.
+    pub fn has_term(&self, stats: &Stats, term: &str) -> bool {
+        self.doc_freq(stats, term) > 0 || stats.df(&Term::from_field_text(self.fields.title, term)) > 0
+    }
+}
+
+/// Precomputed document scores (per segment, by document id), usable as a query clause.
+#[derive(Clone, Debug, Default)]
+pub struct ScoreList(Arc<Vec<SegmentScores>>);
+
+/// A segment's documents with a score, by document id.
+type SegmentScores = (SegmentId, Vec<(DocId, Score)>);
+
+impl ScoreList {
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, docs)| docs.is_empty())
+    }
+
+    fn segment(&self, reader: &SegmentReader) -> Option<usize> {
+        self.0.iter().position(|(id, _)| *id == reader.segment_id())
+    }
+}
+
+impl Query for ScoreList {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for ScoreList {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ScoreListScorer { list: self.clone(), segment: self.segment(reader), at: 0, boost }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let score = self.segment(reader).and_then(|s| self.0[s].1.iter().find(|(d, _)| *d == doc)).map(|(_, score)| *score);
+        match score {
+            Some(score) => Ok(Explanation::new("precomputed feature-alias score", score)),
+            None => Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} has no precomputed score"))),
+        }
+    }
+}
+
+struct ScoreListScorer {
+    list: ScoreList,
+    segment: Option<usize>,
+    at: usize,
+    boost: Score,
+}
+
+impl ScoreListScorer {
+    fn docs(&self) -> &[(DocId, Score)] {
+        self.segment.map_or(&[], |s| &self.list.0[s].1)
+    }
+}
+
+impl DocSet for ScoreListScorer {
+    fn advance(&mut self) -> DocId {
+        self.at += 1;
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs().get(self.at).map_or(TERMINATED, |(d, _)| *d)
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.docs().len() as u32
+    }
+}
+
+impl Scorer for ScoreListScorer {
+    fn score(&mut self) -> Score {
+        self.docs().get(self.at).map_or(0.0, |(_, s)| s * self.boost)
     }
 }
 
@@ -308,27 +427,63 @@ impl Bm25StatisticsProvider for Stats<'_> {
     }
 }
 
-/// A passage body's analyzed tokens (term and byte range), computed once per passage so that a
-/// snippet needs no analysis per question.
+/// A passage body's analyzed tokens, computed once per passage so that snippets and the proximity
+/// bonus need no analysis per question. Terms are stored once per passage; tokens refer to them by
+/// number, so matching a question's few terms is a lookup per distinct term, not per token.
 #[derive(Debug, Clone, Default)]
-pub struct Tokens(Vec<(Box<str>, Range<u32>)>);
+pub struct Tokens {
+    terms: Vec<Box<str>>,
+    tokens: Vec<Token>,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    /// Index into `Tokens::terms`.
+    term: u32,
+    /// The analyzer's position (stopwords removed still count, as in the index).
+    position: u32,
+    range: Range<u32>,
+}
 
 impl Tokens {
     pub fn of(analyzer: &mut TextAnalyzer, text: &str) -> Tokens {
-        let mut out = Vec::new();
+        let mut terms: Vec<Box<str>> = Vec::new();
+        let mut ids: std::collections::HashMap<Box<str>, u32> = std::collections::HashMap::new();
+        let mut tokens = Vec::new();
         let mut stream = analyzer.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            out.push((t.text.as_str().into(), t.offset_from as u32..t.offset_to as u32));
+            let term = match ids.get(t.text.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = terms.len() as u32;
+                    let boxed: Box<str> = t.text.as_str().into();
+                    terms.push(boxed.clone());
+                    ids.insert(boxed, id);
+                    id
+                }
+            };
+            tokens.push(Token { term, position: t.position as u32, range: t.offset_from as u32..t.offset_to as u32 });
         }
-        Tokens(out)
+        Tokens { terms, tokens }
+    }
+
+    /// The number of a passage term, if the passage has it.
+    fn id(&self, term: &str) -> Option<u32> {
+        self.terms.iter().position(|t| &**t == term).map(|i| i as u32)
+    }
+
+    /// Indexed tokens: the length BM25 normalises by.
+    fn len(&self) -> usize {
+        self.tokens.len()
     }
 }
 
 /// Chooses and renders the fragment of a passage with the most highlighted weight, exactly as
 /// tantivy's `SnippetGenerator` does, but over precomputed [`Tokens`].
 pub struct Highlighter {
-    weights: BTreeMap<String, f32>,
+    /// (term, weight), a question's few terms: a linear scan is cheaper than a map.
+    weights: Vec<(String, f32)>,
     max_chars: usize,
 }
 
@@ -340,9 +495,21 @@ struct Fragment {
 }
 
 impl Highlighter {
+    /// A highlighter for (analyzed term, weight) pairs, fragments of at most `max_chars` bytes.
+    pub fn new(weights: Vec<(String, f32)>, max_chars: usize) -> Self {
+        Highlighter { weights, max_chars }
+    }
+
     /// The rendered snippet of `text` (whose tokens are `tokens`): matched words in `**bold**`, the
     /// passage's opening when no term occurs in it.
     pub fn snippet(&self, tokens: &Tokens, text: &str) -> String {
+        // Weight of each passage term (0 for terms not highlighted).
+        let mut weight = vec![0.0f32; tokens.terms.len()];
+        for (term, w) in &self.weights {
+            if let Some(id) = tokens.id(term) {
+                weight[id as usize] = *w;
+            }
+        }
         // tantivy's search_fragments + select_best_fragment_combination: greedy windows of at most
         // max_chars bytes; the highest score wins, the earliest on ties.
         let mut best: Option<Fragment> = None;
@@ -352,14 +519,15 @@ impl Highlighter {
                 *best = Some(f);
             }
         };
-        for (term, r) in &tokens.0 {
-            let (from, to) = (r.start as usize, r.end as usize);
+        for t in &tokens.tokens {
+            let (from, to) = (t.range.start as usize, t.range.end as usize);
             if to - cur.start > self.max_chars {
                 let next = Fragment { score: 0.0, start: from, stop: from, highlighted: Vec::new() };
                 consider(std::mem::replace(&mut cur, next), &mut best);
             }
             cur.stop = to;
-            if let Some(w) = self.weights.get(&**term) {
+            let w = weight[t.term as usize];
+            if w > 0.0 {
                 cur.score += w;
                 cur.highlighted.push(from..to);
             }
@@ -375,6 +543,50 @@ impl Highlighter {
     }
 }
 
+/// A proximity bonus for passages where adjacent question terms occur near each other ("use the
+/// API" prefers the passage that says "Use the API if"), computed over a few retrieved candidates'
+/// [`Tokens`] rather than as phrase queries: a phrase scorer reads positions for every document
+/// that has both terms, and costs more to set up than the rest of the query.
+pub struct Proximity {
+    /// (first term, second term, summed idf of the two).
+    pairs: Vec<(String, String, f32)>,
+    avg_len: f32,
+}
+
+/// tantivy's BM25 constants.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+fn idf(doc_freq: u64, num_docs: u64) -> f32 {
+    let (df, n) = (doc_freq as f32, num_docs as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+impl Proximity {
+    /// The bonus a passage earns: per pair, BM25 over the number of times the second term stands
+    /// near the first, weighted by [`PAIR_BOOST`], as a sloppy phrase query would score it.
+    pub fn bonus(&self, tokens: &Tokens) -> f32 {
+        let norm = K1 * (1.0 - B + B * tokens.len() as f32 / self.avg_len.max(1.0));
+        let mut total = 0.0;
+        for (a, b, idf) in &self.pairs {
+            let (Some(a), Some(b)) = (tokens.id(a), tokens.id(b)) else { continue };
+            let positions = |id: u32| tokens.tokens.iter().filter(move |t| t.term == id).map(|t| t.position as i64);
+            // As tantivy's sloppy phrase match: the second term within PAIR_SLOP positions of where
+            // it would stand right after the first (so a swapped pair counts too).
+            let tf = positions(a).filter(|&pa| positions(b).any(|pb| (pb - (pa + 1)).abs() <= i64::from(PAIR_SLOP))).count();
+            if tf > 0 {
+                let tf = tf as f32;
+                total += PAIR_BOOST * idf * tf * (K1 + 1.0) / (tf + norm);
+            }
+        }
+        total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
 /// The text indexed as a passage's title: its heading path, except for a document's intro.
 fn index_title(p: &Passage) -> &str {
     if p.intro { "" } else { p.heading.as_str() }
@@ -384,45 +596,63 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     if (boost - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, boost)) }
 }
 
-/// Renders a snippet with the matched words in `**bold**`; falls back to the passage's opening when
-/// no query word occurs in it.
-pub fn render_snippet(snippet: &Snippet, text: &str, max_chars: usize) -> String {
-    if snippet.is_empty() {
-        return truncate_words(text, max_chars);
-    }
-    render_fragment(text, snippet.fragment_range(), snippet.highlighted())
-}
-
-/// Renders `text[range]` with the `highlighted` ranges (relative to the fragment) in `**bold**`.
+/// Renders `text[range]` with the `highlighted` ranges (relative to the fragment) in `**bold**`, its
+/// whitespace runs as single spaces (paragraph breaks inside a fragment read as one line in a
+/// citation), and `…` where the passage goes on before or after it.
 fn render_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]) -> String {
-    let fragment = &text[range.clone()];
-    let mut out = String::with_capacity(fragment.len() + 16);
+    // tantivy ends fragments at the last token; keep the punctuation that closes it.
+    let rest = text.get(range.end..).unwrap_or("");
+    let tail = rest.find(|c: char| c.is_whitespace() || c.is_alphanumeric()).unwrap_or(rest.len());
+    let end = range.end + tail;
+    let fragment = &text[range.start..end];
+    let mut out = Collapsed { out: String::with_capacity(fragment.len() + 4 * highlighted.len() + 8), started: false, owed: false };
+    if text[..range.start].chars().any(char::is_alphanumeric) {
+        out.out.push('…');
+    }
     let mut at = 0;
     for r in highlighted {
-        if r.start < at || r.end > fragment.len() {
+        if r.start < at || r.end > range.end - range.start {
             continue;
         }
-        out.push_str(&fragment[at..r.start]);
-        out.push_str("**");
-        out.push_str(&fragment[r.start..r.end]);
-        out.push_str("**");
+        out.push(&fragment[at..r.start]);
+        out.push("**");
+        out.push(&fragment[r.start..r.end]);
+        out.push("**");
         at = r.end;
     }
-    out.push_str(&fragment[at..]);
-    // tantivy ends fragments at the last token; keep the punctuation that closes it.
-    let tail: String = text.get(range.end..).unwrap_or("").chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).collect();
-    out.push_str(&tail);
-    let range = range.start..range.end + tail.len();
-    let mut s = String::new();
-    if text.get(..range.start).is_some_and(|head| head.chars().any(char::is_alphanumeric)) {
-        s.push('…');
+    out.push(&fragment[at..]);
+    if text[end..].chars().any(char::is_alphanumeric) {
+        out.out.push('…');
     }
-    // Paragraph breaks inside a fragment read as one line in a citation.
-    s.push_str(&out.split_whitespace().collect::<Vec<_>>().join(" "));
-    if text.get(range.end..).is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) {
-        s.push('…');
+    out.out
+}
+
+/// A string that receives text with every whitespace run made one space and none at either end
+/// (as `split_whitespace().join(" ")`), without collecting words first.
+struct Collapsed {
+    out: String,
+    /// Some text has been pushed: a whitespace run after it owes a space.
+    started: bool,
+    owed: bool,
+}
+
+impl Collapsed {
+    fn push(&mut self, piece: &str) {
+        for (i, word) in piece.split(char::is_whitespace).enumerate() {
+            if i > 0 {
+                self.owed = self.started;
+            }
+            if word.is_empty() {
+                continue;
+            }
+            if self.owed {
+                self.out.push(' ');
+                self.owed = false;
+            }
+            self.out.push_str(word);
+            self.started = true;
+        }
     }
-    s
 }
 
 /// The first `max_chars` characters of `text`, cut at a word boundary.
@@ -455,7 +685,7 @@ mod tests {
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let mut a = i.analyzer();
-        let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[]).unwrap();
+        let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[], None).unwrap();
         let hits = i.search(&s, &*q, 3).unwrap();
         assert_eq!(ps[hits[0].pid].heading, "Features Only in ChatGPT › Memory");
     }
@@ -464,7 +694,7 @@ mod tests {
     fn empty_terms_give_no_query() {
         let (i, _) = idx();
         let searcher = i.searcher();
-        assert!(i.query(&Stats::new(&searcher), &[], &[]).is_none());
+        assert!(i.query(&Stats::new(&searcher), &[], &[], None).is_none());
     }
 
     #[test]
@@ -472,11 +702,70 @@ mod tests {
         let (i, ps) = idx();
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
-        let q = i.query(&s, &["cost".to_owned()], &[]).unwrap();
-        let g = i.highlighter(&s, &["cost".to_owned()], 150);
+        let q = i.query(&s, &["cost".to_owned()], &[], None).unwrap();
+        let g = Highlighter::new(i.highlight_weights(&s, &["cost".to_owned()]), 150);
         let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
         assert_eq!(g.snippet(&Tokens::of(&mut i.analyzer(), text), text), "Tokens **cost** money per million.");
+    }
+
+    /// The straightforward rendering (collect words, join) that `render_fragment` must equal.
+    fn reference_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]) -> String {
+        let fragment = &text[range.clone()];
+        let mut out = String::new();
+        let mut at = 0;
+        for r in highlighted {
+            if r.start < at || r.end > fragment.len() {
+                continue;
+            }
+            out.push_str(&fragment[at..r.start]);
+            out.push_str("**");
+            out.push_str(&fragment[r.start..r.end]);
+            out.push_str("**");
+            at = r.end;
+        }
+        out.push_str(&fragment[at..]);
+        let tail: String = text[range.end..].chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).collect();
+        out.push_str(&tail);
+        let end = range.end + tail.len();
+        let mut s = String::new();
+        if text[..range.start].chars().any(char::is_alphanumeric) {
+            s.push('…');
+        }
+        s.push_str(&out.split_whitespace().collect::<Vec<_>>().join(" "));
+        if text[end..].chars().any(char::is_alphanumeric) {
+            s.push('…');
+        }
+        s
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fragments_render_as_the_reference(text in "[a-z …\\n.,!\t]{0,60}", a in 0usize..60, b in 0usize..60, marks in proptest::collection::vec((0usize..60, 0usize..5), 0..4)) {
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let pick = |i: usize| boundaries[i % boundaries.len()];
+            let (start, end) = (pick(a).min(pick(b)), pick(a).max(pick(b)));
+            let len = end - start;
+            let mut highlighted: Vec<Range<usize>> = Vec::new();
+            for (from, width) in marks {
+                let from = from % (len + 1);
+                let to = (from + width).min(len);
+                if text.is_char_boundary(start + from) && text.is_char_boundary(start + to) {
+                    highlighted.push(from..to);
+                }
+            }
+            proptest::prop_assert_eq!(render_fragment(&text, start..end, &highlighted), reference_fragment(&text, start..end, &highlighted));
+        }
+    }
+
+    #[test]
+    fn fragments_collapse_whitespace_and_mark_cuts() {
+        let text = "Intro.\n\nThe API  has\tno memory; it forgets… then more";
+        let start = text.find("The").unwrap();
+        let end = text.find("forgets").unwrap() + "forgets".len();
+        let bold = [Range { start: 9, end: 12 }];
+        let got = render_fragment(text, start..end, &bold);
+        assert_eq!(got, "…The API **has** no memory; it forgets……");
     }
 
     #[test]

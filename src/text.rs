@@ -89,6 +89,17 @@ pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     out
 }
 
+/// The index terms of `text`, whose [`words`] are `words`: what [`terms`] with the index analyzer
+/// gives, without stemming again. The two analyzers differ only by the stopword filter, which sees
+/// the lowercased, folded word: for an ASCII word that is its lowercase text. Text with any other
+/// word is analyzed again.
+pub fn index_terms(text: &str, words: &[Word], index_analyzer: &mut TextAnalyzer) -> Vec<String> {
+    if !words.iter().all(|w| w.text.is_ascii()) {
+        return terms(index_analyzer, text);
+    }
+    words.iter().filter(|w| !INDEX_STOPWORDS.contains(&w.text.as_str())).map(|w| w.stem.clone()).collect()
+}
+
 /// The question without chat mentions (`@everyone`, `@here`, `<@123>`, `<@&456>`, `<#789>`), which
 /// say who is addressed, not what is asked.
 pub fn strip_mentions(text: &str) -> std::borrow::Cow<'_, str> {
@@ -116,18 +127,21 @@ pub fn is_filler(word: &str) -> bool {
     FILLER_WORDS.contains(&word)
 }
 
+/// Words shorter than this (in letters) are never read as typos.
+pub const MIN_TYPO_LEN: usize = 6;
+
 /// Whether `typed` is a plausible misspelling of `known`: one edit for words of six letters or more,
 /// two from nine, same first letter. Short words must match exactly ("batch" is not "watch").
 pub fn is_typo_of(typed: &str, known: &str) -> bool {
     if typed == known {
         return true;
     }
-    if typed.chars().next() != known.chars().next() || typed.len() < 6 || known.len() < 6 {
+    if typed.chars().next() != known.chars().next() || typed.len() < MIN_TYPO_LEN || known.len() < MIN_TYPO_LEN {
         return false;
     }
     let (a, b) = (typed.chars().count(), known.chars().count());
     let shorter = a.min(b);
-    if shorter < 6 {
+    if shorter < MIN_TYPO_LEN {
         return false;
     }
     let budget = if shorter >= 9 { 2 } else { 1 };

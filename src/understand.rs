@@ -33,7 +33,17 @@ pub struct Matcher {
     /// First word (surface and stem) -> the (feature, alias) pairs starting with it, so a question
     /// is matched only against aliases that can start somewhere in it.
     starts: HashMap<String, Vec<(usize, usize)>>,
+    /// First letter -> the distinct first words long enough to be misspelt ([`is_typo_of`] needs six
+    /// letters and the same first letter), each with the (feature, alias) pairs it starts: a
+    /// misspelt question word is compared with these few words, not with every alias.
+    typo_starts: HashMap<char, Vec<TypoStart>>,
+    /// First word -> (product, alias) pairs, and -> vendors, as `starts` for features.
+    product_starts: HashMap<String, Vec<(usize, usize)>>,
+    other_starts: HashMap<String, Vec<usize>>,
 }
+
+/// A first word that may be misspelt, with the (feature, alias) pairs it starts.
+type TypoStart = (String, Vec<(usize, usize)>);
 
 /// What a question is about.
 #[derive(Debug, Clone, Default)]
@@ -84,12 +94,12 @@ impl Matcher {
             .iter()
             .map(|f| f.aliases.iter().map(|a| compile(a)).filter(|a| !a.words.is_empty()).collect())
             .collect();
-        let products = table
+        let products: Vec<(Product, Vec<Alias>)> = table
             .products
             .iter()
             .map(|(p, names)| (*p, names.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect()))
             .collect();
-        let others = table
+        let others: Vec<(String, Alias)> = table
             .others
             .iter()
             .map(|o| (o.clone(), compile(o)))
@@ -103,63 +113,96 @@ impl Matcher {
         let mut starts: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
-                let first = &alias.words[0];
-                starts.entry(first.text.clone()).or_default().push((fi, ai));
-                if first.stem != first.text {
-                    starts.entry(first.stem.clone()).or_default().push((fi, ai));
+                for key in first_keys(alias) {
+                    starts.entry(key.clone()).or_default().push((fi, ai));
                 }
             }
         }
-        Matcher { features, products, others, vocab, starts }
+        let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
+        for (fi, aliases) in features.iter().enumerate() {
+            for (ai, alias) in aliases.iter().enumerate() {
+                let first = &alias.words[0].text;
+                let Some(c) = first.chars().next() else { continue };
+                if first.chars().count() < text::MIN_TYPO_LEN {
+                    continue;
+                }
+                let bucket = typo_starts.entry(c).or_default();
+                match bucket.iter_mut().find(|(w, _)| w == first) {
+                    Some((_, pairs)) => pairs.push((fi, ai)),
+                    None => bucket.push((first.clone(), vec![(fi, ai)])),
+                }
+            }
+        }
+        let mut product_starts: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (pi, (_, aliases)) in products.iter().enumerate() {
+            for (ai, alias) in aliases.iter().enumerate() {
+                for key in first_keys(alias) {
+                    product_starts.entry(key.clone()).or_default().push((pi, ai));
+                }
+            }
+        }
+        let mut other_starts: HashMap<String, Vec<usize>> = HashMap::new();
+        for (oi, (_, alias)) in others.iter().enumerate() {
+            for key in first_keys(alias) {
+                other_starts.entry(key.clone()).or_default().push(oi);
+            }
+        }
+        Matcher { features, products, others, vocab, starts, typo_starts, product_starts, other_starts }
     }
 
-    pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer) -> Understanding {
+    /// What `question` is about. `in_corpus(stem)` says whether the corpus has a word: such a word
+    /// is spelt as someone meant it, so it is never read as a typo of an alias.
+    pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer, in_corpus: &dyn Fn(&str) -> bool) -> Understanding {
         let words = text::words(analyzer, clip(question, MAX_ANALYZED_BYTES));
         let mut matched = vec![false; words.len()];
-        let typo_candidates: Vec<bool> =
-            words.iter().map(|w| w.text.len() >= 6 && !self.vocab.contains(&w.text) && !self.vocab.contains(&w.stem)).collect();
+        let typo_candidates: Vec<bool> = words
+            .iter()
+            .map(|w| {
+                w.text.chars().count() >= text::MIN_TYPO_LEN
+                    && !self.vocab.contains(&w.text)
+                    && !self.vocab.contains(&w.stem)
+                    && !in_corpus(&w.stem)
+            })
+            .collect();
         let mut corrected = Vec::new();
 
         // Features first, so a product word inside a feature name ("Assistants API") is not read as
         // the product.
         let mut best: Option<(usize, usize, usize)> = None; // (weight, feature, first position)
         let mut feature_hits: Vec<(usize, Match)> = Vec::new();
-        let mut candidates: Vec<(usize, usize)> = Vec::new();
-        for (w, typo) in words.iter().zip(&typo_candidates) {
+        // (feature, alias, position of the question word that may start it).
+        let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
+        for (pos, (w, typo)) in words.iter().zip(&typo_candidates).enumerate() {
             for key in [&w.text, &w.stem] {
                 if let Some(list) = self.starts.get(key) {
-                    candidates.extend(list);
+                    candidates.extend(list.iter().map(|&(fi, ai)| (fi, ai, pos)));
                 }
             }
             if *typo {
-                // A misspelt word may start any alias: compare it with every alias's first word.
-                for (fi, aliases) in self.features.iter().enumerate() {
-                    for (ai, alias) in aliases.iter().enumerate() {
-                        if is_typo_of(&w.text, &alias.words[0].text) {
-                            candidates.push((fi, ai));
-                        }
+                // A misspelt word may start any alias whose first word it is a typo of.
+                let bucket = w.text.chars().next().and_then(|c| self.typo_starts.get(&c));
+                for (first, pairs) in bucket.into_iter().flatten() {
+                    if is_typo_of(&w.text, first) {
+                        candidates.extend(pairs.iter().map(|&(fi, ai)| (fi, ai, pos)));
                     }
                 }
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
-        for &(fi, ai) in &candidates {
+        for &(fi, ai, start) in &candidates {
             let alias = &self.features[fi][ai];
-            {
-                for m in find(&alias.words, &words, Some(&typo_candidates)) {
-                    // Words skipped inside a multi-word alias make the match a little less certain.
-                    let weight = (alias.weight * 4).saturating_sub(m.skipped) ;
-                    let start = m.positions[0];
-                    let better = match best {
-                        None => true,
-                        Some((w, _, pos)) => weight > w || (weight == w && start < pos),
-                    };
-                    if better {
-                        best = Some((weight, fi, start));
-                    }
-                    feature_hits.push((fi, m));
+            if let Some(m) = find_at(&alias.words, &words, start, Some(&typo_candidates)) {
+                // Words skipped inside a multi-word alias make the match a little less certain.
+                let weight = (alias.weight * 4).saturating_sub(m.skipped);
+                let better = match best {
+                    None => true,
+                    Some((w, _, pos)) => weight > w || (weight == w && start < pos),
+                };
+                if better {
+                    best = Some((weight, fi, start));
                 }
+                feature_hits.push((fi, m));
             }
         }
         let feature = best.map(|(_, fi, _)| fi);
@@ -178,35 +221,54 @@ impl Matcher {
         corrected.sort();
         corrected.dedup();
 
-        let mut found: Vec<(usize, Product)> = Vec::new();
-        for (product, aliases) in &self.products {
-            for alias in aliases {
-                for m in find(&alias.words, &words, None) {
-                    if m.positions.iter().all(|p| feature_positions.contains(p)) {
-                        continue;
-                    }
-                    for &p in &m.positions {
-                        matched[p] = true;
-                    }
-                    found.push((m.positions[0], *product));
+        // Products and vendors are matched exactly, so only where a question word is a first word.
+        let mut product_hits: Vec<(usize, usize, usize)> = Vec::new(); // (position, product, alias)
+        let mut other_hits: Vec<(usize, usize)> = Vec::new(); // (vendor, position)
+        for (pos, w) in words.iter().enumerate() {
+            for key in [&w.text, &w.stem] {
+                if let Some(list) = self.product_starts.get(key) {
+                    product_hits.extend(list.iter().map(|&(pi, ai)| (pos, pi, ai)));
+                }
+                if let Some(list) = self.other_starts.get(key) {
+                    other_hits.extend(list.iter().map(|&oi| (oi, pos)));
                 }
             }
         }
-        found.sort_by_key(|(pos, _)| *pos);
+        // By position, then in table order: the order products are named in.
+        product_hits.sort_unstable();
+        product_hits.dedup();
         let mut products = Vec::new();
-        for (_, p) in found {
-            if !products.contains(&p) {
-                products.push(p);
+        for (start, pi, ai) in product_hits {
+            let (product, aliases) = &self.products[pi];
+            let Some(m) = find_at(&aliases[ai].words, &words, start, None) else { continue };
+            if m.positions.iter().all(|p| feature_positions.contains(p)) {
+                continue;
+            }
+            for &p in &m.positions {
+                matched[p] = true;
+            }
+            if !products.contains(product) {
+                products.push(*product);
             }
         }
 
+        // The first vendor in table order that the question names; each one's first occurrence
+        // counts as matched.
+        other_hits.sort_unstable();
+        other_hits.dedup();
         let mut other = None;
-        for (name, alias) in &self.others {
-            if let Some(m) = find(&alias.words, &words, None).first() {
+        let mut done = None;
+        for (oi, start) in other_hits {
+            if done == Some(oi) {
+                continue;
+            }
+            let (name, alias) = &self.others[oi];
+            if let Some(m) = find_at(&alias.words, &words, start, None) {
                 for &p in &m.positions {
                     matched[p] = true;
                 }
                 other.get_or_insert_with(|| name.clone());
+                done = Some(oi);
             }
         }
 
@@ -237,48 +299,47 @@ fn word_matches(alias: &Word, word: &Word, fuzzy: bool) -> Option<bool> {
     }
 }
 
-/// Occurrences of `alias` in `words`: its words in order, the first anywhere, each next one after at
-/// most [`MAX_SKIPPED`] skipped words in total. `typos` marks the words that may be misspellings;
-/// `None` (product and vendor names) means exact words, no skipping.
-fn find(alias: &[Word], words: &[Word], typos: Option<&[bool]>) -> Vec<Match> {
+/// The keys an alias is found by: its first word's text and, if different, its stem. A question
+/// word is looked up by its own text and stem.
+fn first_keys(alias: &Alias) -> impl Iterator<Item = &String> {
+    let first = &alias.words[0];
+    std::iter::once(&first.text).chain((first.stem != first.text).then_some(&first.stem))
+}
+
+/// The occurrence of `alias` in `words` that starts at `start`, if any: its words in order, each
+/// next one after at most [`MAX_SKIPPED`] skipped words in total. `typos` marks the words that may
+/// be misspellings; `None` (product and vendor names) means exact words, no skipping.
+fn find_at(alias: &[Word], words: &[Word], start: usize, typos: Option<&[bool]>) -> Option<Match> {
     let fuzzy = typos.is_some();
     let may_be_typo = |i: usize| typos.is_some_and(|t| t[i]);
     let n = alias.len();
-    if n == 0 || n > words.len() {
-        return Vec::new();
+    if n == 0 || n > words.len() - start.min(words.len()) {
+        return None;
     }
     let budget = if fuzzy && n > 1 { MAX_SKIPPED } else { 0 };
-    let mut out = Vec::new();
-    for start in 0..words.len() {
-        let Some(typo) = word_matches(&alias[0], &words[start], may_be_typo(start)) else { continue };
-        let mut m = Match { positions: vec![start], skipped: 0, typo_at: if typo { vec![start] } else { vec![] } };
-        let mut at = start + 1;
-        let mut ok = true;
-        for a in &alias[1..] {
-            let mut found = false;
-            while at < words.len() && m.skipped <= budget {
-                if let Some(typo) = word_matches(a, &words[at], may_be_typo(at)) {
-                    m.positions.push(at);
-                    if typo {
-                        m.typo_at.push(at);
-                    }
-                    at += 1;
-                    found = true;
-                    break;
+    let typo = word_matches(&alias[0], &words[start], may_be_typo(start))?;
+    let mut m = Match { positions: vec![start], skipped: 0, typo_at: if typo { vec![start] } else { vec![] } };
+    let mut at = start + 1;
+    for a in &alias[1..] {
+        let mut found = false;
+        while at < words.len() && m.skipped <= budget {
+            if let Some(typo) = word_matches(a, &words[at], may_be_typo(at)) {
+                m.positions.push(at);
+                if typo {
+                    m.typo_at.push(at);
                 }
-                m.skipped += 1;
                 at += 1;
-            }
-            if !found || m.skipped > budget {
-                ok = false;
+                found = true;
                 break;
             }
+            m.skipped += 1;
+            at += 1;
         }
-        if ok {
-            out.push(m);
+        if !found || m.skipped > budget {
+            return None;
         }
     }
-    out
+    Some(m)
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -330,7 +391,7 @@ mod tests {
         let t = table();
         let mut a = text::word_analyzer();
         let m = Matcher::new(&t, &mut a);
-        (m.understand(q, &mut a), t)
+        (m.understand(q, &mut a, &|_| false), t)
     }
 
     fn feature(q: &str) -> Option<String> {

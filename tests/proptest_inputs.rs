@@ -12,6 +12,7 @@ use productbot::answer::Kind;
 use productbot::commands::{self, Command, Invocation, OptValue};
 use productbot::cost::{self, CostRequest, Period, PriceTable, PricingConfig};
 use productbot::engine::Engine;
+use productbot::text;
 use proptest::prelude::*;
 
 /// The slowest an answer may take, in a debug build, before it counts as unbounded.
@@ -225,6 +226,19 @@ proptest! {
     #[test]
     fn query_syntax_is_answered_not_parsed(q in query_syntax()) {
         check_answer(&q)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// The question's index terms are taken from its words (stemmed once) instead of analyzing it a
+    /// second time: they must be exactly what the index analyzer gives.
+    #[test]
+    fn index_terms_from_words_equal_the_index_analyzer(words in prop::collection::vec(prop_oneof![prop::sample::select(WORDS).prop_map(str::to_owned), prop::sample::select(text::INDEX_STOPWORDS).prop_map(str::to_owned), "\\PC{1,8}", any::<String>()], 0..12)) {
+        let q = words.join(" ");
+        let w = text::words(&mut text::word_analyzer(), &q);
+        prop_assert_eq!(text::index_terms(&q, &w, &mut text::index_analyzer()), text::terms(&mut text::index_analyzer(), &q));
     }
 }
 
