@@ -126,13 +126,16 @@ fn capitalize(s: &str) -> String {
 /// Renders the human answer of a feature or search answer, shared by the CLI and the shell (Discord
 /// builds an embed from the same fields; out-of-scope answers carry their own short text).
 pub fn render_text(verdict: Option<&Verdict>, sources: &[Source], caveats: &[String], suggestion: Option<&str>) -> String {
-    let mut out = String::new();
+    use std::fmt::Write as _;
+    let size = 64
+        + verdict.map_or(0, |v| v.note.len() + 96)
+        + sources.iter().map(|s| s.heading.len() + s.snippet.len() + 16).sum::<usize>()
+        + caveats.iter().map(|c| c.len() + 4).sum::<usize>()
+        + suggestion.map_or(0, |s| s.len() + 32);
+    let mut out = String::with_capacity(size);
+    // Writing into a String cannot fail.
     if let Some(v) = verdict {
-        out.push_str(&v.headline());
-        out.push('\n');
-        out.push_str(&v.note);
-        out.push('\n');
-        out.push_str(&format!("ChatGPT: {} · API: {}\n", v.chatgpt, v.api));
+        let _ = write!(out, "{}\n{}\nChatGPT: {} · API: {}\n", v.headline(), v.note, v.chatgpt, v.api);
     }
     if !sources.is_empty() {
         if !out.is_empty() {
@@ -140,19 +143,20 @@ pub fn render_text(verdict: Option<&Verdict>, sources: &[Source], caveats: &[Str
         }
         out.push_str(if verdict.is_some() { "Sources:\n" } else { "From the article:\n" });
         for (i, s) in sources.iter().enumerate() {
-            out.push_str(&format!("[{}] {}\n    {}\n", i + 1, s.heading, s.snippet));
+            let _ = write!(out, "[{}] {}\n    {}\n", i + 1, s.heading, s.snippet);
         }
     }
     if !caveats.is_empty() {
         out.push_str("\nCaveats:\n");
         for c in caveats {
-            out.push_str(&format!("- {c}\n"));
+            let _ = writeln!(out, "- {c}");
         }
     }
     if let Some(s) = suggestion {
-        out.push_str(&format!("\nFor an estimate, try: {s}\n"));
+        let _ = writeln!(out, "\nFor an estimate, try: {s}");
     }
-    out.trim_end().to_owned()
+    out.truncate(out.trim_end().len());
+    out
 }
 
 #[cfg(test)]

@@ -65,9 +65,10 @@ pub struct Engine {
     feature_scores: Vec<ScoreList>,
     /// All of each feature's analyzed alias terms with their snippet weights (these depend on the
     /// index only).
-    feature_highlights: Vec<Vec<(String, f32)>>,
-    /// Analyzed term -> the other terms of its synonym groups.
-    synonyms: HashMap<String, Vec<String>>,
+    feature_highlights: Vec<Vec<(u32, f32)>>,
+    /// Analyzed term -> the scores of the other terms of its synonym groups at [`SYNONYM_BOOST`],
+    /// computed once like `feature_scores`.
+    synonyms: HashMap<String, ScoreList>,
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
     /// question about a model the corpus never names ("gpt-5") is recognised as uncovered.
     identifiers: HashSet<String>,
@@ -111,7 +112,16 @@ impl Engine {
             let stats = Stats::new(&searcher);
             feature_terms.iter().map(|terms| index.highlight_weights(&stats, terms)).collect()
         };
-        let synonyms = synonym_map(&table.synonyms, &mut index_analyzer);
+        let synonyms = synonym_map(&table.synonyms, &mut index_analyzer)
+            .into_iter()
+            .map(|(term, others)| {
+                let list = index.score_list(&others, SYNONYM_BOOST).unwrap_or_else(|e| {
+                    tracing::warn!("synonym scores: {e}");
+                    ScoreList::default()
+                });
+                (term, list)
+            })
+            .collect();
         let mut identifiers: HashSet<String> = passages.iter().flat_map(|p| identifiers_in(&p.text)).collect();
         for m in prices.models() {
             identifiers.insert(m.name().to_lowercase());
@@ -219,18 +229,15 @@ impl Engine {
 
         // The question's index terms, from the words already analyzed.
         let terms = text::index_terms(understand::clip(question, understand::MAX_ANALYZED_BYTES), &u.words, &mut index_analyzer);
-        let mut expansion: Vec<(String, f32)> = Vec::new();
-        for t in &terms {
-            if let Some(more) = self.synonyms.get(t) {
-                expansion.extend(more.iter().map(|m| (m.clone(), SYNONYM_BOOST)));
+        // Feature aliases and synonyms widen retrieval, as precomputed scores.
+        let mut extra: Vec<&ScoreList> = feature_idx.map(|i| &self.feature_scores[i]).into_iter().collect();
+        for (i, t) in terms.iter().enumerate() {
+            if !terms[..i].contains(t) {
+                extra.extend(self.synonyms.get(t));
             }
         }
-        let prior = feature_idx.map(|i| &self.feature_scores[i]);
-        let query = self.index.query(&stats, &terms, &expansion, prior);
-        let mut hits = match &query {
-            Some(q) => self.index.search(&stats, &**q, CANDIDATES).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let retrieval = self.index.query(&stats, &terms, &extra);
+        let mut hits = self.index.search(&stats, &retrieval, CANDIDATES).unwrap_or_default();
         let proximity = self.index.proximity(&stats, &terms);
         if !proximity.is_empty() {
             for hit in &mut hits {
@@ -247,9 +254,9 @@ impl Engine {
         // Snippets show the question's own words and the feature's, not every synonym.
         let mut weights = self.index.highlight_weights(&stats, &terms);
         if let Some(i) = feature_idx {
-            for (t, w) in &self.feature_highlights[i] {
-                if !weights.iter().any(|(x, _)| x == t) {
-                    weights.push((t.clone(), *w));
+            for &(t, w) in &self.feature_highlights[i] {
+                if !weights.iter().any(|&(x, _)| x == t) {
+                    weights.push((t, w));
                 }
             }
         }
@@ -258,7 +265,7 @@ impl Engine {
             .iter()
             .map(|hit| {
                 let p = &self.passages[hit.pid];
-                let snippet = highlighter.snippet(self.tokens(hit.pid, &mut index_analyzer), &p.text);
+                let snippet = highlighter.snippet(self.tokens(hit.pid, &mut index_analyzer));
                 Source { doc: p.doc.clone(), section: p.section.clone(), heading: p.heading.clone(), score: hit.score, snippet }
             })
             .collect();
@@ -293,7 +300,7 @@ impl Engine {
 
     /// A passage's analyzed tokens, made on first use.
     fn tokens(&self, pid: usize, analyzer: &mut TextAnalyzer) -> &Tokens {
-        self.passage_tokens[pid].get_or_init(|| Tokens::of(analyzer, &self.passages[pid].text))
+        self.passage_tokens[pid].get_or_init(|| self.index.tokens(analyzer, &self.passages[pid].text))
     }
 
     /// Whether enough of the question's topic words occur in the corpus; `unknown_ids` model names

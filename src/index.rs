@@ -2,21 +2,18 @@
 //! analyzed question terms into a query. User text never reaches tantivy's query parser.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Explanation, FuzzyTermQuery, Occur, Query, Scorer,
-    TermQuery, Weight,
-};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
-use tantivy::{DocId, DocSet, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentReader, TERMINATED, TantivyDocument, Term, doc};
+use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term, doc};
 use std::sync::Arc;
 
 use crate::corpus::Passage;
@@ -26,12 +23,16 @@ use crate::text::{self, ANALYZER};
 pub const TITLE_BOOST: f32 = 2.0;
 /// Memory budget per indexing thread (tantivy's minimum is 15 MB).
 const WRITER_MEMORY_PER_THREAD: usize = 32_000_000;
-/// Misspelt words are looked up with this many edits, only when the exact word is unknown.
-const FUZZY_DISTANCE: u8 = 1;
+/// A question term the index does not know, of at least this many letters, is looked up with one
+/// edit (insertion, deletion, substitution or swap of neighbours), as tantivy's `FuzzyTermQuery`
+/// with distance 1 and transpositions would: every body term that close counts, at a constant
+/// score.
 const FUZZY_MIN_LEN: usize = 5;
-/// At most this many typo-tolerant lookups per question: each builds an automaton, and a long
-/// garbage question must not cost more than a short one by much.
+const FUZZY_SCORE: f32 = 0.5;
+/// At most this many typo-tolerant lookups per question, and this many index terms per lookup: a
+/// long garbage question must not cost more than a short one by much.
 const MAX_FUZZY_TERMS: usize = 8;
+const MAX_CORRECTIONS: usize = 8;
 /// Adjacent question words found near each other in a passage (at most this many positions in
 /// between) add a proximity bonus, so "use the API" prefers the passage that says "Use the API if".
 const PAIR_SLOP: u32 = 3;
@@ -104,6 +105,13 @@ pub struct SearchIndex {
     /// than scoring it. The reader is never reloaded, so the segments do not change; a segment not
     /// found here (by id) is opened on the spot.
     pids: Vec<(SegmentId, Column<u64>)>,
+    /// Every heading term's scores, see [`title_scores`].
+    titles: HashMap<String, ScoreList>,
+    /// Body terms by length in characters, for typo-tolerant lookups.
+    vocabulary: Vec<Vec<Box<str>>>,
+    /// Body term -> its number (in sorted order), so passage tokens, snippet weights and proximity
+    /// pairs compare numbers rather than strings.
+    term_ids: HashMap<Box<str>, u32>,
 }
 
 /// A scored passage id.
@@ -140,7 +148,19 @@ impl SearchIndex {
             .iter()
             .map(|s| Ok((s.segment_id(), s.fast_fields().u64("pid")?)))
             .collect::<Result<_, tantivy::TantivyError>>()?;
-        Ok(SearchIndex { reader, fields, index, pids })
+        let titles = title_scores(&reader.searcher(), fields.title)?;
+        let mut vocabulary: Vec<Vec<Box<str>>> = Vec::new();
+        let mut term_ids = HashMap::new();
+        for (id, term) in field_terms(&reader.searcher(), fields.body)?.into_iter().enumerate() {
+            let n = term.chars().count();
+            if vocabulary.len() <= n {
+                vocabulary.resize_with(n + 1, Vec::new);
+            }
+            let term: Box<str> = term.into();
+            vocabulary[n].push(term.clone());
+            term_ids.insert(term, id as u32);
+        }
+        Ok(SearchIndex { reader, fields, index, pids, titles, vocabulary, term_ids })
     }
 
     pub fn searcher(&self) -> Searcher {
@@ -165,53 +185,44 @@ impl SearchIndex {
         stats.df(&Term::from_field_text(self.fields.body, term))
     }
 
-    /// A query of `Should` clauses: every term in body and (boosted) title, typo-tolerant lookups for
-    /// terms the index does not know, and `expansion` terms (feature aliases, synonyms) at their own
-    /// weights, and `prior` (precomputed scores, see [`SearchIndex::score_list`]) as one more clause.
-    /// `None` when there is nothing to search for. Proximity is scored after retrieval, by
+    /// What to retrieve for a question: a query of `Should` term clauses, every question term in
+    /// bodies (a typo-tolerant lookup for a term the index does not know), and precomputed scores
+    /// ([`ScoreList`]) added to it: the terms' heading scores (×[`TITLE_BOOST`]) and the `extra` lists
+    /// (feature aliases, synonyms). Proximity is scored after retrieval, by
     /// [`SearchIndex::proximity`].
-    pub fn query(&self, stats: &Stats, terms: &[String], expansion: &[(String, f32)], prior: Option<&ScoreList>) -> Option<Box<dyn Query>> {
+    pub fn query(&self, stats: &Stats, terms: &[String], extra: &[&ScoreList]) -> Retrieval {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut lists: Vec<&ScoreList> = extra.to_vec();
         let mut fuzzy = 0;
-        let mut add = |term: &str, boost: f32, clauses: &mut Vec<(Occur, Box<dyn Query>)>| {
-            if !seen.insert(term.to_owned()) {
-                return;
+        for (i, term) in terms.iter().enumerate() {
+            if terms[..i].contains(term) {
+                continue;
             }
             let body = Term::from_field_text(self.fields.body, term);
-            let title = Term::from_field_text(self.fields.title, term);
             // A clause only where the term occurs: each costs a weight and a scorer even when empty.
             let in_body = stats.df(&body) > 0;
-            // Expansion terms (boost < 1) search bodies only: headings already match through the
-            // question's own words.
-            let title_df = stats.df(&title);
-            let in_title = boost >= 1.0 && title_df > 0;
-            let known = in_body || title_df > 0;
+            let title = self.titles.get(term.as_str());
             if in_body {
-                let body_q: Box<dyn Query> = Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs));
-                clauses.push((Occur::Should, boosted(body_q, boost)));
-            } else if !known && boost >= 1.0 && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
-                // Only the question's own words may be misspelt; an expansion term the corpus lacks
-                // is simply absent.
+                clauses.push((Occur::Should, Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs))));
+            } else if title.is_none() && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
                 fuzzy += 1;
-                let q: Box<dyn Query> = Box::new(FuzzyTermQuery::new(body, FUZZY_DISTANCE, true));
-                clauses.push((Occur::Should, boosted(q, boost * 0.5)));
+                let near: Vec<(Occur, Box<dyn Query>)> = self
+                    .near_terms(term)
+                    .map(|t| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.fields.body, t), IndexRecordOption::Basic));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                if !near.is_empty() {
+                    clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(near)), FUZZY_SCORE))));
+                }
             }
-            if in_title {
-                let title_q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
-                clauses.push((Occur::Should, boosted(title_q, boost * TITLE_BOOST)));
-            }
-        };
-        for t in terms {
-            add(t, 1.0, &mut clauses);
+            lists.extend(title);
         }
-        for (t, boost) in expansion {
-            add(t, *boost, &mut clauses);
+        Retrieval {
+            query: (!clauses.is_empty()).then(|| BooleanQuery::new(clauses)),
+            prior: ScoreList::sum(lists),
         }
-        if let Some(prior) = prior.filter(|p| !p.is_empty()) {
-            clauses.push((Occur::Should, Box::new(prior.clone())));
-        }
-        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
 
     /// Every document's score for `terms` in bodies, each at `boost`, computed once: a question
@@ -219,25 +230,7 @@ impl SearchIndex {
     /// clause costs a weight and a scorer per question). The index never changes under an open
     /// `SearchIndex`, so the scores stay exact.
     pub fn score_list(&self, terms: &[String], boost: f32) -> Result<ScoreList, IndexError> {
-        let searcher = self.searcher();
-        let mut seen = std::collections::HashSet::new();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
-            .filter(|t| seen.insert(t.as_str()))
-            .map(|t| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.fields.body, t), IndexRecordOption::WithFreqs));
-                (Occur::Should, boosted(q, boost))
-            })
-            .collect();
-        let weight = BooleanQuery::new(clauses).weight(EnableScoring::enabled_from_searcher(&searcher))?;
-        let mut segments = Vec::new();
-        for reader in searcher.segment_readers() {
-            let mut docs = Vec::new();
-            weight.for_each(reader, &mut |doc, score| docs.push((doc, score)))?;
-            docs.sort_by_key(|&(doc, _)| doc);
-            segments.push((reader.segment_id(), docs));
-        }
-        Ok(ScoreList(Arc::new(segments)))
+        score_list(&self.searcher(), self.fields.body, terms, boost)
     }
 
     /// The proximity scorer for a question's analyzed `terms`: each pair of adjacent, different terms
@@ -245,41 +238,72 @@ impl SearchIndex {
     pub fn proximity(&self, stats: &Stats, terms: &[String]) -> Proximity {
         let num_docs = stats.searcher.num_docs().max(1);
         let total = Bm25StatisticsProvider::total_num_tokens(stats, self.fields.body).unwrap_or(0);
-        let mut pairs: Vec<(String, String, f32)> = Vec::new();
+        let mut pairs: Vec<(u32, u32, f32)> = Vec::new();
         for w in terms.windows(2) {
             if pairs.len() >= MAX_PAIRS {
                 break;
             }
-            let (a, b) = (&w[0], &w[1]);
-            if a == b || pairs.iter().any(|(x, y, _)| x == a && y == b) {
+            let (Some(a), Some(b)) = (self.term_id(&w[0]), self.term_id(&w[1])) else { continue };
+            if a == b || pairs.iter().any(|&(x, y, _)| x == a && y == b) {
                 continue;
             }
-            let (da, db) = (self.doc_freq(stats, a), self.doc_freq(stats, b));
-            if da == 0 || db == 0 {
-                continue;
-            }
-            pairs.push((a.clone(), b.clone(), idf(da, num_docs) + idf(db, num_docs)));
+            let (da, db) = (self.doc_freq(stats, &w[0]), self.doc_freq(stats, &w[1]));
+            pairs.push((a, b, idf(da, num_docs) + idf(db, num_docs)));
         }
         Proximity { pairs, avg_len: total as f32 / num_docs as f32 }
     }
 
-    /// The best `limit` passages for `query`, best first. Scoring reads term statistics from
+    /// The best `limit` passages for `retrieval`, best first: the term query's BM25 score plus the
+    /// precomputed scores. The term query runs with tantivy's pruning (block-WAND for term unions):
+    /// a document is skipped only when even the largest precomputed score could not lift it into
+    /// the top `limit`, and documents the term query does not match enter with their precomputed
+    /// score alone, so the result is the exact top of the sum. Scoring reads term statistics from
     /// `stats`, so terms the query builder already looked up are not looked up again.
-    pub fn search(&self, stats: &Stats, query: &dyn Query, limit: usize) -> Result<Vec<Hit>, IndexError> {
+    pub fn search(&self, stats: &Stats, retrieval: &Retrieval, limit: usize) -> Result<Vec<Hit>, IndexError> {
         let searcher = stats.searcher;
-        let top = searcher.search_with_statistics_provider(query, &TopDocs::with_limit(limit).order_by_score(), stats)?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let segment = searcher.segment_reader(addr.segment_ord);
+        let weight = match &retrieval.query {
+            Some(q) => Some(q.weight(EnableScoring::enabled_from_statistics_provider(stats, searcher))?),
+            None => None,
+        };
+        let mut top = TopN::new(limit);
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let prior = retrieval.prior.segment(reader).map_or(&[][..], |s| &retrieval.prior.0[s].1[..]);
+            let max_prior = prior.iter().map(|&(_, s)| s).fold(0.0, f32::max);
+            let alive = reader.alive_bitset();
+            let mut visited = vec![false; prior.len()];
+            if let Some(weight) = &weight {
+                weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                    if !alive.is_some_and(|a| a.is_deleted(doc)) {
+                        let extra = match prior.binary_search_by_key(&doc, |&(d, _)| d) {
+                            Ok(i) => {
+                                visited[i] = true;
+                                prior[i].1
+                            }
+                            Err(_) => 0.0,
+                        };
+                        top.push(score + extra, ord as u32, doc);
+                    }
+                    top.threshold() - max_prior
+                })?;
+            }
+            for (&(doc, score), seen) in prior.iter().zip(&visited) {
+                if !seen && !alive.is_some_and(|a| a.is_deleted(doc)) {
+                    top.push(score, ord as u32, doc);
+                }
+            }
+        }
+        let mut hits = Vec::with_capacity(limit);
+        for (score, ord, doc) in top.into_sorted() {
+            let segment = searcher.segment_reader(ord);
             let opened;
-            let column = match self.pids.get(addr.segment_ord as usize) {
+            let column = match self.pids.get(ord as usize) {
                 Some((id, column)) if *id == segment.segment_id() => column,
                 _ => {
                     opened = segment.fast_fields().u64("pid")?;
                     &opened
                 }
             };
-            if let Some(pid) = column.first(addr.doc_id) {
+            if let Some(pid) = column.first(doc) {
                 hits.push(Hit { pid: pid as usize, score });
             }
         }
@@ -288,24 +312,93 @@ impl SearchIndex {
 
     /// The weighted terms to highlight in passage bodies: `terms` (analyzed) that occur in the index,
     /// without repeats; rarer terms weigh more when choosing the fragment.
-    pub fn highlight_weights(&self, stats: &Stats, terms: &[String]) -> Vec<(String, f32)> {
-        let mut weights: Vec<(String, f32)> = Vec::new();
+    pub fn highlight_weights(&self, stats: &Stats, terms: &[String]) -> Vec<(u32, f32)> {
+        let mut weights: Vec<(u32, f32)> = Vec::new();
         for t in terms {
-            if weights.iter().any(|(w, _)| w == t) {
+            let Some(id) = self.term_id(t) else { continue };
+            if weights.iter().any(|&(w, _)| w == id) {
                 continue;
             }
             let df = self.doc_freq(stats, t);
-            if df > 0 {
-                weights.push((t.clone(), 1.0 / (1.0 + df as f32)));
-            }
+            weights.push((id, 1.0 / (1.0 + df as f32)));
         }
         weights
     }
 
+    /// The number of a body term (see `term_ids`).
+    fn term_id(&self, term: &str) -> Option<u32> {
+        self.term_ids.get(term).copied()
+    }
+
+    /// A passage body's tokens, for snippets and proximity: `text` must be a passage of this index.
+    pub fn tokens(&self, analyzer: &mut TextAnalyzer, text: &str) -> Tokens {
+        Tokens::of(analyzer, text, |t| self.term_id(t))
+    }
+
+    /// Body terms one edit away from `term` (at most [`MAX_CORRECTIONS`]).
+    fn near_terms<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let n = term.chars().count();
+        (n.saturating_sub(1)..=n + 1)
+            .filter_map(|len| self.vocabulary.get(len))
+            .flatten()
+            .map(|t| &**t)
+            .filter(move |t| text::within_one_edit(term, t))
+            .take(MAX_CORRECTIONS)
+    }
+
     /// Whether the index has `term` (analyzed) in a body or a heading.
     pub fn has_term(&self, stats: &Stats, term: &str) -> bool {
-        self.doc_freq(stats, term) > 0 || stats.df(&Term::from_field_text(self.fields.title, term)) > 0
+        self.titles.contains_key(term) || self.doc_freq(stats, term) > 0
     }
+}
+
+/// Every document's score for `terms` in `field`, each at `boost`.
+fn score_list(searcher: &Searcher, field: Field, terms: &[String], boost: f32) -> Result<ScoreList, IndexError> {
+    let mut seen = std::collections::HashSet::new();
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .filter(|t| seen.insert(t.as_str()))
+        .map(|t| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs));
+            (Occur::Should, boosted(q, boost))
+        })
+        .collect();
+    let weight = BooleanQuery::new(clauses).weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut segments = Vec::new();
+    for reader in searcher.segment_readers() {
+        let mut docs = Vec::new();
+        weight.for_each(reader, &mut |doc, score| docs.push((doc, score)))?;
+        docs.sort_by_key(|&(doc, _)| doc);
+        segments.push((reader.segment_id(), docs));
+    }
+    Ok(ScoreList(Arc::new(segments)))
+}
+
+/// The distinct terms of `field` over all segments, sorted.
+fn field_terms(searcher: &Searcher, field: Field) -> Result<std::collections::BTreeSet<String>, IndexError> {
+    let mut terms = std::collections::BTreeSet::new();
+    for reader in searcher.segment_readers() {
+        let inverted = reader.inverted_index(field)?;
+        let mut stream = inverted.terms().stream().map_err(|e| IndexError(e.into()))?;
+        while stream.advance() {
+            if let Ok(t) = std::str::from_utf8(stream.key()) {
+                terms.insert(t.to_owned());
+            }
+        }
+    }
+    Ok(terms)
+}
+
+/// Each heading term's scores at [`TITLE_BOOST`]: headings are few and short, so every question's
+/// heading matches come from these lists rather than from a term query per word.
+fn title_scores(searcher: &Searcher, field: Field) -> Result<HashMap<String, ScoreList>, IndexError> {
+    field_terms(searcher, field)?
+        .into_iter()
+        .map(|t| {
+            let list = score_list(searcher, field, std::slice::from_ref(&t), TITLE_BOOST)?;
+            Ok((t, list))
+        })
+        .collect()
 }
 
 /// Precomputed document scores (per segment, by document id), usable as a query clause.
@@ -316,66 +409,88 @@ pub struct ScoreList(Arc<Vec<SegmentScores>>);
 type SegmentScores = (SegmentId, Vec<(DocId, Score)>);
 
 impl ScoreList {
+    /// The lists added up, document by document.
+    pub fn sum<'a>(lists: impl IntoIterator<Item = &'a ScoreList>) -> ScoreList {
+        let lists: Vec<&ScoreList> = lists.into_iter().filter(|l| !l.is_empty()).collect();
+        match lists.as_slice() {
+            [] => return ScoreList::default(),
+            [one] => return (*one).clone(),
+            _ => {}
+        }
+        let mut segments: Vec<SegmentScores> = Vec::new();
+        for list in lists {
+            for (id, docs) in list.0.iter() {
+                match segments.iter_mut().find(|(s, _)| s == id) {
+                    Some((_, all)) => all.extend_from_slice(docs),
+                    None => segments.push((*id, docs.clone())),
+                }
+            }
+        }
+        for (_, docs) in &mut segments {
+            docs.sort_unstable_by_key(|&(doc, _)| doc);
+            docs.dedup_by(|next, kept| {
+                let same = next.0 == kept.0;
+                if same {
+                    kept.1 += next.1;
+                }
+                same
+            });
+        }
+        ScoreList(Arc::new(segments))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|(_, docs)| docs.is_empty())
     }
 
+    /// The position of `reader`'s segment in the list.
     fn segment(&self, reader: &SegmentReader) -> Option<usize> {
         self.0.iter().position(|(id, _)| *id == reader.segment_id())
     }
 }
 
-impl Query for ScoreList {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.clone()))
+/// A question's retrieval: see [`SearchIndex::query`].
+pub struct Retrieval {
+    query: Option<BooleanQuery>,
+    prior: ScoreList,
+}
+
+impl Retrieval {
+    /// Whether there is nothing to search for.
+    pub fn is_empty(&self) -> bool {
+        self.query.is_none() && self.prior.is_empty()
     }
 }
 
-impl Weight for ScoreList {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ScoreListScorer { list: self.clone(), segment: self.segment(reader), at: 0, boost }))
+/// The best `limit` (score, segment, document) entries pushed so far.
+struct TopN {
+    limit: usize,
+    /// Best first.
+    entries: Vec<(Score, u32, DocId)>,
+}
+
+impl TopN {
+    fn new(limit: usize) -> Self {
+        TopN { limit, entries: Vec::with_capacity(limit + 1) }
     }
 
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let score = self.segment(reader).and_then(|s| self.0[s].1.iter().find(|(d, _)| *d == doc)).map(|(_, score)| *score);
-        match score {
-            Some(score) => Ok(Explanation::new("precomputed feature-alias score", score)),
-            None => Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} has no precomputed score"))),
+    fn push(&mut self, score: Score, segment: u32, doc: DocId) {
+        if self.limit == 0 || (self.entries.len() == self.limit && score <= self.threshold()) {
+            return;
         }
-    }
-}
-
-struct ScoreListScorer {
-    list: ScoreList,
-    segment: Option<usize>,
-    at: usize,
-    boost: Score,
-}
-
-impl ScoreListScorer {
-    fn docs(&self) -> &[(DocId, Score)] {
-        self.segment.map_or(&[], |s| &self.list.0[s].1)
-    }
-}
-
-impl DocSet for ScoreListScorer {
-    fn advance(&mut self) -> DocId {
-        self.at += 1;
-        self.doc()
+        // After every entry with a higher score (or the same score and an earlier address).
+        let at = self.entries.partition_point(|&(s, g, d)| s > score || (s == score && (g, d) < (segment, doc)));
+        self.entries.insert(at, (score, segment, doc));
+        self.entries.truncate(self.limit);
     }
 
-    fn doc(&self) -> DocId {
-        self.docs().get(self.at).map_or(TERMINATED, |(d, _)| *d)
+    /// The score a document must beat to enter, once full.
+    fn threshold(&self) -> Score {
+        if self.entries.len() < self.limit { Score::MIN } else { self.entries.last().map_or(Score::MIN, |e| e.0) }
     }
 
-    fn size_hint(&self) -> u32 {
-        self.docs().len() as u32
-    }
-}
-
-impl Scorer for ScoreListScorer {
-    fn score(&mut self) -> Score {
-        self.docs().get(self.at).map_or(0.0, |(_, s)| s * self.boost)
+    fn into_sorted(self) -> Vec<(Score, u32, DocId)> {
+        self.entries
     }
 }
 
@@ -432,8 +547,15 @@ impl Bm25StatisticsProvider for Stats<'_> {
 /// number, so matching a question's few terms is a lookup per distinct term, not per token.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    terms: Vec<Box<str>>,
+    /// The passage text with each whitespace run as one space: what snippets quote (a paragraph
+    /// break inside a fragment reads as one line in a citation), and what token offsets refer to.
+    display: Box<str>,
+    /// The numbers of the passage's distinct terms (see `SearchIndex::term_ids`), ascending.
+    terms: Vec<u32>,
     tokens: Vec<Token>,
+    /// Positions of each term in turn, ascending: term `i`'s are `positions[starts[i]..starts[i + 1]]`.
+    positions: Vec<u32>,
+    starts: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -446,31 +568,44 @@ struct Token {
 }
 
 impl Tokens {
-    pub fn of(analyzer: &mut TextAnalyzer, text: &str) -> Tokens {
-        let mut terms: Vec<Box<str>> = Vec::new();
-        let mut ids: std::collections::HashMap<Box<str>, u32> = std::collections::HashMap::new();
-        let mut tokens = Vec::new();
-        let mut stream = analyzer.token_stream(text);
+    /// Analyzes `text`; `id` numbers its terms (a term without a number is never matched).
+    fn of(analyzer: &mut TextAnalyzer, text: &str, id: impl Fn(&str) -> Option<u32>) -> Tokens {
+        // Whitespace does not change the analyzer's tokens or positions, only their offsets.
+        let mut display = String::with_capacity(text.len());
+        push_collapsed(&mut display, text);
+        let mut raw: Vec<(u32, u32, Range<u32>)> = Vec::new();
+        let mut stream = analyzer.token_stream(&display);
         while stream.advance() {
             let t = stream.token();
-            let term = match ids.get(t.text.as_str()) {
-                Some(&id) => id,
-                None => {
-                    let id = terms.len() as u32;
-                    let boxed: Box<str> = t.text.as_str().into();
-                    terms.push(boxed.clone());
-                    ids.insert(boxed, id);
-                    id
-                }
-            };
-            tokens.push(Token { term, position: t.position as u32, range: t.offset_from as u32..t.offset_to as u32 });
+            raw.push((id(&t.text).unwrap_or(u32::MAX), t.position as u32, t.offset_from as u32..t.offset_to as u32));
         }
-        Tokens { terms, tokens }
+        let mut terms: Vec<u32> = raw.iter().map(|r| r.0).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let local = |id: u32| terms.binary_search(&id).unwrap_or_default() as u32;
+        let tokens: Vec<Token> = raw.into_iter().map(|(id, position, range)| Token { term: local(id), position, range }).collect();
+        let mut by_term: Vec<(u32, u32)> = tokens.iter().map(|t| (t.term, t.position)).collect();
+        by_term.sort_unstable();
+        let mut starts = vec![0u32; terms.len() + 1];
+        for &(term, _) in &by_term {
+            starts[term as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let positions = by_term.into_iter().map(|(_, p)| p).collect();
+        drop(stream);
+        Tokens { display: display.into(), terms, tokens, positions, starts }
     }
 
-    /// The number of a passage term, if the passage has it.
-    fn id(&self, term: &str) -> Option<u32> {
-        self.terms.iter().position(|t| &**t == term).map(|i| i as u32)
+    /// The positions of local term `i`, ascending.
+    fn positions_of(&self, i: u32) -> &[u32] {
+        &self.positions[self.starts[i as usize] as usize..self.starts[i as usize + 1] as usize]
+    }
+
+    /// The local index of term number `id`, if the passage has it.
+    fn local(&self, id: u32) -> Option<u32> {
+        self.terms.binary_search(&id).ok().map(|i| i as u32)
     }
 
     /// Indexed tokens: the length BM25 normalises by.
@@ -482,8 +617,8 @@ impl Tokens {
 /// Chooses and renders the fragment of a passage with the most highlighted weight, exactly as
 /// tantivy's `SnippetGenerator` does, but over precomputed [`Tokens`].
 pub struct Highlighter {
-    /// (term, weight), a question's few terms: a linear scan is cheaper than a map.
-    weights: Vec<(String, f32)>,
+    /// (term number, weight), a question's few terms.
+    weights: Vec<(u32, f32)>,
     max_chars: usize,
 }
 
@@ -496,18 +631,19 @@ struct Fragment {
 
 impl Highlighter {
     /// A highlighter for (analyzed term, weight) pairs, fragments of at most `max_chars` bytes.
-    pub fn new(weights: Vec<(String, f32)>, max_chars: usize) -> Self {
+    pub fn new(weights: Vec<(u32, f32)>, max_chars: usize) -> Self {
         Highlighter { weights, max_chars }
     }
 
-    /// The rendered snippet of `text` (whose tokens are `tokens`): matched words in `**bold**`, the
+    /// The rendered snippet of a passage (given by its tokens): matched words in `**bold**`, the
     /// passage's opening when no term occurs in it.
-    pub fn snippet(&self, tokens: &Tokens, text: &str) -> String {
+    pub fn snippet(&self, tokens: &Tokens) -> String {
+        let text = &*tokens.display;
         // Weight of each passage term (0 for terms not highlighted).
         let mut weight = vec![0.0f32; tokens.terms.len()];
-        for (term, w) in &self.weights {
-            if let Some(id) = tokens.id(term) {
-                weight[id as usize] = *w;
+        for &(term, w) in &self.weights {
+            if let Some(i) = tokens.local(term) {
+                weight[i as usize] = w;
             }
         }
         // tantivy's search_fragments + select_best_fragment_combination: greedy windows of at most
@@ -548,8 +684,8 @@ impl Highlighter {
 /// [`Tokens`] rather than as phrase queries: a phrase scorer reads positions for every document
 /// that has both terms, and costs more to set up than the rest of the query.
 pub struct Proximity {
-    /// (first term, second term, summed idf of the two).
-    pairs: Vec<(String, String, f32)>,
+    /// (first term, second term, summed idf of the two), terms by number.
+    pairs: Vec<(u32, u32, f32)>,
     avg_len: f32,
 }
 
@@ -569,11 +705,18 @@ impl Proximity {
         let norm = K1 * (1.0 - B + B * tokens.len() as f32 / self.avg_len.max(1.0));
         let mut total = 0.0;
         for (a, b, idf) in &self.pairs {
-            let (Some(a), Some(b)) = (tokens.id(a), tokens.id(b)) else { continue };
-            let positions = |id: u32| tokens.tokens.iter().filter(move |t| t.term == id).map(|t| t.position as i64);
+            let (Some(a), Some(b)) = (tokens.local(*a), tokens.local(*b)) else { continue };
+            let (a, b) = (tokens.positions_of(a), tokens.positions_of(b));
             // As tantivy's sloppy phrase match: the second term within PAIR_SLOP positions of where
             // it would stand right after the first (so a swapped pair counts too).
-            let tf = positions(a).filter(|&pa| positions(b).any(|pb| (pb - (pa + 1)).abs() <= i64::from(PAIR_SLOP))).count();
+            let tf = a
+                .iter()
+                .filter(|&&pa| {
+                    let from = (pa + 1).saturating_sub(PAIR_SLOP);
+                    let at = b.partition_point(|&pb| pb < from);
+                    b.get(at).is_some_and(|&pb| pb <= pa + 1 + PAIR_SLOP)
+                })
+                .count();
             if tf > 0 {
                 let tf = tf as f32;
                 total += PAIR_BOOST * idf * tf * (K1 + 1.0) / (tf + norm);
@@ -596,62 +739,72 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     if (boost - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, boost)) }
 }
 
-/// Renders `text[range]` with the `highlighted` ranges (relative to the fragment) in `**bold**`, its
-/// whitespace runs as single spaces (paragraph breaks inside a fragment read as one line in a
-/// citation), and `…` where the passage goes on before or after it.
+/// Renders `text[range]` (text whose whitespace is already collapsed, see `Tokens::display`) with
+/// the `highlighted` ranges (relative to the fragment) in `**bold**`, and `…` where the passage goes
+/// on before or after it.
 fn render_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]) -> String {
     // tantivy ends fragments at the last token; keep the punctuation that closes it.
     let rest = text.get(range.end..).unwrap_or("");
     let tail = rest.find(|c: char| c.is_whitespace() || c.is_alphanumeric()).unwrap_or(rest.len());
     let end = range.end + tail;
     let fragment = &text[range.start..end];
-    let mut out = Collapsed { out: String::with_capacity(fragment.len() + 4 * highlighted.len() + 8), started: false, owed: false };
+    let mut out = String::with_capacity(fragment.len() + 4 * highlighted.len() + 6);
     if text[..range.start].chars().any(char::is_alphanumeric) {
-        out.out.push('…');
+        out.push('…');
     }
     let mut at = 0;
     for r in highlighted {
         if r.start < at || r.end > range.end - range.start {
             continue;
         }
-        out.push(&fragment[at..r.start]);
-        out.push("**");
-        out.push(&fragment[r.start..r.end]);
-        out.push("**");
+        out.push_str(&fragment[at..r.start]);
+        out.push_str("**");
+        out.push_str(&fragment[r.start..r.end]);
+        out.push_str("**");
         at = r.end;
     }
-    out.push(&fragment[at..]);
+    out.push_str(&fragment[at..]);
     if text[end..].chars().any(char::is_alphanumeric) {
-        out.out.push('…');
+        out.push('…');
     }
-    out.out
+    out
 }
 
-/// A string that receives text with every whitespace run made one space and none at either end
-/// (as `split_whitespace().join(" ")`), without collecting words first.
-struct Collapsed {
-    out: String,
-    /// Some text has been pushed: a whitespace run after it owes a space.
-    started: bool,
-    owed: bool,
-}
-
-impl Collapsed {
-    fn push(&mut self, piece: &str) {
-        for (i, word) in piece.split(char::is_whitespace).enumerate() {
-            if i > 0 {
-                self.owed = self.started;
-            }
-            if word.is_empty() {
-                continue;
-            }
-            if self.owed {
-                self.out.push(' ');
-                self.owed = false;
-            }
-            self.out.push_str(word);
-            self.started = true;
+/// Appends `s` with its whitespace runs as single spaces and none at either end, as
+/// `s.split_whitespace().collect::<Vec<_>>().join(" ")` would, in one pass over the bytes (ASCII
+/// needs no decoding).
+fn push_collapsed(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut word: Option<usize> = None;
+    let mut started = false;
+    let mut flush = |out: &mut String, from: usize, to: usize| {
+        if started {
+            out.push(' ');
         }
+        out.push_str(&s[from..to]);
+        started = true;
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, len) = if b.is_ascii() {
+            (matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'), 1)
+        } else {
+            let c = s[i..].chars().next().unwrap_or(' ');
+            (c.is_whitespace(), c.len_utf8())
+        };
+        match (space, word) {
+            (true, Some(from)) => {
+                flush(out, from, i);
+                word = None;
+            }
+            (false, None) => word = Some(i),
+            _ => {}
+        }
+        i += len;
+    }
+    if let Some(from) = word {
+        flush(out, from, bytes.len());
     }
 }
 
@@ -685,8 +838,8 @@ mod tests {
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let mut a = i.analyzer();
-        let q = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[], None).unwrap();
-        let hits = i.search(&s, &*q, 3).unwrap();
+        let r = i.query(&s, &text::terms(&mut a, "memmory remembers"), &[]);
+        let hits = i.search(&s, &r, 3).unwrap();
         assert_eq!(ps[hits[0].pid].heading, "Features Only in ChatGPT › Memory");
     }
 
@@ -694,7 +847,10 @@ mod tests {
     fn empty_terms_give_no_query() {
         let (i, _) = idx();
         let searcher = i.searcher();
-        assert!(i.query(&Stats::new(&searcher), &[], &[], None).is_none());
+        let s = Stats::new(&searcher);
+        let r = i.query(&s, &[], &[]);
+        assert!(r.is_empty());
+        assert!(i.search(&s, &r, 3).unwrap().is_empty());
     }
 
     #[test]
@@ -702,11 +858,155 @@ mod tests {
         let (i, ps) = idx();
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
-        let q = i.query(&s, &["cost".to_owned()], &[], None).unwrap();
+        let r = i.query(&s, &["cost".to_owned()], &[]);
         let g = Highlighter::new(i.highlight_weights(&s, &["cost".to_owned()]), 150);
-        let pid = i.search(&s, &*q, 1).unwrap()[0].pid;
+        let pid = i.search(&s, &r, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
-        assert_eq!(g.snippet(&Tokens::of(&mut i.analyzer(), text), text), "Tokens **cost** money per million.");
+        assert_eq!(g.snippet(&i.tokens(&mut i.analyzer(), text)), "Tokens **cost** money per million.");
+    }
+
+    /// Many passages of a few frequent and some rare words: enough documents (several blocks of 128)
+    /// for tantivy's block-WAND to skip some.
+    fn big() -> SearchIndex {
+        let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "omicron"];
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut text = String::from("# Big\n\n");
+        for i in 0..1500 {
+            text.push_str(&format!("## Part {i}\n\n"));
+            let n = 3 + next() % 30;
+            for _ in 0..n {
+                // Skewed: early words are common, late ones rare.
+                let w = (next() % words.len() as u64).min(next() % words.len() as u64) as usize;
+                text.push_str(words[w]);
+                text.push(' ');
+            }
+            text.push_str("\n\n");
+        }
+        let (_, ps) = split_document("big", &text);
+        SearchIndex::in_ram(&ps).unwrap()
+    }
+
+    /// Every document's score for the retrieval, without pruning: the reference for `search`.
+    fn exhaustive(s: &Stats, r: &Retrieval, limit: usize) -> Vec<Hit> {
+        let searcher = s.searcher();
+        let weight = r.query.as_ref().map(|q| q.weight(EnableScoring::enabled_from_statistics_provider(s, searcher)).unwrap());
+        let mut all: Vec<(f32, u64)> = Vec::new();
+        for reader in searcher.segment_readers() {
+            let mut scores: HashMap<DocId, f32> = HashMap::new();
+            if let Some(w) = &weight {
+                w.for_each(reader, &mut |doc, score| *scores.entry(doc).or_default() += score).unwrap();
+            }
+            if let Some(seg) = r.prior.segment(reader) {
+                for &(doc, score) in &r.prior.0[seg].1 {
+                    *scores.entry(doc).or_default() += score;
+                }
+            }
+            let pids = reader.fast_fields().u64("pid").unwrap();
+            all.extend(scores.into_iter().map(|(doc, score)| (score, pids.first(doc).unwrap())));
+        }
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        all.truncate(limit);
+        all.into_iter().map(|(score, pid)| Hit { pid: pid as usize, score }).collect()
+    }
+
+    #[test]
+    fn pruned_search_with_precomputed_scores_is_the_exact_top() {
+        let i = big();
+        let searcher = i.searcher();
+        let cases: &[(&[&str], &[&str])] = &[
+            (&["alpha", "kappa"], &["lambda", "omicron"]),
+            (&["alpha"], &["omicron"]),
+            (&["beta", "gamma", "iota"], &["alpha"]),
+            (&[], &["kappa", "lambda"]),
+            (&["omicron"], &[]),
+            (&["alphx"], &["lambda"]),
+        ];
+        for (terms, prior) in cases {
+            let s = Stats::new(&searcher);
+            let terms: Vec<String> = terms.iter().map(|t| (*t).to_owned()).collect();
+            let prior_terms: Vec<String> = prior.iter().map(|t| (*t).to_owned()).collect();
+            let list = i.score_list(&prior_terms, 0.7).unwrap();
+            let r = i.query(&s, &terms, &[&list]);
+            for limit in [1, 5, 10] {
+                let got = i.search(&s, &r, limit).unwrap();
+                let want = exhaustive(&s, &r, limit);
+                assert_eq!(got.len(), want.len(), "{terms:?} + {prior:?}, top {limit}");
+                for (g, w) in got.iter().zip(&want) {
+                    // Equal scores may come in either order; the scores themselves must match.
+                    assert!((g.score - w.score).abs() < 1e-4, "{terms:?} + {prior:?}, top {limit}: {got:?} vs {want:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typo_lookups_match_what_tantivys_fuzzy_query_matches() {
+        let i = big();
+        let searcher = i.searcher();
+        let docs = |q: &dyn Query| {
+            let w = q.weight(EnableScoring::enabled_from_searcher(&searcher)).unwrap();
+            let mut out = Vec::new();
+            for reader in searcher.segment_readers() {
+                w.for_each(reader, &mut |doc, score| out.push((doc, score))).unwrap();
+            }
+            out
+        };
+        for typo in ["alpah", "kapppa", "lambd", "omikron", "thetaa", "zzzzzz", "iotaa"] {
+            let s = Stats::new(&searcher);
+            let r = i.query(&s, &[typo.to_owned()], &[]);
+            let ours = r.query.as_ref().map(|q| docs(q)).unwrap_or_default();
+            let fuzzy = tantivy::query::FuzzyTermQuery::new(Term::from_field_text(i.fields.body, typo), 1, true);
+            let theirs = docs(&fuzzy);
+            let ids = |v: &[(DocId, f32)]| v.iter().map(|d| d.0).collect::<Vec<_>>();
+            assert_eq!(ids(&ours), ids(&theirs), "{typo}");
+            assert!(ours.iter().all(|d| d.1 == FUZZY_SCORE), "{typo}");
+        }
+    }
+
+    #[test]
+    fn proximity_rewards_neighbouring_question_terms() {
+        let (_, ps) = split_document(
+            "d",
+            "# T\n\n## Near\n\nUse the API if you build software.\n\n## Swapped\n\nAPI use is metered in code.\n\n## Far\n\nUse it for chats; much later in a long sentence about many other things the API appears.\n",
+        );
+        let i = SearchIndex::in_ram(&ps).unwrap();
+        let searcher = i.searcher();
+        let s = Stats::new(&searcher);
+        let mut a = i.analyzer();
+        let p = i.proximity(&s, &text::terms(&mut a, "use the api"));
+        assert!(!p.is_empty());
+        let bonus = |heading: &str| {
+            let passage = ps.iter().find(|p| p.heading.ends_with(heading)).unwrap();
+            p.bonus(&i.tokens(&mut i.analyzer(), &passage.text))
+        };
+        assert!(bonus("Near") > 0.0);
+        assert!(bonus("Swapped") > 0.0, "a swapped pair within the slop counts");
+        assert_eq!(bonus("Far"), 0.0);
+        assert!(i.proximity(&s, &text::terms(&mut a, "api")).is_empty(), "one term has no pairs");
+    }
+
+    #[test]
+    fn score_lists_add_up_by_document() {
+        let i = big();
+        let a = i.score_list(&["kappa".to_owned()], 1.0).unwrap();
+        let b = i.score_list(&["lambda".to_owned()], 1.0).unwrap();
+        let both = i.score_list(&["kappa".to_owned(), "lambda".to_owned()], 1.0).unwrap();
+        let sum = ScoreList::sum([&a, &b]);
+        assert_eq!(sum.0.len(), both.0.len());
+        for ((_, x), (_, y)) in sum.0.iter().zip(both.0.iter()) {
+            assert_eq!(x.len(), y.len());
+            for (p, q) in x.iter().zip(y) {
+                assert_eq!(p.0, q.0);
+                assert!((p.1 - q.1).abs() < 1e-5);
+            }
+        }
+        assert!(ScoreList::sum([]).is_empty());
     }
 
     /// The straightforward rendering (collect words, join) that `render_fragment` must equal.
@@ -741,10 +1041,19 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn fragments_render_as_the_reference(text in "[a-z …\\n.,!\t]{0,60}", a in 0usize..60, b in 0usize..60, marks in proptest::collection::vec((0usize..60, 0usize..5), 0..4)) {
+        fn fragments_render_as_the_reference(raw in "[a-z …\\n.,!\t]{0,60}", a in 0usize..60, b in 0usize..60, marks in proptest::collection::vec((0usize..60, 0usize..5), 0..4)) {
+            // As in use: whitespace already collapsed, fragments neither start nor end with it.
+            let mut text = String::new();
+            push_collapsed(&mut text, &raw);
             let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
             let pick = |i: usize| boundaries[i % boundaries.len()];
-            let (start, end) = (pick(a).min(pick(b)), pick(a).max(pick(b)));
+            let (mut start, mut end) = (pick(a).min(pick(b)), pick(a).max(pick(b)));
+            while start < end && text[start..end].starts_with(' ') {
+                start += 1;
+            }
+            while start < end && text[start..end].ends_with(' ') {
+                end -= 1;
+            }
             let len = end - start;
             let mut highlighted: Vec<Range<usize>> = Vec::new();
             for (from, width) in marks {
@@ -758,14 +1067,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn collapsing_equals_split_whitespace_join(s in "[a-z \\t\\n\\r\u{0B}\u{0C}\u{85}\u{A0}\u{2003}\u{3000}é…]{0,40}") {
+            let mut out = String::new();
+            push_collapsed(&mut out, &s);
+            proptest::prop_assert_eq!(out, s.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+
     #[test]
     fn fragments_collapse_whitespace_and_mark_cuts() {
         let text = "Intro.\n\nThe API  has\tno memory; it forgets… then more";
-        let start = text.find("The").unwrap();
-        let end = text.find("forgets").unwrap() + "forgets".len();
-        let bold = [Range { start: 9, end: 12 }];
-        let got = render_fragment(text, start..end, &bold);
-        assert_eq!(got, "…The API **has** no memory; it forgets……");
+        let mut display = String::new();
+        push_collapsed(&mut display, text);
+        let start = display.find("The").unwrap();
+        let end = display.find("forgets").unwrap() + "forgets".len();
+        assert_eq!(&display[start..end], "The API has no memory; it forgets");
+        let bold = [Range { start: 8, end: 11 }];
+        assert_eq!(render_fragment(&display, start..end, &bold), "…The API **has** no memory; it forgets……");
+        // Through a passage's tokens: a paragraph break and a tab read as one space.
+        let (i, _) = idx();
+        let searcher = i.searcher();
+        let s = Stats::new(&searcher);
+        let g = Highlighter::new(i.highlight_weights(&s, &["memori".to_owned()]), 150);
+        assert_eq!(g.snippet(&i.tokens(&mut i.analyzer(), text)), "Intro. The API has no **memory**; it forgets… then more");
     }
 
     #[test]

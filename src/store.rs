@@ -495,11 +495,7 @@ fn validate(engine: &Engine, manifest: &Manifest) -> Result<(), StoreError> {
     let mut terms = crate::text::terms(&mut analyzer, &probe.heading);
     terms.extend(crate::text::terms(&mut analyzer, &index::truncate_words(&probe.text, 200)));
     let stats = index::Stats::new(&searcher);
-    let query = idx.query(&stats, &terms, &[], None);
-    let hits = match &query {
-        Some(q) => idx.search(&stats, &**q, 10)?,
-        None => Vec::new(),
-    };
+    let hits = idx.search(&stats, &idx.query(&stats, &terms, &[]), 10)?;
     if !hits.iter().any(|h| passages.get(h.pid).is_some_and(|p| p.section == probe.section)) {
         return Err(StoreError::Validation(format!("probe query for `{}` did not find its section", probe.heading)));
     }

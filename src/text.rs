@@ -127,6 +127,34 @@ pub fn is_filler(word: &str) -> bool {
     FILLER_WORDS.contains(&word)
 }
 
+/// Whether `a` and `b` differ by at most one edit: an insertion, a deletion, a substitution, or a
+/// swap of two neighbouring characters (Damerau-Levenshtein distance ≤ 1, as tantivy's fuzzy query
+/// with transpositions counts it).
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        one_edit(a.as_bytes(), b.as_bytes())
+    } else {
+        one_edit(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>())
+    }
+}
+
+fn one_edit<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let Some(i) = short.iter().zip(long).position(|(x, y)| x != y) else {
+        return true; // equal, or one extra character at the end
+    };
+    if short.len() == long.len() {
+        // Substitution, or a swap of neighbours.
+        short[i + 1..] == long[i + 1..]
+            || (i + 1 < short.len() && short[i] == long[i + 1] && short[i + 1] == long[i] && short[i + 2..] == long[i + 2..])
+    } else {
+        short[i..] == long[i + 1..]
+    }
+}
+
 /// Words shorter than this (in letters) are never read as typos.
 pub const MIN_TYPO_LEN: usize = 6;
 
@@ -175,6 +203,17 @@ mod tests {
     fn mentions_are_not_words() {
         assert_eq!(strip_mentions("@everyone what does <@!123> cost? <@&9>").split_whitespace().collect::<Vec<_>>(), ["what", "does", "cost?"]);
         assert_eq!(strip_mentions("email me@example.com"), "email me@example.com");
+    }
+
+    #[test]
+    fn one_edit_counts_like_damerau_levenshtein() {
+        for (a, b) in [("memory", "memory"), ("memmory", "memory"), ("memry", "memory"), ("memorz", "memory"), ("mmeory", "memory"), ("memoyr", "memory"), ("café", "cafe"), ("cafés", "café"), ("", "a")] {
+            assert!(within_one_edit(a, b), "{a} {b}");
+            assert!(within_one_edit(b, a), "{b} {a}");
+        }
+        for (a, b) in [("memory", "mmory!"), ("memory", "yromem"), ("memoryxx", "memory"), ("emmory", "memoyr"), ("abc", "cab"), ("", "ab")] {
+            assert!(!within_one_edit(a, b), "{a} {b}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and whether it names another vendor's product. Pure matching over stemmed words with bounded typo
 //! tolerance; all names and aliases come from the feature table.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -27,19 +27,27 @@ pub struct Matcher {
     features: Vec<Vec<Alias>>,
     products: Vec<(Product, Vec<Alias>)>,
     others: Vec<(String, Alias)>,
-    /// Every alias word (surface and stem): a question word found here is spelt right, so it is
-    /// never read as a typo of another.
-    vocab: HashSet<String>,
-    /// First word (surface and stem) -> the (feature, alias) pairs starting with it, so a question
-    /// is matched only against aliases that can start somewhere in it.
-    starts: HashMap<String, Vec<(usize, usize)>>,
+    /// Word (surface or stem) -> the names it starts and whether a feature alias uses it: one lookup
+    /// per question word finds every name that can start there.
+    words: HashMap<String, Entry>,
     /// First letter -> the distinct first words long enough to be misspelt ([`is_typo_of`] needs six
     /// letters and the same first letter), each with the (feature, alias) pairs it starts: a
     /// misspelt question word is compared with these few words, not with every alias.
     typo_starts: HashMap<char, Vec<TypoStart>>,
-    /// First word -> (product, alias) pairs, and -> vendors, as `starts` for features.
-    product_starts: HashMap<String, Vec<(usize, usize)>>,
-    other_starts: HashMap<String, Vec<usize>>,
+}
+
+/// What a word (surface form or stem) is to the matcher.
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    /// (feature, alias) pairs whose alias starts with the word.
+    features: Vec<(usize, usize)>,
+    /// (product, alias) pairs whose name starts with the word.
+    products: Vec<(usize, usize)>,
+    /// Vendors whose name starts with the word.
+    others: Vec<usize>,
+    /// A feature alias uses the word: a question word found here is spelt right, so it is never
+    /// read as a typo of another.
+    alias_word: bool,
 }
 
 /// A first word that may be misspelt, with the (feature, alias) pairs it starts.
@@ -105,17 +113,28 @@ impl Matcher {
             .map(|o| (o.clone(), compile(o)))
             .filter(|(_, a)| !a.words.is_empty())
             .collect();
-        let vocab = features
-            .iter()
-            .flatten()
-            .flat_map(|a: &Alias| a.words.iter().flat_map(|w| [w.text.clone(), w.stem.clone()]))
-            .collect();
-        let mut starts: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut index: HashMap<String, Entry> = HashMap::new();
+        for w in features.iter().flatten().flat_map(|a: &Alias| &a.words) {
+            index.entry(w.text.clone()).or_default().alias_word = true;
+            index.entry(w.stem.clone()).or_default().alias_word = true;
+        }
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    starts.entry(key.clone()).or_default().push((fi, ai));
+                    index.entry(key.clone()).or_default().features.push((fi, ai));
                 }
+            }
+        }
+        for (pi, (_, aliases)) in products.iter().enumerate() {
+            for (ai, alias) in aliases.iter().enumerate() {
+                for key in first_keys(alias) {
+                    index.entry(key.clone()).or_default().products.push((pi, ai));
+                }
+            }
+        }
+        for (oi, (_, alias)) in others.iter().enumerate() {
+            for key in first_keys(alias) {
+                index.entry(key.clone()).or_default().others.push(oi);
             }
         }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
@@ -133,21 +152,7 @@ impl Matcher {
                 }
             }
         }
-        let mut product_starts: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        for (pi, (_, aliases)) in products.iter().enumerate() {
-            for (ai, alias) in aliases.iter().enumerate() {
-                for key in first_keys(alias) {
-                    product_starts.entry(key.clone()).or_default().push((pi, ai));
-                }
-            }
-        }
-        let mut other_starts: HashMap<String, Vec<usize>> = HashMap::new();
-        for (oi, (_, alias)) in others.iter().enumerate() {
-            for key in first_keys(alias) {
-                other_starts.entry(key.clone()).or_default().push(oi);
-            }
-        }
-        Matcher { features, products, others, vocab, starts, typo_starts, product_starts, other_starts }
+        Matcher { features, products, others, words: index, typo_starts }
     }
 
     /// What `question` is about. `in_corpus(stem)` says whether the corpus has a word: such a word
@@ -155,12 +160,17 @@ impl Matcher {
     pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer, in_corpus: &dyn Fn(&str) -> bool) -> Understanding {
         let words = text::words(analyzer, clip(question, MAX_ANALYZED_BYTES));
         let mut matched = vec![false; words.len()];
+        // Each word's entries: by surface form, and by stem when that differs.
+        let entries: Vec<[Option<&Entry>; 2]> = words
+            .iter()
+            .map(|w| [self.words.get(&w.text), if w.stem == w.text { None } else { self.words.get(&w.stem) }])
+            .collect();
         let typo_candidates: Vec<bool> = words
             .iter()
-            .map(|w| {
+            .zip(&entries)
+            .map(|(w, e)| {
                 w.text.chars().count() >= text::MIN_TYPO_LEN
-                    && !self.vocab.contains(&w.text)
-                    && !self.vocab.contains(&w.stem)
+                    && !e.iter().flatten().any(|e| e.alias_word)
                     && !in_corpus(&w.stem)
             })
             .collect();
@@ -173,10 +183,8 @@ impl Matcher {
         // (feature, alias, position of the question word that may start it).
         let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
         for (pos, (w, typo)) in words.iter().zip(&typo_candidates).enumerate() {
-            for key in [&w.text, &w.stem] {
-                if let Some(list) = self.starts.get(key) {
-                    candidates.extend(list.iter().map(|&(fi, ai)| (fi, ai, pos)));
-                }
+            for e in entries[pos].iter().flatten() {
+                candidates.extend(e.features.iter().map(|&(fi, ai)| (fi, ai, pos)));
             }
             if *typo {
                 // A misspelt word may start any alias whose first word it is a typo of.
@@ -224,14 +232,10 @@ impl Matcher {
         // Products and vendors are matched exactly, so only where a question word is a first word.
         let mut product_hits: Vec<(usize, usize, usize)> = Vec::new(); // (position, product, alias)
         let mut other_hits: Vec<(usize, usize)> = Vec::new(); // (vendor, position)
-        for (pos, w) in words.iter().enumerate() {
-            for key in [&w.text, &w.stem] {
-                if let Some(list) = self.product_starts.get(key) {
-                    product_hits.extend(list.iter().map(|&(pi, ai)| (pos, pi, ai)));
-                }
-                if let Some(list) = self.other_starts.get(key) {
-                    other_hits.extend(list.iter().map(|&oi| (oi, pos)));
-                }
+        for (pos, e) in entries.iter().enumerate() {
+            for e in e.iter().flatten() {
+                product_hits.extend(e.products.iter().map(|&(pi, ai)| (pos, pi, ai)));
+                other_hits.extend(e.others.iter().map(|&oi| (oi, pos)));
             }
         }
         // By position, then in table order: the order products are named in.
