@@ -227,7 +227,7 @@ fn generated(mb: usize, iters: usize) {
         index::build(probe.path(), &corpus.passages, 2).unwrap();
         println!("index size on disk (ours): {:.1} MB", dir_size(probe.path()) as f64 / 1e6);
     }
-    let configs: [(&str, usize, fn(&[Passage], usize) -> Duration); 6] = [
+    let configs: [(&str, usize, Builder); 6] = [
         ("productbot::index::build", 1, time_ours),
         ("productbot::index::build", 2, time_ours),
         ("plain tantivy, default tokenizer", 1, time_plain_tantivy),
@@ -249,6 +249,9 @@ fn generated(mb: usize, iters: usize) {
     }
     println!("(MB/s = {:.1} MB of Markdown / median wall time; both indexers get {} MB of writer memory per thread)", bytes as f64 / 1e6, WRITER_MEMORY_PER_THREAD / 1_000_000);
 }
+
+/// Builds an index of the passages with this many threads and returns how long it took.
+type Builder = fn(&[Passage], usize) -> Duration;
 
 fn main() {
     let quick = test_mode();

@@ -21,6 +21,9 @@ use crate::text::{self, ANALYZER};
 
 /// Headings are short and precise, so a hit there counts for more than one in running text.
 pub const TITLE_BOOST: f32 = 2.0;
+/// Heading terms are precomputed (see [`title_scores`]) up to this many distinct ones; the shipped
+/// article has about a hundred.
+const MAX_PRECOMPUTED_TITLE_TERMS: usize = 5_000;
 /// Memory budget per indexing thread (tantivy's minimum is 15 MB).
 const WRITER_MEMORY_PER_THREAD: usize = 32_000_000;
 /// A question term the index does not know, of at least this many letters, is looked up with one
@@ -106,7 +109,9 @@ pub struct SearchIndex {
     /// found here (by id) is opened on the spot.
     pids: Vec<(SegmentId, Column<u64>)>,
     /// Every heading term's scores, see [`title_scores`].
-    titles: HashMap<String, ScoreList>,
+    /// `None` when headings have too many distinct terms to precompute; heading matches are then
+    /// term queries on the title field.
+    titles: Option<HashMap<String, ScoreList>>,
     /// Body terms by length in characters, for typo-tolerant lookups.
     vocabulary: Vec<Vec<Box<str>>>,
     /// Body term -> its number (in sorted order), so passage tokens, snippet weights and proximity
@@ -201,10 +206,24 @@ impl SearchIndex {
             let body = Term::from_field_text(self.fields.body, term);
             // A clause only where the term occurs: each costs a weight and a scorer even when empty.
             let in_body = stats.df(&body) > 0;
-            let title = self.titles.get(term.as_str());
+            let (title, in_title) = match &self.titles {
+                Some(titles) => {
+                    let list = titles.get(term.as_str());
+                    (list, list.is_some())
+                }
+                None => {
+                    let title = Term::from_field_text(self.fields.title, term);
+                    let in_title = stats.df(&title) > 0;
+                    if in_title {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
+                        clauses.push((Occur::Should, boosted(q, TITLE_BOOST)));
+                    }
+                    (None, in_title)
+                }
+            };
             if in_body {
                 clauses.push((Occur::Should, Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs))));
-            } else if title.is_none() && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
+            } else if !in_title && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
                 fuzzy += 1;
                 let near: Vec<(Occur, Box<dyn Query>)> = self
                     .near_terms(term)
@@ -270,24 +289,32 @@ impl SearchIndex {
             let prior = retrieval.prior.segment(reader).map_or(&[][..], |s| &retrieval.prior.0[s].1[..]);
             let max_prior = prior.iter().map(|&(_, s)| s).fold(0.0, f32::max);
             let alive = reader.alive_bitset();
-            let mut visited = vec![false; prior.len()];
+            let alive = |doc: DocId| !alive.is_some_and(|a| a.is_deleted(doc));
+            // The term query reports documents in increasing order, so one cursor walks the
+            // precomputed list alongside: entries it passes were not reported (no term matched, or
+            // pruned: too low to enter even with the largest precomputed score) and enter alone.
+            let mut cursor = 0;
             if let Some(weight) = &weight {
                 weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
-                    if !alive.is_some_and(|a| a.is_deleted(doc)) {
-                        let extra = match prior.binary_search_by_key(&doc, |&(d, _)| d) {
-                            Ok(i) => {
-                                visited[i] = true;
-                                prior[i].1
-                            }
-                            Err(_) => 0.0,
-                        };
-                        top.push(score + extra, ord as u32, doc);
+                    while let Some(&(d, s)) = prior.get(cursor).filter(|(d, _)| *d < doc) {
+                        if alive(d) {
+                            top.push(s, ord as u32, d);
+                        }
+                        cursor += 1;
+                    }
+                    let mut total = score;
+                    if let Some(&(_, s)) = prior.get(cursor).filter(|(d, _)| *d == doc) {
+                        total += s;
+                        cursor += 1;
+                    }
+                    if alive(doc) {
+                        top.push(total, ord as u32, doc);
                     }
                     top.threshold() - max_prior
                 })?;
             }
-            for (&(doc, score), seen) in prior.iter().zip(&visited) {
-                if !seen && !alive.is_some_and(|a| a.is_deleted(doc)) {
+            for &(doc, score) in &prior[cursor.min(prior.len())..] {
+                if alive(doc) {
                     top.push(score, ord as u32, doc);
                 }
             }
@@ -348,7 +375,11 @@ impl SearchIndex {
 
     /// Whether the index has `term` (analyzed) in a body or a heading.
     pub fn has_term(&self, stats: &Stats, term: &str) -> bool {
-        self.titles.contains_key(term) || self.doc_freq(stats, term) > 0
+        let in_title = match &self.titles {
+            Some(titles) => titles.contains_key(term),
+            None => stats.df(&Term::from_field_text(self.fields.title, term)) > 0,
+        };
+        in_title || self.doc_freq(stats, term) > 0
     }
 }
 
@@ -375,30 +406,42 @@ fn score_list(searcher: &Searcher, field: Field, terms: &[String], boost: f32) -
 }
 
 /// The distinct terms of `field` over all segments, sorted.
-fn field_terms(searcher: &Searcher, field: Field) -> Result<std::collections::BTreeSet<String>, IndexError> {
-    let mut terms = std::collections::BTreeSet::new();
+fn field_terms(searcher: &Searcher, field: Field) -> Result<Vec<String>, IndexError> {
+    let mut terms = Vec::new();
     for reader in searcher.segment_readers() {
         let inverted = reader.inverted_index(field)?;
         let mut stream = inverted.terms().stream().map_err(|e| IndexError(e.into()))?;
         while stream.advance() {
             if let Ok(t) = std::str::from_utf8(stream.key()) {
-                terms.insert(t.to_owned());
+                terms.push(t.to_owned());
             }
         }
+    }
+    // Each segment's terms come sorted; several segments need merging.
+    if searcher.segment_readers().len() > 1 {
+        terms.sort_unstable();
+        terms.dedup();
     }
     Ok(terms)
 }
 
-/// Each heading term's scores at [`TITLE_BOOST`]: headings are few and short, so every question's
-/// heading matches come from these lists rather than from a term query per word.
-fn title_scores(searcher: &Searcher, field: Field) -> Result<HashMap<String, ScoreList>, IndexError> {
-    field_terms(searcher, field)?
+/// Each heading term's scores at [`TITLE_BOOST`]: headings are usually few and short, so every
+/// question's heading matches come from these lists rather than from a term query per word. `None`
+/// past [`MAX_PRECOMPUTED_TITLE_TERMS`] distinct terms, where computing them all would slow down
+/// opening the index more than it speeds up answers.
+fn title_scores(searcher: &Searcher, field: Field) -> Result<Option<HashMap<String, ScoreList>>, IndexError> {
+    let terms = field_terms(searcher, field)?;
+    if terms.len() > MAX_PRECOMPUTED_TITLE_TERMS {
+        return Ok(None);
+    }
+    terms
         .into_iter()
         .map(|t| {
             let list = score_list(searcher, field, std::slice::from_ref(&t), TITLE_BOOST)?;
             Ok((t, list))
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// Precomputed document scores (per segment, by document id), usable as a query clause.
@@ -417,25 +460,18 @@ impl ScoreList {
             [one] => return (*one).clone(),
             _ => {}
         }
-        let mut segments: Vec<SegmentScores> = Vec::new();
-        for list in lists {
-            for (id, docs) in list.0.iter() {
-                match segments.iter_mut().find(|(s, _)| s == id) {
-                    Some((_, all)) => all.extend_from_slice(docs),
-                    None => segments.push((*id, docs.clone())),
-                }
-            }
-        }
-        for (_, docs) in &mut segments {
-            docs.sort_unstable_by_key(|&(doc, _)| doc);
-            docs.dedup_by(|next, kept| {
-                let same = next.0 == kept.0;
-                if same {
-                    kept.1 += next.1;
-                }
-                same
-            });
-        }
+        // Every list has the searcher's segments in the same order; each segment's documents are
+        // merged by id (a k-way merge: the lists are sorted), adding up the scores of equal ids.
+        let segments = lists[0]
+            .0
+            .iter()
+            .enumerate()
+            .map(|(s, (id, _))| {
+                let parts: Vec<&[(DocId, Score)]> =
+                    lists.iter().filter_map(|l| l.0.get(s).filter(|(i, _)| i == id).map(|(_, docs)| &docs[..])).collect();
+                (*id, merge_sum(&parts))
+            })
+            .collect();
         ScoreList(Arc::new(segments))
     }
 
@@ -447,6 +483,27 @@ impl ScoreList {
     fn segment(&self, reader: &SegmentReader) -> Option<usize> {
         self.0.iter().position(|(id, _)| *id == reader.segment_id())
     }
+}
+
+/// Sorted (document, score) lists merged into one, scores of the same document added up.
+fn merge_sum(parts: &[&[(DocId, Score)]]) -> Vec<(DocId, Score)> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut out: Vec<(DocId, Score)> = Vec::with_capacity(parts.iter().map(|p| p.len()).max().unwrap_or(0));
+    // (next document, list, position in the list), smallest document first.
+    let mut heap: BinaryHeap<Reverse<(DocId, usize, usize)>> =
+        parts.iter().enumerate().filter(|(_, p)| !p.is_empty()).map(|(i, p)| Reverse((p[0].0, i, 0))).collect();
+    while let Some(Reverse((doc, list, at))) = heap.pop() {
+        let score = parts[list][at].1;
+        match out.last_mut() {
+            Some(last) if last.0 == doc => last.1 += score,
+            _ => out.push((doc, score)),
+        }
+        if let Some(&(next, _)) = parts[list].get(at + 1) {
+            heap.push(Reverse((next, list, at + 1)));
+        }
+    }
+    out
 }
 
 /// A question's retrieval: see [`SearchIndex::query`].
@@ -868,6 +925,10 @@ mod tests {
     /// Many passages of a few frequent and some rare words: enough documents (several blocks of 128)
     /// for tantivy's block-WAND to skip some.
     fn big() -> SearchIndex {
+        big_with(1500)
+    }
+
+    fn big_with(parts: usize) -> SearchIndex {
         let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "omicron"];
         let mut seed = 7u64;
         let mut next = move || {
@@ -877,8 +938,10 @@ mod tests {
             seed
         };
         let mut text = String::from("# Big\n\n");
-        for i in 0..1500 {
-            text.push_str(&format!("## Part {i}\n\n"));
+        for i in 0..parts {
+            // Headings share "part" and, every seventh, a greek word.
+            let extra = if i % 7 == 0 { words[i % words.len()] } else { "" };
+            text.push_str(&format!("## Part {i} {extra}\n\n"));
             let n = 3 + next() % 30;
             for _ in 0..n {
                 // Skewed: early words are common, late ones rare.
@@ -917,9 +980,21 @@ mod tests {
 
     #[test]
     fn pruned_search_with_precomputed_scores_is_the_exact_top() {
-        let i = big();
+        // Heading scores precomputed, and (too many heading terms) as term queries.
+        let small = big();
+        assert!(small.titles.is_some());
+        let large = big_with(MAX_PRECOMPUTED_TITLE_TERMS + 10);
+        assert!(large.titles.is_none());
+        for i in [small, large] {
+            exact_top(&i);
+        }
+    }
+
+    fn exact_top(i: &SearchIndex) {
         let searcher = i.searcher();
         let cases: &[(&[&str], &[&str])] = &[
+            (&["part", "kappa"], &["lambda"]),
+            (&["part"], &[]),
             (&["alpha", "kappa"], &["lambda", "omicron"]),
             (&["alpha"], &["omicron"]),
             (&["beta", "gamma", "iota"], &["alpha"]),
@@ -936,6 +1011,7 @@ mod tests {
             for limit in [1, 5, 10] {
                 let got = i.search(&s, &r, limit).unwrap();
                 let want = exhaustive(&s, &r, limit);
+                assert!(!want.is_empty() || terms.is_empty() && prior.is_empty(), "{terms:?} + {prior:?} finds nothing");
                 assert_eq!(got.len(), want.len(), "{terms:?} + {prior:?}, top {limit}");
                 for (g, w) in got.iter().zip(&want) {
                     // Equal scores may come in either order; the scores themselves must match.

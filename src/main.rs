@@ -44,7 +44,7 @@ enum Cmd {
         json: bool,
     },
     /// Estimate API cost (per call, in bulk, from text, or for a conversation pattern).
-    Cost(CostArgs),
+    Cost(Box<CostArgs>),
     /// Interactive console: plain questions and the bot's slash commands (the default).
     Shell,
     /// Rebuild the index from the corpus and report what changed.
