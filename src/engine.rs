@@ -329,11 +329,15 @@ impl Engine {
     /// Identifier-like tokens of the question (letters with digits) that neither the corpus nor the
     /// price table mention.
     fn unknown_identifiers(&self, question: &str) -> Vec<String> {
-        let mut out: Vec<String> = identifiers_in(understand::clip(question, understand::MAX_ANALYZED_BYTES))
-            .filter(|t| !self.identifiers.contains(t))
-            .collect();
-        out.dedup();
-        out.truncate(3);
+        let mut out: Vec<String> = Vec::new();
+        for t in identifiers_in(understand::clip(question, understand::MAX_ANALYZED_BYTES)) {
+            if !self.identifiers.contains(&t) && !out.contains(&t) {
+                out.push(t);
+                if out.len() == 3 {
+                    break;
+                }
+            }
+        }
         out
     }
 

@@ -113,6 +113,14 @@ fn price_questions_suggest_the_cost_command() {
 }
 
 #[test]
+fn model_names_the_article_never_mentions_are_a_caveat_each_once() {
+    let a = engine().answer("Does gpt-5 have memory in the API, and is GPT-5 cheaper than gpt-4o? What about o9 and gpt-5?");
+    assert_eq!(a.kind, Kind::Feature, "{}", a.text);
+    let c: Vec<&String> = a.caveats.iter().filter(|c| c.contains("doesn't mention")).collect();
+    assert_eq!(c, ["The article doesn't mention gpt-5, o9."], "{:?}", a.caveats);
+}
+
+#[test]
 fn other_vendors_and_unrelated_topics_are_out_of_scope() {
     for q in [
         "Does Llama support fine-tuning?",
