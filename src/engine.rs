@@ -60,15 +60,18 @@ pub struct Engine {
     /// The passage each feature cites first.
     feature_passage: Vec<Option<usize>>,
     /// Each feature's first [`MAX_EXPANSION_TERMS`] analyzed alias terms (aliases come most
-    /// canonical first) scored over every passage at [`EXPANSION_BOOST`], once: a question about
-    /// the feature adds them as one query clause.
-    feature_scores: Vec<ScoreList>,
+    /// canonical first): a question about the feature also looks for these, at [`EXPANSION_BOOST`].
+    feature_expansion: Vec<Vec<String>>,
+    /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
+    /// precomputed scores instead of a query clause per term.
+    alias_scores: HashMap<String, ScoreList>,
     /// All of each feature's analyzed alias terms with their snippet weights (these depend on the
     /// index only).
     feature_highlights: Vec<Vec<(u32, f32)>>,
-    /// Analyzed term -> the scores of the other terms of its synonym groups at [`SYNONYM_BOOST`],
-    /// computed once like `feature_scores`.
-    synonyms: HashMap<String, ScoreList>,
+    /// Analyzed term -> the other terms of its synonym groups.
+    synonyms: HashMap<String, Vec<String>>,
+    /// Every synonym term's scores at [`SYNONYM_BOOST`], computed once like `alias_scores`.
+    synonym_scores: HashMap<String, ScoreList>,
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
     /// question about a model the corpus never names ("gpt-5") is recognised as uncovered.
     identifiers: HashSet<String>,
@@ -96,32 +99,16 @@ impl Engine {
                 f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).filter(|t| seen.insert(t.clone())).collect()
             })
             .collect();
-        let feature_scores = feature_terms
-            .iter()
-            .map(|terms| {
-                // The first aliases are the canonical ones; more would widen recall past the feature.
-                let terms: Vec<String> = terms.iter().take(MAX_EXPANSION_TERMS).cloned().collect();
-                index.score_list(&terms, EXPANSION_BOOST).unwrap_or_else(|e| {
-                    tracing::warn!("feature alias scores: {e}");
-                    ScoreList::default()
-                })
-            })
-            .collect();
+        // The first aliases are the canonical ones; more would widen recall past the feature.
+        let feature_expansion: Vec<Vec<String>> = feature_terms.iter().map(|t| t.iter().take(MAX_EXPANSION_TERMS).cloned().collect()).collect();
+        let alias_scores = term_scores(&index, feature_expansion.iter().flatten(), EXPANSION_BOOST);
         let feature_highlights = {
             let searcher = index.searcher();
             let stats = Stats::new(&searcher);
             feature_terms.iter().map(|terms| index.highlight_weights(&stats, terms)).collect()
         };
-        let synonyms = synonym_map(&table.synonyms, &mut index_analyzer)
-            .into_iter()
-            .map(|(term, others)| {
-                let list = index.score_list(&others, SYNONYM_BOOST).unwrap_or_else(|e| {
-                    tracing::warn!("synonym scores: {e}");
-                    ScoreList::default()
-                });
-                (term, list)
-            })
-            .collect();
+        let synonyms = synonym_map(&table.synonyms, &mut index_analyzer);
+        let synonym_scores = term_scores(&index, synonyms.values().flatten(), SYNONYM_BOOST);
         let mut identifiers: HashSet<String> = passages.iter().flat_map(|p| identifiers_in(&p.text)).collect();
         for m in prices.models() {
             identifiers.insert(m.name().to_lowercase());
@@ -135,9 +122,11 @@ impl Engine {
             prices,
             matcher,
             feature_passage,
-            feature_scores,
+            feature_expansion,
+            alias_scores,
             feature_highlights,
             synonyms,
+            synonym_scores,
             identifiers,
             word_analyzer,
             index_analyzer,
@@ -229,11 +218,24 @@ impl Engine {
 
         // The question's index terms, from the words already analyzed.
         let terms = text::index_terms(understand::clip(question, understand::MAX_ANALYZED_BYTES), &u.words, &mut index_analyzer);
-        // Feature aliases and synonyms widen retrieval, as precomputed scores.
-        let mut extra: Vec<&ScoreList> = feature_idx.map(|i| &self.feature_scores[i]).into_iter().collect();
-        for (i, t) in terms.iter().enumerate() {
-            if !terms[..i].contains(t) {
-                extra.extend(self.synonyms.get(t));
+        // Feature aliases, then synonyms of the question's words, widen retrieval as precomputed
+        // scores: each term once, and not a term the question itself has.
+        let mut seen: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let mut extra: Vec<&ScoreList> = Vec::new();
+        if let Some(i) = feature_idx {
+            for t in &self.feature_expansion[i] {
+                if !seen.contains(&t.as_str()) {
+                    seen.push(t);
+                    extra.extend(self.alias_scores.get(t));
+                }
+            }
+        }
+        for q in &terms {
+            for t in self.synonyms.get(q).into_iter().flatten() {
+                if !seen.contains(&t.as_str()) {
+                    seen.push(t);
+                    extra.extend(self.synonym_scores.get(t));
+                }
             }
         }
         let retrieval = self.index.query(&stats, &terms, &extra);
@@ -429,6 +431,22 @@ impl Engine {
             revision: self.revision.corpus.clone(),
         }
     }
+}
+
+/// Each distinct term's scores over every passage, at `boost`.
+fn term_scores<'a>(index: &SearchIndex, terms: impl IntoIterator<Item = &'a String>, boost: f32) -> HashMap<String, ScoreList> {
+    let mut out = HashMap::new();
+    for t in terms {
+        if out.contains_key(t) {
+            continue;
+        }
+        let list = index.score_list(std::slice::from_ref(t), boost).unwrap_or_else(|e| {
+            tracing::warn!("scores of `{t}`: {e}");
+            ScoreList::default()
+        });
+        out.insert(t.clone(), list);
+    }
+    out
 }
 
 /// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo"), lowercased

@@ -12,6 +12,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::columnar::Column;
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term, doc};
 use std::sync::Arc;
@@ -28,8 +29,8 @@ const MAX_PRECOMPUTED_TITLE_TERMS: usize = 5_000;
 const WRITER_MEMORY_PER_THREAD: usize = 32_000_000;
 /// A question term the index does not know, of at least this many letters, is looked up with one
 /// edit (insertion, deletion, substitution or swap of neighbours), as tantivy's `FuzzyTermQuery`
-/// with distance 1 and transpositions would: every body term that close counts, at a constant
-/// score.
+/// with distance 1 and transpositions would, at a constant score; unlike it, at most
+/// [`MAX_CORRECTIONS`] body terms that close count (the shortest, then alphabetically first).
 const FUZZY_MIN_LEN: usize = 5;
 const FUZZY_SCORE: f32 = 0.5;
 /// At most this many typo-tolerant lookups per question, and this many index terms per lookup: a
@@ -255,8 +256,8 @@ impl SearchIndex {
     /// The proximity scorer for a question's analyzed `terms`: each pair of adjacent, different terms
     /// that both occur in the index.
     pub fn proximity(&self, stats: &Stats, terms: &[String]) -> Proximity {
-        let num_docs = stats.searcher.num_docs().max(1);
-        let total = Bm25StatisticsProvider::total_num_tokens(stats, self.fields.body).unwrap_or(0);
+        let num_docs = Bm25StatisticsProvider::total_num_docs(stats).unwrap_or(0).max(1);
+        let total = Bm25StatisticsProvider::total_num_tokens(stats, self.fields.body).unwrap_or(0).max(1);
         let mut pairs: Vec<(u32, u32, f32)> = Vec::new();
         for w in terms.windows(2) {
             if pairs.len() >= MAX_PAIRS {
@@ -294,8 +295,13 @@ impl SearchIndex {
             // precomputed list alongside: entries it passes were not reported (no term matched, or
             // pruned: too low to enter even with the largest precomputed score) and enter alone.
             let mut cursor = 0;
+            let mut last = None;
+            // Rounding must not skip a document that ties the bar: lower it by one step.
+            let bar = |top: &TopN| (top.threshold() - max_prior).next_down();
             if let Some(weight) = &weight {
-                weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                weight.for_each_pruning(bar(&top), reader, &mut |doc, score| {
+                    debug_assert!(last.is_none_or(|l| l < doc), "documents must come in increasing order");
+                    last = Some(doc);
                     while let Some(&(d, s)) = prior.get(cursor).filter(|(d, _)| *d < doc) {
                         if alive(d) {
                             top.push(s, ord as u32, d);
@@ -310,7 +316,7 @@ impl SearchIndex {
                     if alive(doc) {
                         top.push(total, ord as u32, doc);
                     }
-                    top.threshold() - max_prior
+                    bar(&top)
                 })?;
             }
             for &(doc, score) in &prior[cursor.min(prior.len())..] {
@@ -512,13 +518,6 @@ pub struct Retrieval {
     prior: ScoreList,
 }
 
-impl Retrieval {
-    /// Whether there is nothing to search for.
-    pub fn is_empty(&self) -> bool {
-        self.query.is_none() && self.prior.is_empty()
-    }
-}
-
 /// The best `limit` (score, segment, document) entries pushed so far.
 struct TopN {
     limit: usize,
@@ -671,8 +670,10 @@ impl Tokens {
     }
 }
 
-/// Chooses and renders the fragment of a passage with the most highlighted weight, exactly as
-/// tantivy's `SnippetGenerator` does, but over precomputed [`Tokens`].
+/// Chooses and renders the fragment of a passage with the most highlighted weight, by the rules of
+/// tantivy's `SnippetGenerator` (greedy windows of at most `max_chars` bytes, highest weight,
+/// earliest on ties), over precomputed [`Tokens`]. Windows are measured on the whitespace-collapsed
+/// text that is shown, so a passage with paragraph breaks gets as much text as one without.
 pub struct Highlighter {
     /// (term number, weight), a question's few terms.
     weights: Vec<(u32, f32)>,
@@ -750,33 +751,49 @@ pub struct Proximity {
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
+/// How many times the phrase "a b" occurs with slop `slop`, counted as tantivy's phrase scorer
+/// counts it (`intersection_count_with_slop`): `a`'s positions shifted to where `b` would stand,
+/// matched greedily against `b`'s, each position used once.
+fn slop_count(a: &[u32], b: &[u32], slop: u32) -> u32 {
+    let (mut i, mut j, mut count) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (left, right) = (a[i] + 1, b[j]);
+        if left.abs_diff(right) <= slop {
+            // A later `a` position that still precedes this `b` is a closer match.
+            while i + 1 < a.len() && a[i + 1] < right {
+                i += 1;
+            }
+            count += 1;
+            i += 1;
+            j += 1;
+        } else if left < right {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    count
+}
+
 fn idf(doc_freq: u64, num_docs: u64) -> f32 {
     let (df, n) = (doc_freq as f32, num_docs as f32);
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
 impl Proximity {
-    /// The bonus a passage earns: per pair, BM25 over the number of times the second term stands
-    /// near the first, weighted by [`PAIR_BOOST`], as a sloppy phrase query would score it.
+    /// The bonus a passage earns: per pair, the score a two-term `PhraseQuery` with slop
+    /// [`PAIR_SLOP`] and boost [`PAIR_BOOST`] would give it: BM25 (tantivy's constants, the length
+    /// rounded as tantivy stores it) over the phrase count, with the summed idf of the two terms.
     pub fn bonus(&self, tokens: &Tokens) -> f32 {
-        let norm = K1 * (1.0 - B + B * tokens.len() as f32 / self.avg_len.max(1.0));
+        let length = FieldNormReader::id_to_fieldnorm(FieldNormReader::fieldnorm_to_id(tokens.len() as u32));
+        let norm = K1 * (1.0 - B + B * length as f32 / self.avg_len);
         let mut total = 0.0;
         for (a, b, idf) in &self.pairs {
             let (Some(a), Some(b)) = (tokens.local(*a), tokens.local(*b)) else { continue };
-            let (a, b) = (tokens.positions_of(a), tokens.positions_of(b));
-            // As tantivy's sloppy phrase match: the second term within PAIR_SLOP positions of where
-            // it would stand right after the first (so a swapped pair counts too).
-            let tf = a
-                .iter()
-                .filter(|&&pa| {
-                    let from = (pa + 1).saturating_sub(PAIR_SLOP);
-                    let at = b.partition_point(|&pb| pb < from);
-                    b.get(at).is_some_and(|&pb| pb <= pa + 1 + PAIR_SLOP)
-                })
-                .count();
+            let tf = slop_count(tokens.positions_of(a), tokens.positions_of(b), PAIR_SLOP);
             if tf > 0 {
                 let tf = tf as f32;
-                total += PAIR_BOOST * idf * tf * (K1 + 1.0) / (tf + norm);
+                total += PAIR_BOOST * idf * (K1 + 1.0) * tf / (tf + norm);
             }
         }
         total
@@ -906,7 +923,7 @@ mod tests {
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let r = i.query(&s, &[], &[]);
-        assert!(r.is_empty());
+        assert!(r.query.is_none() && r.prior.is_empty());
         assert!(i.search(&s, &r, 3).unwrap().is_empty());
     }
 
@@ -1065,6 +1082,38 @@ mod tests {
         assert!(bonus("Swapped") > 0.0, "a swapped pair within the slop counts");
         assert_eq!(bonus("Far"), 0.0);
         assert!(i.proximity(&s, &text::terms(&mut a, "api")).is_empty(), "one term has no pairs");
+    }
+
+    #[test]
+    fn proximity_scores_as_tantivys_sloppy_phrase_query() {
+        let (_, ps) = split_document(
+            "d",
+            "# T\n\n## A\n\nUse the API, then use it.\n\n## B\n\nuse use api api\n\n## C\n\nAPI use, api use, and the API again to use later on with more API words.\n\n## D\n\nA longer passage where use comes first and many words later the API shows up, then use API once. Filler words follow here so that the passage runs well past forty tokens, where tantivy stores lengths rounded: alpha beta gamma delta epsilon zeta eta theta iota kappa lambda omicron sigma tau upsilon phi chi psi omega one two three four five six seven.\n\n## E\n\nNothing relevant here at all.\n",
+        );
+        let i = SearchIndex::in_ram(&ps).unwrap();
+        let searcher = i.searcher();
+        let s = Stats::new(&searcher);
+        let mut a = i.analyzer();
+        let terms = text::terms(&mut a, "use the api");
+        let p = i.proximity(&s, &terms);
+        let mut phrase = tantivy::query::PhraseQuery::new(terms.iter().map(|t| Term::from_field_text(i.fields.body, t)).collect());
+        phrase.set_slop(PAIR_SLOP);
+        let query = BoostQuery::new(Box::new(phrase), PAIR_BOOST);
+        let weight = query.weight(EnableScoring::enabled_from_statistics_provider(&s, &searcher)).unwrap();
+        let mut theirs: HashMap<u64, f32> = HashMap::new();
+        for reader in searcher.segment_readers() {
+            let pids = reader.fast_fields().u64("pid").unwrap();
+            weight.for_each(reader, &mut |doc, score| {
+                theirs.insert(pids.first(doc).unwrap(), score);
+            })
+            .unwrap();
+        }
+        assert!(theirs.len() >= 3, "{theirs:?}");
+        for (pid, passage) in ps.iter().enumerate() {
+            let ours = p.bonus(&i.tokens(&mut a, &passage.text));
+            let want = theirs.get(&(pid as u64)).copied().unwrap_or(0.0);
+            assert!((ours - want).abs() < 1e-5, "{}: ours {ours}, tantivy {want}", passage.heading);
+        }
     }
 
     #[test]

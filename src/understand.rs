@@ -413,6 +413,19 @@ mod tests {
     }
 
     #[test]
+    fn a_word_the_corpus_has_is_not_read_as_a_typo() {
+        let t = table();
+        let mut a = text::word_analyzer();
+        let m = Matcher::new(&t, &mut a);
+        let q = "does it rememder things";
+        assert_eq!(m.understand(q, &mut a, &|_| false).feature, Some(0), "unknown word: a typo of \"remember\"");
+        let stem = text::words(&mut a, "rememder")[0].stem.clone();
+        let u = m.understand(q, &mut a, &|s| s == stem);
+        assert_eq!(u.feature, None, "a corpus word is spelt as meant");
+        assert!(u.corrected.is_empty());
+    }
+
+    #[test]
     fn product_inside_a_feature_name_is_not_the_product() {
         let (x, _) = u("What does the Assistants API offer?");
         assert!(x.products.is_empty(), "{:?}", x.products);
