@@ -491,10 +491,24 @@ impl ScoreList {
     }
 }
 
-/// Sorted (document, score) lists merged into one, scores of the same document added up.
+/// Sorted (document, score) lists merged into one, scores of the same document added up (in list
+/// order, whichever way is taken).
 fn merge_sum(parts: &[&[(DocId, Score)]]) -> Vec<(DocId, Score)> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+    let entries: usize = parts.iter().map(|p| p.len()).sum();
+    let span = parts.iter().filter_map(|p| p.last()).map(|&(d, _)| d as usize + 1).max().unwrap_or(0);
+    if span <= 8 * entries {
+        // Dense: the documents are few, or the lists cover many of them.
+        let mut sums: Vec<Option<Score>> = vec![None; span];
+        for part in parts {
+            for &(doc, score) in part.iter() {
+                let sum = &mut sums[doc as usize];
+                *sum = Some(sum.map_or(score, |s| s + score));
+            }
+        }
+        return sums.into_iter().enumerate().filter_map(|(doc, s)| s.map(|s| (doc as DocId, s))).collect();
+    }
     let mut out: Vec<(DocId, Score)> = Vec::with_capacity(parts.iter().map(|p| p.len()).max().unwrap_or(0));
     // (next document, list, position in the list), smallest document first.
     let mut heap: BinaryHeap<Reverse<(DocId, usize, usize)>> =
@@ -1114,6 +1128,18 @@ mod tests {
             let want = theirs.get(&(pid as u64)).copied().unwrap_or(0.0);
             assert!((ours - want).abs() < 1e-5, "{}: ours {ours}, tantivy {want}", passage.heading);
         }
+    }
+
+    #[test]
+    fn dense_and_sparse_merges_agree() {
+        // Few entries over a wide span take the heap; many over a narrow one the dense array.
+        let sparse: Vec<Vec<(DocId, Score)>> = vec![vec![(3, 1.0), (900, 2.0)], vec![(3, 0.5), (5000, 1.0)], vec![]];
+        let parts: Vec<&[(DocId, Score)]> = sparse.iter().map(|v| &v[..]).collect();
+        assert_eq!(merge_sum(&parts), [(3, 1.5), (900, 2.0), (5000, 1.0)]);
+        let dense: Vec<Vec<(DocId, Score)>> = vec![vec![(0, 1.0), (2, 1.0), (3, 0.25)], vec![(2, 2.0), (3, 0.5)]];
+        let parts: Vec<&[(DocId, Score)]> = dense.iter().map(|v| &v[..]).collect();
+        assert_eq!(merge_sum(&parts), [(0, 1.0), (2, 3.0), (3, 0.75)]);
+        assert!(merge_sum(&[]).is_empty());
     }
 
     #[test]
