@@ -222,20 +222,12 @@ impl Engine {
         // scores: each term once, and not a term the question itself has.
         let mut seen: Vec<&str> = terms.iter().map(String::as_str).collect();
         let mut extra: Vec<&ScoreList> = Vec::new();
-        if let Some(i) = feature_idx {
-            for t in &self.feature_expansion[i] {
-                if !seen.contains(&t.as_str()) {
-                    seen.push(t);
-                    extra.extend(self.alias_scores.get(t));
-                }
-            }
-        }
-        for q in &terms {
-            for t in self.synonyms.get(q).into_iter().flatten() {
-                if !seen.contains(&t.as_str()) {
-                    seen.push(t);
-                    extra.extend(self.synonym_scores.get(t));
-                }
+        let aliases = feature_idx.into_iter().flat_map(|i| &self.feature_expansion[i]).map(|t| (t, &self.alias_scores));
+        let synonyms = terms.iter().flat_map(|q| self.synonyms.get(q).into_iter().flatten()).map(|t| (t, &self.synonym_scores));
+        for (t, scores) in aliases.chain(synonyms) {
+            if !seen.contains(&t.as_str()) {
+                seen.push(t);
+                extra.extend(scores.get(t));
             }
         }
         let retrieval = self.index.query(&stats, &terms, &extra);
@@ -433,20 +425,13 @@ impl Engine {
     }
 }
 
-/// Each distinct term's scores over every passage, at `boost`.
+/// Each distinct term's scores over every passage, at `boost` (none, with a warning, if the index
+/// cannot be read: retrieval then goes without that expansion).
 fn term_scores<'a>(index: &SearchIndex, terms: impl IntoIterator<Item = &'a String>, boost: f32) -> HashMap<String, ScoreList> {
-    let mut out = HashMap::new();
-    for t in terms {
-        if out.contains_key(t) {
-            continue;
-        }
-        let list = index.score_list(std::slice::from_ref(t), boost).unwrap_or_else(|e| {
-            tracing::warn!("scores of `{t}`: {e}");
-            ScoreList::default()
-        });
-        out.insert(t.clone(), list);
-    }
-    out
+    index.term_scores(terms.into_iter().map(String::as_str), boost).unwrap_or_else(|e| {
+        tracing::warn!("expansion scores: {e}");
+        HashMap::new()
+    })
 }
 
 /// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo"), lowercased

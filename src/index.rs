@@ -148,16 +148,16 @@ impl SearchIndex {
         }
         register_analyzer(&index);
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let pids = reader
-            .searcher()
+        let searcher = reader.searcher();
+        let pids = searcher
             .segment_readers()
             .iter()
             .map(|s| Ok((s.segment_id(), s.fast_fields().u64("pid")?)))
             .collect::<Result<_, tantivy::TantivyError>>()?;
-        let titles = title_scores(&reader.searcher(), fields.title)?;
+        let titles = title_scores(&searcher, fields.title)?;
         let mut vocabulary: Vec<Vec<Box<str>>> = Vec::new();
         let mut term_ids = HashMap::new();
-        for (id, term) in field_terms(&reader.searcher(), fields.body)?.into_iter().enumerate() {
+        for (id, term) in field_terms(&searcher, fields.body)?.into_iter().enumerate() {
             let n = term.chars().count();
             if vocabulary.len() <= n {
                 vocabulary.resize_with(n + 1, Vec::new);
@@ -207,21 +207,15 @@ impl SearchIndex {
             let body = Term::from_field_text(self.fields.body, term);
             // A clause only where the term occurs: each costs a weight and a scorer even when empty.
             let in_body = stats.df(&body) > 0;
-            let (title, in_title) = match &self.titles {
-                Some(titles) => {
-                    let list = titles.get(term.as_str());
-                    (list, list.is_some())
+            let in_title = self.in_title(stats, term);
+            match &self.titles {
+                Some(titles) => lists.extend(titles.get(term.as_str())),
+                None if in_title => {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.fields.title, term), IndexRecordOption::WithFreqs));
+                    clauses.push((Occur::Should, boosted(q, TITLE_BOOST)));
                 }
-                None => {
-                    let title = Term::from_field_text(self.fields.title, term);
-                    let in_title = stats.df(&title) > 0;
-                    if in_title {
-                        let q: Box<dyn Query> = Box::new(TermQuery::new(title, IndexRecordOption::WithFreqs));
-                        clauses.push((Occur::Should, boosted(q, TITLE_BOOST)));
-                    }
-                    (None, in_title)
-                }
-            };
+                None => {}
+            }
             if in_body {
                 clauses.push((Occur::Should, Box::new(TermQuery::new(body, IndexRecordOption::WithFreqs))));
             } else if !in_title && term.chars().count() >= FUZZY_MIN_LEN && fuzzy < MAX_FUZZY_TERMS {
@@ -237,7 +231,6 @@ impl SearchIndex {
                     clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(near)), FUZZY_SCORE))));
                 }
             }
-            lists.extend(title);
         }
         Retrieval {
             query: (!clauses.is_empty()).then(|| BooleanQuery::new(clauses)),
@@ -245,12 +238,16 @@ impl SearchIndex {
         }
     }
 
-    /// Every document's score for `terms` in bodies, each at `boost`, computed once: a question
-    /// about a feature adds its aliases' scores as one clause instead of a clause per alias (each
-    /// clause costs a weight and a scorer per question). The index never changes under an open
-    /// `SearchIndex`, so the scores stay exact.
+    /// Every document's score for `terms` in bodies, each at `boost`. The index never changes under
+    /// an open `SearchIndex`, so scores computed once stay exact.
     pub fn score_list(&self, terms: &[String], boost: f32) -> Result<ScoreList, IndexError> {
         score_list(&self.searcher(), self.fields.body, terms, boost)
+    }
+
+    /// Each distinct term's body scores at `boost` (see [`SearchIndex::score_list`]): a question
+    /// adds these precomputed lists instead of a query clause per expansion term.
+    pub fn term_scores<'a>(&self, terms: impl IntoIterator<Item = &'a str>, boost: f32) -> Result<HashMap<String, ScoreList>, IndexError> {
+        term_scores(&self.searcher(), self.fields.body, terms, boost)
     }
 
     /// The proximity scorer for a question's analyzed `terms`: each pair of adjacent, different terms
@@ -381,11 +378,15 @@ impl SearchIndex {
 
     /// Whether the index has `term` (analyzed) in a body or a heading.
     pub fn has_term(&self, stats: &Stats, term: &str) -> bool {
-        let in_title = match &self.titles {
+        self.in_title(stats, term) || self.doc_freq(stats, term) > 0
+    }
+
+    /// Whether some heading has `term` (analyzed).
+    fn in_title(&self, stats: &Stats, term: &str) -> bool {
+        match &self.titles {
             Some(titles) => titles.contains_key(term),
             None => stats.df(&Term::from_field_text(self.fields.title, term)) > 0,
-        };
-        in_title || self.doc_freq(stats, term) > 0
+        }
     }
 }
 
@@ -440,17 +441,24 @@ fn title_scores(searcher: &Searcher, field: Field) -> Result<Option<HashMap<Stri
     if terms.len() > MAX_PRECOMPUTED_TITLE_TERMS {
         return Ok(None);
     }
-    terms
-        .into_iter()
-        .map(|t| {
-            let list = score_list(searcher, field, std::slice::from_ref(&t), TITLE_BOOST)?;
-            Ok((t, list))
-        })
-        .collect::<Result<_, _>>()
-        .map(Some)
+    term_scores(searcher, field, terms.iter().map(String::as_str), TITLE_BOOST).map(Some)
 }
 
-/// Precomputed document scores (per segment, by document id), usable as a query clause.
+/// Each distinct term's scores in `field`, at `boost`.
+fn term_scores<'a>(searcher: &Searcher, field: Field, terms: impl IntoIterator<Item = &'a str>, boost: f32) -> Result<HashMap<String, ScoreList>, IndexError> {
+    let mut out = HashMap::new();
+    for t in terms {
+        if !out.contains_key(t) {
+            let t = t.to_owned();
+            let list = score_list(searcher, field, std::slice::from_ref(&t), boost)?;
+            out.insert(t, list);
+        }
+    }
+    Ok(out)
+}
+
+/// Precomputed document scores (per segment, by document id), added to a question's term query by
+/// [`SearchIndex::search`].
 #[derive(Clone, Debug, Default)]
 pub struct ScoreList(Arc<Vec<SegmentScores>>);
 
@@ -702,7 +710,8 @@ struct Fragment {
 }
 
 impl Highlighter {
-    /// A highlighter for (analyzed term, weight) pairs, fragments of at most `max_chars` bytes.
+    /// A highlighter for (term number, weight) pairs (see [`SearchIndex::highlight_weights`]),
+    /// fragments of at most `max_chars` bytes.
     pub fn new(weights: Vec<(u32, f32)>, max_chars: usize) -> Self {
         Highlighter { weights, max_chars }
     }
@@ -912,12 +921,14 @@ mod tests {
     use super::*;
     use crate::corpus::split_document;
 
-    fn idx() -> (SearchIndex, Vec<Passage>) {
-        let (_, ps) = split_document(
-            "d",
-            "# T\n\n## Features Only in ChatGPT\n\nMemory — ChatGPT remembers facts about you.\n\nCanvas — Collaborative editing.\n\n## Pricing\n\nTokens cost money per million.\n",
-        );
+    /// An in-memory index of one Markdown document, with its passages.
+    fn index_of(markdown: &str) -> (SearchIndex, Vec<Passage>) {
+        let (_, ps) = split_document("d", markdown);
         (SearchIndex::in_ram(&ps).unwrap(), ps)
+    }
+
+    fn idx() -> (SearchIndex, Vec<Passage>) {
+        index_of("# T\n\n## Features Only in ChatGPT\n\nMemory — ChatGPT remembers facts about you.\n\nCanvas — Collaborative editing.\n\n## Pricing\n\nTokens cost money per million.\n")
     }
 
     #[test]
@@ -1078,11 +1089,9 @@ mod tests {
 
     #[test]
     fn proximity_rewards_neighbouring_question_terms() {
-        let (_, ps) = split_document(
-            "d",
+        let (i, ps) = index_of(
             "# T\n\n## Near\n\nUse the API if you build software.\n\n## Swapped\n\nAPI use is metered in code.\n\n## Far\n\nUse it for chats; much later in a long sentence about many other things the API appears.\n",
         );
-        let i = SearchIndex::in_ram(&ps).unwrap();
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let mut a = i.analyzer();
@@ -1100,11 +1109,9 @@ mod tests {
 
     #[test]
     fn proximity_scores_as_tantivys_sloppy_phrase_query() {
-        let (_, ps) = split_document(
-            "d",
+        let (i, ps) = index_of(
             "# T\n\n## A\n\nUse the API, then use it.\n\n## B\n\nuse use api api\n\n## C\n\nAPI use, api use, and the API again to use later on with more API words.\n\n## D\n\nA longer passage where use comes first and many words later the API shows up, then use API once. Filler words follow here so that the passage runs well past forty tokens, where tantivy stores lengths rounded: alpha beta gamma delta epsilon zeta eta theta iota kappa lambda omicron sigma tau upsilon phi chi psi omega one two three four five six seven.\n\n## E\n\nNothing relevant here at all.\n",
         );
-        let i = SearchIndex::in_ram(&ps).unwrap();
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let mut a = i.analyzer();

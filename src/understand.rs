@@ -113,28 +113,28 @@ impl Matcher {
             .map(|o| (o.clone(), compile(o)))
             .filter(|(_, a)| !a.words.is_empty())
             .collect();
-        let mut index: HashMap<String, Entry> = HashMap::new();
+        let mut words: HashMap<String, Entry> = HashMap::new();
         for w in features.iter().flatten().flat_map(|a: &Alias| &a.words) {
-            index.entry(w.text.clone()).or_default().alias_word = true;
-            index.entry(w.stem.clone()).or_default().alias_word = true;
+            words.entry(w.text.clone()).or_default().alias_word = true;
+            words.entry(w.stem.clone()).or_default().alias_word = true;
         }
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    index.entry(key.clone()).or_default().features.push((fi, ai));
+                    words.entry(key.clone()).or_default().features.push((fi, ai));
                 }
             }
         }
         for (pi, (_, aliases)) in products.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    index.entry(key.clone()).or_default().products.push((pi, ai));
+                    words.entry(key.clone()).or_default().products.push((pi, ai));
                 }
             }
         }
         for (oi, (_, alias)) in others.iter().enumerate() {
             for key in first_keys(alias) {
-                index.entry(key.clone()).or_default().others.push(oi);
+                words.entry(key.clone()).or_default().others.push(oi);
             }
         }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
@@ -152,7 +152,7 @@ impl Matcher {
                 }
             }
         }
-        Matcher { features, products, others, words: index, typo_starts }
+        Matcher { features, products, others, words, typo_starts }
     }
 
     /// What `question` is about. `in_corpus(stem)` says whether the corpus has a word: such a word
