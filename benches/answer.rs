@@ -60,7 +60,8 @@ fn bare_search(index: &SearchIndex, analyzer: &mut TextAnalyzer, question: &str)
     let clauses: Vec<(Occur, Box<dyn Query>)> = terms
         .iter()
         .map(|t| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(body, t), IndexRecordOption::WithFreqs));
+            let q: Box<dyn Query> =
+                Box::new(TermQuery::new(Term::from_field_text(body, t), IndexRecordOption::WithFreqs));
             (Occur::Should, q)
         })
         .collect();
@@ -159,8 +160,18 @@ fn latency_report(engine: &Engine, questions: &[String], rounds: usize) {
     let max_b = per_q_bare.iter().copied().max().unwrap_or_default();
     let qf = stats(per_q_full);
     let qb = stats(per_q_bare);
-    println!("pooled over all calls:   full median {:.1} µs, p99 {:.1} µs, mean {:.1} µs", us(all_full.median), us(all_full.p99), us(all_full.mean));
-    println!("                         bare median {:.1} µs, p99 {:.1} µs, mean {:.1} µs", us(all_bare.median), us(all_bare.p99), us(all_bare.mean));
+    println!(
+        "pooled over all calls:   full median {:.1} µs, p99 {:.1} µs, mean {:.1} µs",
+        us(all_full.median),
+        us(all_full.p99),
+        us(all_full.mean)
+    );
+    println!(
+        "                         bare median {:.1} µs, p99 {:.1} µs, mean {:.1} µs",
+        us(all_bare.median),
+        us(all_bare.p99),
+        us(all_bare.mean)
+    );
     println!(
         "ratio full/bare:         median {:.2}x, p99 {:.2}x, mean {:.2}x",
         us(all_full.median) / us(all_bare.median),
@@ -184,7 +195,11 @@ fn cost_report(table: &PriceTable, iterations: u32) {
             black_box(cost::estimate(table, black_box(&req)).ok());
         }
         let per = t.elapsed() / iterations;
-        println!("cost::estimate ({name}): {:.0} ns each, {:.2} million estimates/s (one thread)", per.as_nanos(), 1e3 / per.as_nanos().max(1) as f64);
+        println!(
+            "cost::estimate ({name}): {:.0} ns each, {:.2} million estimates/s (one thread)",
+            per.as_nanos(),
+            1e3 / per.as_nanos().max(1) as f64
+        );
     }
 }
 
@@ -222,9 +237,15 @@ fn bench_answer(c: &mut Criterion) {
     });
     g.finish();
     let mut g = c.benchmark_group("question");
-    for (name, q) in [("feature", "Does the API have memory?"), ("search", "When is ChatGPT cheaper than the API?"), ("out_of_scope", "How tall is Mount Everest?")] {
+    for (name, q) in [
+        ("feature", "Does the API have memory?"),
+        ("search", "When is ChatGPT cheaper than the API?"),
+        ("out_of_scope", "How tall is Mount Everest?"),
+    ] {
         g.bench_function(format!("full/{name}"), |b| b.iter(|| black_box(engine.answer(black_box(q)))));
-        g.bench_function(format!("bare/{name}"), |b| b.iter(|| black_box(bare_search(index, &mut analyzer, black_box(q)))));
+        g.bench_function(format!("bare/{name}"), |b| {
+            b.iter(|| black_box(bare_search(index, &mut analyzer, black_box(q))))
+        });
     }
     g.finish();
 }
@@ -234,7 +255,9 @@ fn bench_cost(c: &mut Criterion) {
     let call = typical_call();
     let conversation = typical_conversation();
     c.bench_function("cost/estimate_call", |b| b.iter(|| black_box(cost::estimate(&table, black_box(&call)).ok())));
-    c.bench_function("cost/estimate_conversation", |b| b.iter(|| black_box(cost::estimate(&table, black_box(&conversation)).ok())));
+    c.bench_function("cost/estimate_conversation", |b| {
+        b.iter(|| black_box(cost::estimate(&table, black_box(&conversation)).ok()))
+    });
 }
 
 /// A corpus copy in a temp dir with its index already built, so `Store::open` finds it current.
@@ -298,7 +321,11 @@ fn main() {
         opens.push(t.elapsed());
     }
     let s = stats(opens);
-    println!("Store::open on an existing index: median {:.2} ms, p99 {:.2} ms over {n} opens\n", us(s.median) / 1e3, us(s.p99) / 1e3);
+    println!(
+        "Store::open on an existing index: median {:.2} ms, p99 {:.2} ms over {n} opens\n",
+        us(s.median) / 1e3,
+        us(s.p99) / 1e3
+    );
     drop(p);
     drop(engine);
 

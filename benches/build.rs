@@ -150,7 +150,9 @@ fn time_one_field(passages: &[Passage], threads: usize, our_analyzer: bool) -> D
     let mut b = Schema::builder();
     let options = if our_analyzer {
         TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(text::ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            TextFieldIndexing::default()
+                .set_tokenizer(text::ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
     } else {
         TEXT
@@ -159,7 +161,8 @@ fn time_one_field(passages: &[Passage], threads: usize, our_analyzer: bool) -> D
     let t = Instant::now();
     let index = Index::create_in_dir(tmp.path(), b.build()).expect("create");
     index.tokenizers().register(text::ANALYZER, text::index_analyzer());
-    let mut writer = index.writer_with_num_threads::<TantivyDocument>(threads, threads * WRITER_MEMORY_PER_THREAD).expect("writer");
+    let mut writer =
+        index.writer_with_num_threads::<TantivyDocument>(threads, threads * WRITER_MEMORY_PER_THREAD).expect("writer");
     for p in passages {
         writer.add_document(doc!(body => p.text.as_str())).expect("add");
     }
@@ -170,7 +173,11 @@ fn time_one_field(passages: &[Passage], threads: usize, our_analyzer: bool) -> D
 
 fn dir_size(path: &Path) -> u64 {
     std::fs::read_dir(path)
-        .map(|rd| rd.flatten().map(|e| e.metadata().map(|m| if m.is_dir() { dir_size(&e.path()) } else { m.len() }).unwrap_or(0)).sum())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.metadata().map(|m| if m.is_dir() { dir_size(&e.path()) } else { m.len() }).unwrap_or(0))
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -245,9 +252,18 @@ fn generated(mb: usize, iters: usize) {
     for (i, (name, threads, _)) in configs.iter().enumerate() {
         let runs: Vec<String> = times[i].iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect();
         let m = median(times[i].clone());
-        println!("{name:<36} {threads:>7} {:>9.2} {:>8.1}   [{}]", m.as_secs_f64(), mb_per_s(bytes, m), runs.join(", "));
+        println!(
+            "{name:<36} {threads:>7} {:>9.2} {:>8.1}   [{}]",
+            m.as_secs_f64(),
+            mb_per_s(bytes, m),
+            runs.join(", ")
+        );
     }
-    println!("(MB/s = {:.1} MB of Markdown / median wall time; both indexers get {} MB of writer memory per thread)", bytes as f64 / 1e6, WRITER_MEMORY_PER_THREAD / 1_000_000);
+    println!(
+        "(MB/s = {:.1} MB of Markdown / median wall time; both indexers get {} MB of writer memory per thread)",
+        bytes as f64 / 1e6,
+        WRITER_MEMORY_PER_THREAD / 1_000_000
+    );
 }
 
 /// Builds an index of the passages with this many threads and returns how long it took.

@@ -26,7 +26,11 @@ fn grow(dir: &Path, bytes: usize) {
     while written < bytes {
         let mut text = format!("# Generated document {doc}\n\n");
         while text.len() < 1_000_000 {
-            text.push_str(&format!("## Section {doc}-{i}\n\n{} (variant {i} term{})\n\n", paras[i % paras.len()], i % 5000));
+            text.push_str(&format!(
+                "## Section {doc}-{i}\n\n{} (variant {i} term{})\n\n",
+                paras[i % paras.len()],
+                i % 5000
+            ));
             i += 1;
         }
         written += text.len();

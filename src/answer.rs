@@ -74,7 +74,9 @@ impl Verdict {
                     Availability::Yes => format!("Yes. {product} offers {name}."),
                     Availability::No => format!("No. {product} does not offer {name}."),
                     Availability::Partial => format!("Partly. {product} offers {name} only in a limited form."),
-                    Availability::Unknown => format!("Not stated. The article doesn't say whether {} offers {name}.", p.display()),
+                    Availability::Unknown => {
+                        format!("Not stated. The article doesn't say whether {} offers {name}.", p.display())
+                    }
                 }
             }
             None => {
@@ -125,7 +127,12 @@ fn capitalize(s: &str) -> String {
 
 /// Renders the human answer of a feature or search answer, shared by the CLI and the shell (Discord
 /// builds an embed from the same fields; out-of-scope answers carry their own short text).
-pub fn render_text(verdict: Option<&Verdict>, sources: &[Source], caveats: &[String], suggestion: Option<&str>) -> String {
+pub fn render_text(
+    verdict: Option<&Verdict>,
+    sources: &[Source],
+    caveats: &[String],
+    suggestion: Option<&str>,
+) -> String {
     use std::fmt::Write as _;
     let size = 64
         + verdict.map_or(0, |v| v.note.len() + 96)
@@ -177,6 +184,9 @@ mod tests {
             v(Some(Product::Api), Yes, Unknown, "Code Interpreter").headline(),
             "Not stated. The article doesn't say whether the API offers Code Interpreter."
         );
-        assert_eq!(v(Some(Product::Api), Yes, Partial, "Voice mode").headline(), "Partly. The API offers voice mode only in a limited form.");
+        assert_eq!(
+            v(Some(Product::Api), Yes, Partial, "Voice mode").headline(),
+            "Partly. The API offers voice mode only in a limited form."
+        );
     }
 }

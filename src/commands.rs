@@ -62,7 +62,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "ask",
         help: "Ask a question about ChatGPT vs the OpenAI API",
-        options: &[OptSpec { required: true, ..opt("question", "Your question, e.g. does the API have memory?", OptKind::Text) }],
+        options: &[OptSpec {
+            required: true,
+            ..opt("question", "Your question, e.g. does the API have memory?", OptKind::Text)
+        }],
         admin: false,
         slow: false,
     },
@@ -77,16 +80,28 @@ pub static COMMANDS: &[CommandSpec] = &[
         admin: false,
         slow: false,
     },
-    CommandSpec { name: "features", help: "The whole feature table, ChatGPT vs API", options: &[], admin: false, slow: false },
+    CommandSpec {
+        name: "features",
+        help: "The whole feature table, ChatGPT vs API",
+        options: &[],
+        admin: false,
+        slow: false,
+    },
     CommandSpec {
         name: "cost",
         help: "Estimate API cost from tokens, text or a conversation pattern, against ChatGPT Plus",
         options: &[
-            OptSpec { complete: Completion::Model, ..opt("model", "Model, e.g. gpt-4o (default) or gpt-4o-mini", OptKind::Text) },
+            OptSpec {
+                complete: Completion::Model,
+                ..opt("model", "Model, e.g. gpt-4o (default) or gpt-4o-mini", OptKind::Text)
+            },
             int("input_tokens", "Input tokens per request"),
             int("output_tokens", "Output tokens per request"),
             int("cached_input_tokens", "Of the input tokens, how many are cached"),
-            OptSpec { kind: OptKind::Integer { min: 1, max: 1_000_000_000_000 }, ..int("requests", "Number of requests (1 if not given)") },
+            OptSpec {
+                kind: OptKind::Integer { min: 1, max: 1_000_000_000_000 },
+                ..int("requests", "Number of requests (1 if not given)")
+            },
             opt("per", "Requests are per day or per month", OptKind::Choice(&["day", "month"])),
             opt("batch", "Use the Batch API discount", OptKind::Bool),
             opt("text", "Count the tokens of this text as input", OptKind::Text),
@@ -291,7 +306,9 @@ pub fn parse_count(s: &str) -> Result<i64, String> {
         return n.checked_mul(mult as i64).ok_or_else(|| format!("{s:?} is too large"));
     }
     match num.parse::<f64>() {
-        Ok(f) if f.is_finite() && mult > 1.0 && (f * mult).fract() == 0.0 && (f * mult).abs() < 9e18 => Ok((f * mult) as i64),
+        Ok(f) if f.is_finite() && mult > 1.0 && (f * mult).fract() == 0.0 && (f * mult).abs() < 9e18 => {
+            Ok((f * mult) as i64)
+        }
         Ok(_) => Err(format!("expected a whole number, got {s:?}")),
         Err(_) => Err(format!("expected a number, got {s:?}")),
     }
@@ -305,7 +322,10 @@ pub fn parse_count(s: &str) -> Result<i64, String> {
 pub fn parse_line(line: &str) -> Result<Invocation, UsageError> {
     let line = line.trim();
     let Some(rest) = line.strip_prefix('/') else {
-        return Ok(Invocation { name: "ask".into(), options: vec![("question".into(), OptValue::Str(line.to_owned()))] });
+        return Ok(Invocation {
+            name: "ask".into(),
+            options: vec![("question".into(), OptValue::Str(line.to_owned()))],
+        });
     };
     let (name, args) = match rest.find(char::is_whitespace) {
         Some(i) => (&rest[..i], rest[i..].trim()),
@@ -337,7 +357,11 @@ pub fn parse_line(line: &str) -> Result<Invocation, UsageError> {
             (None, Some(OptKind::Bool)) => OptValue::Bool(true),
             (None, Some(_)) => return Err(UsageError(format!("option `{key}` needs a value, e.g. {key}:VALUE"))),
             (None, None) => {
-                return Err(UsageError(format!("/{} has no option `{key}`; options: {}", spec.name, option_names(spec))));
+                return Err(UsageError(format!(
+                    "/{} has no option `{key}`; options: {}",
+                    spec.name,
+                    option_names(spec)
+                )));
             }
         };
         inv.options.push((key, value));
@@ -395,14 +419,22 @@ impl Caller {
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
     Answer(Answer),
-    Features { features: Vec<Feature> },
+    Features {
+        features: Vec<Feature>,
+    },
     Cost(CostReport),
     Reindex(ReindexReport),
-    Help { text: String },
+    Help {
+        text: String,
+    },
     /// The caller may not run this command.
-    Refused { message: String },
+    Refused {
+        message: String,
+    },
     /// The command could not be carried out; the message says why.
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl Reply {
@@ -458,7 +490,13 @@ fn unknown_feature(table: &FeatureTable, name: &str) -> String {
     let mut scored: Vec<(f64, &Feature)> = table
         .features
         .iter()
-        .map(|f| (strsim::jaro_winkler(&name.to_lowercase(), &f.name.to_lowercase()).max(strsim::jaro_winkler(&name.to_lowercase(), &f.id)), f))
+        .map(|f| {
+            (
+                strsim::jaro_winkler(&name.to_lowercase(), &f.name.to_lowercase())
+                    .max(strsim::jaro_winkler(&name.to_lowercase(), &f.id)),
+                f,
+            )
+        })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let close: Vec<String> = scored.iter().take(3).map(|(_, f)| f.id.clone()).collect();
@@ -476,7 +514,9 @@ pub fn help_text(command: Option<&str>) -> String {
                     let _ = writeln!(s, "  {}{}: {}", o.name, if o.required { " (required)" } else { "" }, o.help);
                 }
                 if c.name == "cost" {
-                    s.push_str("Example: /cost model:gpt-4o input_tokens:1000 output_tokens:500 requests:10000 per:day\n");
+                    s.push_str(
+                        "Example: /cost model:gpt-4o input_tokens:1000 output_tokens:500 requests:10000 per:day\n",
+                    );
                     s.push_str("Example: /cost conversations_per_day:20 turns:10 user_tokens:150 reply_tokens:400\n");
                 }
             }
@@ -488,8 +528,11 @@ pub fn help_text(command: Option<&str>) -> String {
         None => {
             s.push_str("Ask me about ChatGPT vs the OpenAI API. Commands:\n");
             for c in COMMANDS {
-                let opts: Vec<String> =
-                    c.options.iter().map(|o| if o.required { format!("{}:…", o.name) } else { format!("[{}]", o.name) }).collect();
+                let opts: Vec<String> = c
+                    .options
+                    .iter()
+                    .map(|o| if o.required { format!("{}:…", o.name) } else { format!("[{}]", o.name) })
+                    .collect();
                 let _ = writeln!(s, "/{} {} — {}", c.name, opts.join(" "), c.help);
             }
             s.push_str("Or just type a question, e.g. \"can I fine-tune in ChatGPT?\"");
@@ -519,18 +562,26 @@ mod tests {
 
     #[test]
     fn plain_text_is_a_question() {
-        assert_eq!(cmd("does the API have memory?").unwrap(), Command::Ask { question: "does the API have memory?".into() });
+        assert_eq!(
+            cmd("does the API have memory?").unwrap(),
+            Command::Ask { question: "does the API have memory?".into() }
+        );
     }
 
     #[test]
     fn ask_takes_the_rest_of_the_line_even_with_colons() {
-        assert_eq!(cmd("/ask Memory: ChatGPT or API?").unwrap(), Command::Ask { question: "Memory: ChatGPT or API?".into() });
+        assert_eq!(
+            cmd("/ask Memory: ChatGPT or API?").unwrap(),
+            Command::Ask { question: "Memory: ChatGPT or API?".into() }
+        );
         assert_eq!(cmd("/ask question:\"hi there\"").unwrap(), Command::Ask { question: "hi there".into() });
     }
 
     #[test]
     fn cost_options_parse_and_name_bad_values() {
-        let Command::Cost(r) = cmd("/cost model:4o input_tokens:1,000 output_tokens=500 batch requests:10k per:daily").unwrap() else {
+        let Command::Cost(r) =
+            cmd("/cost model:4o input_tokens:1,000 output_tokens=500 batch requests:10k per:daily").unwrap()
+        else {
             panic!("not a cost command")
         };
         assert_eq!((r.input_tokens, r.output_tokens, r.requests, r.batch), (Some(1000), Some(500), Some(10_000), true));

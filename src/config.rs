@@ -57,7 +57,6 @@ struct RawConfig {
     discord: RawDiscord,
 }
 
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawCorpus {
@@ -229,19 +228,26 @@ impl Config {
                 .try_parsing(true)
                 .source(Some(env_map.into_iter().collect())),
         );
-        let raw: RawConfig = builder
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .map_err(|e| ConfigError::Load(e.to_string()))?;
+        let raw: RawConfig =
+            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| ConfigError::Load(e.to_string()))?;
 
         let base = file.as_ref().and_then(|f| f.parent()).map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: PathBuf| if p.is_absolute() || base.as_os_str().is_empty() { p } else { base.join(p) };
-        let prices = raw.pricing.validate().map_err(|e| ConfigError::Invalid { key: "pricing".into(), message: e.to_string() })?;
+        let prices = raw
+            .pricing
+            .validate()
+            .map_err(|e| ConfigError::Invalid { key: "pricing".into(), message: e.to_string() })?;
         if raw.index.threads == 0 || raw.index.threads > 64 {
-            return Err(ConfigError::Invalid { key: "index.threads".into(), message: format!("must be 1 to 64, got {}", raw.index.threads) });
+            return Err(ConfigError::Invalid {
+                key: "index.threads".into(),
+                message: format!("must be 1 to 64, got {}", raw.index.threads),
+            });
         }
         if raw.discord.cooldown.questions == 0 {
-            return Err(ConfigError::Invalid { key: "discord.cooldown.questions".into(), message: "must be at least 1".into() });
+            return Err(ConfigError::Invalid {
+                key: "discord.cooldown.questions".into(),
+                message: "must be at least 1".into(),
+            });
         }
         let token = match (token_env, raw.discord.token) {
             (Some(t), _) if !t.trim().is_empty() => Some(Secret::new(t.trim())),
@@ -279,7 +285,8 @@ impl Config {
 
 fn reject_token_in_file(file: &Path) -> Result<(), ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|e| ConfigError::Load(format!("{}: {e}", file.display())))?;
-    let value: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Load(format!("{}: {e}", file.display())))?;
+    let value: toml::Table =
+        toml::from_str(&text).map_err(|e| ConfigError::Load(format!("{}: {e}", file.display())))?;
     let has_token = value.get("discord").and_then(|d| d.as_table()).is_some_and(|d| d.contains_key("token"));
     if has_token {
         return Err(ConfigError::TokenInFile { file: file.to_owned() });
@@ -305,7 +312,8 @@ mod tests {
     #[test]
     fn defaults_then_file_then_env() {
         let f = file("[corpus]\ndir = \"docs\"\n[discord.cooldown]\nquestions = 3\n");
-        let c = Config::load_with_env(Some(f.path()), env(&[("PRODUCTBOT__DISCORD__COOLDOWN__QUESTIONS", "7")])).unwrap();
+        let c =
+            Config::load_with_env(Some(f.path()), env(&[("PRODUCTBOT__DISCORD__COOLDOWN__QUESTIONS", "7")])).unwrap();
         assert_eq!(c.corpus_dir, f.path().parent().unwrap().join("docs"));
         assert_eq!(c.discord.cooldown_questions, 7);
         assert_eq!(c.discord.shards, Shards::Auto);

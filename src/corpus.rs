@@ -222,11 +222,8 @@ pub fn split_document(id: &str, text: &str) -> (Document, Vec<Passage>) {
             }
             Block::Heading { text, .. } => subheading = Some(text),
             Block::Text(paras) => {
-                let sec = if section.is_empty() {
-                    title.clone().unwrap_or_else(|| id.to_owned())
-                } else {
-                    section.clone()
-                };
+                let sec =
+                    if section.is_empty() { title.clone().unwrap_or_else(|| id.to_owned()) } else { section.clone() };
                 let base_heading = match &subheading {
                     Some(sub) => format!("{sec} › {sub}"),
                     None => sec.clone(),
@@ -388,7 +385,9 @@ mod tests {
         assert_eq!(marks.len(), 1);
         assert_eq!(marks[0].claim, "$20/month, recently raised to $25");
         assert_eq!(marks[0].what, "current pricing");
-        let m = verify_marks("API pricing is per-token. GPT-4o input tokens cost around $2.50 per million [VERIFY current pricing].");
+        let m = verify_marks(
+            "API pricing is per-token. GPT-4o input tokens cost around $2.50 per million [VERIFY current pricing].",
+        );
         assert_eq!(m[0].claim, "GPT-4o input tokens cost around $2.50 per million");
     }
 

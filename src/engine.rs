@@ -96,11 +96,16 @@ impl Engine {
             .iter()
             .map(|f| {
                 let mut seen = HashSet::new();
-                f.aliases.iter().flat_map(|a| text::terms(&mut index_analyzer, a)).filter(|t| seen.insert(t.clone())).collect()
+                f.aliases
+                    .iter()
+                    .flat_map(|a| text::terms(&mut index_analyzer, a))
+                    .filter(|t| seen.insert(t.clone()))
+                    .collect()
             })
             .collect();
         // The first aliases are the canonical ones; more would widen recall past the feature.
-        let feature_expansion: Vec<Vec<String>> = feature_terms.iter().map(|t| t.iter().take(MAX_EXPANSION_TERMS).cloned().collect()).collect();
+        let feature_expansion: Vec<Vec<String>> =
+            feature_terms.iter().map(|t| t.iter().take(MAX_EXPANSION_TERMS).cloned().collect()).collect();
         let alias_scores = term_scores(&index, feature_expansion.iter().flatten(), EXPANSION_BOOST);
         let feature_highlights = {
             let searcher = index.searcher();
@@ -174,7 +179,9 @@ impl Engine {
     /// A feature by id, display name or alias, tolerating typos ("memmory").
     pub fn find_feature(&self, name: &str) -> Option<&Feature> {
         let key = name.trim().to_lowercase().replace(['-', ' '], "_");
-        if let Some(f) = self.table.features.iter().find(|f| f.id == key || f.name.to_lowercase().replace(['-', ' '], "_") == key) {
+        if let Some(f) =
+            self.table.features.iter().find(|f| f.id == key || f.name.to_lowercase().replace(['-', ' '], "_") == key)
+        {
             return Some(f);
         }
         let mut analyzer = self.word_analyzer.clone();
@@ -185,8 +192,12 @@ impl Engine {
     /// Features whose id, name or an alias starts with (or contains) `prefix`, for autocomplete.
     pub fn complete_feature(&self, prefix: &str) -> Vec<&Feature> {
         let p = prefix.trim().to_lowercase();
-        let starts = |f: &Feature| f.id.starts_with(&p) || f.name.to_lowercase().starts_with(&p) || f.aliases.iter().any(|a| a.starts_with(&p));
-        let contains = |f: &Feature| f.id.contains(&p) || f.name.to_lowercase().contains(&p) || f.aliases.iter().any(|a| a.contains(&p));
+        let starts = |f: &Feature| {
+            f.id.starts_with(&p) || f.name.to_lowercase().starts_with(&p) || f.aliases.iter().any(|a| a.starts_with(&p))
+        };
+        let contains = |f: &Feature| {
+            f.id.contains(&p) || f.name.to_lowercase().contains(&p) || f.aliases.iter().any(|a| a.contains(&p))
+        };
         let mut out: Vec<&Feature> = self.table.features.iter().filter(|f| starts(f)).collect();
         out.extend(self.table.features.iter().filter(|f| !starts(f) && contains(f)));
         out
@@ -217,13 +228,18 @@ impl Engine {
         }
 
         // The question's index terms, from the words already analyzed.
-        let terms = text::index_terms(understand::clip(question, understand::MAX_ANALYZED_BYTES), &u.words, &mut index_analyzer);
+        let terms = text::index_terms(
+            understand::clip(question, understand::MAX_ANALYZED_BYTES),
+            &u.words,
+            &mut index_analyzer,
+        );
         // Feature aliases, then synonyms of the question's words, widen retrieval as precomputed
         // scores: each term once, and not a term the question itself has.
         let mut seen: Vec<&str> = terms.iter().map(String::as_str).collect();
         let mut extra: Vec<&ScoreList> = Vec::new();
         let aliases = feature_idx.into_iter().flat_map(|i| &self.feature_expansion[i]).map(|t| (t, &self.alias_scores));
-        let synonyms = terms.iter().flat_map(|q| self.synonyms.get(q).into_iter().flatten()).map(|t| (t, &self.synonym_scores));
+        let synonyms =
+            terms.iter().flat_map(|q| self.synonyms.get(q).into_iter().flatten()).map(|t| (t, &self.synonym_scores));
         for (t, scores) in aliases.chain(synonyms) {
             if !seen.contains(&t.as_str()) {
                 seen.push(t);
@@ -260,7 +276,13 @@ impl Engine {
             .map(|hit| {
                 let p = &self.passages[hit.pid];
                 let snippet = highlighter.snippet(self.tokens(hit.pid, &mut index_analyzer));
-                Source { doc: p.doc.clone(), section: p.section.clone(), heading: p.heading.clone(), score: hit.score, snippet }
+                Source {
+                    doc: p.doc.clone(),
+                    section: p.section.clone(),
+                    heading: p.heading.clone(),
+                    score: hit.score,
+                    snippet,
+                }
             })
             .collect();
 
@@ -380,7 +402,8 @@ impl Engine {
             }
         }
         if !u.corrected.is_empty() {
-            let list: Vec<String> = u.corrected.iter().map(|(typed, read)| format!("\"{typed}\" as \"{read}\"")).collect();
+            let list: Vec<String> =
+                u.corrected.iter().map(|(typed, read)| format!("\"{typed}\" as \"{read}\"")).collect();
             out.push(format!("Read {}.", list.join(", ")));
         }
         out
@@ -388,9 +411,10 @@ impl Engine {
 
     /// A `/cost` command for questions about prices, with the model they name.
     fn cost_suggestion(&self, question: &str, u: &Understanding) -> Option<String> {
-        const PRICE_WORDS: &[&str] = &["cost", "price", "pricing", "expens", "cheap", "cheaper", "pay", "dollar", "bill", "spend", "budget"];
-        let asks_price = question.contains('$')
-            || u.words.iter().any(|w| PRICE_WORDS.iter().any(|p| w.stem.starts_with(p)));
+        const PRICE_WORDS: &[&str] =
+            &["cost", "price", "pricing", "expens", "cheap", "cheaper", "pay", "dollar", "bill", "spend", "budget"];
+        let asks_price =
+            question.contains('$') || u.words.iter().any(|w| PRICE_WORDS.iter().any(|p| w.stem.starts_with(p)));
         if !asks_price {
             return None;
         }
@@ -427,7 +451,11 @@ impl Engine {
 
 /// Each distinct term's scores over every passage, at `boost` (none, with a warning, if the index
 /// cannot be read: retrieval then goes without that expansion).
-fn term_scores<'a>(index: &SearchIndex, terms: impl IntoIterator<Item = &'a String>, boost: f32) -> HashMap<String, ScoreList> {
+fn term_scores<'a>(
+    index: &SearchIndex,
+    terms: impl IntoIterator<Item = &'a String>,
+    boost: f32,
+) -> HashMap<String, ScoreList> {
     index.term_scores(terms.into_iter().map(String::as_str), boost).unwrap_or_else(|e| {
         tracing::warn!("expansion scores: {e}");
         HashMap::new()

@@ -179,10 +179,8 @@ pub fn load(dir: &Path, corpus: &Corpus) -> Result<FeatureTable, FeatureError> {
 
 /// Parses and validates the table; every error names the file and the line of the offending entry.
 pub fn parse(path: &Path, text: &str, corpus: &Corpus) -> Result<FeatureTable, FeatureError> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| FeatureError::Syntax {
-        path: path.to_owned(),
-        message: syntax_message(text, &e),
-    })?;
+    let raw: RawFile = toml::from_str(text)
+        .map_err(|e| FeatureError::Syntax { path: path.to_owned(), message: syntax_message(text, &e) })?;
     let line_of = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
     let invalid = |span: std::ops::Range<usize>, message: String| FeatureError::Invalid {
         path: path.to_owned(),
@@ -251,7 +249,8 @@ pub fn parse(path: &Path, text: &str, corpus: &Corpus) -> Result<FeatureTable, F
                 ));
             }
         }
-        let mut aliases: Vec<String> = f.aliases.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
+        let mut aliases: Vec<String> =
+            f.aliases.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
         for implied in [f.name.to_lowercase(), id.replace('_', " ")] {
             if !aliases.contains(&implied) {
                 aliases.push(implied);

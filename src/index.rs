@@ -6,16 +6,16 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery};
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
-};
-use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+use std::sync::Arc;
 use tantivy::columnar::Column;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery,
+};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions};
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term, doc};
-use std::sync::Arc;
 
 use crate::corpus::Passage;
 use crate::text::{self, ANALYZER};
@@ -211,7 +211,10 @@ impl SearchIndex {
             match &self.titles {
                 Some(titles) => lists.extend(titles.get(term.as_str())),
                 None if in_title => {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.fields.title, term), IndexRecordOption::WithFreqs));
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.title, term),
+                        IndexRecordOption::WithFreqs,
+                    ));
                     clauses.push((Occur::Should, boosted(q, TITLE_BOOST)));
                 }
                 None => {}
@@ -223,19 +226,22 @@ impl SearchIndex {
                 let near: Vec<(Occur, Box<dyn Query>)> = self
                     .near_terms(term)
                     .map(|t| {
-                        let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.fields.body, t), IndexRecordOption::Basic));
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(self.fields.body, t),
+                            IndexRecordOption::Basic,
+                        ));
                         (Occur::Should, q)
                     })
                     .collect();
                 if !near.is_empty() {
-                    clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(near)), FUZZY_SCORE))));
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(near)), FUZZY_SCORE)),
+                    ));
                 }
             }
         }
-        Retrieval {
-            query: (!clauses.is_empty()).then(|| BooleanQuery::new(clauses)),
-            prior: ScoreList::sum(lists),
-        }
+        Retrieval { query: (!clauses.is_empty()).then(|| BooleanQuery::new(clauses)), prior: ScoreList::sum(lists) }
     }
 
     /// Every document's score for `terms` in bodies, each at `boost`. The index never changes under
@@ -246,7 +252,11 @@ impl SearchIndex {
 
     /// Each distinct term's body scores at `boost` (see [`SearchIndex::score_list`]): a question
     /// adds these precomputed lists instead of a query clause per expansion term.
-    pub fn term_scores<'a>(&self, terms: impl IntoIterator<Item = &'a str>, boost: f32) -> Result<HashMap<String, ScoreList>, IndexError> {
+    pub fn term_scores<'a>(
+        &self,
+        terms: impl IntoIterator<Item = &'a str>,
+        boost: f32,
+    ) -> Result<HashMap<String, ScoreList>, IndexError> {
         term_scores(&self.searcher(), self.fields.body, terms, boost)
     }
 
@@ -397,7 +407,8 @@ fn score_list(searcher: &Searcher, field: Field, terms: &[String], boost: f32) -
         .iter()
         .filter(|t| seen.insert(t.as_str()))
         .map(|t| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs));
+            let q: Box<dyn Query> =
+                Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs));
             (Occur::Should, boosted(q, boost))
         })
         .collect();
@@ -445,7 +456,12 @@ fn title_scores(searcher: &Searcher, field: Field) -> Result<Option<HashMap<Stri
 }
 
 /// Each distinct term's scores in `field`, at `boost`.
-fn term_scores<'a>(searcher: &Searcher, field: Field, terms: impl IntoIterator<Item = &'a str>, boost: f32) -> Result<HashMap<String, ScoreList>, IndexError> {
+fn term_scores<'a>(
+    searcher: &Searcher,
+    field: Field,
+    terms: impl IntoIterator<Item = &'a str>,
+    boost: f32,
+) -> Result<HashMap<String, ScoreList>, IndexError> {
     let mut out = HashMap::new();
     for t in terms {
         if !out.contains_key(t) {
@@ -481,8 +497,10 @@ impl ScoreList {
             .iter()
             .enumerate()
             .map(|(s, (id, _))| {
-                let parts: Vec<&[(DocId, Score)]> =
-                    lists.iter().filter_map(|l| l.0.get(s).filter(|(i, _)| i == id).map(|(_, docs)| &docs[..])).collect();
+                let parts: Vec<&[(DocId, Score)]> = lists
+                    .iter()
+                    .filter_map(|l| l.0.get(s).filter(|(i, _)| i == id).map(|(_, docs)| &docs[..]))
+                    .collect();
                 (*id, merge_sum(&parts))
             })
             .collect();
@@ -661,7 +679,8 @@ impl Tokens {
         terms.sort_unstable();
         terms.dedup();
         let local = |id: u32| terms.binary_search(&id).unwrap_or_default() as u32;
-        let tokens: Vec<Token> = raw.into_iter().map(|(id, position, range)| Token { term: local(id), position, range }).collect();
+        let tokens: Vec<Token> =
+            raw.into_iter().map(|(id, position, range)| Token { term: local(id), position, range }).collect();
         let mut by_term: Vec<(u32, u32)> = tokens.iter().map(|t| (t.term, t.position)).collect();
         by_term.sort_unstable();
         let mut starts = vec![0u32; terms.len() + 1];
@@ -752,7 +771,8 @@ impl Highlighter {
         consider(cur, &mut best);
         match best {
             Some(f) => {
-                let highlighted: Vec<Range<usize>> = f.highlighted.iter().map(|r| r.start - f.start..r.end - f.start).collect();
+                let highlighted: Vec<Range<usize>> =
+                    f.highlighted.iter().map(|r| r.start - f.start..r.end - f.start).collect();
                 render_fragment(text, f.start..f.stop, &highlighted)
             }
             None => truncate_words(text, self.max_chars),
@@ -928,7 +948,9 @@ mod tests {
     }
 
     fn idx() -> (SearchIndex, Vec<Passage>) {
-        index_of("# T\n\n## Features Only in ChatGPT\n\nMemory — ChatGPT remembers facts about you.\n\nCanvas — Collaborative editing.\n\n## Pricing\n\nTokens cost money per million.\n")
+        index_of(
+            "# T\n\n## Features Only in ChatGPT\n\nMemory — ChatGPT remembers facts about you.\n\nCanvas — Collaborative editing.\n\n## Pricing\n\nTokens cost money per million.\n",
+        )
     }
 
     #[test]
@@ -971,7 +993,9 @@ mod tests {
     }
 
     fn big_with(parts: usize) -> SearchIndex {
-        let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "omicron"];
+        let words = [
+            "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "omicron",
+        ];
         let mut seed = 7u64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -1000,7 +1024,8 @@ mod tests {
     /// Every document's score for the retrieval, without pruning: the reference for `search`.
     fn exhaustive(s: &Stats, r: &Retrieval, limit: usize) -> Vec<Hit> {
         let searcher = s.searcher();
-        let weight = r.query.as_ref().map(|q| q.weight(EnableScoring::enabled_from_statistics_provider(s, searcher)).unwrap());
+        let weight =
+            r.query.as_ref().map(|q| q.weight(EnableScoring::enabled_from_statistics_provider(s, searcher)).unwrap());
         let mut all: Vec<(f32, u64)> = Vec::new();
         for reader in searcher.segment_readers() {
             let mut scores: HashMap<DocId, f32> = HashMap::new();
@@ -1053,11 +1078,17 @@ mod tests {
             for limit in [1, 5, 10] {
                 let got = i.search(&s, &r, limit).unwrap();
                 let want = exhaustive(&s, &r, limit);
-                assert!(!want.is_empty() || terms.is_empty() && prior.is_empty(), "{terms:?} + {prior:?} finds nothing");
+                assert!(
+                    !want.is_empty() || terms.is_empty() && prior.is_empty(),
+                    "{terms:?} + {prior:?} finds nothing"
+                );
                 assert_eq!(got.len(), want.len(), "{terms:?} + {prior:?}, top {limit}");
                 for (g, w) in got.iter().zip(&want) {
                     // Equal scores may come in either order; the scores themselves must match.
-                    assert!((g.score - w.score).abs() < 1e-4, "{terms:?} + {prior:?}, top {limit}: {got:?} vs {want:?}");
+                    assert!(
+                        (g.score - w.score).abs() < 1e-4,
+                        "{terms:?} + {prior:?}, top {limit}: {got:?} vs {want:?}"
+                    );
                 }
             }
         }
@@ -1117,17 +1148,19 @@ mod tests {
         let mut a = i.analyzer();
         let terms = text::terms(&mut a, "use the api");
         let p = i.proximity(&s, &terms);
-        let mut phrase = tantivy::query::PhraseQuery::new(terms.iter().map(|t| Term::from_field_text(i.fields.body, t)).collect());
+        let mut phrase =
+            tantivy::query::PhraseQuery::new(terms.iter().map(|t| Term::from_field_text(i.fields.body, t)).collect());
         phrase.set_slop(PAIR_SLOP);
         let query = BoostQuery::new(Box::new(phrase), PAIR_BOOST);
         let weight = query.weight(EnableScoring::enabled_from_statistics_provider(&s, &searcher)).unwrap();
         let mut theirs: HashMap<u64, f32> = HashMap::new();
         for reader in searcher.segment_readers() {
             let pids = reader.fast_fields().u64("pid").unwrap();
-            weight.for_each(reader, &mut |doc, score| {
-                theirs.insert(pids.first(doc).unwrap(), score);
-            })
-            .unwrap();
+            weight
+                .for_each(reader, &mut |doc, score| {
+                    theirs.insert(pids.first(doc).unwrap(), score);
+                })
+                .unwrap();
         }
         assert!(theirs.len() >= 3, "{theirs:?}");
         for (pid, passage) in ps.iter().enumerate() {
@@ -1183,7 +1216,8 @@ mod tests {
             at = r.end;
         }
         out.push_str(&fragment[at..]);
-        let tail: String = text[range.end..].chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).collect();
+        let tail: String =
+            text[range.end..].chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).collect();
         out.push_str(&tail);
         let end = range.end + tail.len();
         let mut s = String::new();
@@ -1249,7 +1283,10 @@ mod tests {
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let g = Highlighter::new(i.highlight_weights(&s, &["memori".to_owned()]), 150);
-        assert_eq!(g.snippet(&i.tokens(&mut i.analyzer(), text)), "Intro. The API has no **memory**; it forgets… then more");
+        assert_eq!(
+            g.snippet(&i.tokens(&mut i.analyzer(), text)),
+            "Intro. The API has no **memory**; it forgets… then more"
+        );
     }
 
     #[test]

@@ -134,7 +134,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         // A closed pipe (`productbot features | head`) is the reader's choice, not a failure.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)) => {
+        Err(e)
+            if e.chain()
+                .any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)) =>
+        {
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -150,7 +153,8 @@ fn init_logging(verbose: u8, serving: bool) {
         (0, true) | (1, _) => "info",
         _ => "debug",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("productbot={default},warn")));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("productbot={default},warn")));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).with_target(false).init();
 }
 
@@ -278,7 +282,10 @@ fn batch(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a batch worker panicked")))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a batch worker panicked"))))
+                .collect()
         });
         for part in rendered {
             out.write_all(&part?)?;

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
-use rustyline::history::DefaultHistory;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
@@ -45,7 +45,9 @@ pub fn handle_line(store: &Store, caller: &Caller, line: &str) -> Step {
 /// Runs the interactive loop until `/quit` or end of input.
 pub fn run(store: &Store) -> anyhow::Result<()> {
     let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::new()?;
-    editor.set_helper(Some(ShellHelper { features: store.snapshot().features().features.iter().map(|f| f.id.clone()).collect() }));
+    editor.set_helper(Some(ShellHelper {
+        features: store.snapshot().features().features.iter().map(|f| f.id.clone()).collect(),
+    }));
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
@@ -98,7 +100,8 @@ impl Completer for ShellHelper {
         let head = &line[..pos];
         let pair = |s: String| Pair { display: s.clone(), replacement: s };
         if let Some(name) = head.strip_prefix('/').filter(|n| !n.contains(' ')) {
-            let c = COMMANDS.iter().filter(|c| c.name.starts_with(name)).map(|c| pair(format!("/{} ", c.name))).collect();
+            let c =
+                COMMANDS.iter().filter(|c| c.name.starts_with(name)).map(|c| pair(format!("/{} ", c.name))).collect();
             return Ok((0, c));
         }
         let start = head.rfind([' ', ':']).map_or(0, |i| i + 1);
@@ -110,7 +113,12 @@ impl Completer for ShellHelper {
         if wants_feature {
             out.extend(self.features.iter().filter(|f| f.starts_with(word)).map(|f| pair(f.clone())));
         }
-        out.extend(spec.options.iter().filter(|o| o.name.starts_with(word) && !word.is_empty()).map(|o| pair(format!("{}:", o.name))));
+        out.extend(
+            spec.options
+                .iter()
+                .filter(|o| o.name.starts_with(word) && !word.is_empty())
+                .map(|o| pair(format!("{}:", o.name))),
+        );
         Ok((start, out))
     }
 }

@@ -319,7 +319,10 @@ impl Store {
         let old = self.current.swap(Arc::new(engine));
         let gen_name = &old.revision().generation;
         if gen_name.starts_with(GEN_PREFIX) {
-            self.retired.lock().unwrap_or_else(|e| e.into_inner()).push((self.cfg.index_dir.join(gen_name), Arc::downgrade(&old)));
+            self.retired
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((self.cfg.index_dir.join(gen_name), Arc::downgrade(&old)));
         }
         drop(old);
         self.collect_garbage();
@@ -359,7 +362,11 @@ impl Store {
         let keep_previous = gens.iter().rfind(|g| Some(*g) != current.as_ref()).cloned();
         for g in gens {
             let path = dir.join(&g);
-            if Some(&g) == current.as_ref() || g == serving || Some(&g) == keep_previous.as_ref() || held.contains(&path) {
+            if Some(&g) == current.as_ref()
+                || g == serving
+                || Some(&g) == keep_previous.as_ref()
+                || held.contains(&path)
+            {
                 continue;
             }
             if let Err(e) = fs::remove_dir_all(&path) {
@@ -419,8 +426,8 @@ fn clean_leftovers(dir: &Path) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     for e in rd.filter_map(|e| e.ok()) {
         let name = e.file_name().to_string_lossy().into_owned();
-        let half_built = name.starts_with(TMP_PREFIX)
-            || (name.starts_with(GEN_PREFIX) && !e.path().join(MANIFEST).is_file());
+        let half_built =
+            name.starts_with(TMP_PREFIX) || (name.starts_with(GEN_PREFIX) && !e.path().join(MANIFEST).is_file());
         if half_built && e.path().is_dir() {
             warn!("removing half-built generation {name}");
             let _ = fs::remove_dir_all(e.path());
@@ -441,7 +448,8 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
     let mut f = File::create(path).map_err(io(path))?;
-    serde_json::to_writer(&mut f, value).map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })?;
+    serde_json::to_writer(&mut f, value)
+        .map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })?;
     f.flush().map_err(io(path))?;
     f.sync_all().map_err(io(path))
 }
@@ -476,7 +484,11 @@ fn open_generation(gen_dir: &Path, prices: Arc<PriceTable>) -> Result<(Engine, M
 fn validate(engine: &Engine, manifest: &Manifest) -> Result<(), StoreError> {
     let passages = engine.passages();
     if passages.is_empty() || manifest.passages != passages.len() {
-        return Err(StoreError::Validation(format!("{} passages, manifest says {}", passages.len(), manifest.passages)));
+        return Err(StoreError::Validation(format!(
+            "{} passages, manifest says {}",
+            passages.len(),
+            manifest.passages
+        )));
     }
     let docs = engine.search_index().num_docs();
     if docs != passages.len() as u64 {

@@ -2,8 +2,8 @@
 //! stopword list that keeps negations) and the word splitting used to match aliases.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    TextAnalyzer, TokenStream,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    TokenStream,
 };
 
 /// Name under which the index analyzer is registered with tantivy.
@@ -12,27 +12,173 @@ pub const ANALYZER: &str = "en_neg";
 /// Lucene's English stopwords without "no" and "not" (a question hinges on them), plus question
 /// scaffolding that carries no topic ("does", "can", "which").
 pub const INDEX_STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "of", "on",
-    "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will",
-    "with", "do", "does", "did", "can", "could", "would", "should", "i", "me", "my", "you", "your", "we",
-    "what", "which", "who", "how", "why", "when", "where", "have", "has", "had", "am", "s",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "of", "on", "or",
+    "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with", "do",
+    "does", "did", "can", "could", "would", "should", "i", "me", "my", "you", "your", "we", "what", "which", "who",
+    "how", "why", "when", "where", "have", "has", "had", "am", "s",
 ];
 
 /// Words that say nothing about a question's topic. Used only to decide whether the corpus covers a
 /// question, never to drop words from retrieval.
 pub const FILLER_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "because", "been", "before", "being", "best", "better", "between", "both", "but", "by", "can", "could",
-    "did", "do", "does", "doing", "don", "each", "few", "for", "from", "further", "get", "gets", "getting",
-    "good", "got", "had", "has", "have", "having", "he", "hello", "her", "here", "hey", "hi", "him", "his",
-    "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "know", "let", "like", "me", "more",
-    "most", "much", "many", "must", "my", "need", "now", "of", "off", "on", "once", "one", "only", "or",
-    "other", "our", "out", "over", "own", "please", "really", "s", "same", "she", "should", "so", "some",
-    "tell", "than", "thanks", "that", "the", "their", "them", "then", "there", "these", "they", "thing",
-    "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "use", "using", "very",
-    "vs", "versus", "want", "was", "way", "we", "were", "what", "when", "where", "whether", "which", "while",
-    "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "t", "ll", "ve", "re", "d", "m",
-    "exist", "exists", "available", "offer", "offers", "support", "supports", "provide", "provides",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "best",
+    "better",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "gets",
+    "getting",
+    "good",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "hello",
+    "her",
+    "here",
+    "hey",
+    "hi",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "know",
+    "let",
+    "like",
+    "me",
+    "more",
+    "most",
+    "much",
+    "many",
+    "must",
+    "my",
+    "need",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "please",
+    "really",
+    "s",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "tell",
+    "than",
+    "thanks",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "use",
+    "using",
+    "very",
+    "vs",
+    "versus",
+    "want",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "t",
+    "ll",
+    "ve",
+    "re",
+    "d",
+    "m",
+    "exist",
+    "exists",
+    "available",
+    "offer",
+    "offers",
+    "support",
+    "supports",
+    "provide",
+    "provides",
 ];
 
 /// Tokens longer than this are noise (base64, URLs); dropping them keeps the index small.
@@ -111,8 +257,13 @@ pub fn strip_mentions(text: &str) -> std::borrow::Cow<'_, str> {
         let w = word.trim_end();
         let bare = w.trim_end_matches([',', '.', ':', '!', '?', ';']);
         let mention = matches!(bare, "@everyone" | "@here")
-            || (bare.starts_with('<') && bare.ends_with('>') && (bare.starts_with("<@") || bare.starts_with("<#"))
-                && bare[1..bare.len() - 1].trim_start_matches(['@', '!', '&', '#']).chars().all(|c| c.is_ascii_digit()));
+            || (bare.starts_with('<')
+                && bare.ends_with('>')
+                && (bare.starts_with("<@") || bare.starts_with("<#"))
+                && bare[1..bare.len() - 1]
+                    .trim_start_matches(['@', '!', '&', '#'])
+                    .chars()
+                    .all(|c| c.is_ascii_digit()));
         if mention {
             out.push_str(&w[bare.len()..]);
             out.push(' ');
@@ -149,7 +300,10 @@ fn one_edit<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     if short.len() == long.len() {
         // Substitution, or a swap of neighbours.
         short[i + 1..] == long[i + 1..]
-            || (i + 1 < short.len() && short[i] == long[i + 1] && short[i + 1] == long[i] && short[i + 2..] == long[i + 2..])
+            || (i + 1 < short.len()
+                && short[i] == long[i + 1]
+                && short[i + 1] == long[i]
+                && short[i + 2..] == long[i + 2..])
     } else {
         short[i..] == long[i + 1..]
     }
@@ -201,17 +355,37 @@ mod tests {
 
     #[test]
     fn mentions_are_not_words() {
-        assert_eq!(strip_mentions("@everyone what does <@!123> cost? <@&9>").split_whitespace().collect::<Vec<_>>(), ["what", "does", "cost?"]);
+        assert_eq!(
+            strip_mentions("@everyone what does <@!123> cost? <@&9>").split_whitespace().collect::<Vec<_>>(),
+            ["what", "does", "cost?"]
+        );
         assert_eq!(strip_mentions("email me@example.com"), "email me@example.com");
     }
 
     #[test]
     fn one_edit_counts_like_damerau_levenshtein() {
-        for (a, b) in [("memory", "memory"), ("memmory", "memory"), ("memry", "memory"), ("memorz", "memory"), ("mmeory", "memory"), ("memoyr", "memory"), ("café", "cafe"), ("cafés", "café"), ("", "a")] {
+        for (a, b) in [
+            ("memory", "memory"),
+            ("memmory", "memory"),
+            ("memry", "memory"),
+            ("memorz", "memory"),
+            ("mmeory", "memory"),
+            ("memoyr", "memory"),
+            ("café", "cafe"),
+            ("cafés", "café"),
+            ("", "a"),
+        ] {
             assert!(within_one_edit(a, b), "{a} {b}");
             assert!(within_one_edit(b, a), "{b} {a}");
         }
-        for (a, b) in [("memory", "mmory!"), ("memory", "yromem"), ("memoryxx", "memory"), ("emmory", "memoyr"), ("abc", "cab"), ("", "ab")] {
+        for (a, b) in [
+            ("memory", "mmory!"),
+            ("memory", "yromem"),
+            ("memoryxx", "memory"),
+            ("emmory", "memoyr"),
+            ("abc", "cab"),
+            ("", "ab"),
+        ] {
             assert!(!within_one_edit(a, b), "{a} {b}");
         }
     }

@@ -81,7 +81,11 @@ impl Understanding {
     /// Words that say what the question is about: not filler, not a product or feature name, not a bare
     /// number.
     pub fn content_words(&self) -> impl Iterator<Item = &Word> {
-        self.words.iter().zip(&self.matched).filter(|(w, m)| !**m && !text::is_filler(&w.text) && !is_number(&w.text)).map(|(w, _)| w)
+        self.words
+            .iter()
+            .zip(&self.matched)
+            .filter(|(w, m)| !**m && !text::is_filler(&w.text) && !is_number(&w.text))
+            .map(|(w, _)| w)
     }
 }
 
@@ -107,12 +111,8 @@ impl Matcher {
             .iter()
             .map(|(p, names)| (*p, names.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect()))
             .collect();
-        let others: Vec<(String, Alias)> = table
-            .others
-            .iter()
-            .map(|o| (o.clone(), compile(o)))
-            .filter(|(_, a)| !a.words.is_empty())
-            .collect();
+        let others: Vec<(String, Alias)> =
+            table.others.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
         let mut words: HashMap<String, Entry> = HashMap::new();
         for w in features.iter().flatten().flat_map(|a: &Alias| &a.words) {
             words.entry(w.text.clone()).or_default().alias_word = true;
@@ -157,7 +157,12 @@ impl Matcher {
 
     /// What `question` is about. `in_corpus(stem)` says whether the corpus has a word: such a word
     /// is spelt as someone meant it, so it is never read as a typo of an alias.
-    pub fn understand(&self, question: &str, analyzer: &mut TextAnalyzer, in_corpus: &dyn Fn(&str) -> bool) -> Understanding {
+    pub fn understand(
+        &self,
+        question: &str,
+        analyzer: &mut TextAnalyzer,
+        in_corpus: &dyn Fn(&str) -> bool,
+    ) -> Understanding {
         let words = text::words(analyzer, clip(question, MAX_ANALYZED_BYTES));
         let mut matched = vec![false; words.len()];
         // Each word's entries: by surface form, and by stem when that differs.
@@ -221,7 +226,10 @@ impl Matcher {
                     matched[p] = true;
                     feature_positions.push(p);
                     if m.typo_at.contains(&p) {
-                        corrected.push((words[p].text.clone(), self.features[*fi][0].words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")));
+                        corrected.push((
+                            words[p].text.clone(),
+                            self.features[*fi][0].words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+                        ));
                     }
                 }
             }

@@ -22,7 +22,8 @@ pub fn spawn(store: Arc<Store>, debounce: Duration) -> anyhow::Result<Watcher> {
     let handler_store = store.clone();
     let mut debouncer = new_debouncer(debounce, move |res: DebounceEventResult| match res {
         Ok(events) if !events.is_empty() => {
-            let files: Vec<String> = events.iter().filter_map(|e| e.path.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+            let files: Vec<String> =
+                events.iter().filter_map(|e| e.path.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
             info!(?files, "corpus changed; re-indexing");
             match handler_store.reindex() {
                 Ok(report) => info!("{}", report.render_text()),

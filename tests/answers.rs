@@ -17,7 +17,8 @@ fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let prices = Arc::new(PricingConfig::default().validate().expect("default prices"));
-        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), prices).expect("shipped corpus loads")
+        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), prices)
+            .expect("shipped corpus loads")
     })
 }
 
@@ -114,7 +115,8 @@ fn price_questions_suggest_the_cost_command() {
 
 #[test]
 fn model_names_the_article_never_mentions_are_a_caveat_each_once() {
-    let a = engine().answer("Does gpt-5 have memory in the API, and is GPT-5 cheaper than gpt-4o? What about o9 and gpt-5?");
+    let a = engine()
+        .answer("Does gpt-5 have memory in the API, and is GPT-5 cheaper than gpt-4o? What about o9 and gpt-5?");
     assert_eq!(a.kind, Kind::Feature, "{}", a.text);
     let c: Vec<&String> = a.caveats.iter().filter(|c| c.contains("doesn't mention")).collect();
     assert_eq!(c, ["The article doesn't mention gpt-5, o9."], "{:?}", a.caveats);
@@ -191,8 +193,12 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
         let case: Value = serde_json::from_str(line).unwrap();
         let q = case["q"].as_str().unwrap();
         let out = serde_json::to_value(engine().answer(q)).unwrap();
-        let secs: Vec<String> = out["sources"].as_array().unwrap().iter().map(|s| norm(s["section"].as_str().unwrap())).collect();
-        let want: Vec<String> = case["sections"].as_array().map(|a| a.iter().map(|s| norm(s.as_str().unwrap())).collect()).unwrap_or_default();
+        let secs: Vec<String> =
+            out["sources"].as_array().unwrap().iter().map(|s| norm(s["section"].as_str().unwrap())).collect();
+        let want: Vec<String> = case["sections"]
+            .as_array()
+            .map(|a| a.iter().map(|s| norm(s.as_str().unwrap())).collect())
+            .unwrap_or_default();
         let ok = match case["kind"].as_str().unwrap() {
             "out_of_scope" => out["kind"] == "out_of_scope",
             "search" => out["kind"] != "out_of_scope" && secs.first().is_some_and(|s| want.contains(s)),
@@ -201,7 +207,9 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
                 let feature_ok = v["feature"].as_str() == case["feature"].as_str();
                 let avail_ok = match case["product"].as_str() {
                     Some(p) => case["expect"].as_array().unwrap().iter().any(|e| e == &v[p]),
-                    None => ["chatgpt", "api"].iter().all(|p| case["expect"][p].as_array().unwrap().iter().any(|e| e == &v[*p])),
+                    None => ["chatgpt", "api"]
+                        .iter()
+                        .all(|p| case["expect"][p].as_array().unwrap().iter().any(|e| e == &v[*p])),
                 };
                 feature_ok && avail_ok && secs.iter().take(3).any(|s| want.contains(s))
             }

@@ -44,7 +44,8 @@ impl Env {
     }
 
     fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
-        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child =
+            self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         // Write from another thread: a long answer stream fills stdout while input is still going in.
         let mut stdin = child.stdin.take().unwrap();
         let input = input.to_vec();
@@ -119,7 +120,8 @@ fn batch_mode_answers_every_line_including_bad_ones() {
 fn batch_mode_handles_ten_thousand_lines() {
     let e = Env::new();
     let dev = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dev.jsonl")).unwrap();
-    let qs: Vec<String> = dev.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["q"].as_str().unwrap().to_owned()).collect();
+    let qs: Vec<String> =
+        dev.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["q"].as_str().unwrap().to_owned()).collect();
     let input: String = (0..10_000).map(|i| format!("{}\n", qs[i % qs.len()])).collect();
     let o = e.run_stdin(&["ask", "--json", "-"], input.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
@@ -130,9 +132,25 @@ fn batch_mode_handles_ten_thousand_lines() {
 fn features_table_lists_every_feature() {
     let e = Env::new();
     let ids = [
-        "memory", "canvas", "voice", "web_browsing", "chat_interface", "parameter_control", "system_prompt",
-        "fine_tuning", "embeddings", "batch", "structured_outputs", "logprobs", "image_generation", "audio",
-        "moderation", "assistants", "code_interpreter", "file_uploads", "custom_gpts",
+        "memory",
+        "canvas",
+        "voice",
+        "web_browsing",
+        "chat_interface",
+        "parameter_control",
+        "system_prompt",
+        "fine_tuning",
+        "embeddings",
+        "batch",
+        "structured_outputs",
+        "logprobs",
+        "image_generation",
+        "audio",
+        "moderation",
+        "assistants",
+        "code_interpreter",
+        "file_uploads",
+        "custom_gpts",
     ];
     let v = json(&e.run(&["features", "--json"]));
     let got: Vec<&str> = v.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
@@ -172,7 +190,18 @@ fn cost_command_prices_exactly_and_names_bad_options() {
 
     let v = json(&e.run(&["cost", "--text", "hello world", "--json"]));
     assert_eq!(v["input_tokens"], 2);
-    let v = json(&e.run(&["cost", "--conversations-per-day", "20", "--turns", "10", "--user-tokens", "150", "--reply-tokens", "400", "--json"]));
+    let v = json(&e.run(&[
+        "cost",
+        "--conversations-per-day",
+        "20",
+        "--turns",
+        "10",
+        "--user-tokens",
+        "150",
+        "--reply-tokens",
+        "400",
+        "--json",
+    ]));
     assert!(v["crossover_conversations_per_day"].is_number() && v["chatgpt_plus_usd_per_month"] == 20.0, "{v}");
 }
 
@@ -194,7 +223,14 @@ fn shell_takes_questions_and_slash_commands() {
     let o = e.run_stdin(&["shell"], script.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    for expect in ["/reindex", "Memory: only ChatGPT has it.", "$0.0075", "No. The API does not offer memory.", "unknown command /nope", "needs `question`"] {
+    for expect in [
+        "/reindex",
+        "Memory: only ChatGPT has it.",
+        "$0.0075",
+        "No. The API does not offer memory.",
+        "unknown command /nope",
+        "needs `question`",
+    ] {
         assert!(out.contains(expect), "missing {expect:?} in:\n{out}");
     }
 }

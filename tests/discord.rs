@@ -11,8 +11,8 @@ use productbot::config::Config;
 use productbot::discord::{self, ServeOptions};
 use serde_json::{Value, json};
 use support::mock_discord::{
-    APP_ID, BOT_USER_ID, GUILD_ID, MockDiscord, Recorded, TOKEN, autocomplete_interaction, bot_user, dm_message_create, message_create,
-    slash_interaction,
+    APP_ID, BOT_USER_ID, GUILD_ID, MockDiscord, Recorded, TOKEN, autocomplete_interaction, bot_user, dm_message_create,
+    message_create, slash_interaction,
 };
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -42,7 +42,8 @@ impl Site {
     }
 
     fn config(&self, token: Option<&str>) -> Config {
-        let env: Vec<(String, String)> = token.map(|t| ("DISCORD_TOKEN".to_owned(), t.to_owned())).into_iter().collect();
+        let env: Vec<(String, String)> =
+            token.map(|t| ("DISCORD_TOKEN".to_owned(), t.to_owned())).into_iter().collect();
         Config::load_with_env(Some(&self.config_file), env).unwrap()
     }
 
@@ -106,13 +107,23 @@ impl Bot {
     }
 
     async fn ask(&self, id: u64, user: u64, question: &str) -> Recorded {
-        self.interact(slash_interaction(id, "ask", json!([{"name": "question", "type": 3, "value": question}]), user, 0)).await
+        self.interact(slash_interaction(
+            id,
+            "ask",
+            json!([{"name": "question", "type": 3, "value": question}]),
+            user,
+            0,
+        ))
+        .await
     }
 
     /// Triggers shutdown and returns serve's result (bounded).
     async fn stop(mut self) -> (anyhow::Result<()>, MockDiscord) {
         let _ = self.shutdown.take().unwrap().send(());
-        let r = tokio::time::timeout(Duration::from_secs(20), &mut self.serve).await.expect("serve returned after shutdown").unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(20), &mut self.serve)
+            .await
+            .expect("serve returned after shutdown")
+            .unwrap();
         (r, self.mock)
     }
 }
@@ -145,7 +156,12 @@ fn is_ephemeral(data: &Value) -> bool {
 }
 
 fn field_names(embed: &Value) -> Vec<String> {
-    embed["fields"].as_array().into_iter().flatten().map(|f| f["name"].as_str().unwrap_or_default().to_owned()).collect()
+    embed["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| f["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,7 +217,8 @@ async fn ask_answers_with_a_verdict_embed() {
 async fn hostile_long_question_gets_a_reply_within_limits() {
     let bot = Bot::start().await;
     let unit = "@everyone @here <@123> <@&456> memory API 🎉👩‍👩‍👧 ";
-    let question: String = format!("@everyone does the API have memory? {}", unit.repeat(200)).chars().take(6000).collect();
+    let question: String =
+        format!("@everyone does the API have memory? {}", unit.repeat(200)).chars().take(6000).collect();
     assert_eq!(question.chars().count(), 6000);
     let cb = bot.ask(2, ALICE, &question).await;
     assert_eq!(cb.body["type"], 4);
@@ -225,10 +242,7 @@ async fn feature_and_model_autocomplete() {
         assert_eq!(cb.body["type"], 8, "{}", cb.body);
         let choices = cb.body["data"]["choices"].as_array().unwrap().clone();
         assert!(!choices.is_empty() && choices.len() <= 25);
-        assert!(
-            choices[0]["name"].as_str().unwrap().to_lowercase().starts_with(prefix),
-            "{prefix}: {choices:?}"
-        );
+        assert!(choices[0]["name"].as_str().unwrap().to_lowercase().starts_with(prefix), "{prefix}: {choices:?}");
         assert!(choices[0]["value"].as_str().unwrap().starts_with(prefix), "value is the feature id: {choices:?}");
     }
     let opts = json!([{"name": "model", "type": 3, "value": "gpt-4o-m", "focused": true}]);
@@ -259,7 +273,8 @@ async fn reindex_needs_manage_server() {
     let cb = bot.interact(slash_interaction(8, "reindex", json!([]), BOB, MANAGE_GUILD)).await;
     assert_eq!(cb.body["type"], 5, "deferred: {}", cb.body);
     assert!(is_ephemeral(&cb.body["data"]));
-    let edit = bot.mock.wait_request(T, |r| r.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-8/messages/@original"))).await;
+    let edit =
+        bot.mock.wait_request(T, |r| r.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-8/messages/@original"))).await;
     assert_valid_message(&edit.body);
     let report = edit.body["embeds"][0]["description"].as_str().unwrap();
     let after = bot.site.current_generation();
@@ -270,7 +285,8 @@ async fn reindex_needs_manage_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_users_and_roles_from_config_may_reindex() {
-    let toml = DISCORD_DEFAULTS.replace("shards = 1", &format!("shards = 1\nadmin_users = [{ALICE}]\nadmin_roles = [42]"));
+    let toml =
+        DISCORD_DEFAULTS.replace("shards = 1", &format!("shards = 1\nadmin_users = [{ALICE}]\nadmin_roles = [42]"));
     let bot = Bot::start_with(&toml).await;
     let before = bot.site.current_generation();
     let cb = bot.interact(slash_interaction(9, "reindex", json!([]), ALICE, 0)).await;
@@ -301,10 +317,13 @@ async fn mentions_and_dms_get_replies() {
     bot.registered().await;
 
     // Ignored: another bot mentioning us, and a guild message that does not mention us.
-    let mut from_bot = message_create(60, 700000000000000060, 600000000000000099, &format!("<@{BOT_USER_ID}> hi"), true);
+    let mut from_bot =
+        message_create(60, 700000000000000060, 600000000000000099, &format!("<@{BOT_USER_ID}> hi"), true);
     from_bot["author"] = bot_user();
     bot.mock.dispatch("MESSAGE_CREATE", from_bot).await;
-    bot.mock.dispatch("MESSAGE_CREATE", message_create(61, 700000000000000061, ALICE, "does the API have memory?", false)).await;
+    bot.mock
+        .dispatch("MESSAGE_CREATE", message_create(61, 700000000000000061, ALICE, "does the API have memory?", false))
+        .await;
 
     let content = format!("<@{BOT_USER_ID}> does the API have memory? @everyone");
     bot.mock.dispatch("MESSAGE_CREATE", message_create(62, 700000000000000062, ALICE, &content, true)).await;
@@ -322,12 +341,18 @@ async fn mentions_and_dms_get_replies() {
     assert!(m.body["embeds"][0]["description"].as_str().unwrap().contains("Memory"));
 
     // A bare mention gets a short help.
-    bot.mock.dispatch("MESSAGE_CREATE", message_create(64, 700000000000000064, BOB, &format!("<@!{BOT_USER_ID}>"), true)).await;
+    bot.mock
+        .dispatch("MESSAGE_CREATE", message_create(64, 700000000000000064, BOB, &format!("<@!{BOT_USER_ID}>"), true))
+        .await;
     let m = bot.mock.wait_request(T, |r| r.is("POST", "/channels/700000000000000064/messages")).await;
     assert!(m.body["embeds"][0]["description"].as_str().unwrap().contains("/ask"));
 
-    let replied: Vec<String> = bot.mock.requests().iter().filter(|r| r.method == "POST").map(|r| r.route().to_owned()).collect();
-    assert!(!replied.iter().any(|r| r.contains("700000000000000060") || r.contains("700000000000000061")), "{replied:?}");
+    let replied: Vec<String> =
+        bot.mock.requests().iter().filter(|r| r.method == "POST").map(|r| r.route().to_owned()).collect();
+    assert!(
+        !replied.iter().any(|r| r.contains("700000000000000060") || r.contains("700000000000000061")),
+        "{replied:?}"
+    );
     bot.stop().await.0.unwrap();
 }
 
@@ -425,7 +450,9 @@ async fn shutdown_lets_a_running_reindex_report() {
     let (result, mock) = bot.stop().await;
     result.unwrap();
     // Whenever the signal came, the re-index finished and its report went out before serve returned.
-    assert!(mock.requests().iter().any(|r| r.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-140/messages/@original"))));
+    assert!(
+        mock.requests().iter().any(|r| r.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-140/messages/@original")))
+    );
     assert_eq!(mock.client_close_codes(), vec![Some(1000)]);
 }
 
@@ -438,7 +465,8 @@ async fn register_over_http_for_a_guild() {
     assert_eq!(r.scope, discord::Scope::Guild(GUILD_ID));
     assert_eq!(r.application_id, APP_ID);
     assert_eq!(r.commands, COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>());
-    let put = mock.wait_request(T, |r| r.is("PUT", &format!("/applications/{APP_ID}/guilds/{GUILD_ID}/commands"))).await;
+    let put =
+        mock.wait_request(T, |r| r.is("PUT", &format!("/applications/{APP_ID}/guilds/{GUILD_ID}/commands"))).await;
     assert_eq!(put.body.as_array().unwrap().len(), COMMANDS.len());
     // No gateway: registration is HTTP only.
     assert_eq!(mock.connections(), 0);
@@ -476,7 +504,11 @@ async fn picks_up_a_generation_published_by_another_process() {
     text.push_str("\n\nA closing remark added by an editor.\n");
     std::fs::write(&md, text).unwrap();
     let config = bot.site.config(None);
-    let store_cfg = productbot::store::StoreConfig { corpus_dir: config.corpus_dir.clone(), index_dir: config.index_dir.clone(), threads: 1 };
+    let store_cfg = productbot::store::StoreConfig {
+        corpus_dir: config.corpus_dir.clone(),
+        index_dir: config.index_dir.clone(),
+        threads: 1,
+    };
     let report = tokio::task::spawn_blocking(move || {
         let (other, _) = productbot::store::Store::open(store_cfg, std::sync::Arc::new(config.prices.clone())).unwrap();
         other.reindex().unwrap()
@@ -518,7 +550,13 @@ async fn two_fixed_shards_both_answer() {
     let mut shards: Vec<Value> = ids.iter().map(|d| d["shard"].clone()).collect();
     shards.sort_by_key(|s| s[0].as_u64());
     assert_eq!(shards, [json!([0, 2]), json!([1, 2])]);
-    let data = slash_interaction(300, "ask", json!([{"name": "question", "type": 3, "value": "can I fine-tune in ChatGPT?"}]), ALICE, 0);
+    let data = slash_interaction(
+        300,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "can I fine-tune in ChatGPT?"}]),
+        ALICE,
+        0,
+    );
     bot.mock.dispatch_to_shard(1, "INTERACTION_CREATE", data).await;
     let cb = bot.mock.wait_request(T, |r| r.is("POST", "/interactions/300/itoken-300/callback")).await;
     assert_valid_message(&cb.body["data"]);

@@ -32,7 +32,8 @@ fn prices() -> &'static Arc<PriceTable> {
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), prices().clone()).expect("shipped corpus loads")
+        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), prices().clone())
+            .expect("shipped corpus loads")
     })
 }
 
@@ -57,9 +58,39 @@ fn check_answer(q: &str) -> Result<(), TestCaseError> {
 /// Words the engine knows, so generated text reaches retrieval and snippets rather than stopping at
 /// "out of scope".
 const WORDS: &[&str] = &[
-    "does", "the", "API", "ChatGPT", "have", "memory", "canvas", "fine-tuning", "cost", "price", "GPT-4o", "gpt-5", "voice",
-    "web", "browsing", "temperature", "embeddings", "batch", "Plus", "$20", "tokens", "model", "system", "prompt", "what's",
-    "free", "tier", "Llama", "pizza", "?", "1,000", "o1", "memmory",
+    "does",
+    "the",
+    "API",
+    "ChatGPT",
+    "have",
+    "memory",
+    "canvas",
+    "fine-tuning",
+    "cost",
+    "price",
+    "GPT-4o",
+    "gpt-5",
+    "voice",
+    "web",
+    "browsing",
+    "temperature",
+    "embeddings",
+    "batch",
+    "Plus",
+    "$20",
+    "tokens",
+    "model",
+    "system",
+    "prompt",
+    "what's",
+    "free",
+    "tier",
+    "Llama",
+    "pizza",
+    "?",
+    "1,000",
+    "o1",
+    "memmory",
 ];
 
 /// Query-language syntax that tantivy's parser would choke on, mixed with real words.
@@ -120,8 +151,23 @@ fn long_text() -> impl Strategy<Value = String> {
 
 /// Option names of `/cost`, a few misspelt or foreign ones, in the `key:value` forms the parser takes.
 const COST_KEYS: &[&str] = &[
-    "model", "input_tokens", "output_tokens", "cached_input_tokens", "requests", "per", "batch", "text",
-    "conversations_per_day", "turns", "user_tokens", "reply_tokens", "input-tokens", "--turns", "Model", "question", "",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "requests",
+    "per",
+    "batch",
+    "text",
+    "conversations_per_day",
+    "turns",
+    "user_tokens",
+    "reply_tokens",
+    "input-tokens",
+    "--turns",
+    "Model",
+    "question",
+    "",
 ];
 
 fn cost_value() -> impl Strategy<Value = String> {
@@ -130,7 +176,23 @@ fn cost_value() -> impl Strategy<Value = String> {
         any::<i64>().prop_map(|n| n.to_string()),
         "[0-9]{1,25}(\\.[0-9]{1,4})?[kmbKMB]?".prop_map(|s| s),
         "[0-9,_]{1,12}".prop_map(|s| s),
-        prop::sample::select(vec!["gpt-4o", "4o mini", "\"gpt-4o mini\"", "day", "Monthly", "true", "no", "", "nan", "inf", "-0", "1e3", "1.5k", "9223372036854775807k"]).prop_map(str::to_owned),
+        prop::sample::select(vec![
+            "gpt-4o",
+            "4o mini",
+            "\"gpt-4o mini\"",
+            "day",
+            "Monthly",
+            "true",
+            "no",
+            "",
+            "nan",
+            "inf",
+            "-0",
+            "1e3",
+            "1.5k",
+            "9223372036854775807k"
+        ])
+        .prop_map(str::to_owned),
         "\\PC{0,20}".prop_map(|s| s),
     ]
 }
@@ -161,13 +223,25 @@ fn any_count() -> impl Strategy<Value = Option<u64>> {
         Just(None),
         any::<u64>().prop_map(Some),
         (0u64..100_000).prop_map(Some),
-        prop::sample::select(vec![0, 1, u64::MAX, u64::MAX - 1, cost::MAX_TOKENS, cost::MAX_TOKENS + 1, cost::MAX_REQUESTS, cost::MAX_TURNS, cost::MAX_CONVERSATIONS_PER_DAY]).prop_map(Some),
+        prop::sample::select(vec![
+            0,
+            1,
+            u64::MAX,
+            u64::MAX - 1,
+            cost::MAX_TOKENS,
+            cost::MAX_TOKENS + 1,
+            cost::MAX_REQUESTS,
+            cost::MAX_TURNS,
+            cost::MAX_CONVERSATIONS_PER_DAY
+        ])
+        .prop_map(Some),
     ]
 }
 
 fn cost_request() -> impl Strategy<Value = CostRequest> {
     let model = prop::option::of(prop_oneof![
-        prop::sample::select(vec!["gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo", "4o", " GPT_4O ", "", "gpt-5"]).prop_map(str::to_owned),
+        prop::sample::select(vec!["gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo", "4o", " GPT_4O ", "", "gpt-5"])
+            .prop_map(str::to_owned),
         "\\PC{0,16}".prop_map(|s| s),
     ]);
     let per = prop::option::of(prop_oneof![Just(Period::Day), Just(Period::Month)]);
@@ -177,19 +251,21 @@ fn cost_request() -> impl Strategy<Value = CostRequest> {
         (model, any_count(), any_count(), any_count(), any_count(), per, any::<bool>(), text),
         (any_count(), any_count(), any_count(), any_count()),
     )
-        .prop_map(|((model, input, output, cached, requests, per, batch, text), (conv, turns, user, reply))| CostRequest {
-            model,
-            input_tokens: input,
-            output_tokens: output,
-            cached_input_tokens: cached,
-            requests,
-            per,
-            batch,
-            text,
-            conversations_per_day: conv,
-            turns,
-            user_tokens: user,
-            reply_tokens: reply,
+        .prop_map(|((model, input, output, cached, requests, per, batch, text), (conv, turns, user, reply))| {
+            CostRequest {
+                model,
+                input_tokens: input,
+                output_tokens: output,
+                cached_input_tokens: cached,
+                requests,
+                per,
+                batch,
+                text,
+                conversations_per_day: conv,
+                turns,
+                user_tokens: user,
+                reply_tokens: reply,
+            }
         })
 }
 

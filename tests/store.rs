@@ -66,12 +66,20 @@ impl Fixture {
     /// Version B: the memory passage and the table both say the API now has partial memory.
     fn to_b(&self) {
         self.edit(&self.article(), A_TEXT, B_TEXT);
-        self.edit(&self.features(), "chatgpt = \"yes\"\napi = \"no\"\nnote = \"ChatGPT remembers", "chatgpt = \"yes\"\napi = \"partial\"\nnote = \"ChatGPT remembers");
+        self.edit(
+            &self.features(),
+            "chatgpt = \"yes\"\napi = \"no\"\nnote = \"ChatGPT remembers",
+            "chatgpt = \"yes\"\napi = \"partial\"\nnote = \"ChatGPT remembers",
+        );
     }
 
     fn to_a(&self) {
         self.edit(&self.article(), B_TEXT, A_TEXT);
-        self.edit(&self.features(), "chatgpt = \"yes\"\napi = \"partial\"\nnote = \"ChatGPT remembers", "chatgpt = \"yes\"\napi = \"no\"\nnote = \"ChatGPT remembers");
+        self.edit(
+            &self.features(),
+            "chatgpt = \"yes\"\napi = \"partial\"\nnote = \"ChatGPT remembers",
+            "chatgpt = \"yes\"\napi = \"no\"\nnote = \"ChatGPT remembers",
+        );
     }
 
     fn current(&self) -> String {
@@ -114,7 +122,11 @@ fn answers_stay_consistent_while_reindexing_under_load() {
         })
         .collect();
     for round in 0..8 {
-        if round % 2 == 0 { f.to_b() } else { f.to_a() }
+        if round % 2 == 0 {
+            f.to_b()
+        } else {
+            f.to_a()
+        }
         let report = store.reindex().expect("re-index succeeds");
         assert_eq!(version(&store), if round % 2 == 0 { 'B' } else { 'A' });
         assert!(report.diff.availability_changes.iter().any(|c| c.starts_with("api.memory:")), "{:?}", report.diff);
@@ -126,7 +138,10 @@ fn answers_stay_consistent_while_reindexing_under_load() {
     assert!(answered.load(Ordering::Relaxed) > 100, "askers ran: {}", answered.load(Ordering::Relaxed));
     assert!(seen_b.load(Ordering::Relaxed), "askers saw the swaps");
     // Old generations are removed once no reader holds them: current plus at most one previous.
-    let gens = fs::read_dir(&f.index).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("gen-")).count();
+    let gens = fs::read_dir(&f.index)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("gen-"))
+        .count();
     assert!(gens <= 2, "{gens} generations left");
 }
 
@@ -158,7 +173,11 @@ fn faults_leave_the_serving_snapshot_untouched() {
     let good_features = fs::read_to_string(f.features()).unwrap();
     type Break = Box<dyn Fn(&Fixture)>;
     let cases: Vec<(&str, Break, &str)> = vec![
-        ("unreadable file", Box::new(|f: &Fixture| std::os::unix::fs::symlink("/nonexistent/file", f.corpus.join("gone.md")).unwrap()), "gone.md"),
+        (
+            "unreadable file",
+            Box::new(|f: &Fixture| std::os::unix::fs::symlink("/nonexistent/file", f.corpus.join("gone.md")).unwrap()),
+            "gone.md",
+        ),
         (
             "invalid utf-8",
             Box::new(|f: &Fixture| {
@@ -174,10 +193,20 @@ fn faults_leave_the_serving_snapshot_untouched() {
             Box::new(|f: &Fixture| f.edit(&f.features(), "id = \"canvas\"", "id = \"canvas")),
             "features.toml: line",
         ),
-        ("duplicate id", Box::new(|f: &Fixture| f.edit(&f.features(), "id = \"canvas\"", "id = \"memory\"")), "duplicate feature id `memory`"),
+        (
+            "duplicate id",
+            Box::new(|f: &Fixture| f.edit(&f.features(), "id = \"canvas\"", "id = \"memory\"")),
+            "duplicate feature id `memory`",
+        ),
         (
             "feature citing a missing section",
-            Box::new(|f: &Fixture| f.edit(&f.features(), "section = \"Features Only in the API\"\nheading = \"Logprobs\"", "section = \"Features Only in Narnia\"")),
+            Box::new(|f: &Fixture| {
+                f.edit(
+                    &f.features(),
+                    "section = \"Features Only in the API\"\nheading = \"Logprobs\"",
+                    "section = \"Features Only in Narnia\"",
+                )
+            }),
             "section `Features Only in Narnia` does not exist",
         ),
         (
@@ -193,7 +222,10 @@ fn faults_leave_the_serving_snapshot_untouched() {
         let err = store.reindex().expect_err(name).to_string();
         assert!(err.contains(expect), "{name}: {err}");
         if name != "empty corpus" {
-            assert!(err.contains(".md") || err.contains("features.toml") || err.contains("corpus"), "{name} names a file: {err}");
+            assert!(
+                err.contains(".md") || err.contains("features.toml") || err.contains("corpus"),
+                "{name} names a file: {err}"
+            );
         }
         assert_eq!(store.snapshot().revision(), &before, "{name}: snapshot unchanged");
         assert_eq!(f.current(), current, "{name}: current unchanged");
@@ -247,19 +279,28 @@ fn restart_recovers_from_crashes_and_corruption() {
                 }
             }),
         ),
-        ("garbage meta.json", Box::new(|f: &Fixture| fs::write(gen_dir(f).join("tantivy/meta.json"), "garbage{{").unwrap())),
+        (
+            "garbage meta.json",
+            Box::new(|f: &Fixture| fs::write(gen_dir(f).join("tantivy/meta.json"), "garbage{{").unwrap()),
+        ),
         ("garbage manifest", Box::new(|f: &Fixture| fs::write(gen_dir(f).join("manifest.json"), "\0\0").unwrap())),
-        ("current pointing nowhere", Box::new(|f: &Fixture| fs::write(f.index.join("current"), "gen-424242\n").unwrap())),
+        (
+            "current pointing nowhere",
+            Box::new(|f: &Fixture| fs::write(f.index.join("current"), "gen-424242\n").unwrap()),
+        ),
         ("current is garbage", Box::new(|f: &Fixture| fs::write(f.index.join("current"), "../../etc\n").unwrap())),
         ("passages file lost", Box::new(|f: &Fixture| fs::remove_file(gen_dir(f).join("passages.json")).unwrap())),
-        ("older format", Box::new(|f: &Fixture| {
-            let p = gen_dir(f).join("manifest.json");
-            let text = fs::read_to_string(&p).unwrap();
-            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let mut v = v.as_object().unwrap().clone();
-            v.insert("format".into(), serde_json::json!(0));
-            fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
-        })),
+        (
+            "older format",
+            Box::new(|f: &Fixture| {
+                let p = gen_dir(f).join("manifest.json");
+                let text = fs::read_to_string(&p).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let mut v = v.as_object().unwrap().clone();
+                v.insert("format".into(), serde_json::json!(0));
+                fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+            }),
+        ),
     ];
     for (name, damage) in cases {
         let f = Fixture::new();
@@ -268,7 +309,10 @@ fn restart_recovers_from_crashes_and_corruption() {
         let (store, opened) = f.open();
         if name == "half-written generation" {
             assert_eq!(opened, Opened::Existing, "{name}");
-            assert!(!f.index.join(".tmp-1-2").exists() && !f.index.join("gen-000099").exists(), "{name}: leftovers removed");
+            assert!(
+                !f.index.join(".tmp-1-2").exists() && !f.index.join("gen-000099").exists(),
+                "{name}: leftovers removed"
+            );
         } else {
             assert!(matches!(opened, Opened::Rebuilt(_)), "{name}: {opened:?}");
         }
@@ -370,10 +414,7 @@ fn write_failure_mid_build_keeps_the_old_generation() {
     drop(f.open());
     let current = f.current();
     f.to_b();
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 8; exec \"{}\" reindex",
-        env!("CARGO_BIN_EXE_productbot")
-    );
+    let script = format!("trap '' XFSZ; ulimit -f 8; exec \"{}\" reindex", env!("CARGO_BIN_EXE_productbot"));
     grow(&f, 200_000);
     let out = std::process::Command::new("bash")
         .args(["-c", &script])
@@ -405,7 +446,11 @@ fn watcher_reindexes_when_corpus_files_change() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // A broken edit is logged and leaves version B serving.
-    f.edit(&f.features(), "api = \"partial\"\nnote = \"ChatGPT remembers", "api = \"maybe\"\nnote = \"ChatGPT remembers");
+    f.edit(
+        &f.features(),
+        "api = \"partial\"\nnote = \"ChatGPT remembers",
+        "api = \"maybe\"\nnote = \"ChatGPT remembers",
+    );
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(version(&store), 'B');
 }

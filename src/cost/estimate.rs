@@ -23,8 +23,7 @@ pub const MAX_CONVERSATIONS_PER_DAY: u64 = 100_000_000;
 /// Monthly figures assume 30 days, as the article does.
 pub const DAYS_PER_MONTH: u64 = 30;
 
-const CONVERSATION_OPTIONS: &str =
-    "the conversation options (conversations_per_day, turns, user_tokens, reply_tokens)";
+const CONVERSATION_OPTIONS: &str = "the conversation options (conversations_per_day, turns, user_tokens, reply_tokens)";
 
 /// Config strings are clipped in text answers so an overlong bot.toml entry cannot push a
 /// reply past Discord's limits: names and dates are short by nature, prose gets more room.
@@ -85,9 +84,7 @@ impl FromStr for Period {
         match s.trim().to_lowercase().as_str() {
             "day" | "daily" => Ok(Period::Day),
             "month" | "monthly" => Ok(Period::Month),
-            _ => Err(CostError::UnknownPeriod {
-                given: s.trim().to_string(),
-            }),
+            _ => Err(CostError::UnknownPeriod { given: s.trim().to_string() }),
         }
     }
 }
@@ -203,21 +200,13 @@ fn given_text(req: &CostRequest) -> Option<&str> {
 
 fn capped(value: Option<u64>, option: &'static str, limit: u64) -> Result<Option<u64>, CostError> {
     match value {
-        Some(v) if v > limit => Err(CostError::TooLarge {
-            option,
-            limit,
-            unit: "",
-        }),
+        Some(v) if v > limit => Err(CostError::TooLarge { option, limit, unit: "" }),
         other => Ok(other),
     }
 }
 
 fn at_least_one(value: u64, option: &'static str) -> Result<u64, CostError> {
-    if value == 0 {
-        Err(CostError::TooSmall { option, min: 1 })
-    } else {
-        Ok(value)
-    }
+    if value == 0 { Err(CostError::TooSmall { option, min: 1 }) } else { Ok(value) }
 }
 
 fn overflow(option: &'static str) -> CostError {
@@ -238,11 +227,7 @@ fn div(a: Decimal, b: Decimal, option: &'static str) -> Result<Decimal, CostErro
 
 /// Prices are per million tokens, so multiply first and divide last to stay exact.
 fn token_cost(tokens: u64, per_mtok: Decimal, option: &'static str) -> Result<Decimal, CostError> {
-    div(
-        mul(Decimal::from(tokens), per_mtok, option)?,
-        Decimal::from(1_000_000u64),
-        option,
-    )
+    div(mul(Decimal::from(tokens), per_mtok, option)?, Decimal::from(1_000_000u64), option)
 }
 
 fn batch_discount(
@@ -254,11 +239,7 @@ fn batch_discount(
     if !batch {
         return Ok(Decimal::ZERO);
     }
-    div(
-        mul(subtotal, percent, option)?,
-        Decimal::ONE_HUNDRED,
-        option,
-    )
+    div(mul(subtotal, percent, option)?, Decimal::ONE_HUNDRED, option)
 }
 
 fn batch_caveat(percent: Decimal, conversation: bool) -> String {
@@ -274,26 +255,15 @@ fn batch_caveat(percent: Decimal, conversation: bool) -> String {
     }
 }
 
-fn call_report(
-    table: &PriceTable,
-    model: &ModelPrice,
-    req: &CostRequest,
-) -> Result<CallReport, CostError> {
+fn call_report(table: &PriceTable, model: &ModelPrice, req: &CostRequest) -> Result<CallReport, CostError> {
     let input_given = capped(req.input_tokens, "input_tokens", MAX_TOKENS)?;
     let output_tokens = capped(req.output_tokens, "output_tokens", MAX_TOKENS)?.unwrap_or(0);
-    let cached_input_tokens =
-        capped(req.cached_input_tokens, "cached_input_tokens", MAX_TOKENS)?.unwrap_or(0);
-    let requests = at_least_one(
-        capped(req.requests, "requests", MAX_REQUESTS)?.unwrap_or(1),
-        "requests",
-    )?;
+    let cached_input_tokens = capped(req.cached_input_tokens, "cached_input_tokens", MAX_TOKENS)?.unwrap_or(0);
+    let requests = at_least_one(capped(req.requests, "requests", MAX_REQUESTS)?.unwrap_or(1), "requests")?;
 
     let (input_tokens, text_tokens) = match (input_given, given_text(req)) {
         (Some(_), Some(_)) => {
-            return Err(CostError::Conflict {
-                option: "text",
-                with: "input_tokens (give one or the other)",
-            });
+            return Err(CostError::Conflict { option: "text", with: "input_tokens (give one or the other)" });
         }
         (Some(n), None) => (n, None),
         (None, Some(text)) => {
@@ -309,10 +279,7 @@ fn call_report(
         }
     };
     if cached_input_tokens > input_tokens {
-        return Err(CostError::CachedExceedsInput {
-            cached: cached_input_tokens,
-            input: input_tokens,
-        });
+        return Err(CostError::CachedExceedsInput { cached: cached_input_tokens, input: input_tokens });
     }
     let uncached_tokens = input_tokens - cached_input_tokens;
 
@@ -335,20 +302,9 @@ fn call_report(
     let uncached_input_usd = token_cost(uncached_tokens, model.input_per_mtok(), "input_tokens")?;
     let cached_input_usd = token_cost(cached_input_tokens, cached_rate, "cached_input_tokens")?;
     let output_usd = token_cost(output_tokens, model.output_per_mtok(), "output_tokens")?;
-    let subtotal = add(
-        add(uncached_input_usd, cached_input_usd, "input_tokens")?,
-        output_usd,
-        "output_tokens",
-    )?;
-    let batch_discount_usd = batch_discount(
-        subtotal,
-        req.batch,
-        table.batch_discount_percent(),
-        "input_tokens",
-    )?;
-    let usd_per_request = subtotal
-        .checked_sub(batch_discount_usd)
-        .ok_or_else(|| overflow("input_tokens"))?;
+    let subtotal = add(add(uncached_input_usd, cached_input_usd, "input_tokens")?, output_usd, "output_tokens")?;
+    let batch_discount_usd = batch_discount(subtotal, req.batch, table.batch_discount_percent(), "input_tokens")?;
+    let usd_per_request = subtotal.checked_sub(batch_discount_usd).ok_or_else(|| overflow("input_tokens"))?;
     let usd_total = mul(usd_per_request, Decimal::from(requests), "requests")?;
     let days = Decimal::from(DAYS_PER_MONTH);
     let (usd_per_day, usd_per_month) = match req.per {
@@ -374,12 +330,7 @@ fn call_report(
         input_per_mtok: model.input_per_mtok(),
         cached_input_per_mtok: cached_rate,
         output_per_mtok: model.output_per_mtok(),
-        breakdown: Breakdown {
-            uncached_input_usd,
-            cached_input_usd,
-            output_usd,
-            batch_discount_usd,
-        },
+        breakdown: Breakdown { uncached_input_usd, cached_input_usd, output_usd, batch_discount_usd },
         usd_per_request,
         usd_total,
         usd_per_day,
@@ -403,10 +354,7 @@ fn conversation_report(
         ("requests", req.requests.is_some()),
     ] {
         if present {
-            return Err(CostError::Conflict {
-                option,
-                with: CONVERSATION_OPTIONS,
-            });
+            return Err(CostError::Conflict { option, with: CONVERSATION_OPTIONS });
         }
     }
     let missing: Vec<&'static str> = [
@@ -423,12 +371,7 @@ fn conversation_report(
     }
 
     let conversations_per_day = at_least_one(
-        capped(
-            req.conversations_per_day,
-            "conversations_per_day",
-            MAX_CONVERSATIONS_PER_DAY,
-        )?
-        .unwrap_or(0),
+        capped(req.conversations_per_day, "conversations_per_day", MAX_CONVERSATIONS_PER_DAY)?.unwrap_or(0),
         "conversations_per_day",
     )?;
     let turns = at_least_one(capped(req.turns, "turns", MAX_TURNS)?.unwrap_or(0), "turns")?;
@@ -437,67 +380,26 @@ fn conversation_report(
 
     // Turn k sends k user messages and the k-1 replies before it, so over T turns the input
     // is u*(1+..+T) + r*(0+..+(T-1)) = u*T(T+1)/2 + r*T(T-1)/2; each turn outputs one reply.
-    let tri_up = turns
-        .checked_mul(turns + 1)
-        .map(|v| v / 2)
-        .ok_or_else(|| overflow("turns"))?;
-    let tri_down = turns
-        .checked_mul(turns - 1)
-        .map(|v| v / 2)
-        .ok_or_else(|| overflow("turns"))?;
-    let user_input = user_tokens
-        .checked_mul(tri_up)
-        .ok_or_else(|| overflow("user_tokens"))?;
-    let reply_input = reply_tokens
-        .checked_mul(tri_down)
-        .ok_or_else(|| overflow("reply_tokens"))?;
-    let input_tokens_per_conversation = user_input
-        .checked_add(reply_input)
-        .ok_or_else(|| overflow("user_tokens"))?;
-    let output_tokens_per_conversation = reply_tokens
-        .checked_mul(turns)
-        .ok_or_else(|| overflow("reply_tokens"))?;
-    let requests_per_day = conversations_per_day
-        .checked_mul(turns)
-        .ok_or_else(|| overflow("conversations_per_day"))?;
+    let tri_up = turns.checked_mul(turns + 1).map(|v| v / 2).ok_or_else(|| overflow("turns"))?;
+    let tri_down = turns.checked_mul(turns - 1).map(|v| v / 2).ok_or_else(|| overflow("turns"))?;
+    let user_input = user_tokens.checked_mul(tri_up).ok_or_else(|| overflow("user_tokens"))?;
+    let reply_input = reply_tokens.checked_mul(tri_down).ok_or_else(|| overflow("reply_tokens"))?;
+    let input_tokens_per_conversation = user_input.checked_add(reply_input).ok_or_else(|| overflow("user_tokens"))?;
+    let output_tokens_per_conversation = reply_tokens.checked_mul(turns).ok_or_else(|| overflow("reply_tokens"))?;
+    let requests_per_day = conversations_per_day.checked_mul(turns).ok_or_else(|| overflow("conversations_per_day"))?;
     // u128 cannot overflow here: both factors are below 2^64.
-    let input_tokens_per_day =
-        u128::from(input_tokens_per_conversation) * u128::from(conversations_per_day);
-    let output_tokens_per_day =
-        u128::from(output_tokens_per_conversation) * u128::from(conversations_per_day);
+    let input_tokens_per_day = u128::from(input_tokens_per_conversation) * u128::from(conversations_per_day);
+    let output_tokens_per_day = u128::from(output_tokens_per_conversation) * u128::from(conversations_per_day);
 
-    let uncached_input_usd = token_cost(
-        input_tokens_per_conversation,
-        model.input_per_mtok(),
-        "user_tokens",
-    )?;
-    let output_usd = token_cost(
-        output_tokens_per_conversation,
-        model.output_per_mtok(),
-        "reply_tokens",
-    )?;
+    let uncached_input_usd = token_cost(input_tokens_per_conversation, model.input_per_mtok(), "user_tokens")?;
+    let output_usd = token_cost(output_tokens_per_conversation, model.output_per_mtok(), "reply_tokens")?;
     let subtotal = add(uncached_input_usd, output_usd, "reply_tokens")?;
-    let batch_discount_usd = batch_discount(
-        subtotal,
-        req.batch,
-        table.batch_discount_percent(),
-        "user_tokens",
-    )?;
-    let usd_per_conversation = subtotal
-        .checked_sub(batch_discount_usd)
-        .ok_or_else(|| overflow("user_tokens"))?;
-    let usd_per_day = mul(
-        usd_per_conversation,
-        Decimal::from(conversations_per_day),
-        "conversations_per_day",
-    )?;
+    let batch_discount_usd = batch_discount(subtotal, req.batch, table.batch_discount_percent(), "user_tokens")?;
+    let usd_per_conversation = subtotal.checked_sub(batch_discount_usd).ok_or_else(|| overflow("user_tokens"))?;
+    let usd_per_day = mul(usd_per_conversation, Decimal::from(conversations_per_day), "conversations_per_day")?;
     let days = Decimal::from(DAYS_PER_MONTH);
     let usd_per_month = mul(usd_per_day, days, "conversations_per_day")?;
-    let usd_per_request = div(
-        usd_per_day,
-        Decimal::from(requests_per_day),
-        "conversations_per_day",
-    )?;
+    let usd_per_request = div(usd_per_day, Decimal::from(requests_per_day), "conversations_per_day")?;
 
     let plus = table.plus_plan();
     let plus_usd = plus.usd_per_month();
@@ -505,11 +407,7 @@ fn conversation_report(
         None
     } else {
         let monthly_per_daily_conversation = mul(usd_per_conversation, days, "user_tokens")?;
-        let exact = div(
-            plus_usd,
-            monthly_per_daily_conversation,
-            "pricing.plans.plus.usd_per_month",
-        )?;
+        let exact = div(plus_usd, monthly_per_daily_conversation, "pricing.plans.plus.usd_per_month")?;
         Some(exact.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
     };
 
@@ -530,7 +428,8 @@ fn conversation_report(
     );
 
     let mut caveats = vec![
-        "assumes every turn resends the whole conversation as input, with no system prompt and no prompt caching".to_string(),
+        "assumes every turn resends the whole conversation as input, with no system prompt and no prompt caching"
+            .to_string(),
     ];
     if req.batch {
         caveats.push(batch_caveat(table.batch_discount_percent(), true));
@@ -555,12 +454,7 @@ fn conversation_report(
         batch_discount_percent: table.batch_discount_percent(),
         input_per_mtok: model.input_per_mtok(),
         output_per_mtok: model.output_per_mtok(),
-        breakdown: Breakdown {
-            uncached_input_usd,
-            cached_input_usd: Decimal::ZERO,
-            output_usd,
-            batch_discount_usd,
-        },
+        breakdown: Breakdown { uncached_input_usd, cached_input_usd: Decimal::ZERO, output_usd, batch_discount_usd },
         usd_per_conversation,
         usd_per_request,
         usd_per_day,
@@ -634,25 +528,13 @@ impl CostReport {
                 o.insert("input_tokens".into(), r.input_tokens.into());
                 o.insert("output_tokens".into(), r.output_tokens.into());
                 o.insert("cached_input_tokens".into(), r.cached_input_tokens.into());
-                o.insert(
-                    "text_tokens".into(),
-                    r.text_tokens.map_or(Value::Null, Value::from),
-                );
+                o.insert("text_tokens".into(), r.text_tokens.map_or(Value::Null, Value::from));
                 o.insert("requests".into(), r.requests.into());
-                o.insert(
-                    "per".into(),
-                    r.per.map_or(Value::Null, |p| p.as_str().into()),
-                );
+                o.insert("per".into(), r.per.map_or(Value::Null, |p| p.as_str().into()));
                 o.insert("batch".into(), r.batch.into());
-                o.insert(
-                    "batch_discount_percent".into(),
-                    num(r.batch_discount_percent),
-                );
+                o.insert("batch_discount_percent".into(), num(r.batch_discount_percent));
                 o.insert("input_usd_per_mtok".into(), num(r.input_per_mtok));
-                o.insert(
-                    "cached_input_usd_per_mtok".into(),
-                    num(r.cached_input_per_mtok),
-                );
+                o.insert("cached_input_usd_per_mtok".into(), num(r.cached_input_per_mtok));
                 o.insert("output_usd_per_mtok".into(), num(r.output_per_mtok));
                 o.insert("usd_per_request".into(), num(r.usd_per_request));
                 o.insert("usd_total".into(), num(r.usd_total));
@@ -674,10 +556,7 @@ impl CostReport {
                 o.insert("requests".into(), r.requests_per_day.into());
                 o.insert("per".into(), Period::Day.as_str().into());
                 o.insert("batch".into(), r.batch.into());
-                o.insert(
-                    "batch_discount_percent".into(),
-                    num(r.batch_discount_percent),
-                );
+                o.insert("batch_discount_percent".into(), num(r.batch_discount_percent));
                 o.insert("input_usd_per_mtok".into(), num(r.input_per_mtok));
                 o.insert("cached_input_usd_per_mtok".into(), Value::Null);
                 o.insert("output_usd_per_mtok".into(), num(r.output_per_mtok));
@@ -685,34 +564,16 @@ impl CostReport {
                 o.insert("usd_total".into(), num(r.usd_per_day));
                 o.insert("usd_per_day".into(), num(r.usd_per_day));
                 o.insert("usd_per_month".into(), num(r.usd_per_month));
-                o.insert(
-                    "breakdown".into(),
-                    breakdown_json(&r.breakdown, "conversation"),
-                );
-                o.insert(
-                    "conversations_per_day".into(),
-                    r.conversations_per_day.into(),
-                );
+                o.insert("breakdown".into(), breakdown_json(&r.breakdown, "conversation"));
+                o.insert("conversations_per_day".into(), r.conversations_per_day.into());
                 o.insert("turns".into(), r.turns.into());
                 o.insert("user_tokens".into(), r.user_tokens.into());
                 o.insert("reply_tokens".into(), r.reply_tokens.into());
-                o.insert(
-                    "input_tokens_per_conversation".into(),
-                    r.input_tokens_per_conversation.into(),
-                );
-                o.insert(
-                    "output_tokens_per_conversation".into(),
-                    r.output_tokens_per_conversation.into(),
-                );
+                o.insert("input_tokens_per_conversation".into(), r.input_tokens_per_conversation.into());
+                o.insert("output_tokens_per_conversation".into(), r.output_tokens_per_conversation.into());
                 o.insert("usd_per_conversation".into(), num(r.usd_per_conversation));
-                o.insert(
-                    "chatgpt_plus_usd_per_month".into(),
-                    num(r.chatgpt_plus_usd_per_month),
-                );
-                o.insert(
-                    "crossover_conversations_per_day".into(),
-                    opt_num(r.crossover_conversations_per_day),
-                );
+                o.insert("chatgpt_plus_usd_per_month".into(), num(r.chatgpt_plus_usd_per_month));
+                o.insert("crossover_conversations_per_day".into(), opt_num(r.crossover_conversations_per_day));
                 o.insert("verdict".into(), r.verdict.clone().into());
                 o.insert("as_of".into(), r.as_of.clone().into());
                 o.insert("source".into(), r.source.clone().into());
@@ -739,11 +600,7 @@ impl CostReport {
         for c in caveats {
             lines.push(format!("Note: {}", clip_to(c, MAX_SHOWN_NOTE_CHARS)));
         }
-        lines.push(format!(
-            "Prices as of {} ({})",
-            clip(as_of),
-            clip_to(source, MAX_SHOWN_SOURCE_CHARS)
-        ));
+        lines.push(format!("Prices as of {} ({})", clip(as_of), clip_to(source, MAX_SHOWN_SOURCE_CHARS)));
         lines.join("\n")
     }
 }
@@ -772,25 +629,13 @@ fn tokens_text(n: u64) -> String {
 }
 
 fn batch_title(batch: bool, percent: Decimal) -> String {
-    if batch {
-        format!(" (Batch API, {}% off)", percent.normalize())
-    } else {
-        String::new()
-    }
+    if batch { format!(" (Batch API, {}% off)", percent.normalize()) } else { String::new() }
 }
 
 fn render_call(r: &CallReport, lines: &mut Vec<String>) {
-    lines.push(format!(
-        "**{}** API cost estimate{}",
-        clip(&r.model),
-        batch_title(r.batch, r.batch_discount_percent)
-    ));
+    lines.push(format!("**{}** API cost estimate{}", clip(&r.model), batch_title(r.batch, r.batch_discount_percent)));
     let input = match r.text_tokens {
-        Some(n) => format!(
-            "{} input tokens (counted from your text, {})",
-            tokens_text(n),
-            r.tokenizer
-        ),
+        Some(n) => format!("{} input tokens (counted from your text, {})", tokens_text(n), r.tokenizer),
         None => format!("{} input tokens", tokens_text(r.input_tokens)),
     };
     lines.push(format!(
@@ -800,11 +645,7 @@ fn render_call(r: &CallReport, lines: &mut Vec<String>) {
     ));
     let uncached = r.input_tokens.saturating_sub(r.cached_input_tokens);
     if uncached > 0 || r.cached_input_tokens == 0 {
-        let label = if r.cached_input_tokens > 0 {
-            "uncached input"
-        } else {
-            "input"
-        };
+        let label = if r.cached_input_tokens > 0 { "uncached input" } else { "input" };
         lines.push(format!(
             "- {label}: {} × {}/M = {}",
             tokens_text(uncached),
@@ -834,11 +675,7 @@ fn render_call(r: &CallReport, lines: &mut Vec<String>) {
         ));
     }
     let requests = tokens_text(r.requests);
-    let plural = if r.requests == 1 {
-        "request"
-    } else {
-        "requests"
-    };
+    let plural = if r.requests == 1 { "request" } else { "requests" };
     match (r.per, r.usd_per_day, r.usd_per_month) {
         (Some(Period::Day), Some(day), Some(month)) => lines.push(format!(
             "{requests} {plural} a day: **{}/day**, **{}/month** (30 days)",
@@ -850,10 +687,7 @@ fn render_call(r: &CallReport, lines: &mut Vec<String>) {
             format_usd(month),
             format_usd(day)
         )),
-        _ if r.requests > 1 => lines.push(format!(
-            "{requests} {plural}: **{}** in total",
-            format_usd(r.usd_total)
-        )),
+        _ if r.requests > 1 => lines.push(format!("{requests} {plural}: **{}** in total", format_usd(r.usd_total))),
         _ => {}
     }
 }
@@ -868,11 +702,7 @@ fn render_conversation(r: &ConversationReport, lines: &mut Vec<String>) {
     lines.push(format!(
         "{} conversation{} a day × {} turn{}, {} user + {} reply tokens per turn",
         tokens_text(r.conversations_per_day),
-        if r.conversations_per_day == 1 {
-            ""
-        } else {
-            "s"
-        },
+        if r.conversations_per_day == 1 { "" } else { "s" },
         tokens_text(r.turns),
         if r.turns == 1 { "" } else { "s" },
         tokens_text(r.user_tokens),
@@ -892,10 +722,7 @@ fn render_conversation(r: &ConversationReport, lines: &mut Vec<String>) {
         format_usd(r.breakdown.output_usd),
     );
     if r.batch {
-        per_conv.push_str(&format!(
-            ", batch -{}",
-            format_usd(r.breakdown.batch_discount_usd)
-        ));
+        per_conv.push_str(&format!(", batch -{}", format_usd(r.breakdown.batch_discount_usd)));
     }
     per_conv.push(')');
     lines.push(per_conv);
@@ -909,17 +736,14 @@ fn render_conversation(r: &ConversationReport, lines: &mut Vec<String>) {
     lines.push(r.verdict.clone());
     match r.crossover_conversations_per_day {
         // A tiny break-even rounds to 0.00, which would read as "never cheaper" rather than "almost never".
-        Some(x) if x.is_zero() => lines.push(
-            "Break-even: under 0.01 conversations a day (fewer, and the API is cheaper)"
-                .to_string(),
-        ),
+        Some(x) if x.is_zero() => {
+            lines.push("Break-even: under 0.01 conversations a day (fewer, and the API is cheaper)".to_string())
+        }
         Some(x) => lines.push(format!(
             "Break-even: about {} conversations a day (fewer, and the API is cheaper)",
             format_decimal(x, 2)
         )),
-        None => {
-            lines.push("Break-even: none, these conversations cost nothing on the API".to_string())
-        }
+        None => lines.push("Break-even: none, these conversations cost nothing on the API".to_string()),
     }
 }
 
@@ -934,9 +758,7 @@ mod tests {
     }
 
     fn table() -> PriceTable {
-        PricingConfig::default()
-            .validate()
-            .expect("shipped defaults validate")
+        PricingConfig::default().validate().expect("shipped defaults validate")
     }
 
     fn call(req: CostRequest) -> CallReport {
@@ -995,10 +817,7 @@ mod tests {
 
     #[test]
     fn batch_halves_the_cost() {
-        let r = call(CostRequest {
-            batch: true,
-            ..tokens(1000, 500)
-        });
+        let r = call(CostRequest { batch: true, ..tokens(1000, 500) });
         assert_eq!(r.usd_per_request, d("0.00375"));
         assert_eq!(r.breakdown.batch_discount_usd, d("0.00375"));
         assert_eq!(format_usd(r.usd_per_request), "$0.00375");
@@ -1007,42 +826,25 @@ mod tests {
 
     #[test]
     fn ten_thousand_requests_a_day() {
-        let r = call(CostRequest {
-            requests: Some(10_000),
-            per: Some(Period::Day),
-            ..tokens(1000, 500)
-        });
+        let r = call(CostRequest { requests: Some(10_000), per: Some(Period::Day), ..tokens(1000, 500) });
         assert_eq!(r.usd_total, d("75"));
         assert_eq!(format_usd(r.usd_total), "$75.00");
         assert_eq!(r.usd_per_day, Some(d("75")));
         assert_eq!(r.usd_per_month, Some(d("2250")));
 
-        let monthly = call(CostRequest {
-            requests: Some(10_000),
-            per: Some(Period::Month),
-            ..tokens(1000, 500)
-        });
+        let monthly = call(CostRequest { requests: Some(10_000), per: Some(Period::Month), ..tokens(1000, 500) });
         assert_eq!(monthly.usd_per_month, Some(d("75")));
         assert_eq!(monthly.usd_per_day, Some(d("2.5")));
 
-        let no_period = call(CostRequest {
-            requests: Some(10_000),
-            ..tokens(1000, 500)
-        });
+        let no_period = call(CostRequest { requests: Some(10_000), ..tokens(1000, 500) });
         assert_eq!(no_period.usd_total, d("75"));
-        assert_eq!(
-            (no_period.usd_per_day, no_period.usd_per_month),
-            (None, None)
-        );
+        assert_eq!((no_period.usd_per_day, no_period.usd_per_month), (None, None));
     }
 
     #[test]
     fn cached_input_is_priced_at_the_cached_rate() {
         // 600 * 2.50/1e6 = 0.0015, 400 * 1.25/1e6 = 0.0005, 500 * 10/1e6 = 0.005.
-        let r = call(CostRequest {
-            cached_input_tokens: Some(400),
-            ..tokens(1000, 500)
-        });
+        let r = call(CostRequest { cached_input_tokens: Some(400), ..tokens(1000, 500) });
         assert_eq!(r.breakdown.uncached_input_usd, d("0.0015"));
         assert_eq!(r.breakdown.cached_input_usd, d("0.0005"));
         assert_eq!(r.usd_per_request, d("0.007"));
@@ -1073,37 +875,21 @@ mod tests {
                 "gpt-3.5-turbo has no cached-input price, so the 400 cached tokens are priced at the normal input rate ($0.50/M)"
             ]
         );
-        let no_cache_no_note = call(CostRequest {
-            model: Some("gpt-3.5-turbo".into()),
-            ..tokens(1000, 500)
-        });
+        let no_cache_no_note = call(CostRequest { model: Some("gpt-3.5-turbo".into()), ..tokens(1000, 500) });
         assert!(no_cache_no_note.caveats.is_empty());
     }
 
     #[test]
     fn text_is_counted_with_the_model_tokenizer() {
         let text = "Ünïcödé prompt with emoji 🚀 and 日本語 to count";
-        for (model, bpe) in [
-            ("gpt-4o", tiktoken_rs::o200k_base()),
-            ("gpt-3.5-turbo", tiktoken_rs::cl100k_base()),
-        ] {
-            let expected = bpe
-                .expect("vocabulary loads")
-                .encode_with_special_tokens(text)
-                .len() as u64;
-            let r = call(CostRequest {
-                model: Some(model.into()),
-                text: Some(text.into()),
-                ..CostRequest::default()
-            });
+        for (model, bpe) in [("gpt-4o", tiktoken_rs::o200k_base()), ("gpt-3.5-turbo", tiktoken_rs::cl100k_base())] {
+            let expected = bpe.expect("vocabulary loads").encode_with_special_tokens(text).len() as u64;
+            let r = call(CostRequest { model: Some(model.into()), text: Some(text.into()), ..CostRequest::default() });
             assert_eq!(r.text_tokens, Some(expected), "{model}");
             assert_eq!(r.input_tokens, expected, "{model}");
         }
-        let r = call(CostRequest {
-            text: Some("hello world".into()),
-            output_tokens: Some(0),
-            ..CostRequest::default()
-        });
+        let r =
+            call(CostRequest { text: Some("hello world".into()), output_tokens: Some(0), ..CostRequest::default() });
         // Default model gpt-4o: 2 tokens * 2.50/1e6.
         assert_eq!(r.model, "gpt-4o");
         assert_eq!(r.usd_per_request, d("0.000005"));
@@ -1141,16 +927,8 @@ mod tests {
         assert_eq!(r.usd_per_conversation, d("0.105625"));
         assert_eq!(r.usd_per_month, d("63.375"));
         assert_eq!(r.crossover_conversations_per_day, Some(d("6.31")));
-        assert!(
-            r.verdict
-                .contains("$63.38/month, more than ChatGPT Plus at $20.00/month"),
-            "{}",
-            r.verdict
-        );
-        let batch = conversation(CostRequest {
-            batch: true,
-            ..conv_req(20, 10, 150, 400)
-        });
+        assert!(r.verdict.contains("$63.38/month, more than ChatGPT Plus at $20.00/month"), "{}", r.verdict);
+        let batch = conversation(CostRequest { batch: true, ..conv_req(20, 10, 150, 400) });
         assert_eq!(batch.usd_per_conversation, d("0.0528125"));
         assert!(batch.caveats.iter().any(|c| c.contains("live chat")));
     }
@@ -1171,100 +949,50 @@ mod tests {
         assert_eq!(r.crossover_conversations_per_day, None);
         let json = CostReport::Conversation(r.clone()).to_json();
         assert!(json["crossover_conversations_per_day"].is_null());
-        assert!(
-            CostReport::Conversation(r)
-                .render_text()
-                .contains("Break-even: none")
-        );
+        assert!(CostReport::Conversation(r).render_text().contains("Break-even: none"));
     }
 
     #[test]
     fn bad_inputs_are_errors_that_name_the_option() {
+        assert_eq!(err(CostRequest { requests: Some(0), ..tokens(1000, 500) }), "requests must be at least 1");
+        assert_eq!(err(tokens(MAX_TOKENS + 1, 0)), "input_tokens must be at most 10,000,000,000");
+        assert_eq!(err(tokens(0, MAX_TOKENS + 1)), "output_tokens must be at most 10,000,000,000");
         assert_eq!(
-            err(CostRequest {
-                requests: Some(0),
-                ..tokens(1000, 500)
-            }),
-            "requests must be at least 1"
-        );
-        assert_eq!(
-            err(tokens(MAX_TOKENS + 1, 0)),
-            "input_tokens must be at most 10,000,000,000"
-        );
-        assert_eq!(
-            err(tokens(0, MAX_TOKENS + 1)),
-            "output_tokens must be at most 10,000,000,000"
-        );
-        assert_eq!(
-            err(CostRequest {
-                requests: Some(MAX_REQUESTS + 1),
-                ..tokens(1, 1)
-            }),
+            err(CostRequest { requests: Some(MAX_REQUESTS + 1), ..tokens(1, 1) }),
             "requests must be at most 1,000,000,000,000"
         );
         assert_eq!(
-            err(CostRequest {
-                cached_input_tokens: Some(1001),
-                ..tokens(1000, 500)
-            }),
+            err(CostRequest { cached_input_tokens: Some(1001), ..tokens(1000, 500) }),
             "cached_input_tokens (1001) cannot exceed the input tokens (1000): cached tokens are part of the input"
         );
         assert_eq!(
-            err(CostRequest {
-                text: Some("hello".into()),
-                ..tokens(1000, 500)
-            }),
+            err(CostRequest { text: Some("hello".into()), ..tokens(1000, 500) }),
             "text cannot be combined with input_tokens (give one or the other)"
         );
         assert_eq!(
-            err(CostRequest {
-                turns: None,
-                reply_tokens: None,
-                ..conv_req(20, 10, 150, 400)
-            }),
+            err(CostRequest { turns: None, reply_tokens: None, ..conv_req(20, 10, 150, 400) }),
             "a conversation estimate also needs turns, reply_tokens: give conversations_per_day, turns, user_tokens and reply_tokens"
         );
         assert_eq!(
-            err(CostRequest {
-                input_tokens: Some(5),
-                ..conv_req(20, 10, 150, 400)
-            }),
+            err(CostRequest { input_tokens: Some(5), ..conv_req(20, 10, 150, 400) }),
             "input_tokens cannot be combined with the conversation options (conversations_per_day, turns, user_tokens, reply_tokens)"
         );
         assert_eq!(
-            err(CostRequest {
-                text: Some("hi".into()),
-                ..conv_req(20, 10, 150, 400)
-            }),
+            err(CostRequest { text: Some("hi".into()), ..conv_req(20, 10, 150, 400) }),
             "text cannot be combined with the conversation options (conversations_per_day, turns, user_tokens, reply_tokens)"
         );
-        assert_eq!(
-            err(conv_req(20, MAX_TURNS + 1, 150, 400)),
-            "turns must be at most 10,000"
-        );
+        assert_eq!(err(conv_req(20, MAX_TURNS + 1, 150, 400)), "turns must be at most 10,000");
         assert_eq!(err(conv_req(20, 0, 150, 400)), "turns must be at least 1");
         assert_eq!(
             err(conv_req(MAX_CONVERSATIONS_PER_DAY + 1, 10, 150, 400)),
             "conversations_per_day must be at most 100,000,000"
         );
-        assert_eq!(
-            err(conv_req(0, 10, 150, 400)),
-            "conversations_per_day must be at least 1"
-        );
-        assert_eq!(
-            err(conv_req(1, 1, MAX_TOKENS + 1, 0)),
-            "user_tokens must be at most 10,000,000,000"
-        );
-        assert_eq!(
-            err(CostRequest::default()),
-            CostError::NothingToEstimate.to_string()
-        );
+        assert_eq!(err(conv_req(0, 10, 150, 400)), "conversations_per_day must be at least 1");
+        assert_eq!(err(conv_req(1, 1, MAX_TOKENS + 1, 0)), "user_tokens must be at most 10,000,000,000");
+        assert_eq!(err(CostRequest::default()), CostError::NothingToEstimate.to_string());
         let too_long = "a ".repeat(MAX_TEXT_BYTES);
         assert_eq!(
-            err(CostRequest {
-                text: Some(too_long),
-                ..CostRequest::default()
-            }),
+            err(CostRequest { text: Some(too_long), ..CostRequest::default() }),
             "text must be at most 200,000 bytes"
         );
     }
@@ -1272,10 +1000,7 @@ mod tests {
     #[test]
     fn unknown_model_lists_known_and_suggests() {
         assert_eq!(
-            err(CostRequest {
-                model: Some("gpt4o-mni".into()),
-                ..tokens(1, 1)
-            }),
+            err(CostRequest { model: Some("gpt4o-mni".into()), ..tokens(1, 1) }),
             "unknown model `gpt4o-mni`; known models: gpt-3.5-turbo, gpt-4o, gpt-4o-mini; did you mean gpt-4o-mini?"
         );
     }
@@ -1291,12 +1016,7 @@ mod tests {
         });
         // 1e10 cached * 1.25/1e6 + 1e10 * 10/1e6 = 112,500 per request, halved, times 1e12, times 30.
         assert_eq!(r.usd_per_month, Some(d("1687500000000000000")));
-        let c = conversation(conv_req(
-            MAX_CONVERSATIONS_PER_DAY,
-            MAX_TURNS,
-            MAX_TOKENS,
-            MAX_TOKENS,
-        ));
+        let c = conversation(conv_req(MAX_CONVERSATIONS_PER_DAY, MAX_TURNS, MAX_TOKENS, MAX_TOKENS));
         assert_eq!(c.input_tokens_per_conversation, 1_000_000_000_000_000_000);
         assert!(c.usd_per_month > Decimal::ZERO);
         assert!(c.crossover_conversations_per_day.is_some());
@@ -1305,26 +1025,8 @@ mod tests {
             assert!(estimate(&table(), &tokens(v, v)).is_err());
             assert!(estimate(&table(), &conv_req(v, v, v, v)).is_err());
             assert!(estimate(&table(), &conv_req(1, 1, 1, v)).is_err());
-            assert!(
-                estimate(
-                    &table(),
-                    &CostRequest {
-                        requests: Some(v),
-                        ..tokens(1, 1)
-                    }
-                )
-                .is_err()
-            );
-            assert!(
-                estimate(
-                    &table(),
-                    &CostRequest {
-                        cached_input_tokens: Some(v),
-                        ..tokens(1, 1)
-                    }
-                )
-                .is_err()
-            );
+            assert!(estimate(&table(), &CostRequest { requests: Some(v), ..tokens(1, 1) }).is_err());
+            assert!(estimate(&table(), &CostRequest { cached_input_tokens: Some(v), ..tokens(1, 1) }).is_err());
         }
     }
 
@@ -1336,30 +1038,11 @@ mod tests {
         }
         let t = cfg.validate().expect("valid");
         let e = estimate(&t, &tokens(MAX_TOKENS, 0)).unwrap_err();
-        assert_eq!(
-            e,
-            CostError::Overflow {
-                option: "input_tokens"
-            }
-        );
-        assert_eq!(
-            e.to_string(),
-            "input_tokens is too large: the cost overflows"
-        );
+        assert_eq!(e, CostError::Overflow { option: "input_tokens" });
+        assert_eq!(e.to_string(), "input_tokens is too large: the cost overflows");
         let e = estimate(&t, &conv_req(1, MAX_TURNS, MAX_TOKENS, 0)).unwrap_err();
-        assert_eq!(
-            e,
-            CostError::Overflow {
-                option: "user_tokens"
-            }
-        );
-        let e = estimate(
-            &t,
-            &CostRequest {
-                requests: Some(MAX_REQUESTS),
-                ..tokens(1, 0)
-            },
-        );
+        assert_eq!(e, CostError::Overflow { option: "user_tokens" });
+        let e = estimate(&t, &CostRequest { requests: Some(MAX_REQUESTS), ..tokens(1, 0) });
         assert_eq!(e.unwrap_err(), CostError::Overflow { option: "requests" });
     }
 
@@ -1398,16 +1081,10 @@ mod tests {
         assert!(v["breakdown"]["cached_input_usd"].is_number());
         assert!(v["as_of"].is_string() && v["source"].is_string() && v["caveats"].is_array());
 
-        let plain = serde_json::to_value(estimate(&table(), &tokens(1000, 500)).expect("ok"))
-            .expect("json");
-        assert!(
-            plain["usd_per_day"].is_null()
-                && plain["usd_per_month"].is_null()
-                && plain["per"].is_null()
-        );
+        let plain = serde_json::to_value(estimate(&table(), &tokens(1000, 500)).expect("ok")).expect("json");
+        assert!(plain["usd_per_day"].is_null() && plain["usd_per_month"].is_null() && plain["per"].is_null());
 
-        let c = serde_json::to_value(estimate(&table(), &conv_req(20, 10, 150, 400)).expect("ok"))
-            .expect("json");
+        let c = serde_json::to_value(estimate(&table(), &conv_req(20, 10, 150, 400)).expect("ok")).expect("json");
         assert_eq!(c["form"], "conversation");
         for key in [
             "input_tokens",
@@ -1433,52 +1110,28 @@ mod tests {
         assert_eq!(c["crossover_conversations_per_day"].as_f64(), Some(6.31));
         assert_eq!(c["usd_total"], c["usd_per_day"]);
         assert_eq!(c["requests"].as_u64(), Some(200));
-        assert!(
-            c.as_object()
-                .is_some_and(|o| o.values().all(|v| !v.is_object() || v == &c["breakdown"]))
-        );
+        assert!(c.as_object().is_some_and(|o| o.values().all(|v| !v.is_object() || v == &c["breakdown"])));
     }
 
     #[test]
     fn text_answers_are_short_and_cite_the_prices() {
-        let call_text = estimate(
-            &table(),
-            &CostRequest {
-                requests: Some(10_000),
-                per: Some(Period::Day),
-                ..tokens(1000, 500)
-            },
-        )
-        .expect("ok")
-        .render_text();
+        let call_text =
+            estimate(&table(), &CostRequest { requests: Some(10_000), per: Some(Period::Day), ..tokens(1000, 500) })
+                .expect("ok")
+                .render_text();
+        assert!(call_text.contains("**$75.00/day**, **$2,250.00/month**"), "{call_text}");
         assert!(
-            call_text.contains("**$75.00/day**, **$2,250.00/month**"),
-            "{call_text}"
+            call_text.ends_with("Prices as of 2025-01 (OpenAI API vs ChatGPT article; figures marked [VERIFY] there)")
         );
-        assert!(call_text.ends_with(
-            "Prices as of 2025-01 (OpenAI API vs ChatGPT article; figures marked [VERIFY] there)"
-        ));
-        assert!(
-            !call_text.contains("$25"),
-            "Plus caveat only where Plus is used"
-        );
+        assert!(!call_text.contains("$25"), "Plus caveat only where Plus is used");
 
-        let conv_text = estimate(&table(), &conv_req(20, 10, 150, 400))
-            .expect("ok")
-            .render_text();
+        let conv_text = estimate(&table(), &conv_req(20, 10, 150, 400)).expect("ok").render_text();
         assert!(conv_text.contains("**$63.38/month**"), "{conv_text}");
-        assert!(
-            conv_text.contains("Break-even: about 6.31 conversations a day"),
-            "{conv_text}"
-        );
+        assert!(conv_text.contains("Break-even: about 6.31 conversations a day"), "{conv_text}");
         assert!(conv_text.contains("Note: the article says Plus was recently raised to $25"));
 
         // Even with overlong config text the answer stays well inside a Discord message.
-        let mut cfg = PricingConfig {
-            source: "s".repeat(5000),
-            as_of: "a".repeat(5000),
-            ..PricingConfig::default()
-        };
+        let mut cfg = PricingConfig { source: "s".repeat(5000), as_of: "a".repeat(5000), ..PricingConfig::default() };
         let long_name = "x".repeat(300);
         let mut long_model = cfg.models["gpt-3.5-turbo"].clone();
         long_model.aliases.clear();
@@ -1497,17 +1150,10 @@ mod tests {
                 model: Some(long_name.clone()),
                 ..tokens(MAX_TOKENS, MAX_TOKENS)
             },
-            CostRequest {
-                batch: true,
-                ..conv_req(MAX_CONVERSATIONS_PER_DAY, MAX_TURNS, MAX_TOKENS, MAX_TOKENS)
-            },
+            CostRequest { batch: true, ..conv_req(MAX_CONVERSATIONS_PER_DAY, MAX_TURNS, MAX_TOKENS, MAX_TOKENS) },
         ] {
             let text = estimate(&t, &req).expect("ok").render_text();
-            assert!(
-                text.chars().count() < 1500,
-                "{} chars:\n{text}",
-                text.chars().count()
-            );
+            assert!(text.chars().count() < 1500, "{} chars:\n{text}", text.chars().count());
         }
     }
 
@@ -1517,12 +1163,8 @@ mod tests {
         assert_eq!(" Daily ".parse(), Ok(Period::Day));
         assert_eq!("month".parse(), Ok(Period::Month));
         assert_eq!("MONTHLY".parse(), Ok(Period::Month));
-        assert_eq!(
-            "week".parse::<Period>().unwrap_err().to_string(),
-            "unknown period `week`: use day or month"
-        );
-        let req: CostRequest =
-            serde_json::from_str(r#"{"input_tokens": 5, "per": "daily"}"#).expect("deserializes");
+        assert_eq!("week".parse::<Period>().unwrap_err().to_string(), "unknown period `week`: use day or month");
+        let req: CostRequest = serde_json::from_str(r#"{"input_tokens": 5, "per": "daily"}"#).expect("deserializes");
         assert_eq!(req.per, Some(Period::Day));
     }
 }

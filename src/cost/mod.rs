@@ -11,8 +11,8 @@ mod pricing;
 mod tokens;
 
 pub use estimate::{
-    Breakdown, CallReport, ConversationReport, CostReport, CostRequest, DAYS_PER_MONTH,
-    MAX_CONVERSATIONS_PER_DAY, MAX_REQUESTS, MAX_TOKENS, MAX_TURNS, Period, estimate,
+    Breakdown, CallReport, ConversationReport, CostReport, CostRequest, DAYS_PER_MONTH, MAX_CONVERSATIONS_PER_DAY,
+    MAX_REQUESTS, MAX_TOKENS, MAX_TURNS, Period, estimate,
 };
 pub use money::{format_count, format_usd};
 pub use pricing::{ModelPrice, ModelPriceConfig, Plan, PlanConfig, PriceTable, PricingConfig};
@@ -30,11 +30,7 @@ pub enum CostError {
     InvalidConfig { key: String, reason: String },
 
     #[error("{}", unknown_model_message(.given, .known, .suggestion.as_deref()))]
-    UnknownModel {
-        given: String,
-        known: Vec<String>,
-        suggestion: Option<String>,
-    },
+    UnknownModel { given: String, known: Vec<String>, suggestion: Option<String> },
 
     #[error("unknown tokenizer `{given}`: use o200k_base or cl100k_base")]
     UnknownTokenizer { given: String },
@@ -48,17 +44,10 @@ pub enum CostError {
 
     /// A numeric option (or the text) above its limit; `unit` is empty or e.g. " bytes".
     #[error("{option} must be at most {}{unit}", limit_text(.limit))]
-    TooLarge {
-        option: &'static str,
-        limit: u64,
-        unit: &'static str,
-    },
+    TooLarge { option: &'static str, limit: u64, unit: &'static str },
 
     #[error("{option} cannot be combined with {with}")]
-    Conflict {
-        option: &'static str,
-        with: &'static str,
-    },
+    Conflict { option: &'static str, with: &'static str },
 
     #[error(
         "a conversation estimate also needs {}: give conversations_per_day, turns, user_tokens and reply_tokens",
@@ -85,10 +74,7 @@ pub enum CostError {
 }
 
 fn unknown_model_message(given: &str, known: &[String], suggestion: Option<&str>) -> String {
-    let mut msg = format!(
-        "unknown model `{given}`; known models: {}",
-        known.join(", ")
-    );
+    let mut msg = format!("unknown model `{given}`; known models: {}", known.join(", "));
     if let Some(s) = suggestion {
         msg.push_str(&format!("; did you mean {s}?"));
     }

@@ -25,20 +25,14 @@ pub fn format_usd(d: Decimal) -> String {
         return format!("{sign}${}", dollars_and_cents(a));
     }
     let first = first_significant_decimal(a);
-    let dp = first
-        .saturating_add(SIGNIFICANT_DIGITS - 1)
-        .clamp(2, MAX_DECIMALS);
+    let dp = first.saturating_add(SIGNIFICANT_DIGITS - 1).clamp(2, MAX_DECIMALS);
     let rounded = a.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
     if rounded >= Decimal::ONE {
         // 0.9996 rounds up to a whole dollar and must then follow the cents rule.
         return format!("{sign}${}", dollars_and_cents(rounded));
     }
     if rounded.is_zero() {
-        return if negative {
-            ">-$0.0000000001".to_string()
-        } else {
-            "<$0.0000000001".to_string()
-        };
+        return if negative { ">-$0.0000000001".to_string() } else { "<$0.0000000001".to_string() };
     }
     let text = format!("{:.*}", dp as usize, rounded);
     format!("{sign}${}", trim_zeros_past_cents(&text))
@@ -54,11 +48,7 @@ pub(crate) fn format_decimal(d: Decimal, dp: u32) -> String {
     let rounded = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.*}", dp as usize, rounded.abs());
     let (int, frac) = text.split_once('.').unwrap_or((text.as_str(), ""));
-    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
-        "-"
-    } else {
-        ""
-    };
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() { "-" } else { "" };
     if frac.is_empty() {
         format!("{sign}{}", group_thousands(int))
     } else {
@@ -86,11 +76,7 @@ fn trim_zeros_past_cents(text: &str) -> &str {
     };
     let min_len = dot + 3;
     let trimmed = text.trim_end_matches('0');
-    if trimmed.len() < min_len {
-        &text[..min_len.min(text.len())]
-    } else {
-        trimmed
-    }
+    if trimmed.len() < min_len { &text[..min_len.min(text.len())] } else { trimmed }
 }
 
 fn group_thousands(digits: &str) -> String {
@@ -160,10 +146,7 @@ mod tests {
         assert_eq!(format_usd(d("-2250")), "-$2,250.00");
         assert_eq!(format_usd(d("-0.00000000001")), ">-$0.0000000001");
         let max = format_usd(Decimal::MAX);
-        assert!(
-            max.starts_with("$79,228,162,514,264,337,593,543,950,335"),
-            "{max}"
-        );
+        assert!(max.starts_with("$79,228,162,514,264,337,593,543,950,335"), "{max}");
         assert!(format_usd(Decimal::MIN).starts_with("-$79,228"));
         // Smallest positive Decimal (scale 28) must not underflow the position arithmetic.
         assert_eq!(format_usd(Decimal::new(1, 28)), "<$0.0000000001");

@@ -77,51 +77,20 @@ impl Default for PricingConfig {
             }
         };
         let models = BTreeMap::from([
-            (
-                "gpt-4o".to_string(),
-                model(
-                    250,
-                    2,
-                    Some((125, 2)),
-                    1000,
-                    2,
-                    "o200k_base",
-                    &["4o", "gpt4o", "gpt-4-o"],
-                ),
-            ),
+            ("gpt-4o".to_string(), model(250, 2, Some((125, 2)), 1000, 2, "o200k_base", &["4o", "gpt4o", "gpt-4-o"])),
             (
                 "gpt-4o-mini".to_string(),
-                model(
-                    15,
-                    2,
-                    Some((75, 3)),
-                    60,
-                    2,
-                    "o200k_base",
-                    &["4o-mini", "gpt4o-mini", "4o mini", "gpt-4o mini"],
-                ),
+                model(15, 2, Some((75, 3)), 60, 2, "o200k_base", &["4o-mini", "gpt4o-mini", "4o mini", "gpt-4o mini"]),
             ),
             (
                 "gpt-3.5-turbo".to_string(),
-                model(
-                    50,
-                    2,
-                    None,
-                    150,
-                    2,
-                    "cl100k_base",
-                    &["3.5", "gpt-3.5", "gpt35", "gpt-3.5 turbo", "3.5-turbo"],
-                ),
+                model(50, 2, None, 150, 2, "cl100k_base", &["3.5", "gpt-3.5", "gpt35", "gpt-3.5 turbo", "3.5-turbo"]),
             ),
         ]);
         let plans = BTreeMap::from([
             (
                 "free".to_string(),
-                PlanConfig {
-                    name: "ChatGPT Free".to_string(),
-                    usd_per_month: Decimal::ZERO,
-                    caveat: None,
-                },
+                PlanConfig { name: "ChatGPT Free".to_string(), usd_per_month: Decimal::ZERO, caveat: None },
             ),
             (
                 "plus".to_string(),
@@ -129,8 +98,7 @@ impl Default for PricingConfig {
                     name: "ChatGPT Plus".to_string(),
                     usd_per_month: Decimal::new(20, 0),
                     caveat: Some(
-                        "the article says Plus was recently raised to $25 [VERIFY current pricing]"
-                            .to_string(),
+                        "the article says Plus was recently raised to $25 [VERIFY current pricing]".to_string(),
                     ),
                 },
             ),
@@ -237,22 +205,14 @@ impl PricingConfig {
     pub fn validate(&self) -> Result<PriceTable, CostError> {
         let invalid = |key: String, reason: String| CostError::InvalidConfig { key, reason };
 
-        if self.batch_discount_percent < Decimal::ZERO
-            || self.batch_discount_percent > Decimal::ONE_HUNDRED
-        {
+        if self.batch_discount_percent < Decimal::ZERO || self.batch_discount_percent > Decimal::ONE_HUNDRED {
             return Err(invalid(
                 "pricing.batch_discount_percent".into(),
-                format!(
-                    "must be between 0 and 100 (got {})",
-                    self.batch_discount_percent
-                ),
+                format!("must be between 0 and 100 (got {})", self.batch_discount_percent),
             ));
         }
         if self.models.is_empty() {
-            return Err(invalid(
-                "pricing.models".into(),
-                "must list at least one model".into(),
-            ));
+            return Err(invalid("pricing.models".into(), "must list at least one model".into()));
         }
 
         let mut models = Vec::with_capacity(self.models.len());
@@ -269,28 +229,19 @@ impl PricingConfig {
                 ("output_per_mtok", Some(m.output_per_mtok)),
             ] {
                 if value.is_some_and(|v| v < Decimal::ZERO) {
-                    return Err(invalid(
-                        format!("{base}.{field}"),
-                        "must not be negative".into(),
-                    ));
+                    return Err(invalid(format!("{base}.{field}"), "must not be negative".into()));
                 }
             }
             let tokenizer = Tokenizer::from_str(&m.tokenizer).map_err(|_| {
                 invalid(
                     format!("{base}.tokenizer"),
-                    format!(
-                        "is unknown (`{}`): use o200k_base or cl100k_base",
-                        m.tokenizer.trim()
-                    ),
+                    format!("is unknown (`{}`): use o200k_base or cl100k_base", m.tokenizer.trim()),
                 )
             })?;
 
             let mut register = |key: String, what: &str, field: &str| -> Result<(), CostError> {
                 if key.is_empty() {
-                    return Err(invalid(
-                        format!("{base}.{field}"),
-                        "must not contain an empty alias".into(),
-                    ));
+                    return Err(invalid(format!("{base}.{field}"), "must not contain an empty alias".into()));
                 }
                 match lookup.get(&key) {
                     // The same spelling twice within one model ("4o mini" and "4o-mini") is harmless.
@@ -323,11 +274,8 @@ impl PricingConfig {
             });
         }
 
-        let default_model = lookup
-            .get(&normalize(&self.default_model))
-            .and_then(|&i| models.get(i))
-            .cloned()
-            .ok_or_else(|| {
+        let default_model =
+            lookup.get(&normalize(&self.default_model)).and_then(|&i| models.get(i)).cloned().ok_or_else(|| {
                 invalid(
                     "pricing.default_model".into(),
                     format!(
@@ -345,10 +293,7 @@ impl PricingConfig {
                 return Err(invalid(format!("{base}.name"), "must not be empty".into()));
             }
             if p.usd_per_month < Decimal::ZERO {
-                return Err(invalid(
-                    format!("{base}.usd_per_month"),
-                    "must not be negative".into(),
-                ));
+                return Err(invalid(format!("{base}.usd_per_month"), "must not be negative".into()));
             }
             plans.insert(
                 key.clone(),
@@ -356,12 +301,7 @@ impl PricingConfig {
                     key: key.clone(),
                     name: p.name.trim().to_string(),
                     usd_per_month: p.usd_per_month,
-                    caveat: p
-                        .caveat
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_string),
+                    caveat: p.caveat.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string),
                 },
             );
         }
@@ -372,8 +312,7 @@ impl PricingConfig {
             )
         })?;
 
-        let mut keys_longest_first: Vec<(String, usize)> =
-            lookup.iter().map(|(k, &i)| (k.clone(), i)).collect();
+        let mut keys_longest_first: Vec<(String, usize)> = lookup.iter().map(|(k, &i)| (k.clone(), i)).collect();
         keys_longest_first.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
 
         Ok(PriceTable {
@@ -394,10 +333,7 @@ impl PricingConfig {
 /// does not exist in bot.toml.
 fn rename_key(e: CostError, base: &str) -> CostError {
     match e {
-        CostError::InvalidConfig { reason, .. } => CostError::InvalidConfig {
-            key: base.to_string(),
-            reason,
-        },
+        CostError::InvalidConfig { reason, .. } => CostError::InvalidConfig { key: base.to_string(), reason },
         other => other,
     }
 }
@@ -461,8 +397,7 @@ impl PriceTable {
                 best = Some((score, *index));
             }
         }
-        best.and_then(|(_, i)| self.models.get(i))
-            .map(|m| m.name.as_str())
+        best.and_then(|(_, i)| self.models.get(i)).map(|m| m.name.as_str())
     }
 
     /// Canonical names for an autocomplete box: models whose name or an alias starts with
@@ -473,9 +408,8 @@ impl PriceTable {
             .models
             .iter()
             .filter_map(|m| {
-                let spellings: Vec<String> = std::iter::once(normalize(&m.name))
-                    .chain(m.aliases.iter().map(|a| normalize(a)))
-                    .collect();
+                let spellings: Vec<String> =
+                    std::iter::once(normalize(&m.name)).chain(m.aliases.iter().map(|a| normalize(a))).collect();
                 if spellings.iter().any(|s| s.starts_with(&p)) {
                     Some((0, m.name.as_str()))
                 } else if spellings.iter().any(|s| s.contains(&p)) {
@@ -486,11 +420,7 @@ impl PriceTable {
             })
             .collect();
         ranked.sort();
-        ranked
-            .into_iter()
-            .take(MAX_COMPLETIONS)
-            .map(|(_, name)| name.to_string())
-            .collect()
+        ranked.into_iter().take(MAX_COMPLETIONS).map(|(_, name)| name.to_string()).collect()
     }
 
     /// The first model named anywhere in free text, by name or alias. At each position the
@@ -550,11 +480,7 @@ fn is_separator(c: char) -> bool {
 /// Lowercases and turns every run of spaces, hyphens and underscores into one hyphen,
 /// so "GPT 4o_mini" and "gpt-4o-mini" compare equal.
 fn normalize(name: &str) -> String {
-    name.split(is_separator)
-        .filter(|part| !part.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join("-")
+    name.split(is_separator).filter(|part| !part.is_empty()).map(str::to_lowercase).collect::<Vec<_>>().join("-")
 }
 
 /// Like [`normalize`], but keeps leading and trailing separators so positions in running
@@ -579,15 +505,8 @@ fn normalize_text(text: &str) -> String {
 /// Quotes a TOML key segment only when it needs it, so `gpt-4o` stays bare and
 /// `gpt-3.5-turbo` reads as `"gpt-3.5-turbo"` the way it must be written in bot.toml.
 fn key_segment(key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if bare {
-        key.to_string()
-    } else {
-        format!("{key:?}")
-    }
+    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare { key.to_string() } else { format!("{key:?}") }
 }
 
 /// Parses a Decimal from whatever a config loader hands over: TOML goes through the
@@ -611,8 +530,7 @@ impl Visitor<'_> for DecimalVisitor {
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Decimal, E> {
-        Decimal::try_from_i128_with_scale(v, 0)
-            .map_err(|_| E::custom(format!("{v} is too large for a price")))
+        Decimal::try_from_i128_with_scale(v, 0).map_err(|_| E::custom(format!("{v} is too large for a price")))
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Decimal, E> {
@@ -637,9 +555,7 @@ impl Visitor<'_> for DecimalVisitor {
 
 fn parse_decimal(text: &str) -> Result<Decimal, String> {
     let t = text.trim();
-    Decimal::from_str(t)
-        .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|_| format!("`{t}` is not a decimal number"))
+    Decimal::from_str(t).or_else(|_| Decimal::from_scientific(t)).map_err(|_| format!("`{t}` is not a decimal number"))
 }
 
 fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
@@ -677,9 +593,7 @@ mod tests {
     }
 
     fn table() -> PriceTable {
-        PricingConfig::default()
-            .validate()
-            .expect("shipped defaults validate")
+        PricingConfig::default().validate().expect("shipped defaults validate")
     }
 
     fn config_error(cfg: &PricingConfig) -> String {
@@ -692,10 +606,7 @@ mod tests {
     #[test]
     fn shipped_defaults_validate_with_the_article_figures() {
         let t = table();
-        assert_eq!(
-            t.model_names(),
-            vec!["gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"]
-        );
+        assert_eq!(t.model_names(), vec!["gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"]);
         assert_eq!(t.default_model().name(), "gpt-4o");
         assert_eq!(t.batch_discount_percent(), d("50"));
         let m = t.resolve_model("gpt-4o-mini").expect("known");
@@ -728,11 +639,7 @@ mod tests {
             ("3.5", "gpt-3.5-turbo"),
             ("GPT 3.5 Turbo", "gpt-3.5-turbo"),
         ] {
-            assert_eq!(
-                t.resolve_model(given).map(ModelPrice::name),
-                Ok(want),
-                "{given}"
-            );
+            assert_eq!(t.resolve_model(given).map(ModelPrice::name), Ok(want), "{given}");
         }
     }
 
@@ -744,17 +651,12 @@ mod tests {
             err.to_string(),
             "unknown model `gpt-4`; known models: gpt-3.5-turbo, gpt-4o, gpt-4o-mini; did you mean gpt-4o?"
         );
-        let CostError::UnknownModel {
-            suggestion, known, ..
-        } = t.resolve_model("gpt4o-mni").unwrap_err()
-        else {
+        let CostError::UnknownModel { suggestion, known, .. } = t.resolve_model("gpt4o-mni").unwrap_err() else {
             panic!("wrong variant");
         };
         assert_eq!(suggestion.as_deref(), Some("gpt-4o-mini"));
         assert_eq!(known.len(), 3);
-        let CostError::UnknownModel { suggestion, .. } =
-            t.resolve_model("claude-3-opus").unwrap_err()
-        else {
+        let CostError::UnknownModel { suggestion, .. } = t.resolve_model("claude-3-opus").unwrap_err() else {
             panic!("wrong variant");
         };
         assert_eq!(suggestion, None);
@@ -764,10 +666,7 @@ mod tests {
     #[test]
     fn completes_model_names() {
         let t = table();
-        assert_eq!(
-            t.complete_model(""),
-            vec!["gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"]
-        );
+        assert_eq!(t.complete_model(""), vec!["gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"]);
         assert_eq!(t.complete_model("gpt-4"), vec!["gpt-4o", "gpt-4o-mini"]);
         assert_eq!(t.complete_model("4o m"), vec!["gpt-4o-mini"]);
         assert_eq!(t.complete_model("3.5"), vec!["gpt-3.5-turbo"]);
@@ -794,10 +693,7 @@ mod tests {
     fn finds_models_mentioned_in_free_text() {
         let t = table();
         for (text, want) in [
-            (
-                "how much does GPT-4o cost per million tokens?",
-                Some("gpt-4o"),
-            ),
+            ("how much does GPT-4o cost per million tokens?", Some("gpt-4o")),
             ("what about 4o mini", Some("gpt-4o-mini")),
             ("is gpt-4o-mini cheaper?", Some("gpt-4o-mini")),
             ("price of GPT‑4o‑mini", Some("gpt-4o-mini")),
@@ -822,10 +718,7 @@ mod tests {
         if let Some(m) = cfg.models.get_mut("gpt-4o") {
             m.input_per_mtok = d("-1");
         }
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.models.gpt-4o.input_per_mtok must not be negative"
-        );
+        assert_eq!(config_error(&cfg), "pricing.models.gpt-4o.input_per_mtok must not be negative");
 
         let mut cfg = PricingConfig::default();
         if let Some(m) = cfg.models.get_mut("gpt-3.5-turbo") {
@@ -840,35 +733,20 @@ mod tests {
         if let Some(m) = cfg.models.get_mut("gpt-4o-mini") {
             m.cached_input_per_mtok = Some(d("-0.01"));
         }
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.models.gpt-4o-mini.cached_input_per_mtok must not be negative"
-        );
+        assert_eq!(config_error(&cfg), "pricing.models.gpt-4o-mini.cached_input_per_mtok must not be negative");
 
         let mut cfg = PricingConfig::default();
         if let Some(m) = cfg.models.get_mut("gpt-4o-mini") {
             m.aliases.push("4O".into());
         }
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.models.gpt-4o-mini.aliases alias `4o` is already used by model gpt-4o"
-        );
+        assert_eq!(config_error(&cfg), "pricing.models.gpt-4o-mini.aliases alias `4o` is already used by model gpt-4o");
 
-        let mut cfg = PricingConfig {
-            batch_discount_percent: d("150"),
-            ..PricingConfig::default()
-        };
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.batch_discount_percent must be between 0 and 100 (got 150)"
-        );
+        let mut cfg = PricingConfig { batch_discount_percent: d("150"), ..PricingConfig::default() };
+        assert_eq!(config_error(&cfg), "pricing.batch_discount_percent must be between 0 and 100 (got 150)");
         cfg.batch_discount_percent = d("-1");
         assert!(config_error(&cfg).starts_with("pricing.batch_discount_percent "));
 
-        let cfg = PricingConfig {
-            default_model: "gpt-5".into(),
-            ..PricingConfig::default()
-        };
+        let cfg = PricingConfig { default_model: "gpt-5".into(), ..PricingConfig::default() };
         assert_eq!(
             config_error(&cfg),
             "pricing.default_model names unknown model `gpt-5` (known: gpt-3.5-turbo, gpt-4o, gpt-4o-mini)"
@@ -885,48 +763,30 @@ mod tests {
         if let Some(p) = cfg.plans.get_mut("plus") {
             p.usd_per_month = d("-20");
         }
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.plans.plus.usd_per_month must not be negative"
-        );
+        assert_eq!(config_error(&cfg), "pricing.plans.plus.usd_per_month must not be negative");
 
         let mut cfg = PricingConfig::default();
         cfg.models.clear();
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.models must list at least one model"
-        );
+        assert_eq!(config_error(&cfg), "pricing.models must list at least one model");
 
         let mut cfg = PricingConfig::default();
         let m = cfg.models["gpt-4o"].clone();
         let mut m2 = m.clone();
         m2.aliases.clear();
         cfg.models.insert("GPT 4o".into(), m2);
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.models.gpt-4o name `gpt-4o` is already used by model GPT 4o"
-        );
+        assert_eq!(config_error(&cfg), "pricing.models.gpt-4o name `gpt-4o` is already used by model GPT 4o");
 
         let mut cfg = PricingConfig::default();
         if let Some(m) = cfg.models.get_mut("gpt-4o") {
             m.aliases.push("  ".into());
         }
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.models.gpt-4o.aliases must not contain an empty alias"
-        );
+        assert_eq!(config_error(&cfg), "pricing.models.gpt-4o.aliases must not contain an empty alias");
     }
 
     #[test]
     fn default_model_may_be_an_alias() {
-        let cfg = PricingConfig {
-            default_model: "4o mini".into(),
-            ..PricingConfig::default()
-        };
-        assert_eq!(
-            cfg.validate().expect("valid").default_model().name(),
-            "gpt-4o-mini"
-        );
+        let cfg = PricingConfig { default_model: "4o mini".into(), ..PricingConfig::default() };
+        assert_eq!(cfg.validate().expect("valid").default_model().name(), "gpt-4o-mini");
     }
 
     #[derive(Deserialize)]
@@ -946,10 +806,7 @@ mod tests {
         assert!(from_json(r#"{"v": "abc"}"#).is_err());
         assert!(from_json(r#"{"v": 1e300}"#).is_err());
         // The exact float nearest 0.075 is 0.07499999999999999722...; a naive conversion keeps that.
-        assert_eq!(
-            from_json(r#"{"v": 0.075}"#).expect("f64").to_string(),
-            "0.075"
-        );
+        assert_eq!(from_json(r#"{"v": 0.075}"#).expect("f64").to_string(), "0.075");
 
         let from_toml = |s: &str| toml::from_str::<Probe>(s).map(|p| p.v);
         assert_eq!(from_toml("v = 0.075").expect("toml float"), d("0.075"));
@@ -1017,10 +874,7 @@ caveat = "the article says Plus was recently raised to $25 [VERIFY current prici
     #[test]
     fn unknown_keys_are_rejected() {
         let bad = BOT_TOML.replace("tokenizer = \"cl100k_base\"", "tokeniser = \"cl100k_base\"");
-        let err = toml::from_str::<BotToml>(&bad)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = toml::from_str::<BotToml>(&bad).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("tokeniser"), "{err}");
     }
 

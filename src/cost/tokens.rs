@@ -50,9 +50,7 @@ impl FromStr for Tokenizer {
         Tokenizer::ALL
             .into_iter()
             .find(|t| t.as_str().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| CostError::UnknownTokenizer {
-                given: wanted.to_string(),
-            })
+            .ok_or_else(|| CostError::UnknownTokenizer { given: wanted.to_string() })
     }
 }
 
@@ -69,9 +67,7 @@ fn bpe(tokenizer: Tokenizer) -> Result<&'static CoreBPE, CostError> {
         Tokenizer::O200kBase => &*O200K,
         Tokenizer::Cl100kBase => &*CL100K,
     };
-    loaded.as_ref().map_err(|e| CostError::Tokenizer {
-        reason: format!("cannot load {tokenizer}: {e}"),
-    })
+    loaded.as_ref().map_err(|e| CostError::Tokenizer { reason: format!("cannot load {tokenizer}: {e}") })
 }
 
 /// Counts the tokens of `text` with `tokenizer`.
@@ -80,11 +76,7 @@ fn bpe(tokenizer: Tokenizer) -> Result<&'static CoreBPE, CostError> {
 /// [`MAX_TEXT_BYTES`] it is refused, and a tokenizer failure is reported instead of guessed.
 pub fn count_tokens(tokenizer: Tokenizer, text: &str) -> Result<usize, CostError> {
     if text.len() > MAX_TEXT_BYTES {
-        return Err(CostError::TooLarge {
-            option: "text",
-            limit: MAX_TEXT_BYTES as u64,
-            unit: " bytes",
-        });
+        return Err(CostError::TooLarge { option: "text", limit: MAX_TEXT_BYTES as u64, unit: " bytes" });
     }
     if text.is_empty() {
         return Ok(0);
@@ -93,11 +85,8 @@ pub fn count_tokens(tokenizer: Tokenizer, text: &str) -> Result<usize, CostError
     // Ordinary encoding treats look-alikes of special tokens ("<|endoftext|>") as plain text,
     // which is what they are inside a user's prompt. The unwind guard is a second line of
     // defence behind the size cap: tiktoken unwraps regex errors internally.
-    catch_unwind(AssertUnwindSafe(|| bpe.encode_ordinary(text).len())).map_err(|_| {
-        CostError::Tokenizer {
-            reason: format!("{tokenizer} could not split this text"),
-        }
-    })
+    catch_unwind(AssertUnwindSafe(|| bpe.encode_ordinary(text).len()))
+        .map_err(|_| CostError::Tokenizer { reason: format!("{tokenizer} could not split this text") })
 }
 
 /// Loads both vocabularies now, so the first user question does not pay for it.
@@ -145,10 +134,7 @@ mod tests {
         }
         // The vocabularies really differ, so the model's tokenizer choice matters.
         let s = samples[2];
-        assert_ne!(
-            count_tokens(Tokenizer::O200kBase, s),
-            count_tokens(Tokenizer::Cl100kBase, s)
-        );
+        assert_ne!(count_tokens(Tokenizer::O200kBase, s), count_tokens(Tokenizer::Cl100kBase, s));
     }
 
     #[test]

@@ -223,10 +223,14 @@ impl Handler {
                     .map_or(Completion::None, |o| o.complete);
                 let engine = self.shared.store.snapshot();
                 match complete {
-                    Completion::Feature => {
-                        engine.complete_feature(focused.value).into_iter().map(|f| (f.name.clone(), f.id.clone())).collect()
+                    Completion::Feature => engine
+                        .complete_feature(focused.value)
+                        .into_iter()
+                        .map(|f| (f.name.clone(), f.id.clone()))
+                        .collect(),
+                    Completion::Model => {
+                        engine.prices().complete_model(focused.value).into_iter().map(|m| (m.clone(), m)).collect()
                     }
-                    Completion::Model => engine.prices().complete_model(focused.value).into_iter().map(|m| (m.clone(), m)).collect(),
                     Completion::None => Vec::new(),
                 }
             }
@@ -251,7 +255,11 @@ impl Handler {
         };
         // Message events carry no permission bits, so only the configured users and roles are admins.
         let roles = msg.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
-        let caller = Caller { id: msg.author.id.to_string(), name: msg.author.name.clone(), admin: s.admins.allows(msg.author.id.get(), None, roles) };
+        let caller = Caller {
+            id: msg.author.id.to_string(),
+            name: msg.author.name.clone(),
+            admin: s.admins.allows(msg.author.id.get(), None, roles),
+        };
         render::reply(&run(&s.store, command, caller).await)
     }
 }

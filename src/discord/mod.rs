@@ -45,7 +45,11 @@ pub struct ServeOptions {
 /// (up to 10 s), closes the gateway and returns `Ok`. Returns `Err` at once for a missing or
 /// malformed token or an unusable corpus, and when the gateway client ends by itself (e.g. Discord
 /// rejected the token).
-pub async fn serve(config: Config, opts: ServeOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    config: Config,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let token = token(&config)?;
     let store = Arc::new(open_store(&config).await?);
     let http = http(token, &opts, config.discord.application_id);
@@ -59,7 +63,8 @@ pub async fn serve(config: Config, opts: ServeOptions, shutdown: impl Future<Out
     let shard_manager = client.shard_manager.clone();
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let poller = (config.poll_ms > 0).then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop_rx)));
+    let poller = (config.poll_ms > 0)
+        .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop_rx)));
     // Dropped when serve returns, which stops watching.
     let _watcher = if config.watch {
         Some(crate::watch::spawn(store.clone(), Duration::from_millis(config.watch_debounce_ms))?)
@@ -115,7 +120,8 @@ pub async fn serve(config: Config, opts: ServeOptions, shutdown: impl Future<Out
 
 /// `productbot serve`: [`serve`] until SIGINT or SIGTERM.
 pub fn serve_blocking(config: Config) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     rt.block_on(serve(config, ServeOptions::default(), shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -131,7 +137,14 @@ pub struct Registered {
 impl std::fmt::Display for Registered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<String> = self.commands.iter().map(|c| format!("/{c}")).collect();
-        write!(f, "registered {} slash commands {} for application {}: {}", self.commands.len(), self.scope, self.application_id, names.join(", "))?;
+        write!(
+            f,
+            "registered {} slash commands {} for application {}: {}",
+            self.commands.len(),
+            self.scope,
+            self.application_id,
+            names.join(", ")
+        )?;
         match self.scope {
             Scope::Global => write!(f, "\nglobal commands can take a few minutes to show in every server"),
             Scope::Guild(_) => write!(f, "\nguild commands show at once"),
@@ -148,19 +161,25 @@ pub async fn register(config: &Config, guild: Option<u64>, opts: &ServeOptions) 
     let application_id = match http.application_id() {
         Some(id) => id,
         None => {
-            let info = http.get_current_application_info().await.context("cannot look up the Discord application (is the token right?)")?;
+            let info = http
+                .get_current_application_info()
+                .await
+                .context("cannot look up the Discord application (is the token right?)")?;
             http.set_application_id(info.id);
             info.id
         }
     };
     let scope = guild.or(config.discord.guild_id).map_or(Scope::Global, Scope::Guild);
-    let cmds = register::register(&http, scope).await.with_context(|| format!("cannot register the slash commands {scope}"))?;
+    let cmds = register::register(&http, scope)
+        .await
+        .with_context(|| format!("cannot register the slash commands {scope}"))?;
     Ok(Registered { scope, application_id: application_id.get(), commands: cmds.into_iter().map(|c| c.name).collect() })
 }
 
 /// `productbot register [--guild ID]`: [`register`], then print what was registered.
 pub fn register_blocking(config: Config, guild: Option<u64>) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let registered = rt.block_on(register(&config, guild, &ServeOptions::default()))?;
     println!("{registered}");
     Ok(ExitCode::SUCCESS)
@@ -169,7 +188,9 @@ pub fn register_blocking(config: Config, guild: Option<u64>) -> anyhow::Result<E
 /// The bot token, checked for shape. Errors name where it comes from and never include it.
 fn token(config: &Config) -> anyhow::Result<&str> {
     let Some(secret) = &config.discord.token else {
-        bail!("no Discord bot token: set the {TOKEN_ENV} environment variable (or PRODUCTBOT__DISCORD__TOKEN) to the token from the Developer Portal's Bot page")
+        bail!(
+            "no Discord bot token: set the {TOKEN_ENV} environment variable (or PRODUCTBOT__DISCORD__TOKEN) to the token from the Developer Portal's Bot page"
+        )
     };
     if serenity::utils::validate_token(secret.expose()).is_err() {
         bail!(
@@ -193,7 +214,11 @@ fn http(token: &str, opts: &ServeOptions, application_id: Option<u64>) -> Http {
 
 /// Opening may build the index (seconds): off the async workers.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let cfg = StoreConfig { corpus_dir: config.corpus_dir.clone(), index_dir: config.index_dir.clone(), threads: config.index_threads };
+    let cfg = StoreConfig {
+        corpus_dir: config.corpus_dir.clone(),
+        index_dir: config.index_dir.clone(),
+        threads: config.index_threads,
+    };
     let prices = Arc::new(config.prices.clone());
     let corpus_dir = config.corpus_dir.clone();
     let (store, opened) = tokio::task::spawn_blocking(move || Store::open(cfg, prices))
@@ -282,7 +307,8 @@ mod tests {
 
     #[test]
     fn registered_says_what_and_where() {
-        let r = Registered { scope: Scope::Guild(5), application_id: 9, commands: vec!["ask".into(), "reindex".into()] };
+        let r =
+            Registered { scope: Scope::Guild(5), application_id: 9, commands: vec!["ask".into(), "reindex".into()] };
         let s = r.to_string();
         assert!(s.contains("2 slash commands for guild 5") && s.contains("/ask, /reindex"), "{s}");
     }

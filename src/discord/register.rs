@@ -140,7 +140,10 @@ mod tests {
         assert_eq!(opt("requests")["min_value"], 1);
         assert_eq!(opt("batch")["type"], 5);
         assert_eq!(opt("per")["type"], 3);
-        assert_eq!(opt("per")["choices"], json!([{"name": "day", "value": "day"}, {"name": "month", "value": "month"}]));
+        assert_eq!(
+            opt("per")["choices"],
+            json!([{"name": "day", "value": "day"}, {"name": "month", "value": "month"}])
+        );
         assert_eq!(opt("per")["autocomplete"], false);
     }
 

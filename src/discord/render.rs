@@ -68,7 +68,10 @@ impl Embed {
     /// The characters Discord counts towards the 6,000 per message.
     pub fn total_chars(&self) -> usize {
         let n = |s: &Option<String>| s.as_deref().map_or(0, chars);
-        n(&self.title) + n(&self.description) + n(&self.footer) + self.fields.iter().map(|f| chars(&f.name) + chars(&f.value)).sum::<usize>()
+        n(&self.title)
+            + n(&self.description)
+            + n(&self.footer)
+            + self.fields.iter().map(|f| chars(&f.name) + chars(&f.value)).sum::<usize>()
     }
 }
 
@@ -162,7 +165,9 @@ pub fn no_mentions() -> CreateAllowedMentions {
 
 /// The "thinking…" acknowledgement of a slow command; only the caller sees it and its result.
 pub fn deferred() -> CreateInteractionResponse {
-    CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_mentions()))
+    CreateInteractionResponse::Defer(
+        CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_mentions()),
+    )
 }
 
 /// Autocomplete suggestions as (shown name, value) pairs; at most 25, each within 100 chars.
@@ -209,8 +214,10 @@ pub fn reply(reply: &Reply) -> Rendered {
         Reply::Answer(a) => Rendered::new(None, vec![answer(a)], false),
         Reply::Features { features } => {
             let blocks = code_blocks(&commands::features_table(features), limits::DESCRIPTION);
-            let mut embeds: Vec<Embed> =
-                blocks.into_iter().map(|b| Embed { description: Some(b), colour: Some(BLURPLE), ..Embed::default() }).collect();
+            let mut embeds: Vec<Embed> = blocks
+                .into_iter()
+                .map(|b| Embed { description: Some(b), colour: Some(BLURPLE), ..Embed::default() })
+                .collect();
             if let Some(first) = embeds.first_mut() {
                 first.title = Some("Features: ChatGPT vs API".into());
             }
@@ -534,9 +541,12 @@ mod tests {
 
     #[test]
     fn verdict_embed_has_headline_colour_fields_sources_and_footer() {
-        let a = answer_with("does the API have memory?", Some(memory(Some(Product::Api), Availability::Yes, Availability::No)), 1, vec![
-            "Memory can be turned off.".into(),
-        ]);
+        let a = answer_with(
+            "does the API have memory?",
+            Some(memory(Some(Product::Api), Availability::Yes, Availability::No)),
+            1,
+            vec!["Memory can be turned off.".into()],
+        );
         let r = reply(&Reply::Answer(a));
         assert!(!r.is_ephemeral());
         let v = serde_json::to_value(r.response()).unwrap();
@@ -575,7 +585,10 @@ mod tests {
             assert_eq!(v["data"]["flags"], 64, "{v}");
         }
         let v = serde_json::to_value(slow_down(7, true).response()).unwrap();
-        assert_eq!((v["data"]["flags"].clone(), v["data"]["content"].clone()), (json!(64), json!("Slow down: you can ask again in 7 s.")));
+        assert_eq!(
+            (v["data"]["flags"].clone(), v["data"]["content"].clone()),
+            (json!(64), json!("Slow down: you can ask again in 7 s."))
+        );
         let v = serde_json::to_value(deferred()).unwrap();
         assert_eq!((v["type"].clone(), v["data"]["flags"].clone()), (json!(5), json!(64)));
         assert_eq!(v["data"]["allowed_mentions"]["parse"], json!([]));
@@ -586,7 +599,8 @@ mod tests {
         let unit = "@everyone @here <@123> <@&456> 🎉👩‍👩‍👧 ";
         let question: String = unit.repeat(6000 / unit.chars().count() + 1).chars().take(6000).collect();
         let caveats = vec![question.clone(), question.clone()];
-        let mut a = answer_with(&question, Some(memory(Some(Product::Api), Availability::Yes, Availability::No)), 30, caveats);
+        let mut a =
+            answer_with(&question, Some(memory(Some(Product::Api), Availability::Yes, Availability::No)), 30, caveats);
         a.verdict.as_mut().unwrap().note = question.clone();
         a.verdict.as_mut().unwrap().name = question.clone();
         a.suggestion = Some(question.clone());
@@ -597,7 +611,11 @@ mod tests {
         // Out of scope and plain text carry the question too.
         let mut oos = answer_with(&question, None, 0, vec![]);
         oos.kind = Kind::OutOfScope;
-        for r in [reply(&Reply::Answer(oos)), reply(&Reply::Error { message: question.repeat(3) }), Rendered::text(&question, false)] {
+        for r in [
+            reply(&Reply::Answer(oos)),
+            reply(&Reply::Error { message: question.repeat(3) }),
+            Rendered::text(&question, false),
+        ] {
             for v in all_builders(&r) {
                 assert_within_limits(&v);
             }
@@ -667,7 +685,9 @@ mod tests {
 
     #[test]
     fn autocomplete_caps_choices() {
-        let v = serde_json::to_value(autocomplete((0..40).map(|i| (format!("n{i} {}", "x".repeat(200)), format!("v{i}"))))).unwrap();
+        let v =
+            serde_json::to_value(autocomplete((0..40).map(|i| (format!("n{i} {}", "x".repeat(200)), format!("v{i}")))))
+                .unwrap();
         assert_eq!(v["type"], 8);
         let choices = v["data"]["choices"].as_array().unwrap();
         assert_eq!(choices.len(), 25);

@@ -228,11 +228,7 @@ impl Inner {
         self.ids.fetch_add(1, Ordering::Relaxed)
     }
     /// Waits until `check` returns Some, re-checking after each state change.
-    async fn wait_for<T>(
-        &self,
-        timeout: Duration,
-        mut check: impl FnMut(&mut St) -> Option<T>,
-    ) -> Option<T> {
+    async fn wait_for<T>(&self, timeout: Duration, mut check: impl FnMut(&mut St) -> Option<T>) -> Option<T> {
         let fut = async {
             loop {
                 let notified = self.changed.notified();
@@ -265,15 +261,10 @@ impl Drop for MockDiscord {
 impl MockDiscord {
     /// Binds 127.0.0.1:0 and serves REST (`/api/v10/...`) and the gateway (`/gateway-ws`).
     pub async fn start() -> MockDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr");
         let inner = Arc::new(Inner {
-            st: Mutex::new(St {
-                gateway_shards: 1,
-                ..St::default()
-            }),
+            st: Mutex::new(St { gateway_shards: 1, ..St::default() }),
             changed: Notify::new(),
             ids: AtomicU64::new(1_000_000_000_000_000_001),
             port: addr.port(),
@@ -286,11 +277,7 @@ impl MockDiscord {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        MockDiscord {
-            inner,
-            addr,
-            server,
-        }
+        MockDiscord { inner, addr, server }
     }
 
     /// "http://127.0.0.1:PORT", for `HttpBuilder::proxy`.
@@ -315,13 +302,7 @@ impl MockDiscord {
 
     /// The first `n` IDENTIFY payloads (`d`), e.g. one per shard. Panics on timeout.
     pub async fn wait_identifies(&self, n: usize, timeout: Duration) -> Vec<Value> {
-        match self
-            .inner
-            .wait_for(timeout, |st| {
-                (st.identifies.len() >= n).then(|| st.identifies[..n].to_vec())
-            })
-            .await
-        {
+        match self.inner.wait_for(timeout, |st| (st.identifies.len() >= n).then(|| st.identifies[..n].to_vec())).await {
             Some(v) => v,
             None => panic!(
                 "mock discord: expected {n} IDENTIFY within {timeout:?}, got {:?}; gateway connections: {}",
@@ -354,11 +335,8 @@ impl MockDiscord {
             .inner
             .wait_for(DEFAULT_WAIT, |st| {
                 // The most recent open, READY connection of that shard (shard-less counts as 0).
-                let c = st
-                    .conns
-                    .iter_mut()
-                    .rev()
-                    .find(|c| c.open && c.ready && c.shard.map_or(0, |s| s[0]) == shard)?;
+                let c =
+                    st.conns.iter_mut().rev().find(|c| c.open && c.ready && c.shard.map_or(0, |s| s[0]) == shard)?;
                 c.seq += 1;
                 let msg = json!({ "op": 0, "s": c.seq, "t": event, "d": data.take() });
                 c.tx.send(Outgoing::Text(msg.to_string())).ok()
@@ -374,12 +352,7 @@ impl MockDiscord {
 
     /// Waits until at least `n` REST requests match `pred` and returns all matching ones so far
     /// (e.g. the second message sent to a channel). Panics on timeout with a dump.
-    pub async fn wait_requests(
-        &self,
-        n: usize,
-        timeout: Duration,
-        pred: impl Fn(&Recorded) -> bool,
-    ) -> Vec<Recorded> {
+    pub async fn wait_requests(&self, n: usize, timeout: Duration, pred: impl Fn(&Recorded) -> bool) -> Vec<Recorded> {
         let found = self
             .inner
             .wait_for(timeout, |st| {
@@ -403,16 +376,8 @@ impl MockDiscord {
 
     /// Waits for a REST request matching `pred` (already received or future) and returns the
     /// first such. Panics on timeout with a dump of every recorded request.
-    pub async fn wait_request(
-        &self,
-        timeout: Duration,
-        pred: impl Fn(&Recorded) -> bool,
-    ) -> Recorded {
-        match self
-            .inner
-            .wait_for(timeout, |st| st.requests.iter().find(|r| pred(r)).cloned())
-            .await
-        {
+    pub async fn wait_request(&self, timeout: Duration, pred: impl Fn(&Recorded) -> bool) -> Recorded {
+        match self.inner.wait_for(timeout, |st| st.requests.iter().find(|r| pred(r)).cloned()).await {
             Some(r) => r,
             None => panic!(
                 "mock discord: no matching REST request within {timeout:?}; recorded:\n{}",
@@ -442,16 +407,11 @@ impl MockDiscord {
     pub async fn wait_disconnected(&self, timeout: Duration) {
         if self
             .inner
-            .wait_for(timeout, |st| {
-                (!st.conns.is_empty() && st.conns.iter().all(|c| !c.open)).then_some(())
-            })
+            .wait_for(timeout, |st| (!st.conns.is_empty() && st.conns.iter().all(|c| !c.open)).then_some(()))
             .await
             .is_none()
         {
-            panic!(
-                "mock discord: {} gateway connection(s) still open after {timeout:?}",
-                self.open_connections()
-            );
+            panic!("mock discord: {} gateway connection(s) still open after {timeout:?}", self.open_connections());
         }
     }
 
@@ -468,16 +428,9 @@ impl MockDiscord {
                 .map(|c| c.id)
                 .collect()
         };
-        let closed = self
-            .inner
-            .wait_for(DEFAULT_WAIT, |st| {
-                ids.iter().all(|id| !st.conns[*id].open).then_some(())
-            })
-            .await;
-        assert!(
-            closed.is_some(),
-            "mock discord: gateway connections {ids:?} did not close"
-        );
+        let closed =
+            self.inner.wait_for(DEFAULT_WAIT, |st| ids.iter().all(|id| !st.conns[*id].open).then_some(())).await;
+        assert!(closed.is_some(), "mock discord: gateway connections {ids:?} did not close");
     }
 
     /// Holds the next REST request whose method is `method` and whose route starts with
@@ -511,11 +464,7 @@ fn dump(reqs: &[Recorded]) -> String {
     }
     reqs.iter()
         .map(|r| {
-            let q = if r.query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", r.query)
-            };
+            let q = if r.query.is_empty() { String::new() } else { format!("?{}", r.query) };
             format!("  {} {}{} {}", r.method, r.path, q, r.body)
         })
         .collect::<Vec<_>>()
@@ -574,13 +523,7 @@ fn interaction_base(id: u64, kind: u8, name: &str, options: Value) -> Value {
 /// Guild slash-command INTERACTION_CREATE data (type 2) in [`GUILD_ID`]/[`CHANNEL_ID`], token
 /// `itoken-{id}`, from member `user_id` whose permission bits are `permissions`.
 /// `options`: e.g. `json!([{"name":"question","type":3,"value":"hi"}])`.
-pub fn slash_interaction(
-    id: u64,
-    name: &str,
-    options: Value,
-    user_id: u64,
-    permissions: u64,
-) -> Value {
+pub fn slash_interaction(id: u64, name: &str, options: Value, user_id: u64, permissions: u64) -> Value {
     let mut d = interaction_base(id, 2, name, options);
     d["guild_id"] = json!(GUILD_ID.to_string());
     d["guild_locale"] = json!("en-US");
@@ -619,23 +562,11 @@ pub fn dm_slash_interaction(id: u64, name: &str, options: Value, user_id: u64) -
 /// MESSAGE_CREATE data from user `author_id` in `channel_id` (a guild message in [`GUILD_ID`]);
 /// when `mentions_bot`, `mentions` contains the bot user (content is used as given: include
 /// `<@BOT_USER_ID>` yourself if the bot parses it).
-pub fn message_create(
-    id: u64,
-    channel_id: u64,
-    author_id: u64,
-    content: &str,
-    mentions_bot: bool,
-) -> Value {
-    let mut m = message_object(
-        id,
-        channel_id,
-        user(author_id, "alice"),
-        content,
-        json!([]),
-        Value::Null,
-    );
+pub fn message_create(id: u64, channel_id: u64, author_id: u64, content: &str, mentions_bot: bool) -> Value {
+    let mut m = message_object(id, channel_id, user(author_id, "alice"), content, json!([]), Value::Null);
     m["guild_id"] = json!(GUILD_ID.to_string());
-    m["member"] = json!({ "roles": [], "joined_at": "2025-01-01T00:00:00.000Z", "deaf": false, "mute": false, "flags": 0 });
+    m["member"] =
+        json!({ "roles": [], "joined_at": "2025-01-01T00:00:00.000Z", "deaf": false, "mute": false, "flags": 0 });
     if mentions_bot {
         m["mentions"] = json!([bot_user()]);
     }
@@ -644,25 +575,11 @@ pub fn message_create(
 
 /// MESSAGE_CREATE data of a direct message (no `guild_id`).
 pub fn dm_message_create(id: u64, channel_id: u64, author_id: u64, content: &str) -> Value {
-    message_object(
-        id,
-        channel_id,
-        user(author_id, "alice"),
-        content,
-        json!([]),
-        Value::Null,
-    )
+    message_object(id, channel_id, user(author_id, "alice"), content, json!([]), Value::Null)
 }
 
 /// A message object with every field serenity's `Message` requires.
-pub fn message_object(
-    id: u64,
-    channel_id: u64,
-    author: Value,
-    content: &str,
-    embeds: Value,
-    flags: Value,
-) -> Value {
+pub fn message_object(id: u64, channel_id: u64, author: Value, content: &str, embeds: Value, flags: Value) -> Value {
     let mut m = json!({
         "id": id.to_string(), "channel_id": channel_id.to_string(), "author": author,
         "content": content, "timestamp": TIMESTAMP, "edited_timestamp": null, "tts": false,
@@ -697,23 +614,12 @@ async fn gateway_conn(inner: Arc<Inner>, mut socket: WebSocket) {
     let id = {
         let mut st = inner.lock();
         let id = st.conns.len();
-        st.conns.push(Conn {
-            id,
-            tx,
-            open: true,
-            ready: false,
-            seq: 0,
-            shard: None,
-            session: None,
-        });
+        st.conns.push(Conn { id, tx, open: true, ready: false, seq: 0, shard: None, session: None });
         id
     };
     inner.changed.notify_waiters();
     let hello = json!({ "op": 10, "s": null, "t": null, "d": { "heartbeat_interval": HEARTBEAT_INTERVAL_MS } });
-    let mut alive = socket
-        .send(Message::Text(hello.to_string().into()))
-        .await
-        .is_ok();
+    let mut alive = socket.send(Message::Text(hello.to_string().into())).await.is_ok();
     let mut closing = false;
     while alive {
         tokio::select! {
@@ -787,11 +693,7 @@ fn on_gateway_message(inner: &Inner, id: usize, v: Value) -> Vec<String> {
                 out.push(json!({ "op": 0, "s": 1, "t": "READY", "d": ready }).to_string());
             }
             Some(6) => {
-                let session = d
-                    .get("session_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
+                let session = d.get("session_id").and_then(Value::as_str).unwrap_or_default().to_string();
                 match st.sessions.get(&session).copied() {
                     Some(shard) => {
                         let seq = d.get("seq").and_then(Value::as_u64).unwrap_or(0) + 1;
@@ -802,9 +704,7 @@ fn on_gateway_message(inner: &Inner, id: usize, v: Value) -> Vec<String> {
                         c.ready = true;
                         out.push(json!({ "op": 0, "s": seq, "t": "RESUMED", "d": {} }).to_string());
                     }
-                    None => {
-                        out.push(json!({ "op": 9, "s": null, "t": null, "d": false }).to_string())
-                    }
+                    None => out.push(json!({ "op": 9, "s": null, "t": null, "d": false }).to_string()),
                 }
             }
             _ => {}
@@ -830,11 +730,7 @@ async fn rest_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (body_json, files) = parse_body(&content_type, &body);
     let rec = Recorded {
         method: method.as_str().to_string(),
@@ -842,23 +738,14 @@ async fn rest_handler(
         query: uri.query().unwrap_or("").to_string(),
         body: body_json,
         files,
-        authorization: headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string),
     };
     let failure = {
         let mut st = inner.lock();
         st.requests.push(rec.clone());
-        let pos = st
-            .failures
-            .iter()
-            .position(|f| f.method == rec.method && rec.route().starts_with(&f.route_prefix));
+        let pos = st.failures.iter().position(|f| f.method == rec.method && rec.route().starts_with(&f.route_prefix));
         let failure = pos.map(|i| st.failures.remove(i));
-        let pos = st
-            .holds
-            .iter()
-            .position(|h| h.method == rec.method && rec.route().starts_with(&h.route_prefix));
+        let pos = st.holds.iter().position(|h| h.method == rec.method && rec.route().starts_with(&h.route_prefix));
         (failure, pos.map(|i| st.holds.remove(i).release))
     };
     inner.changed.notify_waiters();
@@ -896,35 +783,21 @@ fn route(inner: &Inner, rec: &Recorded) -> Response {
         ("GET", ["users", "@me"]) => ok(bot_user()),
         ("GET", ["oauth2", "applications", "@me"]) => ok(application_info()),
         ("PUT", ["applications", app, "commands"]) => ok(put_commands(inner, app, None, &rec.body)),
-        ("PUT", ["applications", app, "guilds", g, "commands"]) => {
-            ok(put_commands(inner, app, Some(g), &rec.body))
-        }
+        ("PUT", ["applications", app, "guilds", g, "commands"]) => ok(put_commands(inner, app, Some(g), &rec.body)),
         ("GET", ["applications", _, "commands"]) => ok(get_commands(inner, None)),
         ("GET", ["applications", _, "guilds", g, "commands"]) => ok(get_commands(inner, Some(g))),
-        ("POST", ["applications", app, "commands"]) => {
-            ok(post_command(inner, app, None, &rec.body))
-        }
-        ("POST", ["applications", app, "guilds", g, "commands"]) => {
-            ok(post_command(inner, app, Some(g), &rec.body))
-        }
+        ("POST", ["applications", app, "commands"]) => ok(post_command(inner, app, None, &rec.body)),
+        ("POST", ["applications", app, "guilds", g, "commands"]) => ok(post_command(inner, app, Some(g), &rec.body)),
         ("POST", ["interactions", _, _, "callback"]) => no_content(),
         ("POST", ["webhooks", app, _]) => ok(webhook_message(inner, app, &rec.body)),
-        ("GET" | "PATCH", ["webhooks", app, _, "messages", _]) => {
-            ok(webhook_message(inner, app, &rec.body))
-        }
+        ("GET" | "PATCH", ["webhooks", app, _, "messages", _]) => ok(webhook_message(inner, app, &rec.body)),
         ("DELETE", ["webhooks", _, _, "messages", _]) => no_content(),
         ("POST", ["channels", ch, "messages"]) => ok(channel_message(inner, ch, None, &rec.body)),
-        ("PATCH", ["channels", ch, "messages", mid]) => {
-            ok(channel_message(inner, ch, Some(mid), &rec.body))
-        }
+        ("PATCH", ["channels", ch, "messages", mid]) => ok(channel_message(inner, ch, Some(mid), &rec.body)),
         ("DELETE", ["channels", _, "messages", _]) => no_content(),
         ("POST", ["channels", _, "typing"]) => no_content(),
         ("PUT" | "DELETE", ["channels", _, "messages", _, "reactions", ..]) => no_content(),
-        _ => (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({ "message": "Unknown route", "code": 0 })),
-        )
-            .into_response(),
+        _ => (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Unknown route", "code": 0 }))).into_response(),
     }
 }
 
@@ -947,13 +820,7 @@ fn command_echo(inner: &Inner, app: &str, guild: Option<&str>, c: &Value) -> Val
     if let Some(g) = guild {
         out["guild_id"] = json!(g);
     }
-    for k in [
-        "name_localizations",
-        "description_localizations",
-        "dm_permission",
-        "contexts",
-        "integration_types",
-    ] {
+    for k in ["name_localizations", "description_localizations", "dm_permission", "contexts", "integration_types"] {
         if let Some(v) = c.get(k) {
             out[k] = v.clone();
         }
@@ -962,18 +829,9 @@ fn command_echo(inner: &Inner, app: &str, guild: Option<&str>, c: &Value) -> Val
 }
 
 fn put_commands(inner: &Inner, app: &str, guild: Option<&str>, body: &Value) -> Value {
-    let cmds: Vec<Value> = body
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| command_echo(inner, app, guild, c))
-                .collect()
-        })
-        .unwrap_or_default();
-    inner
-        .lock()
-        .commands
-        .insert(guild.map(str::to_string), cmds.clone());
+    let cmds: Vec<Value> =
+        body.as_array().map(|a| a.iter().map(|c| command_echo(inner, app, guild, c)).collect()).unwrap_or_default();
+    inner.lock().commands.insert(guild.map(str::to_string), cmds.clone());
     Value::Array(cmds)
 }
 
@@ -987,49 +845,23 @@ fn post_command(inner: &Inner, app: &str, guild: Option<&str>, body: &Value) -> 
 }
 
 fn get_commands(inner: &Inner, guild: Option<&str>) -> Value {
-    Value::Array(
-        inner
-            .lock()
-            .commands
-            .get(&guild.map(str::to_string))
-            .cloned()
-            .unwrap_or_default(),
-    )
+    Value::Array(inner.lock().commands.get(&guild.map(str::to_string)).cloned().unwrap_or_default())
 }
 
 fn echo_fields(body: &Value) -> (String, Value, Value) {
-    let content = body
-        .get("content")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let mut embeds = body
-        .get("embeds")
-        .cloned()
-        .filter(Value::is_array)
-        .unwrap_or(json!([]));
+    let content = body.get("content").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut embeds = body.get("embeds").cloned().filter(Value::is_array).unwrap_or(json!([]));
     for e in embeds.as_array_mut().into_iter().flatten() {
         if e.is_object() && e.get("type").is_none() {
             e["type"] = json!("rich");
         }
     }
-    (
-        content,
-        embeds,
-        body.get("flags").cloned().unwrap_or(Value::Null),
-    )
+    (content, embeds, body.get("flags").cloned().unwrap_or(Value::Null))
 }
 
 fn webhook_message(inner: &Inner, app: &str, body: &Value) -> Value {
     let (content, embeds, flags) = echo_fields(body);
-    let mut m = message_object(
-        inner.next_id(),
-        CHANNEL_ID,
-        bot_user(),
-        &content,
-        embeds,
-        flags,
-    );
+    let mut m = message_object(inner.next_id(), CHANNEL_ID, bot_user(), &content, embeds, flags);
     m["webhook_id"] = json!(app);
     m["application_id"] = json!(app);
     m
@@ -1037,29 +869,15 @@ fn webhook_message(inner: &Inner, app: &str, body: &Value) -> Value {
 
 fn channel_message(inner: &Inner, ch: &str, mid: Option<&str>, body: &Value) -> Value {
     let (content, embeds, flags) = echo_fields(body);
-    let id = mid
-        .map(|m| parse_id(m, 0))
-        .filter(|&m| m != 0)
-        .unwrap_or_else(|| inner.next_id());
-    message_object(
-        id,
-        parse_id(ch, CHANNEL_ID),
-        bot_user(),
-        &content,
-        embeds,
-        flags,
-    )
+    let id = mid.map(|m| parse_id(m, 0)).filter(|&m| m != 0).unwrap_or_else(|| inner.next_id());
+    message_object(id, parse_id(ch, CHANNEL_ID), bot_user(), &content, embeds, flags)
 }
 
 /// JSON body, or for multipart/form-data the `payload_json` part plus the file parts.
 fn parse_body(content_type: &str, body: &[u8]) -> (Value, Vec<RecordedFile>) {
     if let Some(boundary) = content_type
         .strip_prefix("multipart/form-data")
-        .and_then(|rest| {
-            rest.split(';')
-                .map(str::trim)
-                .find_map(|p| p.strip_prefix("boundary="))
-        })
+        .and_then(|rest| rest.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary=")))
     {
         let boundary = boundary.trim_matches('"');
         let mut payload = Value::Null;
@@ -1068,29 +886,19 @@ fn parse_body(content_type: &str, body: &[u8]) -> (Value, Vec<RecordedFile>) {
             if part.0 == "payload_json" {
                 payload = serde_json::from_slice(&part.2).unwrap_or(Value::Null);
             } else {
-                files.push(RecordedFile {
-                    field: part.0,
-                    filename: part.1,
-                    data: part.2,
-                });
+                files.push(RecordedFile { field: part.0, filename: part.1, data: part.2 });
             }
         }
         return (payload, files);
     }
-    (
-        serde_json::from_slice(body).unwrap_or(Value::Null),
-        Vec::new(),
-    )
+    (serde_json::from_slice(body).unwrap_or(Value::Null), Vec::new())
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || from > hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
 }
 
 /// (field name, filename, data) of each part.
