@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use productbot::cost::{self, CostRequest, Period, PriceTable, PricingConfig};
+use productbot::cost::{self, CallRequest, ConversationRequest, CostRequest, Input, Period, PriceTable};
 use productbot::engine::Engine;
 use productbot::index::SearchIndex;
 use productbot::store::{Store, StoreConfig};
@@ -30,7 +30,14 @@ fn root() -> &'static Path {
 }
 
 fn prices() -> Arc<PriceTable> {
-    Arc::new(PricingConfig::default().validate().expect("default prices"))
+    Arc::new(
+        productbot::config::Config::load_with_env(
+            Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml")),
+            Vec::new(),
+        )
+        .expect("bot.toml loads")
+        .prices,
+    )
 }
 
 fn engine() -> Engine {
@@ -70,25 +77,25 @@ fn bare_search(index: &SearchIndex, analyzer: &mut TextAnalyzer, question: &str)
 }
 
 fn typical_call() -> CostRequest {
-    CostRequest {
+    CostRequest::Calls(CallRequest {
         model: Some("gpt-4o".into()),
-        input_tokens: Some(1_000),
+        input: Some(Input::Tokens(1_000)),
         output_tokens: Some(500),
-        requests: Some(10_000),
+        requests: 10_000,
         per: Some(Period::Day),
-        ..CostRequest::default()
-    }
+        ..CallRequest::default()
+    })
 }
 
 fn typical_conversation() -> CostRequest {
-    CostRequest {
+    CostRequest::Conversation(ConversationRequest {
         model: Some("gpt-4o-mini".into()),
-        conversations_per_day: Some(20),
-        turns: Some(10),
-        user_tokens: Some(200),
-        reply_tokens: Some(400),
-        ..CostRequest::default()
-    }
+        conversations_per_day: 20,
+        turns: 10,
+        user_tokens: 200,
+        reply_tokens: 400,
+        batch: false,
+    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

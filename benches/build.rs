@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use productbot::corpus::{self, Passage};
-use productbot::cost::PricingConfig;
 use productbot::engine::Engine;
 use productbot::index::{self, SearchIndex};
 use productbot::text;
@@ -183,16 +182,23 @@ fn dir_size(path: &Path) -> u64 {
 
 fn shipped(iters: usize) {
     let dir = root().join("corpus");
-    let corpus = corpus::load_dir(&dir).expect("shipped corpus");
+    let corpus = corpus::load(&dir).expect("shipped corpus");
     println!("== shipped corpus: {} bytes of Markdown, {} passages ==", corpus.bytes, corpus.passages.len());
     let mut load = Vec::new();
     let mut ours = Vec::new();
     let mut ram = Vec::new();
     let mut engine = Vec::new();
-    let prices = Arc::new(PricingConfig::default().validate().expect("prices"));
+    let prices = Arc::new(
+        productbot::config::Config::load_with_env(
+            Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml")),
+            Vec::new(),
+        )
+        .expect("bot.toml loads")
+        .prices,
+    );
     for _ in 0..iters {
         let t = Instant::now();
-        black_box(corpus::load_dir(&dir).expect("load"));
+        black_box(corpus::load(&dir).expect("load"));
         load.push(t.elapsed());
         ours.push(time_ours(&corpus.passages, 1));
         let t = Instant::now();
@@ -204,7 +210,7 @@ fn shipped(iters: usize) {
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let (load, ours, ram, engine) = (median(load), median(ours), median(ram), median(engine));
-    println!("corpus::load_dir:                 {:.2} ms", ms(load));
+    println!("corpus::load:                 {:.2} ms", ms(load));
     println!("index::build (dir, 1 thread):     {:.2} ms ({:.1} MB/s)", ms(ours), mb_per_s(corpus.bytes, ours));
     println!("SearchIndex::in_ram:              {:.2} ms ({:.1} MB/s)", ms(ram), mb_per_s(corpus.bytes, ram));
     println!("Engine::from_corpus_dir (all):    {:.2} ms", ms(engine));
@@ -219,11 +225,11 @@ fn generated(mb: usize, iters: usize) {
     let bytes = generate_corpus(&dir, mb * 1_000_000, 0x5EED_CAFE);
     println!("== generated corpus: {:.1} MB of Markdown in {:.1} s ==", bytes as f64 / 1e6, t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let corpus = corpus::load_dir(&dir).expect("generated corpus loads");
+    let corpus = corpus::load(&dir).expect("generated corpus loads");
     let load = t.elapsed();
     let text_bytes: usize = corpus.passages.iter().map(|p| p.text.len()).sum();
     println!(
-        "corpus::load_dir: {:.2} s ({:.1} MB/s), {} passages, {:.1} MB of passage text",
+        "corpus::load: {:.2} s ({:.1} MB/s), {} passages, {:.1} MB of passage text",
         load.as_secs_f64(),
         mb_per_s(bytes, load),
         corpus.passages.len(),

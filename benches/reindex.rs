@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use productbot::cost::PricingConfig;
 use productbot::store::{Store, StoreConfig};
 
 fn copy_corpus(to: &Path) {
@@ -50,7 +49,14 @@ fn run(label: &str, extra_bytes: usize, rounds: usize) {
     if extra_bytes > 0 {
         grow(&corpus, extra_bytes);
     }
-    let prices = Arc::new(PricingConfig::default().validate().unwrap());
+    let prices = Arc::new(
+        productbot::config::Config::load_with_env(
+            Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml")),
+            Vec::new(),
+        )
+        .expect("bot.toml loads")
+        .prices,
+    );
     let cfg = StoreConfig { corpus_dir: corpus, index_dir: tmp.path().join("index"), threads: 1 };
     let (store, _) = Store::open(cfg, prices).unwrap();
     let store = Arc::new(store);
@@ -76,7 +82,7 @@ fn run(label: &str, extra_bytes: usize, rounds: usize) {
                 let t = Instant::now();
                 let a = store.snapshot().answer(q);
                 local.push(t.elapsed());
-                assert!(a.verdict.is_some());
+                assert!(a.verdict().is_some());
             }
             samples.lock().unwrap().extend(local);
         })

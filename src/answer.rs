@@ -1,14 +1,16 @@
-//! The `Answer` value every transport renders: kind, verdict, cited sources, caveats and the rendered
-//! text. Its serde form is the `ask --json` schema.
+//! The `Answer` value every transport renders: plain data with no markup. Renderers at the edge
+//! (`render` for terminals and JSON, `discord::render` for embeds) decide how it looks.
+
+use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::features::{Availability, Product};
+use crate::corpus::Availability;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
-    /// The question is about a feature of the table; `verdict` is set.
+    /// The question is about a feature of the table; `verdicts` is not empty.
     Feature,
     /// Answered from retrieved passages alone.
     Search,
@@ -26,167 +28,122 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How sure the engine is of an answer: a low-confidence answer says so and shows the closest
+/// passages instead of standing behind a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    High,
+    Low,
+}
+
+/// One product's availability, with the names renderers need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductValue {
+    pub id: String,
+    /// As a sentence names it ("the API").
+    pub name: String,
+    /// As a column or field names it ("API").
+    pub short: String,
+    pub value: Availability,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub feature: String,
     pub name: String,
-    /// The product the question asks about; `None` when it names neither or both.
-    pub asked: Option<Product>,
-    pub chatgpt: Availability,
-    pub api: Availability,
+    /// The product the question asks about; `None` when it names none or several.
+    pub asked: Option<String>,
+    /// Every product, in table order.
+    pub availability: Vec<ProductValue>,
     pub note: String,
+    /// The one-sentence verdict ("No. The API does not offer memory.").
+    pub headline: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl Verdict {
+    /// The value for the product asked about, if one was.
+    pub fn asked_value(&self) -> Option<Availability> {
+        let asked = self.asked.as_deref()?;
+        self.availability.iter().find(|p| p.id == asked).map(|p| p.value)
+    }
+}
+
+/// A passage excerpt; `highlights` are byte ranges of the question's words in `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snippet {
+    pub text: String,
+    pub highlights: Vec<Range<usize>>,
+}
+
+impl Snippet {
+    /// The text with each highlight wrapped in `open` and `close`, and every other run passed
+    /// through `escape` (renderers escape their own markup).
+    pub fn marked(&self, open: &str, close: &str, escape: impl Fn(&str) -> String) -> String {
+        let mut out = String::with_capacity(self.text.len() + 8 * self.highlights.len());
+        let mut at = 0;
+        for r in &self.highlights {
+            if r.start < at
+                || r.end > self.text.len()
+                || !self.text.is_char_boundary(r.start)
+                || !self.text.is_char_boundary(r.end)
+            {
+                continue;
+            }
+            out.push_str(&escape(&self.text[at..r.start]));
+            out.push_str(open);
+            out.push_str(&escape(&self.text[r.clone()]));
+            out.push_str(close);
+            at = r.end;
+        }
+        out.push_str(&escape(&self.text[at..]));
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Source {
+    /// Document id (file stem).
     pub doc: String,
+    /// The document's title, when the corpus has more than one document (replies then name it).
+    pub title: Option<String>,
     pub section: String,
     pub heading: String,
     pub score: f32,
-    /// A passage excerpt with matched words in `**bold**`.
-    pub snippet: String,
+    pub snippet: Snippet,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Why a question was declined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declined {
+    /// There is no question: nothing but spaces, punctuation or mentions.
+    Empty,
+    /// It names another vendor's product.
+    OtherVendor(String),
+    /// The corpus has no evidence that answers it.
+    NotCovered,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
+    /// The question as asked.
     pub question: String,
     pub kind: Kind,
-    pub verdict: Option<Verdict>,
+    pub confidence: Confidence,
+    /// Best first; empty unless `kind` is `Feature`.
+    pub verdicts: Vec<Verdict>,
     pub sources: Vec<Source>,
     pub caveats: Vec<String>,
-    pub text: String,
     /// A slash command that computes what the question asks about prices, when it asks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// For out-of-scope answers: why, and a sentence saying what the bot covers.
+    pub declined: Option<(Declined, String)>,
     /// Corpus revision the answer came from.
     pub revision: String,
 }
 
-impl Verdict {
-    /// The one-line verdict: "No. The API does not offer memory." or, when no product was named,
-    /// "Memory: only ChatGPT has it."
-    pub fn headline(&self) -> String {
-        let name = sentence_name(&self.name);
-        match self.asked {
-            Some(p) => {
-                let product = capitalize(p.display());
-                match self.availability(p) {
-                    Availability::Yes => format!("Yes. {product} offers {name}."),
-                    Availability::No => format!("No. {product} does not offer {name}."),
-                    Availability::Partial => format!("Partly. {product} offers {name} only in a limited form."),
-                    Availability::Unknown => {
-                        format!("Not stated. The article doesn't say whether {} offers {name}.", p.display())
-                    }
-                }
-            }
-            None => {
-                use Availability::*;
-                let both = match (self.chatgpt, self.api) {
-                    (Yes, Yes) => "both ChatGPT and the API have it".to_owned(),
-                    (Yes, No) => "only ChatGPT has it".to_owned(),
-                    (No, Yes) => "only the API has it".to_owned(),
-                    (No, No) => "neither product has it".to_owned(),
-                    (c, a) => format!("ChatGPT: {c}, API: {a}"),
-                };
-                format!("{}: {both}.", self.name)
-            }
-        }
-    }
-
-    pub fn availability(&self, p: Product) -> Availability {
-        match p {
-            Product::Chatgpt => self.chatgpt,
-            Product::Api => self.api,
-        }
-    }
-}
-
-/// Feature names read naturally mid-sentence: "memory", but "Code Interpreter" and "Conversation UI"
-/// keep their capitals.
-fn sentence_name(name: &str) -> String {
-    let keeps_caps = name.split_whitespace().skip(1).any(|w| w.chars().any(char::is_uppercase))
-        || name.split_whitespace().next().is_some_and(|w| w.chars().filter(|c| c.is_uppercase()).count() > 1);
-    if keeps_caps { name.to_owned() } else { lower_first(name) }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// Renders the human answer of a feature or search answer, shared by the CLI and the shell (Discord
-/// builds an embed from the same fields; out-of-scope answers carry their own short text).
-pub fn render_text(
-    verdict: Option<&Verdict>,
-    sources: &[Source],
-    caveats: &[String],
-    suggestion: Option<&str>,
-) -> String {
-    use std::fmt::Write as _;
-    let size = 64
-        + verdict.map_or(0, |v| v.note.len() + 96)
-        + sources.iter().map(|s| s.heading.len() + s.snippet.len() + 16).sum::<usize>()
-        + caveats.iter().map(|c| c.len() + 4).sum::<usize>()
-        + suggestion.map_or(0, |s| s.len() + 32);
-    let mut out = String::with_capacity(size);
-    // Writing into a String cannot fail.
-    if let Some(v) = verdict {
-        let _ = write!(out, "{}\n{}\nChatGPT: {} · API: {}\n", v.headline(), v.note, v.chatgpt, v.api);
-    }
-    if !sources.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(if verdict.is_some() { "Sources:\n" } else { "From the article:\n" });
-        for (i, s) in sources.iter().enumerate() {
-            let _ = write!(out, "[{}] {}\n    {}\n", i + 1, s.heading, s.snippet);
-        }
-    }
-    if !caveats.is_empty() {
-        out.push_str("\nCaveats:\n");
-        for c in caveats {
-            let _ = writeln!(out, "- {c}");
-        }
-    }
-    if let Some(s) = suggestion {
-        let _ = writeln!(out, "\nFor an estimate, try: {s}");
-    }
-    out.truncate(out.trim_end().len());
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v(asked: Option<Product>, chatgpt: Availability, api: Availability, name: &str) -> Verdict {
-        Verdict { feature: "x".into(), name: name.into(), asked, chatgpt, api, note: String::new() }
-    }
-
-    #[test]
-    fn headlines() {
-        use Availability::*;
-        assert_eq!(v(Some(Product::Api), Yes, No, "Memory").headline(), "No. The API does not offer memory.");
-        assert_eq!(v(Some(Product::Chatgpt), Yes, No, "Memory").headline(), "Yes. ChatGPT offers memory.");
-        assert_eq!(v(None, No, Yes, "Fine-tuning").headline(), "Fine-tuning: only the API has it.");
-        assert_eq!(
-            v(Some(Product::Api), Yes, Unknown, "Code Interpreter").headline(),
-            "Not stated. The article doesn't say whether the API offers Code Interpreter."
-        );
-        assert_eq!(
-            v(Some(Product::Api), Yes, Partial, "Voice mode").headline(),
-            "Partly. The API offers voice mode only in a limited form."
-        );
+impl Answer {
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.verdicts.first()
     }
 }

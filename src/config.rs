@@ -53,7 +53,7 @@ impl fmt::Debug for Secret {
 struct RawConfig {
     corpus: RawCorpus,
     index: RawIndex,
-    pricing: PricingConfig,
+    pricing: Option<PricingConfig>,
     discord: RawDiscord,
 }
 
@@ -233,10 +233,10 @@ impl Config {
 
         let base = file.as_ref().and_then(|f| f.parent()).map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: PathBuf| if p.is_absolute() || base.as_os_str().is_empty() { p } else { base.join(p) };
-        let prices = raw
-            .pricing
-            .validate()
-            .map_err(|e| ConfigError::Invalid { key: "pricing".into(), message: e.to_string() })?;
+        let prices = match raw.pricing {
+            None => Ok(PriceTable::empty()),
+            Some(p) => p.validate().map_err(|e| ConfigError::Invalid { key: "pricing".into(), message: e.to_string() }),
+        }?;
         if raw.index.threads == 0 || raw.index.threads > 64 {
             return Err(ConfigError::Invalid {
                 key: "index.threads".into(),
@@ -275,11 +275,6 @@ impl Config {
                 cooldown_seconds: raw.discord.cooldown.seconds,
             },
         })
-    }
-
-    /// Re-reads only the price table from the same sources (used by re-index).
-    pub fn reload_prices(&self) -> Result<PriceTable, ConfigError> {
-        Config::load(self.file.as_deref()).map(|c| c.prices)
     }
 }
 

@@ -1,16 +1,19 @@
-//! productbot answers questions about the OpenAI API vs ChatGPT from a document corpus.
+//! productbot answers product questions from a corpus of articles and a feature table, whatever the
+//! products are: every name, feature and word it knows comes from the corpus directory.
 //!
 //! # Layout
 //! The core knows nothing of Discord or terminals:
-//! - [`corpus`] reads documents and splits them into passages; [`features`] loads the feature table.
-//! - [`text`] is the shared analyzer; [`index`] wraps tantivy; [`understand`] finds products and
-//!   features in a question; [`engine`] turns a question into an [`answer::Answer`].
+//! - [`corpus`] reads the corpus directory: documents split into passages, the feature table, the
+//!   chat lexicon, with every problem named by file and line.
+//! - [`text`] is the shared analyzer; [`index`] wraps tantivy; [`engine`] turns a question into an
+//!   [`answer::Answer`] (plain data).
 //! - [`cost`] prices requests and conversations; [`store`] holds the serving snapshot and re-indexes
 //!   it without downtime; [`config`] loads settings in layers.
 //! - [`commands`] is the command table and the one dispatcher.
 //!
 //! Transports are thin: [`shell`] (and the CLI in `main.rs`) and [`discord`] build a command, call
-//! [`commands::dispatch`] and render the reply.
+//! [`commands::dispatch`] and render the reply: [`render`] for terminals and JSON, `discord::render`
+//! for embeds.
 
 pub mod answer;
 pub mod commands;
@@ -19,12 +22,11 @@ pub mod corpus;
 pub mod cost;
 pub mod discord;
 pub mod engine;
-pub mod features;
 pub mod index;
+pub mod render;
 pub mod shell;
 pub mod store;
 pub mod text;
-pub mod understand;
 pub mod watch;
 
 /// Errors of loading and indexing, for callers that handle them alike.
@@ -32,8 +34,6 @@ pub mod watch;
 pub enum Error {
     #[error(transparent)]
     Corpus(#[from] corpus::CorpusError),
-    #[error(transparent)]
-    Features(#[from] features::FeatureError),
     #[error(transparent)]
     Index(#[from] index::IndexError),
     #[error(transparent)]

@@ -11,7 +11,8 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
-use crate::commands::{self, COMMANDS, Caller, Completion};
+use crate::commands::{self, COMMANDS, Caller, Command, Completion, Context as CommandContext, Reply};
+use crate::render::{self, Style};
 use crate::store::Store;
 
 const PROMPT: &str = "productbot> ";
@@ -27,7 +28,7 @@ pub enum Step {
 }
 
 /// Handles one line: a question, a slash command, or `/quit`.
-pub fn handle_line(store: &Store, caller: &Caller, line: &str) -> Step {
+pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Style) -> Step {
     let line = line.trim();
     if line.is_empty() {
         return Step::Skip;
@@ -35,32 +36,38 @@ pub fn handle_line(store: &Store, caller: &Caller, line: &str) -> Step {
     if matches!(line, "/quit" | "/exit" | "quit" | "exit") {
         return Step::Quit;
     }
-    let reply = match commands::parse_line(line).and_then(|inv| inv.to_command()) {
-        Ok(cmd) => commands::dispatch(store, cmd, caller),
-        Err(e) => commands::Reply::Error { message: format!("{e} (type /help)") },
+    let reply = match commands::parse_line(line).and_then(|inv| Command::from_invocation(&inv)) {
+        Ok(cmd) => commands::dispatch(ctx, cmd, caller),
+        Err(e) => Reply::error(format!("{e} (type /help)")),
     };
-    Step::Print(reply.text())
+    Step::Print(render::text::reply(&reply, style))
 }
 
 /// Runs the interactive loop until `/quit` or end of input.
 pub fn run(store: &Store) -> anyhow::Result<()> {
     let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::new()?;
-    editor.set_helper(Some(ShellHelper {
-        features: store.snapshot().features().features.iter().map(|f| f.id.clone()).collect(),
-    }));
+    let engine = store.snapshot();
+    editor
+        .set_helper(Some(ShellHelper { features: engine.features().features.iter().map(|f| f.id.clone()).collect() }));
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!("productbot shell: ask about ChatGPT vs the OpenAI API, or type /help. /quit leaves.");
+    println!(
+        "productbot shell: I answer from {}. Ask a question, or type /help; /quit leaves.",
+        render::clean(&engine.covers_phrase())
+    );
+    drop(engine);
     let caller = Caller::local();
+    let ctx = CommandContext { store };
+    let style = render::stdout_style();
     loop {
         match editor.readline(PROMPT) {
             Ok(line) => {
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                 }
-                match handle_line(store, &caller, &line) {
+                match handle_line(ctx, &caller, &line, style) {
                     Step::Print(text) => println!("{text}\n"),
                     Step::Skip => {}
                     Step::Quit => break,

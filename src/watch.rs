@@ -26,7 +26,7 @@ pub fn spawn(store: Arc<Store>, debounce: Duration) -> anyhow::Result<Watcher> {
                 events.iter().filter_map(|e| e.path.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
             info!(?files, "corpus changed; re-indexing");
             match handler_store.reindex() {
-                Ok(report) => info!("{}", report.render_text()),
+                Ok(report) => info!("{}", crate::render::text::reindex(&report)),
                 Err(e) => warn!("automatic re-index failed, still serving the previous index: {e}"),
             }
         }

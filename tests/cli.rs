@@ -20,6 +20,8 @@ impl Env {
             let e = e.unwrap();
             std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
         }
+        // The shipped bot.toml (prices; corpus and index next to it), read from the working directory.
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml"), tmp.path().join("bot.toml")).unwrap();
         Env { tmp }
     }
 
@@ -87,7 +89,8 @@ fn ask_json_has_the_schema() {
     assert_eq!(v["kind"], "feature");
     assert_eq!(v["verdict"]["feature"], "fine_tuning");
     assert_eq!(v["verdict"]["asked"], "chatgpt");
-    assert_eq!(v["verdict"]["chatgpt"], "no");
+    assert_eq!(v["verdict"]["availability"]["chatgpt"], "no");
+    assert_eq!(v["verdict"]["availability"]["api"], "yes");
     assert_eq!(v["sources"][0]["section"], "Features Only in the API");
     assert!(v["caveats"].is_array() && v["text"].is_string());
 }
@@ -101,12 +104,12 @@ fn batch_mode_answers_every_line_including_bad_ones() {
     input.extend_from_slice(b"\xff\xfe broken utf-8 memory\n");
     input.extend_from_slice(b"title:memory AND( \"api\n");
     input.extend_from_slice(long.as_bytes());
-    input.extend_from_slice(b"\n@everyone what does chatgpt plus cost?\r\nHow tall is Mount Everest?");
+    input.extend_from_slice(b"\nwhat does chatgpt plus cost?\r\nHow tall is Mount Everest?");
     let o = e.run_stdin(&["ask", "--json", "-"], &input);
     assert!(o.status.success(), "{}", stderr(&o));
     let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 7);
-    assert_eq!(lines[0]["verdict"]["api"], "no");
+    assert_eq!(lines[0]["verdict"]["availability"]["api"], "no");
     assert_eq!(lines[1]["kind"], "out_of_scope");
     assert_eq!(lines[1]["question"], "");
     assert_eq!(lines[2]["verdict"]["feature"], "memory");
@@ -153,8 +156,11 @@ fn features_table_lists_every_feature() {
         "custom_gpts",
     ];
     let v = json(&e.run(&["features", "--json"]));
-    let got: Vec<&str> = v.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = v["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert_eq!(got, ids);
+    let products: Vec<&str> = v["products"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(products, ["chatgpt", "api"]);
+    assert_eq!(v["features"][0]["availability"], serde_json::json!({"chatgpt": "yes", "api": "no"}));
     let table = stdout(&e.run(&["features"]));
     let header = table.lines().next().unwrap();
     let col = header.find("ChatGPT").unwrap();
@@ -202,18 +208,48 @@ fn cost_command_prices_exactly_and_names_bad_options() {
         "400",
         "--json",
     ]));
-    assert!(v["crossover_conversations_per_day"].is_number() && v["chatgpt_plus_usd_per_month"] == 20.0, "{v}");
+    assert!(v["crossover_conversations_per_day"].is_number() && v["plan_usd_per_month"] == 20.0, "{v}");
+    assert_eq!(v["plan"], "ChatGPT Plus");
+
+    let o = e.run(&["cost", "--input-tokens", "10", "--text", "hi"]);
+    assert!(stderr(&o).contains("`text` cannot be combined with input_tokens"), "{}", stderr(&o));
+    let o = e.run(&["cost", "--turns", "3", "--input-tokens", "10"]);
+    assert!(stderr(&o).contains("`input_tokens` cannot be combined with the conversation options"), "{}", stderr(&o));
 }
 
 #[test]
-fn reindex_reports_counts_and_time() {
+fn reindex_builds_once_and_diffs_against_the_generation_before_it() {
     let e = Env::new();
+    // No index yet: the command's one build is the first generation.
     let v = json(&e.run(&["reindex", "--json"]));
-    assert_eq!(v["features"], 19);
-    assert!(v["passages"].as_u64().unwrap() > 20);
-    assert!(v["build_ms"].is_number());
+    assert_eq!((v["generation"].as_str(), v["features"].as_u64()), (Some("gen-000001"), Some(19)));
+    assert!(v["diff"]["previous"].is_null(), "{v}");
+    assert!(v["passages"].as_u64().unwrap() > 20 && v["build_ms"].is_number());
     let text = stdout(&e.run(&["reindex"]));
-    assert!(text.contains("passages") && text.contains("19 features"), "{text}");
+    assert!(text.contains("(gen-000002") && text.contains("No changes since the previous generation"), "{text}");
+
+    // Edits to aliases, notes, availability and product words are all reported, and the serving
+    // generation is not rebuilt first: one new generation per command.
+    let path = e.path("corpus/features.toml");
+    let table = std::fs::read_to_string(&path).unwrap();
+    let table = table
+        .replacen("aliases = [\"memory\",", "aliases = [\"recall facts about me\", \"memory\",", 1)
+        .replacen(
+            "availability = { chatgpt = \"yes\", api = \"no\" }",
+            "availability = { chatgpt = \"yes\", api = \"partial\" }",
+            1,
+        )
+        .replacen("\"rest api\",", "\"rest api\", \"oai api\",", 1)
+        .replace("the API has no equivalent, so persistence is yours to build.", "the API has none.");
+    std::fs::write(&path, table).unwrap();
+    let v = json(&e.run(&["reindex", "--json"]));
+    assert_eq!(v["generation"], "gen-000003");
+    let d = &v["diff"];
+    assert_eq!(d["previous"], "gen-000002");
+    assert_eq!(d["availability_changes"], serde_json::json!(["api.memory: no -> partial"]));
+    assert_eq!(d["alias_changes"], serde_json::json!(["memory: +recall facts about me"]));
+    assert_eq!(d["note_changes"], serde_json::json!(["memory"]));
+    assert_eq!(d["product_changes"], serde_json::json!(["api: +oai api"]));
 }
 
 #[test]
@@ -238,7 +274,7 @@ fn shell_takes_questions_and_slash_commands() {
 #[test]
 fn every_subcommand_has_help() {
     let e = Env::new();
-    for sub in ["ask", "features", "cost", "shell", "reindex", "serve", "register"] {
+    for sub in ["ask", "feature", "features", "cost", "shell", "reindex", "serve", "register"] {
         let o = e.run(&[sub, "--help"]);
         assert!(o.status.success() && stdout(&o).contains("Usage"), "{sub}");
     }

@@ -36,7 +36,12 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), &dir.path().join("corpus"));
         let config_file = dir.path().join("bot.toml");
-        let toml = format!("[corpus]\ndir = \"corpus\"\n\n[index]\ndir = \"index\"\npoll_ms = 200\n\n{extra_toml}\n");
+        // The shipped price table, for /cost and model autocomplete.
+        let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml")).unwrap();
+        let pricing = &shipped[shipped.find("\n[pricing]\n").expect("bot.toml has [pricing]")..];
+        let toml = format!(
+            "[corpus]\ndir = \"corpus\"\n\n[index]\ndir = \"index\"\npoll_ms = 200\n\n{extra_toml}\n\n{pricing}\n"
+        );
         std::fs::write(&config_file, toml).unwrap();
         Site { dir, config_file }
     }
@@ -386,7 +391,8 @@ async fn usage_errors_are_ephemeral() {
     let opts = json!([{"name": "input_tokens", "type": 3, "value": "lots"}]);
     let cb = bot.interact(slash_interaction(120, "cost", opts, ALICE, 0)).await;
     assert!(is_ephemeral(&cb.body["data"]), "{}", cb.body);
-    assert!(cb.body["data"]["embeds"][0]["description"].as_str().unwrap().contains("input_tokens"));
+    let shown = cb.body["data"]["embeds"][0]["description"].as_str().unwrap().replace('\\', "");
+    assert!(shown.contains("input_tokens"), "{shown}");
     let opts = json!([{"name": "name", "type": 3, "value": "@everyone teleportation"}]);
     let cb = bot.interact(slash_interaction(121, "feature", opts, ALICE, 0)).await;
     assert!(is_ephemeral(&cb.body["data"]), "{}", cb.body);

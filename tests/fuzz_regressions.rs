@@ -3,9 +3,8 @@
 //! something even with no saved crash. Fuzzing itself is not part of CI; see `fuzz/` and BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use productbot::cost::PricingConfig;
 use productbot::engine::Engine;
 
 #[path = "fuzz_support/mod.rs"]
@@ -17,10 +16,7 @@ fn root() -> &'static Path {
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let prices = Arc::new(PricingConfig::default().validate().expect("default prices"));
-        Engine::from_corpus_dir(&root().join("corpus"), prices).expect("shipped corpus loads")
-    })
+    ENGINE.get_or_init(|| fuzz_support::shipped_engine(root()))
 }
 
 /// Saved inputs for `target`, sorted by name.
@@ -80,7 +76,11 @@ fn question_inputs_replay() {
 fn loader_inputs_replay() {
     let scratch = tempfile::tempdir().unwrap();
     let md = std::fs::read(root().join("corpus/openai-api-vs-chatgpt.md")).unwrap();
-    let table = std::fs::read(root().join("corpus/features.toml")).unwrap();
+    // The loader names its one document `doc`.
+    let table = std::fs::read_to_string(root().join("corpus/features.toml"))
+        .unwrap()
+        .replace("doc = \"openai-api-vs-chatgpt\"", "doc = \"doc\"")
+        .into_bytes();
     let shipped: Vec<u8> = [md.as_slice(), &[fuzz_support::SEPARATOR], table.as_slice()].concat();
     let seeds: Vec<Vec<u8>> = vec![
         shipped,
@@ -88,9 +88,8 @@ fn loader_inputs_replay() {
         b"\xc3\x28\n# \n##\n\xff\xe2\x82 = [".to_vec(),
         Vec::new(),
     ];
-    for s in &seeds {
-        fuzz_support::loader(s, scratch.path());
-    }
+    let loaded: Vec<bool> = seeds.iter().map(|s| fuzz_support::loader(s, scratch.path())).collect();
+    assert_eq!(loaded, [true, false, false, false], "the shipped corpus loads, the broken seeds do not");
     for path in saved("loader") {
         let data = std::fs::read(&path).unwrap();
         fuzz_support::loader(&data, scratch.path());

@@ -4,14 +4,15 @@
 //! Case counts are kept small so the file runs in a few seconds in a debug build; set
 //! `PROPTEST_CASES` to run more.
 
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+mod support;
+
 use std::time::{Duration, Instant};
 
 use productbot::answer::Kind;
 use productbot::commands::{self, Command, Invocation, OptValue};
-use productbot::cost::{self, CostRequest, Period, PriceTable, PricingConfig};
+use productbot::cost::{self, CallRequest, ConversationRequest, CostRequest, Input, Period, PriceTable};
 use productbot::engine::Engine;
+use productbot::render::{self, cost::Marks};
 use productbot::text;
 use proptest::prelude::*;
 
@@ -24,17 +25,12 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-fn prices() -> &'static Arc<PriceTable> {
-    static PRICES: OnceLock<Arc<PriceTable>> = OnceLock::new();
-    PRICES.get_or_init(|| Arc::new(PricingConfig::default().validate().expect("default prices")))
+fn prices() -> std::sync::Arc<PriceTable> {
+    support::prices()
 }
 
 fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), prices().clone())
-            .expect("shipped corpus loads")
-    })
+    support::shipped()
 }
 
 /// Asks `q` and checks the answer's invariants.
@@ -45,10 +41,13 @@ fn check_answer(q: &str) -> Result<(), TestCaseError> {
     let took = started.elapsed();
     let shown: String = q.chars().take(60).collect();
     prop_assert!(took < MAX_ANSWER, "{shown:?} ({} bytes) took {took:?}", q.len());
-    prop_assert!(!a.text.trim().is_empty(), "{shown:?}: empty answer text");
+    prop_assert!(!render::plain(&a).trim().is_empty(), "{shown:?}: empty answer text");
     prop_assert_eq!(a.question.as_str(), q.trim());
     if a.kind == Kind::OutOfScope {
-        prop_assert!(a.verdict.is_none() && a.sources.is_empty(), "{shown:?}: out of scope with a verdict or sources");
+        prop_assert!(
+            a.verdicts.is_empty() && a.sources.is_empty(),
+            "{shown:?}: out of scope with a verdict or sources"
+        );
     } else {
         prop_assert!(!a.sources.is_empty(), "{shown:?}: {:?} answer without a source", a.kind);
     }
@@ -252,29 +251,36 @@ fn cost_request() -> impl Strategy<Value = CostRequest> {
         (any_count(), any_count(), any_count(), any_count()),
     )
         .prop_map(|((model, input, output, cached, requests, per, batch, text), (conv, turns, user, reply))| {
-            CostRequest {
-                model,
-                input_tokens: input,
-                output_tokens: output,
-                cached_input_tokens: cached,
-                requests,
-                per,
-                batch,
-                text,
-                conversations_per_day: conv,
-                turns,
-                user_tokens: user,
-                reply_tokens: reply,
+            match conv {
+                Some(per_day) => CostRequest::Conversation(ConversationRequest {
+                    model,
+                    conversations_per_day: per_day,
+                    turns: turns.unwrap_or(0),
+                    user_tokens: user.unwrap_or(0),
+                    reply_tokens: reply.unwrap_or(0),
+                    batch,
+                }),
+                None => CostRequest::Calls(CallRequest {
+                    model,
+                    input: input.map(Input::Tokens).or(text.map(Input::Text)),
+                    output_tokens: output,
+                    cached_input_tokens: cached,
+                    requests: requests.unwrap_or(1),
+                    per,
+                    batch,
+                }),
             }
         })
 }
 
 /// Estimates and renders; both must finish for any request.
 fn check_estimate(req: &CostRequest) -> Result<(), TestCaseError> {
-    match cost::estimate(prices(), req) {
+    match cost::estimate(&prices(), req) {
         Ok(report) => {
-            prop_assert!(!report.render_text().is_empty());
-            prop_assert!(report.to_json().is_object());
+            let marks = Marks { strong: &|s| format!("**{s}**"), escape: &|s| s.to_owned() };
+            prop_assert!(!render::cost::lines(&report, &marks).is_empty());
+            let json = serde_json::to_string(&report).unwrap();
+            prop_assert!(json.starts_with(r#"{"form":"#), "{}", json);
         }
         Err(e) => prop_assert!(!e.to_string().is_empty()),
     }
@@ -333,8 +339,8 @@ proptest! {
     #[test]
     fn cost_lines_parse_or_fail_cleanly(line in cost_line()) {
         match commands::parse_line(&line) {
-            Ok(inv) => match inv.to_command() {
-                Ok(Command::Cost(req)) => check_estimate(&req)?,
+            Ok(inv) => match Command::from_invocation(&inv) {
+                Ok(Command::Cost(c)) => check_estimate(&c.request)?,
                 Ok(other) => prop_assert!(false, "{line:?} parsed as {other:?}"),
                 Err(e) => prop_assert!(!e.to_string().is_empty()),
             },
@@ -344,8 +350,8 @@ proptest! {
 
     #[test]
     fn typed_cost_options_convert_or_fail_cleanly(inv in invocation()) {
-        match inv.to_command() {
-            Ok(Command::Cost(req)) => check_estimate(&req)?,
+        match Command::from_invocation(&inv) {
+            Ok(Command::Cost(c)) => check_estimate(&c.request)?,
             Ok(other) => prop_assert!(false, "{inv:?} became {other:?}"),
             Err(e) => prop_assert!(!e.to_string().is_empty()),
         }
@@ -359,7 +365,7 @@ proptest! {
     #[test]
     fn any_shell_line_parses_or_fails_cleanly(line in any::<String>()) {
         if let Ok(inv) = commands::parse_line(&line) {
-            let _ = inv.to_command();
+            let _ = Command::from_invocation(&inv);
         }
     }
 }

@@ -10,34 +10,26 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use productbot::cost::PricingConfig;
+mod support;
+
+use productbot::render;
 use productbot::store::{Opened, Store, StoreConfig};
 
 const A_TEXT: &str = "The API has no equivalent.";
 const B_TEXT: &str = "The API now has a beta equivalent.";
 const QUESTION: &str = "Does the API have memory?";
 
-fn shipped() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
-}
-
 struct Fixture {
-    _tmp: tempfile::TempDir,
+    _scratch: support::Scratch,
     corpus: PathBuf,
     index: PathBuf,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let corpus = tmp.path().join("corpus");
-        let index = tmp.path().join("index");
-        fs::create_dir_all(&corpus).unwrap();
-        for e in fs::read_dir(shipped()).unwrap() {
-            let e = e.unwrap();
-            fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
-        }
-        Fixture { _tmp: tmp, corpus, index }
+        let scratch = support::Scratch::shipped();
+        let (corpus, index) = (scratch.corpus(), scratch.index());
+        Fixture { _scratch: scratch, corpus, index }
     }
 
     fn config(&self) -> StoreConfig {
@@ -45,8 +37,7 @@ impl Fixture {
     }
 
     fn open(&self) -> (Store, Opened) {
-        let prices = Arc::new(PricingConfig::default().validate().unwrap());
-        Store::open(self.config(), prices).expect("store opens")
+        Store::open(self.config(), support::prices()).expect("store opens")
     }
 
     fn article(&self) -> PathBuf {
@@ -68,8 +59,8 @@ impl Fixture {
         self.edit(&self.article(), A_TEXT, B_TEXT);
         self.edit(
             &self.features(),
-            "chatgpt = \"yes\"\napi = \"no\"\nnote = \"ChatGPT remembers",
-            "chatgpt = \"yes\"\napi = \"partial\"\nnote = \"ChatGPT remembers",
+            "availability = { chatgpt = \"yes\", api = \"no\" }\nnote = \"ChatGPT remembers",
+            "availability = { chatgpt = \"yes\", api = \"partial\" }\nnote = \"ChatGPT remembers",
         );
     }
 
@@ -77,8 +68,8 @@ impl Fixture {
         self.edit(&self.article(), B_TEXT, A_TEXT);
         self.edit(
             &self.features(),
-            "chatgpt = \"yes\"\napi = \"partial\"\nnote = \"ChatGPT remembers",
-            "chatgpt = \"yes\"\napi = \"no\"\nnote = \"ChatGPT remembers",
+            "availability = { chatgpt = \"yes\", api = \"partial\" }\nnote = \"ChatGPT remembers",
+            "availability = { chatgpt = \"yes\", api = \"no\" }\nnote = \"ChatGPT remembers",
         );
     }
 
@@ -90,12 +81,12 @@ impl Fixture {
 /// Which corpus version an answer came from; panics on an answer mixing both.
 fn version(store: &Store) -> char {
     let a = store.snapshot().answer(QUESTION);
-    let api = a.verdict.as_ref().map(|v| v.api.as_str()).unwrap_or("none");
-    let snippet = a.sources.first().map(|s| s.snippet.replace("**", "")).unwrap_or_default();
+    let api = a.verdict().and_then(|v| v.asked_value()).map_or("none", |v| v.as_str());
+    let snippet = a.sources.first().map(|s| s.snippet.text.clone()).unwrap_or_default();
     match (api, snippet.contains("no equivalent"), snippet.contains("beta equivalent")) {
         ("no", true, false) => 'A',
         ("partial", false, true) => 'B',
-        other => panic!("inconsistent answer {other:?}: {}", a.text),
+        other => panic!("inconsistent answer {other:?}: {}", render::plain(&a)),
     }
 }
 
@@ -156,11 +147,11 @@ fn report_diffs_against_the_previous_generation() {
     assert_eq!(r.diff.availability_changes, ["api.memory: no -> partial"]);
     assert_eq!(r.diff.sections_changed, ["openai-api-vs-chatgpt › Features Only in ChatGPT"]);
     assert!(r.diff.sections_added.contains(&"notes › Extra Section".to_owned()), "{:?}", r.diff);
-    let text = r.render_text();
+    let text = render::text::reindex(&r);
     assert!(text.contains("api.memory: no -> partial") && text.contains("passages"), "{text}");
     let again = store.reindex().unwrap();
     assert!(again.diff.is_empty());
-    assert!(again.render_text().contains("No changes"));
+    assert!(render::text::reindex(&again).contains("No changes"));
 }
 
 /// Each corpus fault fails the re-index with a message naming the problem, keeps serving the old
@@ -191,7 +182,7 @@ fn faults_leave_the_serving_snapshot_untouched() {
         (
             "features.toml syntax error",
             Box::new(|f: &Fixture| f.edit(&f.features(), "id = \"canvas\"", "id = \"canvas")),
-            "features.toml: line",
+            ": TOML syntax: invalid basic string",
         ),
         (
             "duplicate id",
@@ -289,7 +280,7 @@ fn restart_recovers_from_crashes_and_corruption() {
             Box::new(|f: &Fixture| fs::write(f.index.join("current"), "gen-424242\n").unwrap()),
         ),
         ("current is garbage", Box::new(|f: &Fixture| fs::write(f.index.join("current"), "../../etc\n").unwrap())),
-        ("passages file lost", Box::new(|f: &Fixture| fs::remove_file(gen_dir(f).join("passages.json")).unwrap())),
+        ("corpus file lost", Box::new(|f: &Fixture| fs::remove_file(gen_dir(f).join("corpus.json")).unwrap())),
         (
             "older format",
             Box::new(|f: &Fixture| {
@@ -445,12 +436,25 @@ fn watcher_reindexes_when_corpus_files_change() {
         assert!(std::time::Instant::now() < deadline, "the watcher never re-indexed");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // A broken edit is logged and leaves version B serving.
+    // A broken edit is picked up too: the watcher's re-index fails and version B keeps serving.
+    let (builds, _) = store.last_reindex();
     f.edit(
         &f.features(),
-        "api = \"partial\"\nnote = \"ChatGPT remembers",
-        "api = \"maybe\"\nnote = \"ChatGPT remembers",
+        "api = \"partial\" }\nnote = \"ChatGPT remembers",
+        "api = \"maybe\" }\nnote = \"ChatGPT remembers",
     );
-    std::thread::sleep(Duration::from_millis(600));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    // Late events of the first edit may still re-index version B; wait for the failed build.
+    let outcome = loop {
+        match store.last_reindex() {
+            (n, Some(outcome @ Err(_))) if n > builds => break outcome,
+            _ => {
+                assert!(std::time::Instant::now() < deadline, "the watcher never tried the broken edit");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    let err = outcome.expect_err("a broken table does not index").to_string();
+    assert!(err.contains("unknown availability `maybe`"), "{err}");
     assert_eq!(version(&store), 'B');
 }

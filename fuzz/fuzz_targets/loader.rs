@@ -15,5 +15,5 @@ fn scratch() -> &'static tempfile::TempDir {
 }
 
 fuzz_target!(|data: &[u8]| {
-    fuzz_support::loader(data, scratch().path());
+    let _ = fuzz_support::loader(data, scratch().path());
 });

@@ -2,10 +2,9 @@
 #![no_main]
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use productbot::cost::PricingConfig;
 use productbot::engine::Engine;
 
 #[path = "../../tests/fuzz_support/mod.rs"]
@@ -13,11 +12,7 @@ mod fuzz_support;
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let prices = Arc::new(PricingConfig::default().validate().expect("default prices"));
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-        Engine::from_corpus_dir(&corpus, prices).expect("shipped corpus loads")
-    })
+    ENGINE.get_or_init(|| fuzz_support::shipped_engine(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..")))
 }
 
 fuzz_target!(|data: &[u8]| {

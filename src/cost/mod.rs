@@ -1,21 +1,25 @@
-//! Cost model for OpenAI API usage: validated price table, token counting and
-//! estimates of what a call, a batch of calls or a chat habit costs compared with ChatGPT Plus.
+//! Cost model: a validated price table (`[pricing]` in bot.toml), token counting, and estimates of
+//! what a call, many calls or a daily chat habit cost, against a subscription plan.
 //!
-//! Typical use: `PricingConfig` (the `[pricing]` section of bot.toml, or its `Default`) ->
-//! `validate()` -> `PriceTable`, then `estimate(&table, &CostRequest { .. })` -> `CostReport`,
-//! which serializes to one flat JSON object or renders as a short text answer.
+//! `PricingConfig` -> `validate()` -> `PriceTable`; then `estimate(&table, &CostRequest)` ->
+//! `CostReport`, plain data that serializes to one JSON object; renderers format it at the edge.
 
-mod estimate;
+mod arith;
+mod call;
+mod conversation;
 mod money;
 mod pricing;
+mod report;
+mod request;
 mod tokens;
 
-pub use estimate::{
-    Breakdown, CallReport, ConversationReport, CostReport, CostRequest, DAYS_PER_MONTH, MAX_CONVERSATIONS_PER_DAY,
-    MAX_REQUESTS, MAX_TOKENS, MAX_TURNS, Period, estimate,
-};
-pub use money::{format_count, format_usd};
+pub use money::{format_count, format_decimal, format_usd};
 pub use pricing::{ModelPrice, ModelPriceConfig, Plan, PlanConfig, PriceTable, PricingConfig};
+pub use report::{Breakdown, CallReport, ConversationReport, CostReport};
+pub use request::{
+    CallRequest, ConversationRequest, CostRequest, DAYS_PER_MONTH, Input, MAX_CONVERSATIONS_PER_DAY, MAX_REQUESTS,
+    MAX_TOKENS, MAX_TURNS, Period,
+};
 pub use tokens::{MAX_TEXT_BYTES, Tokenizer, count_tokens, warm_up};
 
 /// Everything that can go wrong while loading prices or estimating a cost.
@@ -35,9 +39,6 @@ pub enum CostError {
     #[error("unknown tokenizer `{given}`: use o200k_base or cl100k_base")]
     UnknownTokenizer { given: String },
 
-    #[error("unknown period `{given}`: use day or month")]
-    UnknownPeriod { given: String },
-
     /// A numeric option below its minimum, e.g. `requests must be at least 1`.
     #[error("{option} must be at least {min}")]
     TooSmall { option: &'static str, min: u64 },
@@ -45,15 +46,6 @@ pub enum CostError {
     /// A numeric option (or the text) above its limit; `unit` is empty or e.g. " bytes".
     #[error("{option} must be at most {}{unit}", limit_text(.limit))]
     TooLarge { option: &'static str, limit: u64, unit: &'static str },
-
-    #[error("{option} cannot be combined with {with}")]
-    Conflict { option: &'static str, with: &'static str },
-
-    #[error(
-        "a conversation estimate also needs {}: give conversations_per_day, turns, user_tokens and reply_tokens",
-        .missing.join(", ")
-    )]
-    MissingConversationOptions { missing: Vec<&'static str> },
 
     #[error(
         "cached_input_tokens ({cached}) cannot exceed the input tokens ({input}): cached tokens are part of the input"
@@ -71,6 +63,12 @@ pub enum CostError {
 
     #[error("token counting failed: {reason}")]
     Tokenizer { reason: String },
+
+    #[error("no price table is configured: add a [pricing] section to bot.toml")]
+    NoPrices,
+
+    #[error("no plan to compare with: set [pricing] compare_plan to one of [pricing.plans]")]
+    NoPlan,
 }
 
 fn unknown_model_message(given: &str, known: &[String], suggestion: Option<&str>) -> String {
@@ -83,4 +81,93 @@ fn unknown_model_message(given: &str, known: &[String], suggestion: Option<&str>
 
 fn limit_text(limit: &u64) -> String {
     money::format_count(u128::from(*limit))
+}
+
+/// Prices a request with the model it names, or the table's default model.
+pub fn estimate(table: &PriceTable, req: &CostRequest) -> Result<CostReport, CostError> {
+    let named = match req {
+        CostRequest::Calls(c) => c.model.as_deref(),
+        CostRequest::Conversation(c) => c.model.as_deref(),
+    };
+    let model = match named.map(str::trim) {
+        Some(name) if !name.is_empty() => table.resolve_model(name)?,
+        _ => table.default_model().ok_or(CostError::NoPrices)?,
+    };
+    match req {
+        CostRequest::Calls(c) => call::report(table, model, c).map(CostReport::Call),
+        CostRequest::Conversation(c) => conversation::report(table, model, c).map(CostReport::Conversation),
+    }
+}
+
+/// The `[pricing]` section of the shipped bot.toml, for tests of the arithmetic with real figures.
+#[cfg(test)]
+pub(crate) fn shipped_pricing() -> PricingConfig {
+    #[derive(serde::Deserialize)]
+    struct BotToml {
+        pricing: PricingConfig,
+    }
+    let file: BotToml = config::Config::builder()
+        .add_source(config::File::from_str(include_str!("../../bot.toml"), config::FileFormat::Toml))
+        .build()
+        .and_then(config::Config::try_deserialize)
+        .expect("the shipped bot.toml has a [pricing] section");
+    file.pricing
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    pub fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("test literal")
+    }
+
+    pub fn table() -> PriceTable {
+        shipped_pricing().validate().expect("the shipped prices validate")
+    }
+
+    pub fn call(req: CallRequest) -> CallReport {
+        match estimate(&table(), &CostRequest::Calls(req)) {
+            Ok(CostReport::Call(r)) => r,
+            other => panic!("expected a call report, got {other:?}"),
+        }
+    }
+
+    pub fn conversation(req: ConversationRequest) -> ConversationReport {
+        match estimate(&table(), &CostRequest::Conversation(req)) {
+            Ok(CostReport::Conversation(r)) => r,
+            other => panic!("expected a conversation report, got {other:?}"),
+        }
+    }
+
+    pub fn err(req: CostRequest) -> String {
+        match estimate(&table(), &req) {
+            Ok(r) => panic!("expected an error, got {r:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    pub fn tokens(input: u64, output: u64) -> CallRequest {
+        CallRequest {
+            model: Some("gpt-4o".into()),
+            input: Some(Input::Tokens(input)),
+            output_tokens: Some(output),
+            ..CallRequest::default()
+        }
+    }
+
+    pub fn conv(per_day: u64, turns: u64, user: u64, reply: u64) -> ConversationRequest {
+        ConversationRequest {
+            model: Some("gpt-4o".into()),
+            conversations_per_day: per_day,
+            turns,
+            user_tokens: user,
+            reply_tokens: reply,
+            batch: false,
+        }
+    }
 }

@@ -44,7 +44,7 @@ pub fn format_count(n: u128) -> String {
 }
 
 /// Formats a non-money decimal (such as a break-even count) with `dp` decimals and separators.
-pub(crate) fn format_decimal(d: Decimal, dp: u32) -> String {
+pub fn format_decimal(d: Decimal, dp: u32) -> String {
     let rounded = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.*}", dp as usize, rounded.abs());
     let (int, frac) = text.split_once('.').unwrap_or((text.as_str(), ""));

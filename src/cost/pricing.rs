@@ -2,17 +2,17 @@
 //! the many ways people write a model name ("4o mini", "GPT-4o-Mini") to one price entry.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::CostError;
 use super::tokens::Tokenizer;
 
-/// Raw `[pricing]` section as written in bot.toml. `Default` is the shipped price list.
+/// Raw `[pricing]` section as written in bot.toml. Decimals are read exactly, whether the config
+/// loader hands over a float (through its shortest text, so 0.075 stays 0.075), an integer or a
+/// string: `rust_decimal`'s own deserializer does that.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PricingConfig {
@@ -20,27 +20,23 @@ pub struct PricingConfig {
     pub as_of: String,
     /// Where the figures come from, shown under every answer.
     pub source: String,
-    #[serde(deserialize_with = "de_decimal", serialize_with = "ser_decimal")]
     pub batch_discount_percent: Decimal,
     pub default_model: String,
     pub models: BTreeMap<String, ModelPriceConfig>,
+    #[serde(default)]
     pub plans: BTreeMap<String, PlanConfig>,
+    /// The key of the plan conversation estimates compare with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_plan: Option<String>,
 }
 
 /// One model's prices in USD per million tokens.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPriceConfig {
-    #[serde(deserialize_with = "de_decimal", serialize_with = "ser_decimal")]
     pub input_per_mtok: Decimal,
-    #[serde(
-        default,
-        deserialize_with = "de_opt_decimal",
-        serialize_with = "ser_opt_decimal",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_input_per_mtok: Option<Decimal>,
-    #[serde(deserialize_with = "de_decimal", serialize_with = "ser_decimal")]
     pub output_per_mtok: Decimal,
     /// "o200k_base" or "cl100k_base"; kept as text so a typo is reported with its key path.
     pub tokenizer: String,
@@ -53,65 +49,9 @@ pub struct ModelPriceConfig {
 #[serde(deny_unknown_fields)]
 pub struct PlanConfig {
     pub name: String,
-    #[serde(deserialize_with = "de_decimal", serialize_with = "ser_decimal")]
     pub usd_per_month: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caveat: Option<String>,
-}
-
-impl Default for PricingConfig {
-    fn default() -> Self {
-        let model = |input: i64,
-                     in_scale: u32,
-                     cached: Option<(i64, u32)>,
-                     output: i64,
-                     out_scale: u32,
-                     tokenizer: &str,
-                     aliases: &[&str]| {
-            ModelPriceConfig {
-                input_per_mtok: Decimal::new(input, in_scale),
-                cached_input_per_mtok: cached.map(|(m, s)| Decimal::new(m, s)),
-                output_per_mtok: Decimal::new(output, out_scale),
-                tokenizer: tokenizer.to_string(),
-                aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            }
-        };
-        let models = BTreeMap::from([
-            ("gpt-4o".to_string(), model(250, 2, Some((125, 2)), 1000, 2, "o200k_base", &["4o", "gpt4o", "gpt-4-o"])),
-            (
-                "gpt-4o-mini".to_string(),
-                model(15, 2, Some((75, 3)), 60, 2, "o200k_base", &["4o-mini", "gpt4o-mini", "4o mini", "gpt-4o mini"]),
-            ),
-            (
-                "gpt-3.5-turbo".to_string(),
-                model(50, 2, None, 150, 2, "cl100k_base", &["3.5", "gpt-3.5", "gpt35", "gpt-3.5 turbo", "3.5-turbo"]),
-            ),
-        ]);
-        let plans = BTreeMap::from([
-            (
-                "free".to_string(),
-                PlanConfig { name: "ChatGPT Free".to_string(), usd_per_month: Decimal::ZERO, caveat: None },
-            ),
-            (
-                "plus".to_string(),
-                PlanConfig {
-                    name: "ChatGPT Plus".to_string(),
-                    usd_per_month: Decimal::new(20, 0),
-                    caveat: Some(
-                        "the article says Plus was recently raised to $25 [VERIFY current pricing]".to_string(),
-                    ),
-                },
-            ),
-        ]);
-        PricingConfig {
-            as_of: "2025-01".to_string(),
-            source: "OpenAI API vs ChatGPT article; figures marked [VERIFY] there".to_string(),
-            batch_discount_percent: Decimal::new(50, 0),
-            default_model: "gpt-4o".to_string(),
-            models,
-            plans,
-        }
-    }
 }
 
 /// A validated model price entry.
@@ -151,18 +91,13 @@ impl ModelPrice {
 /// A validated subscription plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    key: String,
     name: String,
     usd_per_month: Decimal,
     caveat: Option<String>,
 }
 
 impl Plan {
-    /// Key under `[pricing.plans]`, e.g. "plus".
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-    /// Display name, e.g. "ChatGPT Plus".
+    /// Display name, as `[pricing.plans.KEY] name` gives it.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -175,22 +110,23 @@ impl Plan {
 }
 
 /// Validated prices: every model has a known tokenizer and non-negative prices, names and
-/// aliases are unambiguous, the default model exists and a `plus` plan is present.
-/// Only [`PricingConfig::validate`] builds one.
-#[derive(Debug, Clone)]
+/// aliases are unambiguous, the default model exists and so does the plan to compare with, if one
+/// is named. Built by [`PricingConfig::validate`], or [`PriceTable::empty`] when bot.toml has no
+/// `[pricing]`.
+#[derive(Debug, Clone, Default)]
 pub struct PriceTable {
     as_of: String,
     source: String,
     batch_discount_percent: Decimal,
     /// Sorted by name, as the config's BTreeMap yields them.
     models: Vec<ModelPrice>,
-    default_model: ModelPrice,
+    /// Index into `models`.
+    default_model: Option<usize>,
     /// Normalized name or alias -> index into `models`.
     lookup: HashMap<String, usize>,
     /// Lookup keys longest first, so free-text scanning prefers "gpt-4o-mini" to "gpt-4o".
     keys_longest_first: Vec<(String, usize)>,
-    plans: BTreeMap<String, Plan>,
-    plus: Plan,
+    compare: Option<Plan>,
 }
 
 /// How many entries Discord accepts in an autocomplete answer.
@@ -274,19 +210,18 @@ impl PricingConfig {
             });
         }
 
-        let default_model =
-            lookup.get(&normalize(&self.default_model)).and_then(|&i| models.get(i)).cloned().ok_or_else(|| {
-                invalid(
-                    "pricing.default_model".into(),
-                    format!(
-                        "names unknown model `{}` (known: {})",
-                        self.default_model.trim(),
-                        self.models.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })?;
+        let default_model = lookup.get(&normalize(&self.default_model)).copied().ok_or_else(|| {
+            invalid(
+                "pricing.default_model".into(),
+                format!(
+                    "names unknown model `{}` (known: {})",
+                    self.default_model.trim(),
+                    self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
 
-        let mut plans = BTreeMap::new();
+        let mut plans: BTreeMap<&str, Plan> = BTreeMap::new();
         for (key, p) in &self.plans {
             let base = format!("pricing.plans.{}", key_segment(key));
             if p.name.trim().is_empty() {
@@ -296,21 +231,28 @@ impl PricingConfig {
                 return Err(invalid(format!("{base}.usd_per_month"), "must not be negative".into()));
             }
             plans.insert(
-                key.clone(),
+                key,
                 Plan {
-                    key: key.clone(),
                     name: p.name.trim().to_string(),
                     usd_per_month: p.usd_per_month,
                     caveat: p.caveat.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string),
                 },
             );
         }
-        let plus = plans.get("plus").cloned().ok_or_else(|| {
-            invalid(
-                "pricing.plans.plus".into(),
-                "is missing: conversation estimates compare against ChatGPT Plus".into(),
-            )
-        })?;
+        let compare = match &self.compare_plan {
+            None => None,
+            Some(key) => Some(plans.get(key.trim()).cloned().ok_or_else(|| {
+                let known: Vec<&str> = plans.keys().copied().collect();
+                invalid(
+                    "pricing.compare_plan".into(),
+                    format!(
+                        "names unknown plan `{}` (plans: {})",
+                        key.trim(),
+                        if known.is_empty() { "none".into() } else { known.join(", ") }
+                    ),
+                )
+            })?),
+        };
 
         let mut keys_longest_first: Vec<(String, usize)> = lookup.iter().map(|(k, &i)| (k.clone(), i)).collect();
         keys_longest_first.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
@@ -320,11 +262,10 @@ impl PricingConfig {
             source: self.source.trim().to_string(),
             batch_discount_percent: self.batch_discount_percent,
             models,
-            default_model,
+            default_model: Some(default_model),
             lookup,
             keys_longest_first,
-            plans,
-            plus,
+            compare,
         })
     }
 }
@@ -352,18 +293,17 @@ impl PriceTable {
     pub fn models(&self) -> &[ModelPrice] {
         &self.models
     }
-    pub fn default_model(&self) -> &ModelPrice {
-        &self.default_model
+    /// No models, no plans: what `/cost` has when bot.toml has no `[pricing]`.
+    pub fn empty() -> Self {
+        PriceTable::default()
     }
-    pub fn plans(&self) -> &BTreeMap<String, Plan> {
-        &self.plans
+    /// The model used when a request names none; `None` only for an empty table.
+    pub fn default_model(&self) -> Option<&ModelPrice> {
+        self.default_model.and_then(|i| self.models.get(i))
     }
-    pub fn plan(&self, key: &str) -> Option<&Plan> {
-        self.plans.get(key)
-    }
-    /// The ChatGPT Plus plan, which validation guarantees.
-    pub fn plus_plan(&self) -> &Plan {
-        &self.plus
+    /// The plan conversation estimates compare with, if `compare_plan` names one.
+    pub fn compare_plan(&self) -> Option<&Plan> {
+        self.compare.as_ref()
     }
 
     /// Canonical model names, sorted.
@@ -374,6 +314,9 @@ impl PriceTable {
     /// Finds a model by name or alias, ignoring case, surrounding space and the difference
     /// between spaces, hyphens and underscores.
     pub fn resolve_model(&self, name: &str) -> Result<&ModelPrice, CostError> {
+        if self.models.is_empty() {
+            return Err(CostError::NoPrices);
+        }
         let key = normalize(name);
         if let Some(m) = self.lookup.get(&key).and_then(|&i| self.models.get(i)) {
             return Ok(m);
@@ -509,83 +452,9 @@ fn key_segment(key: &str) -> String {
     if bare { key.to_string() } else { format!("{key:?}") }
 }
 
-/// Parses a Decimal from whatever a config loader hands over: TOML goes through the
-/// `config` crate as f64/i64, or arrives as a string when quoted. A float is read through
-/// its shortest round-trip text, so 0.075 becomes exactly 0.075 and not 0.07499999...
-struct DecimalVisitor;
-
-impl Visitor<'_> for DecimalVisitor {
-    type Value = Decimal;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a decimal number such as 2.50 or \"2.50\"")
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
-        Ok(Decimal::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-        Ok(Decimal::from(v))
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Decimal, E> {
-        Decimal::try_from_i128_with_scale(v, 0).map_err(|_| E::custom(format!("{v} is too large for a price")))
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Decimal, E> {
-        i128::try_from(v)
-            .ok()
-            .and_then(|v| Decimal::try_from_i128_with_scale(v, 0).ok())
-            .ok_or_else(|| E::custom(format!("{v} is too large for a price")))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
-        if !v.is_finite() {
-            return Err(E::custom(format!("{v} is not a usable number")));
-        }
-        // Display for f64 is the shortest text that round-trips and never uses an exponent.
-        parse_decimal(&v.to_string()).map_err(E::custom)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
-        parse_decimal(v).map_err(E::custom)
-    }
-}
-
-fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
-    Decimal::from_str(t).or_else(|_| Decimal::from_scientific(t)).map_err(|_| format!("`{t}` is not a decimal number"))
-}
-
-fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    d.deserialize_any(DecimalVisitor)
-}
-
-fn de_opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    struct DecimalField(Decimal);
-    impl<'de> Deserialize<'de> for DecimalField {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            de_decimal(d).map(DecimalField)
-        }
-    }
-    Ok(Option::<DecimalField>::deserialize(d)?.map(|f| f.0))
-}
-
-// Written as strings so a round trip through TOML or JSON cannot pick up float error.
-fn ser_decimal<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&v.to_string())
-}
-
-fn ser_opt_decimal<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => ser_decimal(v, s),
-        None => s.serialize_none(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::shipped_pricing;
     use super::*;
 
     fn d(s: &str) -> Decimal {
@@ -593,7 +462,7 @@ mod tests {
     }
 
     fn table() -> PriceTable {
-        PricingConfig::default().validate().expect("shipped defaults validate")
+        shipped_pricing().validate().expect("shipped prices validate")
     }
 
     fn config_error(cfg: &PricingConfig) -> String {
@@ -607,7 +476,7 @@ mod tests {
     fn shipped_defaults_validate_with_the_article_figures() {
         let t = table();
         assert_eq!(t.model_names(), vec!["gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"]);
-        assert_eq!(t.default_model().name(), "gpt-4o");
+        assert_eq!(t.default_model().map(ModelPrice::name), Some("gpt-4o"));
         assert_eq!(t.batch_discount_percent(), d("50"));
         let m = t.resolve_model("gpt-4o-mini").expect("known");
         assert_eq!(m.input_per_mtok(), d("0.15"));
@@ -617,9 +486,9 @@ mod tests {
         let old = t.resolve_model("gpt-3.5-turbo").expect("known");
         assert_eq!(old.cached_input_per_mtok(), None);
         assert_eq!(old.tokenizer(), Tokenizer::Cl100kBase);
-        assert_eq!(t.plus_plan().usd_per_month(), d("20"));
-        assert!(t.plus_plan().caveat().is_some_and(|c| c.contains("$25")));
-        assert_eq!(t.plan("free").map(Plan::usd_per_month), Some(Decimal::ZERO));
+        let plan = t.compare_plan().expect("bot.toml compares with a plan");
+        assert_eq!((plan.name(), plan.usd_per_month()), ("ChatGPT Plus", d("20")));
+        assert!(plan.caveat().is_some_and(|c| c.contains("$25")));
         assert!(!t.as_of().is_empty() && !t.source().is_empty());
     }
 
@@ -678,7 +547,7 @@ mod tests {
 
     #[test]
     fn completion_is_capped_at_25() {
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         let template = cfg.models["gpt-4o"].clone();
         for i in 0..40 {
             let mut m = template.clone();
@@ -714,13 +583,13 @@ mod tests {
 
     #[test]
     fn invalid_configs_name_the_key() {
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         if let Some(m) = cfg.models.get_mut("gpt-4o") {
             m.input_per_mtok = d("-1");
         }
         assert_eq!(config_error(&cfg), "pricing.models.gpt-4o.input_per_mtok must not be negative");
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         if let Some(m) = cfg.models.get_mut("gpt-3.5-turbo") {
             m.tokenizer = "p50k_base".into();
         }
@@ -729,54 +598,51 @@ mod tests {
             "pricing.models.\"gpt-3.5-turbo\".tokenizer is unknown (`p50k_base`): use o200k_base or cl100k_base"
         );
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         if let Some(m) = cfg.models.get_mut("gpt-4o-mini") {
             m.cached_input_per_mtok = Some(d("-0.01"));
         }
         assert_eq!(config_error(&cfg), "pricing.models.gpt-4o-mini.cached_input_per_mtok must not be negative");
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         if let Some(m) = cfg.models.get_mut("gpt-4o-mini") {
             m.aliases.push("4O".into());
         }
         assert_eq!(config_error(&cfg), "pricing.models.gpt-4o-mini.aliases alias `4o` is already used by model gpt-4o");
 
-        let mut cfg = PricingConfig { batch_discount_percent: d("150"), ..PricingConfig::default() };
+        let mut cfg = PricingConfig { batch_discount_percent: d("150"), ..shipped_pricing() };
         assert_eq!(config_error(&cfg), "pricing.batch_discount_percent must be between 0 and 100 (got 150)");
         cfg.batch_discount_percent = d("-1");
         assert!(config_error(&cfg).starts_with("pricing.batch_discount_percent "));
 
-        let cfg = PricingConfig { default_model: "gpt-5".into(), ..PricingConfig::default() };
+        let cfg = PricingConfig { default_model: "gpt-5".into(), ..shipped_pricing() };
         assert_eq!(
             config_error(&cfg),
             "pricing.default_model names unknown model `gpt-5` (known: gpt-3.5-turbo, gpt-4o, gpt-4o-mini)"
         );
 
-        let mut cfg = PricingConfig::default();
-        cfg.plans.remove("plus");
-        assert_eq!(
-            config_error(&cfg),
-            "pricing.plans.plus is missing: conversation estimates compare against ChatGPT Plus"
-        );
+        let mut cfg = shipped_pricing();
+        cfg.compare_plan = Some("pro".into());
+        assert_eq!(config_error(&cfg), "pricing.compare_plan names unknown plan `pro` (plans: free, plus)");
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         if let Some(p) = cfg.plans.get_mut("plus") {
             p.usd_per_month = d("-20");
         }
         assert_eq!(config_error(&cfg), "pricing.plans.plus.usd_per_month must not be negative");
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         cfg.models.clear();
         assert_eq!(config_error(&cfg), "pricing.models must list at least one model");
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         let m = cfg.models["gpt-4o"].clone();
         let mut m2 = m.clone();
         m2.aliases.clear();
         cfg.models.insert("GPT 4o".into(), m2);
         assert_eq!(config_error(&cfg), "pricing.models.gpt-4o name `gpt-4o` is already used by model GPT 4o");
 
-        let mut cfg = PricingConfig::default();
+        let mut cfg = shipped_pricing();
         if let Some(m) = cfg.models.get_mut("gpt-4o") {
             m.aliases.push("  ".into());
         }
@@ -785,13 +651,12 @@ mod tests {
 
     #[test]
     fn default_model_may_be_an_alias() {
-        let cfg = PricingConfig { default_model: "4o mini".into(), ..PricingConfig::default() };
-        assert_eq!(cfg.validate().expect("valid").default_model().name(), "gpt-4o-mini");
+        let cfg = PricingConfig { default_model: "4o mini".into(), ..shipped_pricing() };
+        assert_eq!(cfg.validate().expect("valid").default_model().map(ModelPrice::name), Some("gpt-4o-mini"));
     }
 
     #[derive(Deserialize)]
     struct Probe {
-        #[serde(deserialize_with = "de_decimal")]
         v: Decimal,
     }
 
@@ -815,73 +680,34 @@ mod tests {
         assert_eq!(from_toml("v = \"1.25\"").expect("toml str"), d("1.25"));
     }
 
-    const BOT_TOML: &str = r#"
-[pricing]
-as_of = "2025-01"
-source = "OpenAI API vs ChatGPT article; figures marked [VERIFY] there"
-batch_discount_percent = 50
-default_model = "gpt-4o"
-
-[pricing.models.gpt-4o]
-input_per_mtok = 2.50
-cached_input_per_mtok = 1.25
-output_per_mtok = 10.00
-tokenizer = "o200k_base"
-aliases = ["4o", "gpt4o", "gpt-4-o"]
-
-[pricing.models.gpt-4o-mini]
-input_per_mtok = 0.15
-cached_input_per_mtok = 0.075
-output_per_mtok = 0.60
-tokenizer = "o200k_base"
-aliases = ["4o-mini", "gpt4o-mini", "4o mini", "gpt-4o mini"]
-
-[pricing.models."gpt-3.5-turbo"]
-input_per_mtok = "0.50"
-output_per_mtok = 1.5
-tokenizer = "cl100k_base"
-aliases = ["3.5", "gpt-3.5", "gpt35", "gpt-3.5 turbo", "3.5-turbo"]
-
-[pricing.plans.free]
-name = "ChatGPT Free"
-usd_per_month = 0
-
-[pricing.plans.plus]
-name = "ChatGPT Plus"
-usd_per_month = 20
-caveat = "the article says Plus was recently raised to $25 [VERIFY current pricing]"
-"#;
-
     #[derive(Deserialize)]
     struct BotToml {
         pricing: PricingConfig,
     }
 
     #[test]
-    fn bot_toml_section_loads_through_the_config_crate_like_the_defaults() {
-        let loaded: BotToml = config::Config::builder()
-            .add_source(config::File::from_str(BOT_TOML, config::FileFormat::Toml))
-            .build()
-            .and_then(config::Config::try_deserialize)
-            .expect("config crate loads [pricing]");
-        assert_eq!(loaded.pricing, PricingConfig::default());
-        assert!(loaded.pricing.validate().is_ok());
-
-        let direct: BotToml = toml::from_str(BOT_TOML).expect("toml loads [pricing]");
-        assert_eq!(direct.pricing, PricingConfig::default());
-    }
-
-    #[test]
     fn unknown_keys_are_rejected() {
-        let bad = BOT_TOML.replace("tokenizer = \"cl100k_base\"", "tokeniser = \"cl100k_base\"");
-        let err = toml::from_str::<BotToml>(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+        let text = include_str!("../../bot.toml").replace("tokenizer = \"cl100k_base\"", "tokeniser = \"cl100k_base\"");
+        let err = toml::from_str::<BotToml>(&text)
+            .map(|b| b.pricing.models.len())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("tokeniser"), "{err}");
     }
 
     #[test]
-    fn serialized_defaults_round_trip_through_toml() {
-        let text = toml::to_string(&PricingConfig::default()).expect("serializes");
+    fn prices_round_trip_through_toml_exactly() {
+        let text = toml::to_string(&shipped_pricing()).expect("serializes");
         let back: PricingConfig = toml::from_str(&text).expect("parses back");
-        assert_eq!(back, PricingConfig::default());
+        assert_eq!(back, shipped_pricing());
+        assert_eq!(back.models["gpt-4o-mini"].cached_input_per_mtok, Some(d("0.075")));
+    }
+
+    #[test]
+    fn an_empty_table_refuses_estimates_by_name() {
+        let t = PriceTable::empty();
+        assert!(t.default_model().is_none() && t.models().is_empty());
+        assert_eq!(t.resolve_model("gpt-4o").unwrap_err(), CostError::NoPrices);
     }
 }

@@ -3,20 +3,21 @@
 //! READY and counts requests in flight so that shutdown can wait for them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serenity::all::{
     CommandData, CommandDataOptionValue, CommandInteraction, Context, EventHandler, Http, Interaction, Message,
     MessageReference, Permissions, Ready, RoleId,
 };
-use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{error, info, warn};
 
 use super::cooldown::{self, Cooldown};
 use super::register::{self, Scope};
 use super::render::{self, Rendered};
-use crate::commands::{self, Caller, Command, Completion, Invocation, OptValue, Reply};
+use crate::commands::{self, Caller, Command, Completion, Context as CommandContext, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
 use crate::store::Store;
 
@@ -42,7 +43,8 @@ pub struct Shared {
     pub store: Arc<Store>,
     pub admins: Admins,
     pub cooldown: Cooldown,
-    pub inflight: InFlight,
+    /// Requests at work, so that shutdown can wait for them.
+    pub inflight: TaskTracker,
     /// Where to register commands on READY; `None` leaves registration to `productbot register`.
     pub register_on_ready: Option<Scope>,
     registered: AtomicBool,
@@ -56,7 +58,7 @@ impl Shared {
             store,
             admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
             cooldown: Cooldown::new(cfg.cooldown_questions, Duration::from_secs(cfg.cooldown_seconds)),
-            inflight: InFlight::default(),
+            inflight: TaskTracker::new(),
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
             registered: AtomicBool::new(false),
             bot_id: AtomicU64::new(0),
@@ -64,57 +66,18 @@ impl Shared {
     }
 }
 
-/// Counts handlers at work, and refuses new ones once shutdown began.
-#[derive(Default)]
-pub struct InFlight {
-    count: AtomicUsize,
-    closing: AtomicBool,
-    idle: Notify,
+/// Registers one request with the tracker, or `None` once shutdown began (the tracker is closed).
+/// The token counts before the check, and shutdown closes before it waits: a request is either
+/// refused or waited for.
+pub fn enter(tracker: &TaskTracker) -> Option<TaskTrackerToken> {
+    let token = tracker.token();
+    (!tracker.is_closed()).then_some(token)
 }
 
-pub struct InFlightGuard<'a>(&'a InFlight);
-
-impl Drop for InFlightGuard<'_> {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-impl InFlight {
-    /// Registers one request, or `None` when shutting down.
-    pub fn enter(&self) -> Option<InFlightGuard<'_>> {
-        // Count first, then look at the flag: `drain` sets the flag first, then looks at the count,
-        // so a request is either refused or waited for.
-        self.count.fetch_add(1, Ordering::SeqCst);
-        let guard = InFlightGuard(self);
-        if self.closing.load(Ordering::SeqCst) {
-            return None;
-        }
-        Some(guard)
-    }
-
-    pub fn count(&self) -> usize {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    /// Stops taking new requests and waits up to `timeout` for those in flight. True if all ended.
-    pub async fn drain(&self, timeout: Duration) -> bool {
-        self.closing.store(true, Ordering::SeqCst);
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let idle = self.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.count() == 0 {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, idle).await.is_err() {
-                return self.count() == 0;
-            }
-        }
-    }
+/// Stops taking new requests and waits up to `timeout` for those in flight. True if all ended.
+pub async fn drain(tracker: &TaskTracker, timeout: Duration) -> bool {
+    tracker.close();
+    tokio::time::timeout(timeout, tracker.wait()).await.is_ok()
 }
 
 pub struct Handler {
@@ -142,7 +105,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let Some(_guard) = self.shared.inflight.enter() else {
+        let Some(_guard) = enter(&self.shared.inflight) else {
             if let Interaction::Command(c) = &interaction
                 && let Err(e) = c.create_response(&ctx.http, render::restarting().response()).await
             {
@@ -170,7 +133,7 @@ impl EventHandler for Handler {
         if !is_dm && !mentioned {
             return;
         }
-        let Some(_guard) = self.shared.inflight.enter() else { return };
+        let Some(_guard) = enter(&self.shared.inflight) else { return };
         let rendered = self.answer_message(&msg, bot).await;
         // If the question was deleted meanwhile, post the answer anyway rather than fail.
         let reference = MessageReference::from(&msg).fail_if_not_exists(false);
@@ -190,11 +153,11 @@ impl Handler {
             name: c.user.name.clone(),
             admin: s.admins.allows(c.user.id.get(), permissions, roles),
         };
-        let command = match invocation(&c.data).to_command() {
-            Ok(command) => command,
+        let command = match Command::from_invocation(&invocation(&c.data)) {
+            Ok(command) => without_mentions(command),
             Err(e) => return c.create_response(http, render::usage(&e).response()).await,
         };
-        if is_question(&command)
+        if command.is_question()
             && let Err(wait) = s.cooldown.check(c.user.id.get())
         {
             return c.create_response(http, render::slow_down(cooldown::wait_secs(wait), true).response()).await;
@@ -244,13 +207,13 @@ impl Handler {
         let s = &self.shared;
         let text = strip_mention(&msg.content, bot);
         if text.is_empty() {
-            return render::short_help();
+            return render::short_help(&s.store.snapshot().covers_phrase());
         }
         if let Err(wait) = s.cooldown.check(msg.author.id.get()) {
             return render::slow_down(cooldown::wait_secs(wait), false);
         }
-        let command = match commands::parse_line(&text).and_then(|i| i.to_command()) {
-            Ok(command) => command,
+        let command = match commands::parse_line(&text).and_then(|i| Command::from_invocation(&i)) {
+            Ok(command) => without_mentions(command),
             Err(e) => return render::usage(&e),
         };
         // Message events carry no permission bits, so only the configured users and roles are admins.
@@ -264,17 +227,25 @@ impl Handler {
     }
 }
 
-/// Questions count against the cooldown; tables, help and cost estimates do not.
-fn is_question(c: &Command) -> bool {
-    matches!(c, Command::Ask { .. } | Command::Feature { .. })
+/// A question without the chat mentions it carries: they say who is addressed, not what is asked.
+fn without_mentions(command: Command) -> Command {
+    match command {
+        Command::Ask(mut a) => {
+            a.question = strip_mentions(&a.question).into_owned();
+            Command::Ask(a)
+        }
+        other => other,
+    }
 }
 
 /// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
 /// seconds.
 async fn run(store: &Arc<Store>, command: Command, caller: Caller) -> Reply {
     let store = store.clone();
-    let name = command.name();
-    match tokio::task::spawn_blocking(move || commands::dispatch(&store, command, &caller)).await {
+    let name = command.spec().name;
+    match tokio::task::spawn_blocking(move || commands::dispatch(CommandContext { store: &store }, command, &caller))
+        .await
+    {
         Ok(reply) => reply,
         Err(e) => {
             error!(command = name, "command failed: {e}");
@@ -303,6 +274,33 @@ pub fn invocation(data: &CommandData) -> Invocation {
     Invocation { name: data.name.clone(), options }
 }
 
+/// The text without chat mentions (`@everyone`, `@here`, `<@123>`, `<@&456>`, `<#789>`).
+pub fn strip_mentions(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('@') && !text.contains("<#") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(char::is_whitespace) {
+        let w = word.trim_end();
+        let bare = w.trim_end_matches([',', '.', ':', '!', '?', ';']);
+        let mention = matches!(bare, "@everyone" | "@here")
+            || (bare.starts_with('<')
+                && bare.ends_with('>')
+                && (bare.starts_with("<@") || bare.starts_with("<#"))
+                && bare[1..bare.len() - 1]
+                    .trim_start_matches(['@', '!', '&', '#'])
+                    .chars()
+                    .all(|c| c.is_ascii_digit()));
+        if mention {
+            out.push_str(&w[bare.len()..]);
+            out.push(' ');
+        } else {
+            out.push_str(word);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The message text without the bot's `<@id>` / `<@!id>` mentions.
 pub fn strip_mention(content: &str, bot: u64) -> String {
     content.replace(&format!("<@{bot}>"), " ").replace(&format!("<@!{bot}>"), " ").trim().to_owned()
@@ -323,6 +321,13 @@ mod tests {
         assert!(!admins.allows(1, None, &[RoleId::new(41)]));
         assert!(admins.allows(1, None, &[RoleId::new(41), RoleId::new(42)]));
         assert!(admins.allows(7, None, &[]));
+    }
+
+    #[test]
+    fn mentions_are_not_question_words() {
+        let q = strip_mentions("@everyone what does <@!123> cost? <@&9>");
+        assert_eq!(q.split_whitespace().collect::<Vec<_>>(), ["what", "does", "cost?"]);
+        assert_eq!(strip_mentions("email me@example.com"), "email me@example.com");
     }
 
     #[test]
@@ -356,30 +361,30 @@ mod tests {
                 ("requests".into(), OptValue::Str("3".into())),
             ]
         );
-        assert!(inv.to_command().is_ok());
+        assert!(Command::from_invocation(&inv).is_ok());
     }
 
     #[tokio::test]
     async fn drain_waits_for_inflight_and_refuses_new_work() {
-        let f = Arc::new(InFlight::default());
-        let g = f.enter().expect("open");
-        let f2 = f.clone();
-        let drained = tokio::spawn(async move { f2.drain(Duration::from_secs(10)).await });
+        let t = TaskTracker::new();
+        let g = enter(&t).expect("open");
+        let t2 = t.clone();
+        let drained = tokio::spawn(async move { drain(&t2, Duration::from_secs(10)).await });
         // Once closing, new requests are refused; the one in flight keeps the drain waiting.
-        while !f.closing.load(Ordering::SeqCst) {
+        while !t.is_closed() {
             tokio::task::yield_now().await;
         }
-        assert!(f.enter().is_none());
+        assert!(enter(&t).is_none());
         assert!(!drained.is_finished());
         drop(g);
         assert!(drained.await.unwrap());
-        assert_eq!(f.count(), 0);
+        assert_eq!(t.len(), 0);
     }
 
     #[tokio::test]
     async fn drain_gives_up_after_the_timeout() {
-        let f = InFlight::default();
-        let _g = f.enter().unwrap();
-        assert!(!f.drain(Duration::from_millis(20)).await);
+        let t = TaskTracker::new();
+        let _g = enter(&t).unwrap();
+        assert!(!drain(&t, Duration::from_millis(20)).await);
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use serenity::all::{ApplicationId, ClientBuilder, GatewayIntents, Http, HttpBuilder};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use self::handler::{Handler, Shared};
@@ -62,9 +62,9 @@ pub async fn serve(
         .context("cannot create the Discord client")?;
     let shard_manager = client.shard_manager.clone();
 
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = CancellationToken::new();
     let poller = (config.poll_ms > 0)
-        .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop_rx)));
+        .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop.clone())));
     // Dropped when serve returns, which stops watching.
     let _watcher = if config.watch {
         Some(crate::watch::spawn(store.clone(), Duration::from_millis(config.watch_debounce_ms))?)
@@ -86,7 +86,7 @@ pub async fn serve(
         r = &mut run => Some(r),
         () = &mut shutdown => None,
     };
-    let _ = stop_tx.send(true);
+    stop.cancel();
     let result = match ended {
         Some(r) => match r {
             Ok(Ok(())) => Ok(()),
@@ -94,9 +94,9 @@ pub async fn serve(
             Err(e) => Err(anyhow::Error::new(e).context("the Discord gateway client crashed")),
         },
         None => {
-            info!(in_flight = shared.inflight.count(), "shutting down: finishing requests in flight");
-            if !shared.inflight.drain(DRAIN_TIMEOUT).await {
-                warn!(in_flight = shared.inflight.count(), "gave up waiting for requests in flight");
+            info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
+            if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
+                warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
             }
             shard_manager.shutdown_all().await;
             match tokio::time::timeout(CLIENT_STOP_TIMEOUT, &mut run).await {
@@ -234,7 +234,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// Picks up generations published by another process (`productbot reindex`) until `stop`.
-async fn poll_store(store: Arc<Store>, every: Duration, mut stop: watch::Receiver<bool>) {
+async fn poll_store(store: Arc<Store>, every: Duration, stop: CancellationToken) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
@@ -246,10 +246,7 @@ async fn poll_store(store: Arc<Store>, every: Duration, mut stop: watch::Receive
                     info!(%generation, "now serving a generation published by another process");
                 }
             }
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
+            () = stop.cancelled() => break,
         }
     }
 }

@@ -33,7 +33,7 @@ impl fmt::Display for Scope {
 
 /// The whole command set, one entry per spec of the table.
 pub fn commands() -> Vec<CreateCommand> {
-    COMMANDS.iter().map(command).collect()
+    COMMANDS.iter().map(|c| command(c)).collect()
 }
 
 pub fn command(spec: &CommandSpec) -> CreateCommand {
@@ -52,20 +52,13 @@ pub fn command(spec: &CommandSpec) -> CreateCommand {
 fn option(o: &OptSpec) -> CreateCommandOption {
     let kind = match o.kind {
         OptKind::Text | OptKind::Choice(_) => CommandOptionType::String,
-        OptKind::Integer { .. } => CommandOptionType::Integer,
+        OptKind::Count { .. } => CommandOptionType::Integer,
         OptKind::Bool => CommandOptionType::Boolean,
     };
     let mut c = CreateCommandOption::new(kind, o.name, description(o.help)).required(o.required);
     match o.kind {
-        OptKind::Integer { min, max } => {
-            // serenity's integer bounds are unsigned; a negative bound stays unset (the dispatcher
-            // still checks it).
-            if let Ok(min) = u64::try_from(min) {
-                c = c.min_int_value(min.min(INT_BOUND_MAX));
-            }
-            if let Ok(max) = u64::try_from(max) {
-                c = c.max_int_value(max.min(INT_BOUND_MAX));
-            }
+        OptKind::Count { min, max } => {
+            c = c.min_int_value(min.min(INT_BOUND_MAX)).max_int_value(max.min(INT_BOUND_MAX));
         }
         OptKind::Choice(choices) => {
             for choice in choices.iter().take(25) {

@@ -7,9 +7,10 @@ use serenity::all::{
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
 };
 
-use crate::answer::{Answer, Kind, Verdict};
+use crate::answer::{Answer, Confidence, Verdict};
 use crate::commands::{self, Reply};
-use crate::features::Availability;
+use crate::corpus::Availability;
+use crate::render::text as plain;
 
 /// Discord's limits, in Unicode code points (what Discord and serenity count).
 pub mod limits {
@@ -197,12 +198,12 @@ pub fn usage(error: &commands::UsageError) -> Rendered {
     reply(&Reply::Error { message: error.to_string() })
 }
 
-/// What a mention with no question gets.
-pub fn short_help() -> Rendered {
+/// What a mention with no question gets; `about` says what the bot answers from.
+pub fn short_help(about: &str) -> Rendered {
     let names: Vec<String> = commands::COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
     let text = format!(
-        "Ask me about ChatGPT vs the OpenAI API: mention me with a question, e.g. \"does the API have memory?\", \
-         or use a slash command: {}.",
+        "I answer from {}. Mention me with a question, or use a slash command: {}.",
+        escape(about),
         names.join(", ")
     );
     Rendered::new(None, vec![Embed { description: Some(text), colour: Some(BLURPLE), ..Embed::default() }], false)
@@ -212,65 +213,93 @@ pub fn short_help() -> Rendered {
 pub fn reply(reply: &Reply) -> Rendered {
     match reply {
         Reply::Answer(a) => Rendered::new(None, vec![answer(a)], false),
-        Reply::Features { features } => {
-            let blocks = code_blocks(&commands::features_table(features), limits::DESCRIPTION);
+        Reply::Features(table) => {
+            let blocks = code_blocks(&plain::features(table), limits::DESCRIPTION);
             let mut embeds: Vec<Embed> = blocks
                 .into_iter()
                 .map(|b| Embed { description: Some(b), colour: Some(BLURPLE), ..Embed::default() })
                 .collect();
             if let Some(first) = embeds.first_mut() {
-                first.title = Some("Features: ChatGPT vs API".into());
+                let products: Vec<&str> = table.products.iter().map(|p| p.short.as_str()).collect();
+                first.title = Some(format!("Features: {}", escape(&products.join(" vs "))));
             }
             Rendered::new(None, embeds, false)
         }
-        Reply::Cost(r) => Rendered::new(None, text_embeds(Some("Cost estimate"), &r.render_text(), BLURPLE), false),
-        Reply::Reindex(r) => Rendered::new(None, text_embeds(Some("Re-indexed"), &r.render_text(), GREEN), true),
-        Reply::Help { text } => Rendered::new(None, text_embeds(Some("Help"), text, BLURPLE), false),
-        Reply::Refused { message } => Rendered::new(None, text_embeds(None, message, RED), true),
-        Reply::Error { message } => Rendered::new(None, text_embeds(None, message, GREY), true),
+        Reply::Cost(r) => {
+            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            Rendered::new(
+                None,
+                text_embeds(Some("Cost estimate"), &crate::render::cost::lines(r, &marks), BLURPLE),
+                false,
+            )
+        }
+        Reply::Reindex(r) => {
+            Rendered::new(None, text_embeds(Some("Re-indexed"), &escape(&plain::reindex(r)), GREEN), true)
+        }
+        Reply::Help { text } => Rendered::new(None, text_embeds(Some("Help"), &escape(text), BLURPLE), false),
+        Reply::Refused { message } => Rendered::new(None, text_embeds(None, &escape(message), RED), true),
+        Reply::Error { message } => Rendered::new(None, text_embeds(None, &escape(message), GREY), true),
     }
 }
 
+/// An answer as an embed: the verdict as title and colour, one field per product, the cited
+/// passages (the question's words in bold), caveats and the corpus revision. Every piece of text
+/// from the question or the corpus is escaped, so it cannot add links, formatting or mentions.
 fn answer(a: &Answer) -> Embed {
     let mut e = Embed { footer: Some(format!("corpus {}", a.revision)), ..Embed::default() };
-    if a.kind == Kind::OutOfScope {
-        e.description = Some(a.text.clone());
+    if let Some((_, message)) = &a.declined {
+        e.description = Some(format!("{} Try /features or /help.", escape(message)));
         e.colour = Some(GREY);
         return e;
     }
-    match &a.verdict {
-        Some(v) => {
-            e.title = Some(v.headline());
+    let low = a.confidence == Confidence::Low;
+    match a.verdicts.first() {
+        Some(v) if !low => {
+            e.title = Some(v.headline.clone());
             e.colour = Some(verdict_colour(v));
-            e.description = Some(v.note.clone()).filter(|n| !n.trim().is_empty());
-            e.fields.push(Field::new("ChatGPT", availability(v.chatgpt), true));
-            e.fields.push(Field::new("API", availability(v.api), true));
+            e.description = Some(escape(&v.note)).filter(|n| !n.trim().is_empty());
+            for p in &v.availability {
+                e.fields.push(Field::new(&p.short, availability(p.value), true));
+            }
+            for other in &a.verdicts[1..] {
+                let values: Vec<String> =
+                    other.availability.iter().map(|p| format!("{}: {}", p.short, p.value)).collect();
+                e.fields.push(Field::new(&other.headline, escape(&values.join(" · ")), false));
+            }
         }
-        None => {
-            e.title = Some("From the article".into());
+        _ if low => {
+            e.title = Some("Not sure: these are the closest passages".into());
+            e.colour = Some(GREY);
+        }
+        _ => {
+            e.title = a.sources.first().map(|s| s.heading.clone());
             e.colour = Some(BLURPLE);
         }
     }
     for s in &a.sources {
-        e.fields.push(Field::new(&s.heading, &s.snippet, false));
+        let name = match &s.title {
+            Some(t) => format!("{} ({t})", s.heading),
+            None => s.heading.clone(),
+        };
+        e.fields.push(Field::new(name, s.snippet.marked("**", "**", escape), false));
     }
     if !a.caveats.is_empty() {
-        let text: String = a.caveats.iter().map(|c| format!("• {c}\n")).collect();
+        let text: String = a.caveats.iter().map(|c| format!("• {}\n", escape(c))).collect();
         for (i, part) in split_text(&text, limits::FIELD_VALUE).into_iter().enumerate() {
             e.fields.push(Field::new(if i == 0 { "Caveats" } else { "Caveats (continued)" }, part, false));
         }
     }
     if let Some(s) = &a.suggestion {
-        e.fields.push(Field::new("For an estimate, try", s, false));
+        e.fields.push(Field::new("For an estimate, try", escape(s), false));
     }
-    if a.verdict.is_none() && a.sources.is_empty() {
-        e.description = Some(a.text.clone());
+    if a.verdicts.is_empty() && a.sources.is_empty() {
+        e.description = Some("Nothing in the corpus matched.".into());
     }
     e
 }
 
-/// Green for yes, red for no, amber for partly, grey when the article doesn't say; of the product
-/// asked about, or of both when the question named neither.
+/// Green for yes, red for no, amber for partly, grey when the corpus doesn't say; of the product
+/// asked about, or across all of them when the question named none.
 fn verdict_colour(v: &Verdict) -> u32 {
     use Availability::*;
     let of = |a: Availability| match a {
@@ -279,14 +308,18 @@ fn verdict_colour(v: &Verdict) -> u32 {
         Partial => AMBER,
         Unknown => GREY,
     };
-    match v.asked {
-        Some(p) => of(v.availability(p)),
-        None => match (v.chatgpt, v.api) {
-            (Unknown, _) | (_, Unknown) => GREY,
-            (Yes, Yes) => GREEN,
-            (No, No) => RED,
-            _ => AMBER,
-        },
+    if let Some(a) = v.asked_value() {
+        return of(a);
+    }
+    let values: Vec<Availability> = v.availability.iter().map(|p| p.value).collect();
+    if values.contains(&Unknown) {
+        GREY
+    } else if values.iter().all(|a| *a == Yes) {
+        GREEN
+    } else if values.iter().all(|a| *a == No) {
+        RED
+    } else {
+        AMBER
     }
 }
 
@@ -297,6 +330,31 @@ fn availability(a: Availability) -> &'static str {
         Availability::Partial => "🟡 Partly",
         Availability::Unknown => "❔ Not stated",
     }
+}
+
+/// Text from a question or the corpus, with Discord markdown escaped: shown as typed, never as
+/// emphasis, code, spoilers, quotes, headings, lists, masked links or mention chips. Control
+/// characters become spaces.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut line_start = true;
+    for c in s.chars() {
+        match c {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '<' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // A list item ("- ", "+ ") only where a line starts.
+            '-' | '+' if line_start => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+        line_start = c == '\n' || (line_start && c == ' ');
+    }
+    out
 }
 
 /// Long text as a series of embeds, the first with the title.
@@ -468,38 +526,52 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::answer::Source;
-    use crate::features::Product;
+    use crate::answer::{Declined, Kind, ProductValue, Snippet, Source};
 
     fn answer_with(question: &str, verdict: Option<Verdict>, sources: usize, caveats: Vec<String>) -> Answer {
         Answer {
             question: question.into(),
             kind: if verdict.is_some() { Kind::Feature } else { Kind::Search },
-            verdict,
+            confidence: Confidence::High,
+            verdicts: verdict.into_iter().collect(),
             sources: (0..sources)
                 .map(|i| Source {
                     doc: "doc".into(),
+                    title: None,
                     section: "Features Only in ChatGPT".into(),
                     heading: format!("Features Only in ChatGPT › Memory {i} {question}"),
                     score: 1.0,
-                    snippet: format!("**Memory** — {question}"),
+                    snippet: Snippet {
+                        text: format!("Memory — {question}"),
+                        highlights: std::iter::once(0..6).collect(),
+                    },
                 })
                 .collect(),
             caveats,
-            text: question.into(),
             suggestion: None,
+            declined: None,
             revision: "abc123".into(),
         }
     }
 
-    fn memory(asked: Option<Product>, chatgpt: Availability, api: Availability) -> Verdict {
+    const API: usize = 1;
+    const CHATGPT: usize = 0;
+
+    fn memory(asked: Option<usize>, chatgpt: Availability, api: Availability) -> Verdict {
+        let p = |id: &str, name: &str, short: &str, value| ProductValue {
+            id: id.into(),
+            name: name.into(),
+            short: short.into(),
+            value,
+        };
+        let availability = vec![p("chatgpt", "ChatGPT", "ChatGPT", chatgpt), p("api", "the API", "API", api)];
         Verdict {
             feature: "memory".into(),
             name: "Memory".into(),
-            asked,
-            chatgpt,
-            api,
+            asked: asked.map(|i| availability[i].id.clone()),
+            availability,
             note: "ChatGPT remembers; the API does not.".into(),
+            headline: "No. The API does not offer memory.".into(),
         }
     }
 
@@ -543,11 +615,11 @@ mod tests {
     fn verdict_embed_has_headline_colour_fields_sources_and_footer() {
         let a = answer_with(
             "does the API have memory?",
-            Some(memory(Some(Product::Api), Availability::Yes, Availability::No)),
+            Some(memory(Some(API), Availability::Yes, Availability::No)),
             1,
             vec!["Memory can be turned off.".into()],
         );
-        let r = reply(&Reply::Answer(a));
+        let r = reply(&Reply::Answer(Box::new(a)));
         assert!(!r.is_ephemeral());
         let v = serde_json::to_value(r.response()).unwrap();
         assert_eq!(v["type"], 4);
@@ -558,6 +630,7 @@ mod tests {
         assert_eq!(e["fields"][0], json!({"name": "ChatGPT", "value": "✅ Yes", "inline": true}));
         assert_eq!(e["fields"][1], json!({"name": "API", "value": "❌ No", "inline": true}));
         assert!(e["fields"][2]["name"].as_str().unwrap().starts_with("Features Only in ChatGPT"));
+        assert_eq!(e["fields"][2]["value"], "**Memory** — does the API have memory?");
         assert_eq!(e["fields"][3]["name"], "Caveats");
         assert_eq!(e["footer"]["text"], "corpus abc123");
         assert_eq!(v["data"]["allowed_mentions"]["parse"], json!([]));
@@ -568,10 +641,10 @@ mod tests {
     fn colours_follow_the_asked_product_or_the_pair() {
         use Availability::*;
         let c = |asked, chatgpt, api| verdict_colour(&memory(asked, chatgpt, api));
-        assert_eq!(c(Some(Product::Chatgpt), Yes, No), GREEN);
-        assert_eq!(c(Some(Product::Api), Yes, No), RED);
-        assert_eq!(c(Some(Product::Api), Yes, Partial), AMBER);
-        assert_eq!(c(Some(Product::Api), Yes, Unknown), GREY);
+        assert_eq!(c(Some(CHATGPT), Yes, No), GREEN);
+        assert_eq!(c(Some(API), Yes, No), RED);
+        assert_eq!(c(Some(API), Yes, Partial), AMBER);
+        assert_eq!(c(Some(API), Yes, Unknown), GREY);
         assert_eq!(c(None, Yes, Yes), GREEN);
         assert_eq!(c(None, No, No), RED);
         assert_eq!(c(None, Yes, No), AMBER);
@@ -599,20 +672,20 @@ mod tests {
         let unit = "@everyone @here <@123> <@&456> 🎉👩‍👩‍👧 ";
         let question: String = unit.repeat(6000 / unit.chars().count() + 1).chars().take(6000).collect();
         let caveats = vec![question.clone(), question.clone()];
-        let mut a =
-            answer_with(&question, Some(memory(Some(Product::Api), Availability::Yes, Availability::No)), 30, caveats);
-        a.verdict.as_mut().unwrap().note = question.clone();
-        a.verdict.as_mut().unwrap().name = question.clone();
+        let mut a = answer_with(&question, Some(memory(Some(API), Availability::Yes, Availability::No)), 30, caveats);
+        a.verdicts[0].note = question.clone();
+        a.verdicts[0].headline = question.clone();
         a.suggestion = Some(question.clone());
-        let r = reply(&Reply::Answer(a));
+        let r = reply(&Reply::Answer(Box::new(a)));
         for v in all_builders(&r) {
             assert_within_limits(&v);
         }
         // Out of scope and plain text carry the question too.
         let mut oos = answer_with(&question, None, 0, vec![]);
         oos.kind = Kind::OutOfScope;
+        oos.declined = Some((Declined::NotCovered, question.clone()));
         for r in [
-            reply(&Reply::Answer(oos)),
+            reply(&Reply::Answer(Box::new(oos))),
             reply(&Reply::Error { message: question.repeat(3) }),
             Rendered::text(&question, false),
         ] {
@@ -665,22 +738,45 @@ mod tests {
 
     #[test]
     fn features_table_is_a_code_block() {
-        let features = vec![crate::features::Feature {
-            id: "memory".into(),
-            name: "Memory".into(),
-            aliases: vec![],
-            chatgpt: Availability::Yes,
-            api: Availability::No,
-            note: String::new(),
-            section: "s".into(),
-            heading: None,
-            caveats: vec![],
-        }];
-        let r = reply(&Reply::Features { features });
+        let table = crate::corpus::FeatureTable {
+            products: vec![crate::corpus::Product {
+                id: "a".into(),
+                name: "A".into(),
+                short: "A".into(),
+                words: vec![],
+            }],
+            features: vec![crate::corpus::Feature {
+                id: "memory".into(),
+                name: "Memory".into(),
+                aliases: vec![],
+                availability: vec![Availability::Yes],
+                note: String::new(),
+                doc: "d".into(),
+                section: "s".into(),
+                heading: None,
+                caveats: vec![],
+                examples: vec![],
+                headline: Default::default(),
+            }],
+            others: vec![],
+            synonyms: vec![],
+        };
+        let r = reply(&Reply::Features(Box::new(table)));
         let d = r.embeds()[0].description.as_deref().unwrap();
         assert!(d.starts_with("```\n") && d.ends_with("\n```") && d.contains("Memory"), "{d}");
         let blocks = code_blocks(&vec!["x".repeat(30); 500].join("\n"), 4096);
         assert!(blocks.len() > 1 && blocks.iter().all(|b| b.chars().count() <= 4096));
+    }
+
+    #[test]
+    fn user_text_cannot_format_link_or_mention() {
+        let q = "does the api have memory a1[x](https://ev.il)z **bold** @everyone <@1>";
+        let a = answer_with(q, None, 1, vec![format!("Read \"{q}\".")]);
+        let e = answer(&a);
+        let caveats = &e.fields.iter().find(|f| f.name == "Caveats").unwrap().value;
+        assert!(caveats.contains("a1\\[x\\](https://ev.il)z \\*\\*bold\\*\\* @everyone \\<@1\\>"), "{caveats}");
+        let snippet = &e.fields[0].value;
+        assert!(snippet.starts_with("**Memory**") && snippet.contains("\\[x\\]"), "{snippet}");
     }
 
     #[test]

@@ -46,9 +46,9 @@ impl Highlighter {
         Highlighter { weights, max_chars }
     }
 
-    /// The rendered snippet of a passage (given by its tokens): matched words in `**bold**`, the
-    /// passage's opening when no term occurs in it.
-    pub fn snippet(&self, tokens: &Tokens) -> String {
+    /// The snippet of a passage (given by its tokens) and the byte ranges of its matched words; the
+    /// passage's opening, with nothing highlighted, when no term occurs in it.
+    pub fn snippet(&self, tokens: &Tokens) -> (String, Vec<Range<usize>>) {
         let text = &*tokens.display;
         // Weight of each passage term (0 for terms not highlighted).
         let mut weight = vec![0.0f32; tokens.terms.len()];
@@ -86,40 +86,39 @@ impl Highlighter {
                     f.highlighted.iter().map(|r| r.start - f.start..r.end - f.start).collect();
                 render_fragment(text, f.start..f.stop, &highlighted)
             }
-            None => truncate_words(text, self.max_chars),
+            None => (truncate_words(text, self.max_chars), Vec::new()),
         }
     }
 }
 
-/// Renders `text[range]` (text whose whitespace is already collapsed, see `Tokens::display`) with
-/// the `highlighted` ranges (relative to the fragment) in `**bold**`, and `…` where the passage goes
-/// on before or after it.
-fn render_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]) -> String {
+/// `text[range]` (text whose whitespace is already collapsed, see `Tokens::display`) with `…` where
+/// the passage goes on before or after it, and the `highlighted` ranges (relative to the fragment)
+/// moved to where they fall in it.
+fn render_fragment(text: &str, range: Range<usize>, highlighted: &[Range<usize>]) -> (String, Vec<Range<usize>>) {
     // tantivy ends fragments at the last token; keep the punctuation that closes it.
     let rest = text.get(range.end..).unwrap_or("");
     let tail = rest.find(|c: char| c.is_whitespace() || c.is_alphanumeric()).unwrap_or(rest.len());
     let end = range.end + tail;
     let fragment = &text[range.start..end];
-    let mut out = String::with_capacity(fragment.len() + 4 * highlighted.len() + 6);
+    let mut out = String::with_capacity(fragment.len() + 6);
     if text[..range.start].chars().any(char::is_alphanumeric) {
         out.push('…');
     }
+    let shift = out.len();
+    let mut ranges = Vec::with_capacity(highlighted.len());
     let mut at = 0;
     for r in highlighted {
         if r.start < at || r.end > range.end - range.start {
             continue;
         }
-        out.push_str(&fragment[at..r.start]);
-        out.push_str("**");
-        out.push_str(&fragment[r.start..r.end]);
-        out.push_str("**");
+        ranges.push(r.start + shift..r.end + shift);
         at = r.end;
     }
-    out.push_str(&fragment[at..]);
+    out.push_str(fragment);
     if text[end..].chars().any(char::is_alphanumeric) {
         out.push('…');
     }
-    out
+    (out, ranges)
 }
 
 /// The first `max_chars` characters of `text`, cut at a word boundary.
@@ -139,6 +138,11 @@ mod tests {
     use super::super::*;
     use super::*;
 
+    /// A snippet with its highlights in `**bold**`, as the tests compare it.
+    fn bold((text, ranges): (String, Vec<Range<usize>>)) -> String {
+        crate::answer::Snippet { text, highlights: ranges }.marked("**", "**", str::to_owned)
+    }
+
     #[test]
     fn snippet_highlights_matches() {
         let (i, ps) = idx();
@@ -148,7 +152,7 @@ mod tests {
         let g = Highlighter::new(i.highlight_weights(&s, &["cost".to_owned()]), 150);
         let pid = i.search(&s, &r, 1).unwrap()[0].pid;
         let text = &ps[pid].text;
-        assert_eq!(g.snippet(&i.tokens(&mut i.analyzer(), text)), "Tokens **cost** money per million.");
+        assert_eq!(bold(g.snippet(&i.tokens(&mut i.analyzer(), text))), "Tokens **cost** money per million.");
     }
 
     /// The straightforward rendering (collect words, join) that `render_fragment` must equal.
@@ -206,7 +210,7 @@ mod tests {
                     highlighted.push(from..to);
                 }
             }
-            proptest::prop_assert_eq!(render_fragment(&text, start..end, &highlighted), reference_fragment(&text, start..end, &highlighted));
+            proptest::prop_assert_eq!(bold(render_fragment(&text, start..end, &highlighted)), reference_fragment(&text, start..end, &highlighted));
         }
     }
 
@@ -218,15 +222,15 @@ mod tests {
         let start = display.find("The").unwrap();
         let end = display.find("forgets").unwrap() + "forgets".len();
         assert_eq!(&display[start..end], "The API has no memory; it forgets");
-        let bold = [Range { start: 8, end: 11 }];
-        assert_eq!(render_fragment(&display, start..end, &bold), "…The API **has** no memory; it forgets……");
+        let marks = [Range { start: 8, end: 11 }];
+        assert_eq!(bold(render_fragment(&display, start..end, &marks)), "…The API **has** no memory; it forgets……");
         // Through a passage's tokens: a paragraph break and a tab read as one space.
         let (i, _) = idx();
         let searcher = i.searcher();
         let s = Stats::new(&searcher);
         let g = Highlighter::new(i.highlight_weights(&s, &["memori".to_owned()]), 150);
         assert_eq!(
-            g.snippet(&i.tokens(&mut i.analyzer(), text)),
+            bold(g.snippet(&i.tokens(&mut i.analyzer(), text))),
             "Intro. The API has no **memory**; it forgets… then more"
         );
     }

@@ -1,1 +1,138 @@
+//! Shared fixtures for the integration tests: the shipped corpus and prices, engines over it (and
+//! over the test corpora in `tests/fixtures`), corpus copies in temp dirs, and scoring of question
+//! sets with the rules of `shared/eval/score.py`.
+#![allow(dead_code)]
+
 pub mod mock_discord;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use productbot::config::Config;
+use productbot::cost::PriceTable;
+use productbot::engine::Engine;
+use productbot::render;
+use serde_json::Value;
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The price table of the shipped bot.toml.
+pub fn prices() -> Arc<PriceTable> {
+    static PRICES: OnceLock<Arc<PriceTable>> = OnceLock::new();
+    PRICES
+        .get_or_init(|| {
+            let config = Config::load_with_env(Some(&repo().join("bot.toml")), Vec::new()).expect("bot.toml loads");
+            Arc::new(config.prices)
+        })
+        .clone()
+}
+
+/// The engine over the shipped corpus, index in RAM, built once per test binary.
+pub fn shipped() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| engine(&repo().join("corpus")))
+}
+
+pub fn engine(dir: &Path) -> Engine {
+    Engine::from_corpus_dir(dir, prices()).unwrap_or_else(|e| panic!("{} loads: {e}", dir.display()))
+}
+
+/// Copies every file of `from` into `to` (created).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A temp dir holding `corpus/` (a copy of the shipped corpus) and room for `index/`.
+pub struct Scratch {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn shipped() -> Self {
+        Self::of(&repo().join("corpus"))
+    }
+
+    pub fn of(corpus: &Path) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(corpus, &tmp.path().join("corpus"));
+        Scratch { tmp }
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.tmp.path().join(p)
+    }
+
+    pub fn corpus(&self) -> PathBuf {
+        self.path("corpus")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.path("index")
+    }
+}
+
+/// The shipped corpus plus the second article of `tests/data/second-article` (its feature entries
+/// appended to the table), in a temp dir.
+pub fn with_second_article() -> Scratch {
+    let s = Scratch::shipped();
+    let extra = repo().join("tests/data/second-article");
+    std::fs::copy(extra.join("chatgpt-vs-api-for-teams.md"), s.corpus().join("chatgpt-vs-api-for-teams.md")).unwrap();
+    let mut table = std::fs::read_to_string(s.corpus().join("features.toml")).unwrap();
+    table.push('\n');
+    table.push_str(&std::fs::read_to_string(extra.join("features.toml")).unwrap());
+    std::fs::write(s.corpus().join("features.toml"), table).unwrap();
+    s
+}
+
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Scores a JSONL question set as `shared/eval/score.py` does; returns (passed, total, failures).
+pub fn score(engine: &Engine, file: &Path) -> (usize, usize, Vec<String>) {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut fails = Vec::new();
+    let mut total = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        total += 1;
+        let case: Value = serde_json::from_str(line).unwrap();
+        let q = case["q"].as_str().unwrap();
+        let out = serde_json::to_value(render::json::answer(&engine.answer(q))).unwrap();
+        let secs: Vec<String> =
+            out["sources"].as_array().unwrap().iter().map(|s| norm(s["section"].as_str().unwrap())).collect();
+        let want: Vec<String> = case["sections"]
+            .as_array()
+            .map(|a| a.iter().map(|s| norm(s.as_str().unwrap())).collect())
+            .unwrap_or_default();
+        let ok = match case["kind"].as_str().unwrap() {
+            "out_of_scope" => out["kind"] == "out_of_scope",
+            "search" => out["kind"] != "out_of_scope" && secs.first().is_some_and(|s| want.contains(s)),
+            _ => {
+                let v = &out["verdict"];
+                let avail = &v["availability"];
+                let feature_ok = v["feature"].as_str() == case["feature"].as_str();
+                let avail_ok = match case["product"].as_str() {
+                    Some(p) => case["expect"].as_array().unwrap().iter().any(|e| e == &avail[p]),
+                    None => case["expect"]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .all(|(p, allowed)| allowed.as_array().unwrap().iter().any(|e| e == &avail[p])),
+                };
+                feature_ok && avail_ok && secs.iter().take(3).any(|s| want.contains(s))
+            }
+        };
+        if !ok {
+            fails.push(format!("{q} -> kind={} verdict={} sources={secs:?}", out["kind"], out["verdict"]));
+        }
+    }
+    (total - fails.len(), total, fails)
+}

@@ -1,12 +1,10 @@
-//! Corpus loading: reads every `.md` / `.txt` file of the corpus directory and splits it into passages
-//! by heading, so retrieval and citations work on sections rather than whole documents.
+//! One document split into passages by heading, so retrieval and citations work on sections rather
+//! than whole documents; `[VERIFY]` marks are kept with the clause they qualify.
 
 use std::fmt;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Section bodies longer than this are split at paragraph boundaries, so a big document still gives
 /// passages small enough to rank and quote.
@@ -45,129 +43,14 @@ pub struct VerifyMark {
     pub what: String,
 }
 
-#[derive(Debug, Clone)]
+/// A document of the corpus: its id is the file stem, its title the `#` line (or the id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     pub id: String,
+    #[serde(skip)]
     pub path: PathBuf,
     pub title: String,
     pub sections: Vec<String>,
-}
-
-/// Every document and passage of one corpus directory, with a fingerprint of the files.
-#[derive(Debug, Clone)]
-pub struct Corpus {
-    pub docs: Vec<Document>,
-    pub passages: Vec<Passage>,
-    /// SHA-256 over file names and contents (hex); identifies a corpus revision.
-    pub fingerprint: String,
-    pub bytes: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CorpusError {
-    #[error("corpus directory {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}:{line}: invalid UTF-8")]
-    Utf8 { path: PathBuf, line: usize },
-    #[error("corpus directory {path} has no .md or .txt document")]
-    Empty { path: PathBuf },
-    #[error("{path}: no text to index")]
-    NoText { path: PathBuf },
-}
-
-impl Corpus {
-    pub fn section_exists(&self, section: &str) -> bool {
-        self.passages.iter().any(|p| p.section.eq_ignore_ascii_case(section))
-    }
-
-    /// The short revision shown to users (first 12 hex digits of the fingerprint).
-    pub fn revision(&self) -> &str {
-        &self.fingerprint[..12.min(self.fingerprint.len())]
-    }
-}
-
-/// The files that make up a corpus: `.md` and `.txt` documents plus `features.toml`, sorted by name.
-pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
-    let entries = fs::read_dir(dir).map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        // Directories are skipped; anything else with a corpus name is read, so an unreadable file
-        // (or a dangling link) is an error that names it rather than a silently missing document.
-        if name.starts_with('.') || path.is_dir() {
-            continue;
-        }
-        if is_document(&path) || name == crate::features::FEATURES_FILE {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn is_document(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "txt"))
-}
-
-/// Fingerprint of the corpus directory as it is on disk now, without parsing it.
-pub fn fingerprint_dir(dir: &Path) -> Result<String, CorpusError> {
-    let mut hasher = Sha256::new();
-    for path in corpus_files(dir)? {
-        let bytes = fs::read(&path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
-        hash_file(&mut hasher, &path, &bytes);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hash_file(hasher: &mut Sha256, path: &Path, bytes: &[u8]) {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    hasher.update((name.len() as u64).to_le_bytes());
-    hasher.update(name.as_bytes());
-    hasher.update((bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Reads and splits every document of `dir`. `features.toml` is part of the fingerprint but is
-/// parsed by [`crate::features`].
-pub fn load_dir(dir: &Path) -> Result<Corpus, CorpusError> {
-    let files = corpus_files(dir)?;
-    let mut hasher = Sha256::new();
-    let mut docs = Vec::new();
-    let mut passages = Vec::new();
-    let mut bytes_total = 0;
-    for path in &files {
-        let bytes = fs::read(path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
-        hash_file(&mut hasher, path, &bytes);
-        if !is_document(path) {
-            continue;
-        }
-        bytes_total += bytes.len() as u64;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            CorpusError::Utf8 { path: path.clone(), line }
-        })?;
-        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let (doc, mut doc_passages) = split_document(&id, &text);
-        if doc_passages.is_empty() {
-            return Err(CorpusError::NoText { path: path.clone() });
-        }
-        docs.push(Document { path: path.clone(), ..doc });
-        passages.append(&mut doc_passages);
-    }
-    if docs.is_empty() {
-        return Err(CorpusError::Empty { path: dir.to_owned() });
-    }
-    Ok(Corpus { docs, passages, fingerprint: hex(&hasher.finalize()), bytes: bytes_total })
 }
 
 /// Splits one Markdown (or plain text) document into passages.

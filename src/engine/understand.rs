@@ -6,12 +6,8 @@ use std::collections::HashMap;
 
 use tantivy::tokenizer::TextAnalyzer;
 
-use crate::features::{FeatureTable, Product};
+use crate::corpus::FeatureTable;
 use crate::text::{self, Word, is_typo_of};
-
-/// Questions are analyzed up to this many bytes; the rest cannot change which feature is asked about
-/// and would only cost time.
-pub const MAX_ANALYZED_BYTES: usize = 4_000;
 
 /// One alias, pre-split into words.
 #[derive(Debug, Clone)]
@@ -25,7 +21,8 @@ struct Alias {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     features: Vec<Vec<Alias>>,
-    products: Vec<(Product, Vec<Alias>)>,
+    /// Each product's names, in table order.
+    products: Vec<Vec<Alias>>,
     others: Vec<(String, Alias)>,
     /// Word (surface or stem) -> the names it starts and whether a feature alias uses it: one lookup
     /// per question word finds every name that can start there.
@@ -56,9 +53,8 @@ type TypoStart = (String, Vec<(usize, usize)>);
 /// What a question is about.
 #[derive(Debug, Clone, Default)]
 pub struct Understanding {
-    pub words: Vec<Word>,
-    /// Products named, in question order, without duplicates.
-    pub products: Vec<Product>,
+    /// Products named (indexes into the table's products), in question order, without duplicates.
+    pub products: Vec<usize>,
     /// Index into the feature table of the best-matching feature.
     pub feature: Option<usize>,
     /// Another vendor's product named in the question.
@@ -71,7 +67,7 @@ pub struct Understanding {
 
 impl Understanding {
     /// The product the question asks about: the one it names, or `None` for neither or both.
-    pub fn asked(&self) -> Option<Product> {
+    pub fn asked(&self) -> Option<usize> {
         match self.products.as_slice() {
             [one] => Some(*one),
             _ => None,
@@ -80,8 +76,8 @@ impl Understanding {
 
     /// Words that say what the question is about: not filler, not a product or feature name, not a bare
     /// number.
-    pub fn content_words(&self) -> impl Iterator<Item = &Word> {
-        self.words
+    pub fn content_words<'w>(&self, words: &'w [Word]) -> impl Iterator<Item = &'w Word> {
+        words
             .iter()
             .zip(&self.matched)
             .filter(|(w, m)| !**m && !text::is_filler(&w.text) && !is_number(&w.text))
@@ -106,10 +102,10 @@ impl Matcher {
             .iter()
             .map(|f| f.aliases.iter().map(|a| compile(a)).filter(|a| !a.words.is_empty()).collect())
             .collect();
-        let products: Vec<(Product, Vec<Alias>)> = table
+        let products: Vec<Vec<Alias>> = table
             .products
             .iter()
-            .map(|(p, names)| (*p, names.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect()))
+            .map(|p| p.words.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect())
             .collect();
         let others: Vec<(String, Alias)> =
             table.others.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
@@ -125,7 +121,7 @@ impl Matcher {
                 }
             }
         }
-        for (pi, (_, aliases)) in products.iter().enumerate() {
+        for (pi, aliases) in products.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
                     words.entry(key.clone()).or_default().products.push((pi, ai));
@@ -157,13 +153,7 @@ impl Matcher {
 
     /// What `question` is about. `in_corpus(stem)` says whether the corpus has a word: such a word
     /// is spelt as someone meant it, so it is never read as a typo of an alias.
-    pub fn understand(
-        &self,
-        question: &str,
-        analyzer: &mut TextAnalyzer,
-        in_corpus: &dyn Fn(&str) -> bool,
-    ) -> Understanding {
-        let words = text::words(analyzer, clip(question, MAX_ANALYZED_BYTES));
+    pub fn understand(&self, words: &[Word], in_corpus: &dyn Fn(&str) -> bool) -> Understanding {
         let mut matched = vec![false; words.len()];
         // Each word's entries: by surface form, and by stem when that differs.
         let entries: Vec<[Option<&Entry>; 2]> = words
@@ -205,7 +195,7 @@ impl Matcher {
         candidates.dedup();
         for &(fi, ai, start) in &candidates {
             let alias = &self.features[fi][ai];
-            if let Some(m) = find_at(&alias.words, &words, start, Some(&typo_candidates)) {
+            if let Some(m) = find_at(&alias.words, words, start, Some(&typo_candidates)) {
                 // Words skipped inside a multi-word alias make the match a little less certain.
                 let weight = (alias.weight * 4).saturating_sub(m.skipped);
                 let better = match best {
@@ -251,16 +241,15 @@ impl Matcher {
         product_hits.dedup();
         let mut products = Vec::new();
         for (start, pi, ai) in product_hits {
-            let (product, aliases) = &self.products[pi];
-            let Some(m) = find_at(&aliases[ai].words, &words, start, None) else { continue };
+            let Some(m) = find_at(&self.products[pi][ai].words, words, start, None) else { continue };
             if m.positions.iter().all(|p| feature_positions.contains(p)) {
                 continue;
             }
             for &p in &m.positions {
                 matched[p] = true;
             }
-            if !products.contains(product) {
-                products.push(*product);
+            if !products.contains(&pi) {
+                products.push(pi);
             }
         }
 
@@ -275,7 +264,7 @@ impl Matcher {
                 continue;
             }
             let (name, alias) = &self.others[oi];
-            if let Some(m) = find_at(&alias.words, &words, start, None) {
+            if let Some(m) = find_at(&alias.words, words, start, None) {
                 for &p in &m.positions {
                     matched[p] = true;
                 }
@@ -284,7 +273,7 @@ impl Matcher {
             }
         }
 
-        Understanding { words, products, feature, other, matched, corrected }
+        Understanding { products, feature, other, matched, corrected }
     }
 }
 
@@ -354,56 +343,54 @@ fn find_at(alias: &[Word], words: &[Word], start: usize, typos: Option<&[bool]>)
     Some(m)
 }
 
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-pub fn clip(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::{Availability, Feature};
-    use std::collections::BTreeMap;
+    use crate::corpus::{Availability, Feature, Headline, Product};
 
     fn table() -> FeatureTable {
         let f = |id: &str, aliases: &[&str]| Feature {
             id: id.into(),
             name: id.into(),
             aliases: aliases.iter().map(|s| (*s).to_owned()).collect(),
-            chatgpt: Availability::Yes,
-            api: Availability::No,
+            availability: vec![Availability::Yes, Availability::No],
             note: String::new(),
+            doc: "d".into(),
             section: "S".into(),
             heading: None,
             caveats: vec![],
+            examples: vec![],
+            headline: Headline::default(),
         };
-        let mut products = BTreeMap::new();
-        products.insert(Product::Chatgpt, vec!["chatgpt".to_owned()]);
-        products.insert(Product::Api, vec!["api".to_owned(), "openai api".to_owned()]);
+        let p = |id: &str, words: &[&str]| Product {
+            id: id.into(),
+            name: id.into(),
+            short: id.into(),
+            words: words.iter().map(|s| (*s).to_owned()).collect(),
+        };
         FeatureTable {
             features: vec![
                 f("memory", &["memory", "remember", "persistence"]),
                 f("assistants", &["assistants api", "assistants"]),
                 f("fine_tuning", &["fine-tuning", "fine tune"]),
             ],
-            products,
+            products: vec![p("chatgpt", &["chatgpt"]), p("api", &["api", "openai api"])],
             others: vec!["llama".into(), "claude".into()],
             synonyms: vec![],
         }
     }
 
+    const CHATGPT: usize = 0;
+    const API: usize = 1;
+
+    fn words(q: &str) -> Vec<Word> {
+        text::words(&mut text::word_analyzer(), q)
+    }
+
     fn u(q: &str) -> (Understanding, FeatureTable) {
         let t = table();
-        let mut a = text::word_analyzer();
-        let m = Matcher::new(&t, &mut a);
-        (m.understand(q, &mut a, &|_| false), t)
+        let m = Matcher::new(&t, &mut text::word_analyzer());
+        (m.understand(&words(q), &|_| false), t)
     }
 
     fn feature(q: &str) -> Option<String> {
@@ -423,12 +410,11 @@ mod tests {
     #[test]
     fn a_word_the_corpus_has_is_not_read_as_a_typo() {
         let t = table();
-        let mut a = text::word_analyzer();
-        let m = Matcher::new(&t, &mut a);
-        let q = "does it rememder things";
-        assert_eq!(m.understand(q, &mut a, &|_| false).feature, Some(0), "unknown word: a typo of \"remember\"");
-        let stem = text::words(&mut a, "rememder")[0].stem.clone();
-        let u = m.understand(q, &mut a, &|s| s == stem);
+        let m = Matcher::new(&t, &mut text::word_analyzer());
+        let q = words("does it rememder things");
+        assert_eq!(m.understand(&q, &|_| false).feature, Some(0), "unknown word: a typo of \"remember\"");
+        let stem = words("rememder")[0].stem.clone();
+        let u = m.understand(&q, &|s| s == stem);
         assert_eq!(u.feature, None, "a corpus word is spelt as meant");
         assert!(u.corrected.is_empty());
     }
@@ -438,16 +424,16 @@ mod tests {
         let (x, _) = u("What does the Assistants API offer?");
         assert!(x.products.is_empty(), "{:?}", x.products);
         let (x, _) = u("Does the API have the Assistants API?");
-        assert_eq!(x.products, [Product::Api]);
+        assert_eq!(x.products, [API]);
     }
 
     #[test]
     fn products_named_in_order() {
         let (x, _) = u("Memory: ChatGPT or API?");
-        assert_eq!(x.products, [Product::Chatgpt, Product::Api]);
+        assert_eq!(x.products, [CHATGPT, API]);
         assert_eq!(x.asked(), None);
         let (x, _) = u("Does the OpenAI API have memory?");
-        assert_eq!(x.asked(), Some(Product::Api));
+        assert_eq!(x.asked(), Some(API));
     }
 
     #[test]
@@ -458,14 +444,10 @@ mod tests {
 
     #[test]
     fn content_words_skip_names_filler_and_numbers() {
-        let (x, _) = u("What do 10k calls a day to the API cost?");
-        let w: Vec<_> = x.content_words().map(|w| w.text.as_str()).collect();
+        let q = words("What do 10k calls a day to the API cost?");
+        let t = table();
+        let x = Matcher::new(&t, &mut text::word_analyzer()).understand(&q, &|_| false);
+        let w: Vec<_> = x.content_words(&q).map(|w| w.text.as_str()).collect();
         assert_eq!(w, ["calls", "day", "cost"]);
-    }
-
-    #[test]
-    fn clip_respects_char_boundaries() {
-        assert_eq!(clip("héllo", 2), "h");
-        assert_eq!(clip("abc", 10), "abc");
     }
 }

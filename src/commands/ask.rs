@@ -1,0 +1,28 @@
+//! `/ask QUESTION`: the bot's main job.
+
+use super::{Command, CommandSpec, Context, OptKind, OptSpec, Options, Reply, UsageError};
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "ask",
+    help: "Ask a question about the products the bot covers",
+    options: &[OptSpec::new("question", "Your question, in your own words", OptKind::Text).required().positional()],
+    admin: false,
+    slow: false,
+    examples: &[],
+    parse,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ask {
+    pub question: String,
+}
+
+fn parse(o: &Options) -> Result<Command, UsageError> {
+    Ok(Command::Ask(Ask { question: o.text("question").unwrap_or_default().to_owned() }))
+}
+
+impl Ask {
+    pub fn run(self, ctx: Context) -> Reply {
+        Reply::Answer(Box::new(ctx.store.snapshot().answer(&self.question)))
+    }
+}

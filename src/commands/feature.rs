@@ -1,0 +1,41 @@
+//! `/feature NAME`: one row of the feature table, with its supporting passage.
+
+use super::{Command, CommandSpec, Completion, Context, OptKind, OptSpec, Options, Reply, UsageError};
+use crate::corpus::diag::did_you_mean;
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "feature",
+    help: "Show one feature across the products, with the supporting passage",
+    options: &[OptSpec::new("name", "Feature name (see /features)", OptKind::Text)
+        .required()
+        .positional()
+        .complete(Completion::Feature)],
+    admin: false,
+    slow: false,
+    examples: &[],
+    parse,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feature {
+    pub name: String,
+}
+
+fn parse(o: &Options) -> Result<Command, UsageError> {
+    Ok(Command::Feature(Feature { name: o.text("name").unwrap_or_default().to_owned() }))
+}
+
+impl Feature {
+    pub fn run(self, ctx: Context) -> Reply {
+        let engine = ctx.store.snapshot();
+        match engine.find_feature(&self.name) {
+            Some(f) => Reply::Answer(Box::new(engine.feature_answer(f))),
+            None => {
+                let table = engine.features();
+                let names = table.features.iter().flat_map(|f| [f.id.as_str(), f.name.as_str()]);
+                let hint = did_you_mean(&self.name, names).map(|n| format!(" Did you mean {n}?")).unwrap_or_default();
+                Reply::error(format!("I don't know a feature called {:?}.{hint} See /features for all.", self.name))
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! `/features`: the whole feature table, one column per product.
+
+use super::{Command, CommandSpec, Context, Options, Reply, UsageError};
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "features",
+    help: "The whole feature table, one column per product",
+    options: &[],
+    admin: false,
+    slow: false,
+    examples: &[],
+    parse,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features;
+
+fn parse(_: &Options) -> Result<Command, UsageError> {
+    Ok(Command::Features(Features))
+}
+
+impl Features {
+    pub fn run(self, ctx: Context) -> Reply {
+        Reply::Features(Box::new(ctx.store.snapshot().features().clone()))
+    }
+}

@@ -1,0 +1,171 @@
+//! The command table and the one dispatcher every transport calls.
+//!
+//! Each command is a file holding its spec (name, options, help, admin-only), its parse from checked
+//! options and its run (as mini-redis's `cmd/` does). [`COMMANDS`] lists the specs; the shell's
+//! `/help`, the CLI (`cli`) and Discord's slash-command registration are all generated from it.
+//! A transport turns its input into an [`Invocation`], then a [`Command`], calls [`dispatch`] and
+//! renders the [`Reply`].
+
+pub mod ask;
+pub mod cli;
+pub mod cost;
+pub mod feature;
+pub mod features;
+pub mod help;
+pub mod line;
+pub mod options;
+pub mod reindex;
+
+use tracing::warn;
+
+pub use self::line::parse_line;
+pub use self::options::{Completion, OptKind, OptSpec, OptValue, Options};
+use crate::answer::Answer;
+use crate::corpus::FeatureTable;
+use crate::cost::CostReport;
+use crate::store::{ReindexReport, Store};
+
+/// One command's spec: the single source of its help, options and permissions.
+#[derive(Debug)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub options: &'static [OptSpec],
+    /// Only for server admins (Discord) or the local operator.
+    pub admin: bool,
+    /// May take longer than Discord's 3-second window: transports acknowledge first.
+    pub slow: bool,
+    /// Extra lines for `/help NAME`.
+    pub examples: &'static [&'static str],
+    /// Builds the command from checked options.
+    pub parse: fn(&Options) -> Result<Command, UsageError>,
+}
+
+/// Every command of the bot, in help order.
+pub static COMMANDS: &[&CommandSpec] =
+    &[&ask::SPEC, &feature::SPEC, &features::SPEC, &cost::SPEC, &reindex::SPEC, &help::SPEC];
+
+pub fn spec(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().copied().find(|c| c.name == name)
+}
+
+/// A command as typed or sent: a name and named option values, not yet checked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Invocation {
+    pub name: String,
+    pub options: Vec<(String, OptValue)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Ask(ask::Ask),
+    Feature(feature::Feature),
+    Features(features::Features),
+    Cost(cost::Cost),
+    Reindex(reindex::Reindex),
+    Help(help::Help),
+}
+
+impl Command {
+    /// Checks the invocation's options against the command's spec and builds the command.
+    pub fn from_invocation(inv: &Invocation) -> Result<Command, UsageError> {
+        let spec = spec(&inv.name).ok_or_else(|| unknown_command(&inv.name))?;
+        let options = options::check(spec, &inv.options)?;
+        (spec.parse)(&options)
+    }
+
+    pub fn spec(&self) -> &'static CommandSpec {
+        match self {
+            Command::Ask(_) => &ask::SPEC,
+            Command::Feature(_) => &feature::SPEC,
+            Command::Features(_) => &features::SPEC,
+            Command::Cost(_) => &cost::SPEC,
+            Command::Reindex(_) => &reindex::SPEC,
+            Command::Help(_) => &help::SPEC,
+        }
+    }
+
+    /// Whether this command asks the corpus something (what per-user cooldowns count).
+    pub fn is_question(&self) -> bool {
+        matches!(self, Command::Ask(_) | Command::Feature(_))
+    }
+}
+
+/// A command that could not be understood; the message says what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn unknown_command(name: &str) -> UsageError {
+    let names: Vec<String> = COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
+    UsageError(format!("unknown command /{name}; commands: {}", names.join(", ")))
+}
+
+/// Who sent a command, as far as permission checks go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub id: String,
+    pub name: String,
+    pub admin: bool,
+}
+
+impl Caller {
+    /// The person at the local terminal, who owns the files and so may re-index.
+    pub fn local() -> Self {
+        Caller { id: "local".into(), name: "local user".into(), admin: true }
+    }
+}
+
+/// What commands run against.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub store: &'a Store,
+}
+
+/// The result of a command, for a transport to render.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Answer(Box<Answer>),
+    Features(Box<FeatureTable>),
+    Cost(Box<CostReport>),
+    Reindex(Box<ReindexReport>),
+    Help {
+        text: String,
+    },
+    /// The caller may not run this command.
+    Refused {
+        message: String,
+    },
+    /// The command could not be carried out; the message says why.
+    Error {
+        message: String,
+    },
+}
+
+impl Reply {
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Refused { .. } | Reply::Error { .. })
+    }
+
+    pub fn error(message: impl Into<String>) -> Reply {
+        Reply::Error { message: message.into() }
+    }
+}
+
+/// Runs one command for `caller`. Re-index runs on the calling thread: async transports call this
+/// from a blocking task.
+pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
+    let spec = command.spec();
+    if spec.admin && !caller.admin {
+        warn!(user = %caller.id, name = %caller.name, command = spec.name, "refused an admin command");
+        return Reply::Refused { message: format!("/{} is for server admins (Manage Server) only.", spec.name) };
+    }
+    match command {
+        Command::Ask(c) => c.run(ctx),
+        Command::Feature(c) => c.run(ctx),
+        Command::Features(c) => c.run(ctx),
+        Command::Cost(c) => c.run(ctx),
+        Command::Reindex(c) => c.run(ctx),
+        Command::Help(c) => c.run(ctx),
+    }
+}

@@ -1,0 +1,155 @@
+//! Chat language as data (`lexicon.toml`, optional): abbreviations and spellings people use in chat
+//! ("u", "pls", "w/") and shortenings of the domain's own words ("ft" for fine-tuning), each read as
+//! the words it stands for before a question is analyzed.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::diag::{Diagnostic, Reader, get};
+
+pub const LEXICON_FILE: &str = "lexicon.toml";
+
+/// Whole-word replacements, keyed by the lowercase word.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lexicon {
+    entries: HashMap<String, String>,
+}
+
+impl Lexicon {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// What `word` (lowercase) stands for, if the lexicon knows it.
+    pub fn get(&self, word: &str) -> Option<&str> {
+        self.entries.get(word).map(String::as_str)
+    }
+
+    /// Every entry, sorted (for reports and diffs).
+    pub fn sorted(&self) -> Vec<(&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        v.sort();
+        v
+    }
+
+    /// `text` with every whole word the lexicon knows replaced by what it stands for. A word is a
+    /// run of letters, digits and the characters some entries use (`/`, `'`, `&`); case is ignored.
+    pub fn expand<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.entries.is_empty() {
+            return text.into();
+        }
+        let mut out = String::new();
+        let mut last = 0;
+        let mut changed = false;
+        for (start, end) in words(text) {
+            let word = &text[start..end];
+            let lower = word.to_lowercase();
+            // "w/" is written against the next word ("w/o", "w/ it"), and a trailing "'s" or
+            // punctuation belongs to the sentence, not to the word.
+            let hit = self.entries.get(&lower).map(|v| (v.as_str(), end)).or_else(|| {
+                self.entries.get(lower.trim_end_matches(['/', '\'', '&'])).map(|v| (v.as_str(), end - trailing(word)))
+            });
+            if let Some((replacement, until)) = hit {
+                out.push_str(&text[last..start]);
+                out.push_str(replacement);
+                last = until;
+                changed = true;
+            }
+        }
+        if !changed {
+            return text.into();
+        }
+        out.push_str(&text[last..]);
+        out.into()
+    }
+}
+
+fn trailing(word: &str) -> usize {
+    word.len() - word.trim_end_matches(['/', '\'', '&']).len()
+}
+
+/// Byte ranges of the words of `text`: letters and digits, with `/`, `'` and `&` inside or after.
+fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some(&(_, c)) = chars.peek() {
+            if c.is_alphanumeric() {
+                break;
+            }
+            chars.next();
+        }
+        let (start, _) = *chars.peek()?;
+        let mut end = start;
+        while let Some(&(i, c)) = chars.peek() {
+            if c.is_alphanumeric() || matches!(c, '/' | '\'' | '&') {
+                end = i + c.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        Some((start, end))
+    })
+}
+
+/// Reads the lexicon; both tables are optional, and so is the file.
+pub fn parse(path: &Path, text: &str) -> Result<Lexicon, Vec<Diagnostic>> {
+    let mut r = Reader::new(path, text);
+    let root = r.parse();
+    r.unknown_keys(&root, &["chat", "domain"], "lexicon.toml");
+    let mut entries = HashMap::new();
+    for section in ["chat", "domain"] {
+        let Some((_, v)) = get(&root, section) else { continue };
+        let Some(t) = r.table(v, section) else { continue };
+        for (k, v) in t.iter() {
+            let key = k.get_ref().trim().to_lowercase();
+            let Some(value) = r.string(v, &key) else { continue };
+            let value = value.trim().to_owned();
+            if key.is_empty() || value.is_empty() || key.contains(char::is_whitespace) {
+                r.error(k.span(), format!("[{section}] `{key}`: a one-word key needs a non-empty replacement"));
+                continue;
+            }
+            if entries.insert(key.clone(), value).is_some() {
+                r.error(k.span(), format!("`{key}` is in the lexicon twice"));
+            }
+        }
+    }
+    let d = r.into_diagnostics();
+    if d.is_empty() { Ok(Lexicon { entries }) } else { Err(d) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicon(text: &str) -> Lexicon {
+        parse(Path::new("lexicon.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn expands_whole_words_only() {
+        let l = lexicon("[chat]\nu = \"you\"\n\"w/\" = \"with\"\npls = \"please\"\n[domain]\nft = \"fine-tuning\"\n");
+        for (input, want) in [
+            ("can u ft w/ the api pls?", "can you fine-tuning with the api please?"),
+            ("U ok? use it w/o limits", "you ok? use it w/o limits"),
+            ("umbrella fte", "umbrella fte"),
+            ("", ""),
+        ] {
+            assert_eq!(l.expand(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn problems_are_named() {
+        let e = parse(Path::new("lexicon.toml"), "[chat]\nu = 1\n[slang]\nx = \"y\"\n").unwrap_err();
+        let e: Vec<String> = e.iter().map(|d| d.to_string()).collect();
+        assert!(e.iter().any(|m| m.starts_with("lexicon.toml:2:")), "{e:?}");
+        assert!(e.iter().any(|m| m.starts_with("lexicon.toml:3: unknown key `slang`")), "{e:?}");
+    }
+}

@@ -1,0 +1,191 @@
+//! The corpus directory as data: its documents split into passages ([`document`]), the feature table
+//! ([`table`], `features.toml`) and the chat lexicon ([`lexicon`], `lexicon.toml`). [`load`] is the
+//! one way in, for the store and for in-memory engines alike; every problem in a file is reported
+//! at once, each as `file:line: message` ([`diag`]).
+
+pub mod diag;
+pub mod document;
+pub mod lexicon;
+pub mod table;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use document::{Document, Passage, VerifyMark, item_label, split_document, verify_marks};
+pub use lexicon::{LEXICON_FILE, Lexicon};
+pub use table::{Availability, FEATURES_FILE, Feature, FeatureTable, Headline, Product};
+
+/// Every document and passage of one corpus directory, its feature table and lexicon, and a
+/// fingerprint of the files. A generation on disk stores it as `corpus.json`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Corpus {
+    pub docs: Vec<Document>,
+    pub passages: Vec<Passage>,
+    pub table: FeatureTable,
+    pub lexicon: Lexicon,
+    /// SHA-256 over file names and contents (hex); identifies a corpus revision.
+    pub fingerprint: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("corpus directory {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("corpus directory {path} has no .md or .txt document")]
+    Empty { path: PathBuf },
+    /// Problems in the files' content, every one of them.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl Corpus {
+    /// The short revision shown to users (first 12 hex digits of the fingerprint).
+    pub fn revision(&self) -> &str {
+        &self.fingerprint[..12.min(self.fingerprint.len())]
+    }
+}
+
+/// The files that make up a corpus: `.md` and `.txt` documents, `features.toml` and
+/// `lexicon.toml`, sorted by name.
+pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    let entries = fs::read_dir(dir).map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Directories are skipped; anything else with a corpus name is read, so an unreadable file
+        // (or a dangling link) is an error that names it rather than a silently missing document.
+        if name.starts_with('.') || path.is_dir() {
+            continue;
+        }
+        if is_document(&path) || name == FEATURES_FILE || name == LEXICON_FILE {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn is_document(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "txt"))
+}
+
+/// Fingerprint of the corpus directory as it is on disk now, without parsing it.
+pub fn fingerprint_dir(dir: &Path) -> Result<String, CorpusError> {
+    let mut hasher = Sha256::new();
+    for path in corpus_files(dir)? {
+        let bytes = fs::read(&path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
+        hash_file(&mut hasher, &path, &bytes);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hash_file(hasher: &mut Sha256, path: &Path, bytes: &[u8]) {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name.as_bytes());
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads, splits and validates the corpus directory: documents, `features.toml`, `lexicon.toml`.
+/// Every content problem of every file is collected before failing.
+pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
+    let files = corpus_files(dir)?;
+    let mut hasher = Sha256::new();
+    let mut docs = Vec::new();
+    let mut passages = Vec::new();
+    let mut bytes_total = 0;
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut table_text = None;
+    let mut lexicon_text = None;
+    for path in &files {
+        let bytes = fs::read(path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
+        hash_file(&mut hasher, path, &bytes);
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                problems.push(Diagnostic { path: path.clone(), line, message: "invalid UTF-8".into() });
+                continue;
+            }
+        };
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name == FEATURES_FILE {
+            table_text = Some((path.clone(), text));
+            continue;
+        }
+        if name == LEXICON_FILE {
+            lexicon_text = Some((path.clone(), text));
+            continue;
+        }
+        bytes_total += text.len() as u64;
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let (doc, mut doc_passages) = split_document(&id, &text);
+        if doc_passages.is_empty() {
+            problems.push(Diagnostic { path: path.clone(), line: 1, message: "no text to index".into() });
+            continue;
+        }
+        docs.push(Document { path: path.clone(), ..doc });
+        passages.append(&mut doc_passages);
+    }
+    if docs.is_empty() && problems.is_empty() {
+        return Err(CorpusError::Empty { path: dir.to_owned() });
+    }
+    // Without a feature table the corpus is searched and cited, with no verdicts.
+    let table = match table_text {
+        Some((path, text)) => table::parse(&path, &text, &docs, &passages).map_err(|d| problems.extend(d)),
+        None => Ok(FeatureTable::default()),
+    };
+    let lexicon = match lexicon_text {
+        Some((path, text)) => lexicon::parse(&path, &text).map_err(|d| problems.extend(d)),
+        None => Ok(Lexicon::default()),
+    };
+    match (table, lexicon) {
+        (Ok(table), Ok(lexicon)) if problems.is_empty() => {
+            Ok(Corpus { docs, passages, table, lexicon, fingerprint: hex(&hasher.finalize()), bytes: bytes_total })
+        }
+        _ => Err(invalid(problems)),
+    }
+}
+
+fn invalid(problems: Vec<Diagnostic>) -> CorpusError {
+    let mut d = Diagnostics(problems);
+    d.sort();
+    CorpusError::Invalid(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_in_several_files_are_reported_together() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), b"# A\n\n## S\n\nok\n\xff\n").unwrap();
+        std::fs::write(dir.path().join("b.md"), "# B\n\n## T\n\nText.\n").unwrap();
+        std::fs::write(
+            dir.path().join(FEATURES_FILE),
+            "[products.x]\nname = \"X\"\n[[feature]]\nid = \"f\"\nname = \"F\"\navailability = { x = \"yes\" }\nnote = \"n\"\nsection = \"Nope\"\n",
+        )
+        .unwrap();
+        let e = load(dir.path()).unwrap_err().to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(lines[0].ends_with("a.md:6: invalid UTF-8"), "{e}");
+        assert!(lines[1].ends_with("features.toml:8: feature `f`: section `Nope` does not exist in the corpus"), "{e}");
+    }
+}

@@ -1,0 +1,153 @@
+//! The `--json` form of an answer: one object per question, written straight to the output (batch
+//! mode writes thousands a second). Products appear in the table's order.
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::answer::{Answer, Confidence, Kind, ProductValue, Source, Verdict};
+use crate::corpus::{Availability as Value, FeatureTable, Product};
+
+/// An answer as `ask --json` prints it. See README "JSON answer schema".
+#[derive(Serialize)]
+pub struct AnswerJson<'a> {
+    question: &'a str,
+    kind: Kind,
+    confidence: Confidence,
+    verdict: Option<VerdictJson<'a>>,
+    verdicts: Vec<VerdictJson<'a>>,
+    sources: Vec<SourceJson<'a>>,
+    caveats: &'a [String],
+    text: String,
+    revision: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggestion: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct VerdictJson<'a> {
+    feature: &'a str,
+    name: &'a str,
+    asked: Option<&'a str>,
+    availability: Availability<'a>,
+    note: &'a str,
+    headline: &'a str,
+}
+
+/// `{product id: value}` in table order.
+struct Availability<'a>(&'a [ProductValue]);
+
+impl Serialize for Availability<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for p in self.0 {
+            m.serialize_entry(&p.id, &p.value)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct SourceJson<'a> {
+    doc: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    section: &'a str,
+    heading: &'a str,
+    score: f32,
+    snippet: &'a str,
+    /// Byte ranges of the question's words in `snippet`.
+    highlights: Vec<[usize; 2]>,
+}
+
+fn verdict(v: &Verdict) -> VerdictJson<'_> {
+    VerdictJson {
+        feature: &v.feature,
+        name: &v.name,
+        asked: v.asked.as_deref(),
+        availability: Availability(&v.availability),
+        note: &v.note,
+        headline: &v.headline,
+    }
+}
+
+fn source(s: &Source) -> SourceJson<'_> {
+    SourceJson {
+        doc: &s.doc,
+        title: s.title.as_deref(),
+        section: &s.section,
+        heading: &s.heading,
+        score: s.score,
+        snippet: &s.snippet.text,
+        highlights: s.snippet.highlights.iter().map(|r| [r.start, r.end]).collect(),
+    }
+}
+
+pub fn answer(a: &Answer) -> AnswerJson<'_> {
+    AnswerJson {
+        question: &a.question,
+        kind: a.kind,
+        confidence: a.confidence,
+        verdict: a.verdicts.first().map(verdict),
+        verdicts: a.verdicts.iter().map(verdict).collect(),
+        sources: a.sources.iter().map(source).collect(),
+        caveats: &a.caveats,
+        text: super::plain(a),
+        revision: &a.revision,
+        suggestion: a.suggestion.as_deref(),
+    }
+}
+
+/// The feature table as `features --json` prints it: the products, then each feature with its
+/// availability per product (in table order) and where the corpus supports it.
+#[derive(Serialize)]
+pub struct FeaturesJson<'a> {
+    products: &'a [Product],
+    features: Vec<FeatureJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FeatureJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    availability: ProductMap<'a>,
+    note: &'a str,
+    doc: &'a str,
+    section: &'a str,
+    heading: Option<&'a str>,
+    aliases: &'a [String],
+    caveats: &'a [String],
+}
+
+/// `{product id: value}` from the table's products and one feature's values.
+struct ProductMap<'a>(&'a [Product], &'a [Value]);
+
+impl Serialize for ProductMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (p, v) in self.0.iter().zip(self.1) {
+            m.serialize_entry(&p.id, v)?;
+        }
+        m.end()
+    }
+}
+
+pub fn features(t: &FeatureTable) -> FeaturesJson<'_> {
+    FeaturesJson {
+        products: &t.products,
+        features: t
+            .features
+            .iter()
+            .map(|f| FeatureJson {
+                id: &f.id,
+                name: &f.name,
+                availability: ProductMap(&t.products, &f.availability),
+                note: &f.note,
+                doc: &f.doc,
+                section: &f.section,
+                heading: f.heading.as_deref(),
+                aliases: &f.aliases,
+                caveats: &f.caveats,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,139 @@
+//! Plain-text rendering for the CLI, the shell and `--json`'s `text` field.
+
+use std::fmt::Write as _;
+
+use super::clean;
+use crate::answer::{Answer, Confidence, Kind};
+use crate::commands::Reply;
+use crate::corpus::FeatureTable;
+use crate::cost::CostReport;
+use crate::store::ReindexReport;
+
+/// How text may be decorated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI bold for headlines and highlighted words.
+    pub bold: bool,
+}
+
+impl Style {
+    pub const PLAIN: Style = Style { bold: false };
+
+    fn strong(self, s: &str) -> String {
+        if self.bold { format!("\u{1b}[1m{s}\u{1b}[0m") } else { s.to_owned() }
+    }
+}
+
+/// Any reply, as text.
+pub fn reply(r: &Reply, style: Style) -> String {
+    match r {
+        Reply::Answer(a) => answer(a, style),
+        Reply::Features(t) => features(t),
+        Reply::Cost(c) => cost(c, style),
+        Reply::Reindex(r) => reindex(r),
+        Reply::Help { text } => clean(text).into_owned(),
+        Reply::Refused { message } | Reply::Error { message } => clean(message).into_owned(),
+    }
+}
+
+/// A cost estimate, its key figures in bold on a terminal.
+pub fn cost(c: &CostReport, style: Style) -> String {
+    super::cost::lines(c, &super::cost::Marks { strong: &|s| style.strong(s), escape: &|s| clean(s).into_owned() })
+}
+
+/// The human answer: verdicts, cited passages, caveats, a `/cost` suggestion.
+pub fn answer(a: &Answer, style: Style) -> String {
+    if let Some((_, message)) = &a.declined {
+        return format!("{} Try /features or /help.", clean(message));
+    }
+    let mut out = String::with_capacity(512);
+    if a.confidence == Confidence::Low {
+        out.push_str("I'm not sure I understood; these are the closest passages.\n");
+    }
+    for (i, v) in a.verdicts.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let values: Vec<String> = v.availability.iter().map(|p| format!("{}: {}", p.short, p.value)).collect();
+        let _ =
+            write!(out, "{}\n{}\n{}\n", style.strong(&clean(&v.headline)), clean(&v.note), clean(&values.join(" · ")));
+    }
+    if !a.sources.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("Sources:\n");
+        for (i, s) in a.sources.iter().enumerate() {
+            let from = s.title.as_deref().map(|t| format!(" ({})", clean(t))).unwrap_or_default();
+            let open = if style.bold { "\u{1b}[1m" } else { "" };
+            let close = if style.bold { "\u{1b}[0m" } else { "" };
+            let snippet = s.snippet.marked(open, close, |t| clean(t).into_owned());
+            let _ = write!(out, "[{}] {}{from}\n    {snippet}\n", i + 1, clean(&s.heading));
+        }
+    }
+    if !a.caveats.is_empty() {
+        out.push_str("\nCaveats:\n");
+        for c in &a.caveats {
+            let _ = writeln!(out, "- {}", clean(c));
+        }
+    }
+    if let Some(s) = &a.suggestion {
+        let _ = writeln!(out, "\nFor an estimate, try: {}", clean(s));
+    }
+    if a.kind == Kind::Search && a.sources.is_empty() {
+        out.push_str("Nothing in the corpus matched.");
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// The feature table: one column per product, in table order.
+pub fn features(table: &FeatureTable) -> String {
+    let name_w = table.features.iter().map(|f| f.name.chars().count()).max().unwrap_or(7).max(7);
+    let widths: Vec<usize> = table.products.iter().map(|p| p.short.chars().count().max(7)).collect();
+    let mut s = format!("{:<name_w$}", "Feature");
+    for (p, w) in table.products.iter().zip(&widths) {
+        let _ = write!(s, "  {:<w$}", clean(&p.short));
+    }
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    for f in &table.features {
+        let mut line = format!("{:<name_w$}", clean(&f.name));
+        for (a, w) in f.availability.iter().zip(&widths) {
+            let _ = write!(line, "  {:<w$}", a.as_str());
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s.push_str("(unknown = the articles don't say)");
+    s
+}
+
+/// What a re-index did and what changed since the generation before it.
+pub fn reindex(r: &ReindexReport) -> String {
+    let mut s = format!(
+        "Re-indexed {} document(s): {} passages, {} features in {} ms ({}, revision {}){}.\n",
+        r.documents,
+        r.passages,
+        r.features,
+        r.build_ms,
+        r.generation,
+        r.revision,
+        if r.coalesced { "; joined a re-index already running" } else { "" }
+    );
+    let d = &r.diff;
+    match &d.previous {
+        None => s.push_str("No previous generation to compare with.\n"),
+        Some(_) if d.is_empty() => s.push_str("No changes since the previous generation.\n"),
+        Some(p) => {
+            let _ = writeln!(s, "Changes since {p}:");
+            for (label, items) in d.lists() {
+                if !items.is_empty() {
+                    let _ = writeln!(s, "- {label}: {}", clean(&items.join("; ")));
+                }
+            }
+        }
+    }
+    s.truncate(s.trim_end().len());
+    s
+}
