@@ -6,6 +6,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::corpus::Availability;
+pub use crate::engine::Evidence;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -120,6 +121,10 @@ pub enum Declined {
     Empty,
     /// It names another vendor's product.
     OtherVendor(String),
+    /// It is about a topic of the domain the corpus does not cover.
+    Topic(String),
+    /// It names a model or product the corpus never mentions.
+    Unknown(Vec<String>),
     /// The corpus has no evidence that answers it.
     NotCovered,
 }
@@ -138,6 +143,8 @@ pub struct Answer {
     pub suggestion: Option<String>,
     /// For out-of-scope answers: why, and a sentence saying what the bot covers.
     pub declined: Option<(Declined, String)>,
+    /// What the decision rested on (coverage of the question's informative words, feature cards).
+    pub evidence: Evidence,
     /// Corpus revision the answer came from.
     pub revision: String,
 }

@@ -179,6 +179,137 @@ pub const FILLER_WORDS: &[&str] = &[
     "supports",
     "provide",
     "provides",
+    "said",
+    "say",
+    "says",
+    "saying",
+    "told",
+    "telling",
+    "asked",
+    "ask",
+    "asking",
+    "yesterday",
+    "today",
+    "tomorrow",
+    "tonight",
+    "ago",
+    "guys",
+    "folks",
+    "everyone",
+    "someone",
+    "anyone",
+    "somebody",
+    "anybody",
+    "something",
+    "anything",
+    "everything",
+    "nothing",
+    "stuff",
+    "thank",
+    "sorry",
+    "question",
+    "questions",
+    "wondering",
+    "wonder",
+    "curious",
+    "basically",
+    "actually",
+    "honestly",
+    "literally",
+    "seriously",
+    "maybe",
+    "probably",
+    "already",
+    "still",
+    "even",
+    "ever",
+    "never",
+    "always",
+    "lol",
+    "haha",
+    "ok",
+    "okay",
+    "yeah",
+    "yep",
+    "nope",
+    "hmm",
+    "um",
+    "uh",
+    "oh",
+    "well",
+    "right",
+    "sure",
+    "kind",
+    "sort",
+    "lot",
+    "lots",
+    "bit",
+    "little",
+    "pretty",
+    "quite",
+    "rather",
+    "i'm",
+    "im",
+    "i've",
+    "ive",
+    "i'd",
+    "id",
+    "dont",
+    "doesnt",
+    "didnt",
+    "cant",
+    "wont",
+    "isnt",
+    "arent",
+    "wasnt",
+    "ways",
+    "guess",
+    "think",
+    "thought",
+    "mean",
+    "means",
+    "meant",
+    "understand",
+    "understanding",
+    "explain",
+    "help",
+    "helps",
+    "pls",
+    "idea",
+    "someone's",
+    "people",
+    "person",
+    "etc",
+    // Tone: interjections, praise and complaint, stance adverbs.
+    "great",
+    "exactly",
+    "wonderful",
+    "apparently",
+    "awesome",
+    "amazing",
+    "cool",
+    "nice",
+    "super",
+    "totally",
+    "obviously",
+    "clearly",
+    "surely",
+    "naturally",
+    "wow",
+    "truly",
+    "simply",
+    "perfect",
+    "lovely",
+    "fantastic",
+    "brilliant",
+    "terrible",
+    "awful",
+    "annoying",
+    "precisely",
+    "definitely",
+    "certainly",
+    "anyway",
+    "anyways",
 ];
 
 /// Tokens longer than this are noise (base64, URLs); dropping them keeps the index small.
@@ -211,6 +342,9 @@ pub fn word_analyzer() -> TextAnalyzer {
 pub struct Word {
     pub text: String,
     pub stem: String,
+    /// Byte range in the analyzed text (`text` is lowercased, so its length may differ).
+    pub offset: usize,
+    pub end: usize,
 }
 
 /// Splits text into words with stems, using `analyzer` (a [`word_analyzer`]).
@@ -220,7 +354,7 @@ pub fn words(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Word> {
     while stream.advance() {
         let t = stream.token();
         let surface = text.get(t.offset_from..t.offset_to).unwrap_or(&t.text).to_lowercase();
-        out.push(Word { text: surface, stem: t.text.clone() });
+        out.push(Word { text: surface, stem: t.text.clone(), offset: t.offset_from, end: t.offset_to });
     }
     out
 }
@@ -263,7 +397,25 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
     if la.min(lb) >= 3 && a.chars().next() != b.chars().next() && a.chars().next_back() != b.chars().next_back() {
         return false;
     }
-    strsim::osa_distance(a, b) <= 1
+    // Past the common prefix, one edit is the first character substituted, deleted, inserted, or
+    // swapped with the next; the rest must then be equal. Linear, without allocating (the property
+    // test below checks it against strsim's optimal string alignment distance).
+    let prefix: usize = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    let (ta, tb) = (tail(ra), tail(rb));
+    let swapped = || {
+        let (mut x, mut y) = (ra.chars(), rb.chars());
+        let (x0, x1, y0, y1) = (x.next(), x.next(), y.next(), y.next());
+        x0.is_some() && x1.is_some() && x0 == y1 && x1 == y0 && x.as_str() == y.as_str()
+    };
+    ra == rb || ta == tb || ta == rb || ra == tb || swapped()
+}
+
+/// `s` without its first character.
+fn tail(s: &str) -> &str {
+    let mut c = s.chars();
+    c.next();
+    c.as_str()
 }
 
 /// Words shorter than this (in letters) are never read as typos.
@@ -305,7 +457,7 @@ mod tests {
     #[test]
     fn words_keep_surface_and_stem() {
         let w = words(&mut word_analyzer(), "Remembers Café");
-        assert_eq!(w[0], Word { text: "remembers".into(), stem: "rememb".into() });
+        assert_eq!(w[0], Word { text: "remembers".into(), stem: "rememb".into(), offset: 0, end: 9 });
         assert_eq!(w[1].text, "café");
         assert_eq!(w[1].stem, "cafe");
     }

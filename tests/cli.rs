@@ -101,7 +101,7 @@ fn batch_mode_answers_every_line_including_bad_ones() {
     let long = "a".repeat(6_000);
     let mut input = Vec::new();
     input.extend_from_slice(b"Does the API have memory?\n\n");
-    input.extend_from_slice(b"\xff\xfe broken utf-8 memory\n");
+    input.extend_from_slice(b"\xff\xfe broken utf-8: does the api have memory\n");
     input.extend_from_slice(b"title:memory AND( \"api\n");
     input.extend_from_slice(long.as_bytes());
     input.extend_from_slice(b"\nwhat does chatgpt plus cost?\r\nHow tall is Mount Everest?");

@@ -49,10 +49,20 @@ impl Lexicon {
         let mut changed = false;
         for (start, end) in words(text) {
             let word = &text[start..end];
-            let lower = word.to_lowercase();
+            // Most words are short ASCII: lowercased on the stack, not in a new String.
+            let mut buf = [0u8; 24];
+            let owned;
+            let lower: &str = if word.len() <= buf.len() && word.is_ascii() {
+                buf[..word.len()].copy_from_slice(word.as_bytes());
+                buf[..word.len()].make_ascii_lowercase();
+                std::str::from_utf8(&buf[..word.len()]).unwrap_or(word)
+            } else {
+                owned = word.to_lowercase();
+                &owned
+            };
             // "w/" is written against the next word ("w/o", "w/ it"), and a trailing "'s" or
             // punctuation belongs to the sentence, not to the word.
-            let hit = self.entries.get(&lower).map(|v| (v.as_str(), end)).or_else(|| {
+            let hit = self.entries.get(lower).map(|v| (v.as_str(), end)).or_else(|| {
                 self.entries.get(lower.trim_end_matches(['/', '\'', '&'])).map(|v| (v.as_str(), end - trailing(word)))
             });
             if let Some((replacement, until)) = hit {

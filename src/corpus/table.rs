@@ -123,6 +123,10 @@ pub struct FeatureTable {
     pub features: Vec<Feature>,
     /// Other vendors' products, lowercase: a question about one of them is out of scope.
     pub others: Vec<String>,
+    /// Topics of the domain the corpus does not cover, lowercase: a question about one is out of
+    /// scope unless it clearly names a feature.
+    #[serde(default)]
+    pub topics: Vec<String>,
     /// Groups of interchangeable words ("cost", "price", "pay"); retrieval widens a question with
     /// the rest of each group it touches.
     pub synonyms: Vec<Vec<String>>,
@@ -159,15 +163,20 @@ pub fn parse(
     let root = r.parse();
     r.unknown_keys(&root, TOP_KEYS, path.file_name().and_then(|n| n.to_str()).unwrap_or("features.toml"));
     let products = products(&mut r, &root);
-    let others = match get(&root, "scope") {
+    let (others, topics) = match get(&root, "scope") {
         Some((_, v)) => match r.table(v, "scope") {
             Some(t) => {
-                r.unknown_keys(t, &["others"], "[scope]");
-                get(t, "others").and_then(|(_, v)| r.strings(v, "others")).unwrap_or_default()
+                r.unknown_keys(t, &["others", "topics"], "[scope]");
+                let list =
+                    |r: &mut Reader, key: &str| get(t, key).and_then(|(_, v)| r.strings(v, key)).unwrap_or_default();
+                (list(&mut r, "others"), list(&mut r, "topics"))
             }
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         },
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
+    };
+    let lower = |v: Vec<String>| -> Vec<String> {
+        v.into_iter().map(|o| o.trim().to_lowercase()).filter(|o| !o.is_empty()).collect()
     };
     let synonyms = synonym_groups(&mut r, &root);
     let features = features(&mut r, &root, &products, docs, passages);
@@ -177,12 +186,7 @@ pub fn parse(
         return Err(diagnostics);
     }
     let features = features.into_iter().map(|(f, _)| f).collect();
-    Ok(FeatureTable {
-        products,
-        features,
-        others: others.into_iter().map(|o| o.trim().to_lowercase()).filter(|o| !o.is_empty()).collect(),
-        synonyms,
-    })
+    Ok(FeatureTable { products, features, others: lower(others), topics: lower(topics), synonyms })
 }
 
 fn products(r: &mut Reader, root: &Table) -> Vec<Product> {

@@ -550,6 +550,7 @@ mod tests {
             caveats,
             suggestion: None,
             declined: None,
+            evidence: Default::default(),
             revision: "abc123".into(),
         }
     }
@@ -759,6 +760,7 @@ mod tests {
                 headline: Default::default(),
             }],
             others: vec![],
+            topics: vec![],
             synonyms: vec![],
         };
         let r = reply(&Reply::Features(Box::new(table)));

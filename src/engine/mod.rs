@@ -7,7 +7,10 @@
 //! features named), `scope` (decline on evidence), `retrieve` (passages), `cite` and `assemble`,
 //! each a short method below.
 
+mod cards;
+mod intent;
 mod question;
+pub mod scope;
 mod understand;
 mod verdict;
 
@@ -17,7 +20,11 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::tokenizer::TextAnalyzer;
 
+use self::cards::Cards;
+use self::intent::{Found, Intent};
 pub use self::question::{MAX_ANALYZED_BYTES, Question, clip, without_controls};
+pub use self::scope::Evidence;
+use self::scope::Stance;
 use self::understand::{Matcher, Understanding};
 use crate::answer::{Answer, Confidence, Declined, Kind, Snippet, Source, Verdict};
 use crate::corpus::{self, Corpus, Feature, FeatureTable, Passage};
@@ -37,10 +44,10 @@ const EXPANSION_BOOST: f32 = 0.4;
 const MAX_EXPANSION_TERMS: usize = 12;
 /// Synonyms of question words, at this weight.
 const SYNONYM_BOOST: f32 = 0.3;
-/// Without a feature, a question is in scope only when at least this share of its topic words occur
-/// in the corpus: the corpus cannot answer about things it never mentions.
-const MIN_COVERAGE: f32 = 0.6;
 const SNIPPET_CHARS: usize = 220;
+/// The least card score the rest of a question (without the alias) gives the feature the alias
+/// names, when most of its words are unknown to the corpus and it names no product.
+const REST_SUPPORT: f32 = 3.0;
 
 /// Where a snapshot came from, shown in footers and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +74,8 @@ pub struct Engine {
     corpus: Corpus,
     features: Vec<FeatureIndex>,
     matcher: Matcher,
+    /// Each feature as a small document of its own words, for recognising it in other words.
+    cards: Cards,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
     alias_scores: HashMap<String, ScoreList>,
@@ -82,6 +91,8 @@ pub struct Engine {
     /// Each passage body's analyzed tokens, made the first time the passage is retrieved: snippets and
     /// the proximity bonus then need no analysis (stemming was most of an answer's time).
     passage_tokens: Vec<OnceLock<Tokens>>,
+    /// Each passage heading's index terms, made on first use like `passage_tokens`.
+    heading_terms: Vec<OnceLock<Vec<String>>>,
     prices: Arc<PriceTable>,
     revision: Revision,
 }
@@ -90,7 +101,8 @@ impl Engine {
     pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
         let mut word_analyzer = text::word_analyzer();
         let mut index_analyzer = index.analyzer();
-        let matcher = Matcher::new(&corpus.table, &mut word_analyzer);
+        let topics = uncovered_topics(&corpus, &mut word_analyzer);
+        let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer);
         let alias_terms: Vec<Vec<String>> = corpus
             .table
             .features
@@ -126,7 +138,28 @@ impl Engine {
             identifiers.insert(m.name().to_lowercase());
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
         }
+        let cards = {
+            let searcher = index.searcher();
+            let stats = Stats::new(&searcher);
+            // A term's spread: 1 - its idf over the rarest term's, so a word in every passage
+            // counts for (almost) nothing and one in a single passage fully.
+            let passages = corpus.passages.len().max(1) as f32;
+            let idf = |df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
+            Cards::build(
+                &corpus.table.features,
+                |i| {
+                    let f = &corpus.table.features[i];
+                    features[i].passage.filter(|_| f.heading.is_some()).map(|p| &corpus.passages[p])
+                },
+                |t| match index.doc_freq(&stats, t) {
+                    0 => 0.0,
+                    df => 1.0 - idf(df as f32) / idf(1.0),
+                },
+                &mut index_analyzer,
+            )
+        };
         let passage_tokens = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
+        let heading_terms = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         drop(stats);
         drop(searcher);
         Engine {
@@ -134,6 +167,7 @@ impl Engine {
             corpus,
             features,
             matcher,
+            cards,
             alias_scores,
             synonyms,
             synonym_scores,
@@ -141,6 +175,7 @@ impl Engine {
             word_analyzer,
             index_analyzer,
             passage_tokens,
+            heading_terms,
             prices,
             revision,
         }
@@ -187,8 +222,8 @@ impl Engine {
         {
             return Some(f);
         }
-        let q = self.question(name);
-        self.matcher.understand(&q.words, &|_| false).feature.map(|i| &table.features[i])
+        let q = self.question(name, &mut self.index_analyzer.clone());
+        self.matcher.understand(&q.words, &|_| false).hits.first().map(|h| &table.features[h.feature])
     }
 
     /// Features whose id, name or an alias starts with (or contains) `prefix`, for autocomplete.
@@ -211,64 +246,214 @@ impl Engine {
         self.answer(&format!("{}?", feature.name))
     }
 
-    fn question(&self, asked: &str) -> Question {
-        Question::new(asked, &self.corpus.lexicon, &mut self.word_analyzer.clone(), &mut self.index_analyzer.clone())
+    fn question(&self, asked: &str, analyzer: &mut TextAnalyzer) -> Question {
+        Question::new(asked, &self.corpus.lexicon, &mut self.word_analyzer.clone(), analyzer)
     }
 
     /// Answers one question. Never fails: nothing found is an answer too.
     pub fn answer(&self, asked: &str) -> Answer {
-        let q = self.question(asked);
+        // One index analyzer for the whole answer: cloning one copies its stopword set.
+        let analyzer = &mut self.index_analyzer.clone();
+        let q = self.question(asked, analyzer);
         if q.words.is_empty() {
-            return self.decline(&q, Declined::Empty);
+            return self.decline(&q, Declined::Empty, Evidence::default());
         }
         let searcher = self.index.searcher();
         let stats = Stats::new(&searcher);
         let u = self.matcher.understand(&q.words, &|stem| self.index.has_term(&stats, stem));
-        if let Some(other) = &u.other {
-            return self.decline(&q, Declined::OtherVendor(other.clone()));
+        // Another vendor's product in the sentence that asks (or with nothing of ours named) is
+        // what the question is about; one in the backstory is only mentioned.
+        if let Some((vendor, at)) = &u.other
+            && (q.focus[*at] || (u.products.is_empty() && u.hits.is_empty()))
+        {
+            return self.decline(&q, Declined::OtherVendor(vendor.clone()), Evidence::default());
         }
-        let unknown = self.unknown_identifiers(&q);
-        if !self.in_scope(&q, &u, unknown.len(), &stats) {
-            return self.decline(&q, Declined::NotCovered);
+        // So is an uncovered topic, unless the question names a feature more specifically.
+        if let Some((topic, at)) = &u.topic
+            && at.iter().any(|p| q.focus[*p])
+            && u.hits.iter().filter(|h| h.skipped == 0).all(|h| h.positions.len() < at.len())
+        {
+            return self.decline(&q, Declined::Topic(topic.clone()), Evidence::default());
         }
-        let hits = self.retrieve(&q, u.feature, &stats);
-        let cited = self.cite(u.feature, &hits);
+        let (cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
+        let intent = intent::decide(&u.hits, &cards, &card_terms);
+        let mut unknown = self.unknown_identifiers(&q);
+        for name in self.unknown_names(&q, &u, &stats) {
+            if !unknown.contains(&name) && unknown.len() < 3 {
+                unknown.push(name);
+            }
+        }
+        // An unsure reading from the cards does not steer retrieval: the passages closest to the
+        // question itself are shown.
+        let steer = if intent.by == Found::Card && !intent.sure { None } else { intent.features.first().copied() };
+        let hits = self.retrieve(&q, steer, &stats, analyzer);
+        let mut evidence = self.evidence(&q, &u, &intent, &cards, &hits, &stats, analyzer);
+        let named_product = !u.products.is_empty();
+        // Only needed (and only computed) when most of the asking sentence is unknown to the corpus.
+        if intent.by == Found::Alias && evidence.mostly_unknown(named_product) {
+            evidence.rest = self.rest_support(&q, &u, &intent, analyzer);
+        }
+        let stance = match intent.by {
+            // An alias among words the corpus never uses, with nothing else of the feature around
+            // it, is the same word in another sense ("what temperature to bake bread at", "the chat
+            // interface of my car radio"), or at best an unsure reading when a product is named.
+            Found::Alias
+                if evidence.mostly_unknown(named_product) && evidence.rest.is_some_and(|r| r < REST_SUPPORT) =>
+            {
+                if named_product {
+                    Stance::Unsure
+                } else {
+                    Stance::Decline
+                }
+            }
+            // A model or product the corpus never names: what it says of the feature may not hold.
+            Found::Alias | Found::SkippedAlias if !unknown.is_empty() => Stance::Unsure,
+            // A feature the question names stands on its own.
+            Found::Alias | Found::SkippedAlias if intent.sure => Stance::Answer,
+            Found::Alias | Found::SkippedAlias => Stance::Unsure,
+            // One recognised from other words needs the corpus to cover the question too, and no
+            // model or product it never mentions.
+            Found::Card if !unknown.is_empty() => Stance::Decline,
+            Found::Card if intent.sure && scope::stance(&evidence, named_product) == Stance::Answer => Stance::Answer,
+            Found::Card => Stance::Unsure,
+            // A model or product the corpus never names, and nothing it does: it cannot speak to it.
+            Found::Nothing if !unknown.is_empty() => Stance::Decline,
+            // "Does it have X?" where X is nothing the corpus knows of: not a feature it covers.
+            Found::Nothing if self.asks_for_unknown(&q, &u, &stats) => Stance::Decline,
+            // Mostly words the corpus never uses, and none of its products or features.
+            Found::Nothing if !named_product && evidence.mostly_unknown(false) => Stance::Decline,
+            Found::Nothing => scope::stance(&evidence, named_product),
+        };
+        if stance == Stance::Decline {
+            let why = if unknown.is_empty() { Declined::NotCovered } else { Declined::Unknown(unknown) };
+            return self.decline(&q, why, evidence);
+        }
+        // A question that lists several features is about choosing among them: the closest
+        // passages lead, and the features' own come after.
+        let listing = u.hits.iter().filter(|h| h.skipped == 0).count() >= intent::MAX_VERDICTS;
+        let cited = if (steer.is_none() || listing) && !intent.features.is_empty() {
+            self.cite_closest(&intent.features, &hits)
+        } else {
+            self.cite(&intent.features, &hits)
+        };
         if cited.is_empty() {
-            return self.decline(&q, Declined::NotCovered);
+            return self.decline(&q, Declined::NotCovered, evidence);
         }
-        self.assemble(&q, &u, &cited, &unknown, &stats)
+        let confidence = if stance == Stance::Answer { Confidence::High } else { Confidence::Low };
+        self.assemble(&q, &u, &intent, &cited, &unknown, &stats, confidence, evidence, analyzer)
     }
 
-    /// Scope: a question about a feature of the table is in scope; otherwise enough of its topic
-    /// words must occur in the corpus, and a model name the corpus never mentions counts against it.
-    fn in_scope(&self, q: &Question, u: &Understanding, unknown_ids: usize, stats: &Stats) -> bool {
-        if u.feature.is_some() {
-            return true;
-        }
-        let mut analyzer = self.index_analyzer.clone();
-        let (mut known, mut total) = (0usize, 0usize);
-        for w in u.content_words(&q.words) {
-            let terms = text::index_terms(&w.text, std::slice::from_ref(w), &mut analyzer);
-            if terms.is_empty() {
+    /// The question's terms for the feature cards: its own words (backstory at less weight) and
+    /// their synonyms, not the names of products or vendors.
+    /// Words at `skip` are left out.
+    fn card_terms(
+        &self,
+        q: &Question,
+        u: &Understanding,
+        skip: &[usize],
+        analyzer: &mut TextAnalyzer,
+    ) -> Vec<(String, f32)> {
+        let mut out: Vec<(String, f32)> = Vec::with_capacity(q.words.len() * 2);
+        for (i, w) in q.words.iter().enumerate() {
+            if skip.contains(&i) || (u.matched[i] && u.hits.iter().all(|h| !h.positions.contains(&i))) {
                 continue;
             }
-            total += 1;
-            if terms.iter().any(|t| self.index.doc_freq(stats, t) > 0) {
-                known += 1;
+            let weight = if q.focus[i] { 1.0 } else { scope::BACKSTORY_WEIGHT };
+            for t in text::index_terms(&w.text, std::slice::from_ref(w), analyzer) {
+                for s in self.synonyms.get(&t).into_iter().flatten() {
+                    out.push((s.clone(), weight * SYNONYM_BOOST));
+                }
+                out.push((t, weight));
             }
         }
-        total += unknown_ids;
-        if total == 0 {
-            // Nothing but a product name ("tell me about the API"): in scope if it named one.
-            return !u.products.is_empty();
+        out
+    }
+
+    /// What the best passage covers of the question's informative words.
+    #[allow(clippy::too_many_arguments)]
+    fn evidence(
+        &self,
+        q: &Question,
+        u: &Understanding,
+        intent: &Intent,
+        cards: &[f32],
+        hits: &[Hit],
+        stats: &Stats,
+        analyzer: &mut TextAnalyzer,
+    ) -> Evidence {
+        // The closest passages, with their headings: "The Decision Framework" answers a question
+        // about the decision framework even where its text never says so.
+        let closest: Vec<(&Tokens, &[String])> = hits
+            .iter()
+            .take(MAX_SOURCES)
+            .map(|h| {
+                let heading = self.heading_terms[h.pid]
+                    .get_or_init(|| text::terms(analyzer, &self.corpus.passages[h.pid].heading));
+                (self.tokens(h.pid, analyzer), heading.as_slice())
+            })
+            .collect();
+        let num_docs = self.corpus.passages.len() as f32;
+        let idf = |df: f32| (1.0 + (num_docs - df + 0.5) / (df + 0.5)).ln();
+        let mut terms: Vec<(String, scope::Term)> = Vec::new();
+        for (i, w) in q.words.iter().enumerate() {
+            if u.matched[i] || text::is_filler(&w.text) || understand::is_number(&w.text) {
+                continue;
+            }
+            let weight = if q.focus[i] { 1.0 } else { scope::BACKSTORY_WEIGHT };
+            for t in text::index_terms(&w.text, std::slice::from_ref(w), analyzer) {
+                if let Some((_, e)) = terms.iter_mut().find(|(x, _)| *x == t) {
+                    e.weight = e.weight.max(weight);
+                    e.in_focus |= q.focus[i];
+                    continue;
+                }
+                // A word stands for its synonyms too ("pick" for "choose").
+                let forms: Vec<&str> = std::iter::once(t.as_str())
+                    .chain(self.synonyms.get(&t).into_iter().flatten().map(String::as_str))
+                    .collect();
+                let df = forms.iter().map(|f| self.index.doc_freq(stats, f)).max().unwrap_or(0);
+                let known = df > 0 || forms.iter().any(|f| self.index.has_term(stats, f));
+                // A letter or two the corpus never uses ("y/n", "tl;dr") is no topic.
+                if !known && t.chars().count() <= 2 {
+                    continue;
+                }
+                let in_best = closest.iter().any(|(b, heading)| {
+                    forms.iter().any(|f| self.index.passage_has(b, f) || heading.iter().any(|h| h == f))
+                });
+                let term =
+                    scope::Term { weight, in_focus: q.focus[i], idf: known.then(|| idf(df.max(1) as f32)), in_best };
+                terms.push((t, term));
+            }
         }
-        known as f32 >= MIN_COVERAGE * total as f32
+        let explained = if scope::explain() {
+            terms.iter().map(|(t, e)| (t.clone(), e.weight, e.idf, e.in_best)).collect()
+        } else {
+            Vec::new()
+        };
+        let terms: Vec<scope::Term> = terms.into_iter().map(|(_, t)| t).collect();
+        let (coverage, matched, unknown, informative) = scope::evidence(&terms, idf(1.0));
+        let in_focus = terms.iter().filter(|t| t.in_focus).count();
+        let unknown_in_focus = terms.iter().filter(|t| t.in_focus && t.idf.is_none()).count();
+        let features = &self.corpus.table.features;
+        Evidence {
+            coverage,
+            informative,
+            matched,
+            unknown,
+            in_focus,
+            unknown_in_focus,
+            top_score: hits.first().map_or(0.0, |h| h.score),
+            cards: intent::ranked(cards).into_iter().take(3).map(|(f, s)| (features[f].id.clone(), s)).collect(),
+            aliases: u.hits.iter().map(|h| (features[h.feature].id.clone(), h.skipped)).collect(),
+            feature_by: intent.by.as_str(),
+            terms: explained,
+            rest: None,
+        }
     }
 
     /// Retrieval: the question's terms, widened by the feature's aliases and by synonyms as
     /// precomputed scores (each term once, and not a term the question itself has), then a
     /// proximity bonus over the candidates.
-    fn retrieve(&self, q: &Question, feature: Option<usize>, stats: &Stats) -> Vec<Hit> {
+    fn retrieve(&self, q: &Question, feature: Option<usize>, stats: &Stats, analyzer: &mut TextAnalyzer) -> Vec<Hit> {
         let mut seen: Vec<&str> = q.terms.iter().map(String::as_str).collect();
         let mut extra: Vec<&ScoreList> = Vec::new();
         let aliases = feature.into_iter().flat_map(|i| &self.features[i].expansion).map(|t| (t, &self.alias_scores));
@@ -284,9 +469,8 @@ impl Engine {
         let mut hits = self.index.search(stats, &retrieval, CANDIDATES).unwrap_or_default();
         let proximity = self.index.proximity(stats, &q.terms);
         if !proximity.is_empty() {
-            let mut analyzer = self.index_analyzer.clone();
             for hit in &mut hits {
-                hit.score += proximity.bonus(self.tokens(hit.pid, &mut analyzer));
+                hit.score += proximity.bonus(self.tokens(hit.pid, analyzer));
             }
             // Stable: equal scores keep tantivy's order.
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -294,10 +478,11 @@ impl Engine {
         hits
     }
 
-    /// The passages to cite: for a feature, its supporting passage first; then the best other hits.
-    fn cite(&self, feature: Option<usize>, hits: &[Hit]) -> Vec<Hit> {
+    /// The passages to cite: each verdict feature's supporting passage first (its passage, or
+    /// else its section's best hit), then the best other hits above a share of the top score.
+    fn cite(&self, features: &[usize], hits: &[Hit]) -> Vec<Hit> {
         let mut cited: Vec<Hit> = Vec::new();
-        if let Some(fi) = feature {
+        for &fi in features {
             let f = &self.corpus.table.features[fi];
             let pid = self.features[fi].passage.or_else(|| {
                 hits.iter()
@@ -307,7 +492,10 @@ impl Engine {
                     })
                     .map(|h| h.pid)
             });
-            if let Some(pid) = pid {
+            if let Some(pid) = pid
+                && cited.len() < MAX_SOURCES
+                && !cited.iter().any(|c| c.pid == pid)
+            {
                 let score = hits.iter().find(|h| h.pid == pid).map_or(0.0, |h| h.score);
                 cited.push(Hit { pid, score });
             }
@@ -325,13 +513,38 @@ impl Engine {
         cited
     }
 
-    /// The answer: verdict, cited sources with snippets, caveats and a `/cost` suggestion.
-    fn assemble(&self, q: &Question, u: &Understanding, cited: &[Hit], unknown: &[String], stats: &Stats) -> Answer {
-        let mut analyzer = self.index_analyzer.clone();
-        // Snippets show the question's own words and the feature's, not every synonym.
+    /// For an unsure reading: the closest passages in retrieval order, with the first feature's own
+    /// passage among them.
+    fn cite_closest(&self, features: &[usize], hits: &[Hit]) -> Vec<Hit> {
+        let mut cited = self.cite(&[], hits);
+        let own = self.cite(&features[..1], hits);
+        if let Some(first) = own.first()
+            && !cited.iter().any(|c| c.pid == first.pid)
+        {
+            cited.truncate(MAX_SOURCES - 1);
+            cited.push(*first);
+        }
+        cited
+    }
+
+    /// The answer: verdicts, cited sources with snippets, caveats and a `/cost` suggestion.
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        &self,
+        q: &Question,
+        u: &Understanding,
+        intent: &Intent,
+        cited: &[Hit],
+        unknown: &[String],
+        stats: &Stats,
+        confidence: Confidence,
+        evidence: Evidence,
+        analyzer: &mut TextAnalyzer,
+    ) -> Answer {
+        // Snippets show the question's own words and the features', not every synonym.
         let mut weights = self.index.highlight_weights(stats, &q.terms);
-        if let Some(i) = u.feature {
-            for &(t, w) in &self.features[i].highlights {
+        for &fi in &intent.features {
+            for &(t, w) in &self.features[fi].highlights {
                 if !weights.iter().any(|&(x, _)| x == t) {
                     weights.push((t, w));
                 }
@@ -343,7 +556,7 @@ impl Engine {
             .iter()
             .map(|hit| {
                 let p = &self.corpus.passages[hit.pid];
-                let (text, highlights) = highlighter.snippet(self.tokens(hit.pid, &mut analyzer));
+                let (text, highlights) = highlighter.snippet(self.tokens(hit.pid, analyzer));
                 Source {
                     doc: p.doc.clone(),
                     title: many_docs.then(|| self.title_of(&p.doc).to_owned()),
@@ -354,9 +567,8 @@ impl Engine {
                 }
             })
             .collect();
-        let verdicts: Vec<Verdict> = u.feature.map(|fi| self.verdict(fi, u)).into_iter().collect();
-        let feature = u.feature.map(|i| &self.corpus.table.features[i]);
-        let mut caveats = self.caveats(feature, cited, u);
+        let verdicts: Vec<Verdict> = intent.features.iter().map(|&fi| self.verdict(fi, u)).collect();
+        let mut caveats = self.caveats(&intent.features, cited, q, u);
         if !unknown.is_empty() {
             caveats.push(format!(
                 "{} {} mention {}.",
@@ -368,12 +580,13 @@ impl Engine {
         Answer {
             question: q.asked.clone(),
             kind: if verdicts.is_empty() { Kind::Search } else { Kind::Feature },
-            confidence: Confidence::High,
+            confidence,
             verdicts,
             sources,
             caveats,
             suggestion: self.cost_suggestion(q),
             declined: None,
+            evidence,
             revision: self.revision.corpus.clone(),
         }
     }
@@ -402,6 +615,84 @@ impl Engine {
         if self.corpus.docs.len() > 1 { many } else { one }
     }
 
+    /// The card score the rest of the question (without the alias's words) gives the feature an
+    /// alias names.
+    fn rest_support(
+        &self,
+        q: &Question,
+        u: &Understanding,
+        intent: &Intent,
+        analyzer: &mut TextAnalyzer,
+    ) -> Option<f32> {
+        let hit = intent.features.first().and_then(|f| u.hits.iter().find(|h| h.feature == *f))?;
+        let (rest, _) = self.cards.score(&self.card_terms(q, u, &hit.positions, analyzer));
+        Some(rest[hit.feature])
+    }
+
+    /// Whether the question asks if a product has something ("does ChatGPT have a dark mode?",
+    /// "does the API support X?") whose words include one the corpus never uses.
+    fn asks_for_unknown(&self, q: &Question, u: &Understanding, stats: &Stats) -> bool {
+        const HAVING: &[&str] = &[
+            "have", "has", "had", "got", "support", "supports", "offer", "offers", "include", "includes", "provide",
+            "provides", "allow", "allows",
+        ];
+        const AUX: &[&str] = &["does", "do", "did", "can", "could", "will", "would", "is", "are"];
+        let Some(verb) = q.words.iter().position(|w| HAVING.contains(&w.text.as_str())) else { return false };
+        // The question's own shape: "does ChatGPT have", "can the API support", "is there ... that offers".
+        let shaped = (verb.saturating_sub(6)..verb).any(|a| {
+            AUX.contains(&q.words[a].text.as_str()) && (a + 1..verb).any(|p| u.matched[p] && !u.products.is_empty())
+        });
+        if u.products.is_empty() || !q.focus[verb] || !shaped {
+            return false;
+        }
+        // The thing asked for: the words after the verb, up to the end of the sentence.
+        let end = q
+            .text
+            .get(q.words[verb].offset..)
+            .unwrap_or_default()
+            .find(['?', '.', '!', ';', ','])
+            .map_or(q.text.len(), |e| q.words[verb].offset + e);
+        q.words.iter().enumerate().skip(verb + 1).take_while(|(_, w)| w.offset < end).any(|(i, w)| {
+            !u.matched[i]
+                && !text::is_filler(&w.text)
+                && !understand::is_number(&w.text)
+                && !self.index.has_term(stats, &w.stem)
+                && !text::INDEX_STOPWORDS.contains(&w.text.as_str())
+        })
+    }
+
+    /// Names in the asking sentence that the corpus never uses: capitalised words (not opening a
+    /// sentence) or acronyms that are not a product, feature or vendor name ("Sora", "Okta").
+    fn unknown_names(&self, q: &Question, u: &Understanding, stats: &Stats) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, w) in q.words.iter().enumerate() {
+            if !q.focus[i] || u.matched[i] || text::is_filler(&w.text) || w.text.chars().count() < 2 {
+                continue;
+            }
+            let Some(surface) = q.text.get(w.offset..w.end) else { continue };
+            let capitalised = surface.chars().next().is_some_and(char::is_uppercase);
+            let opens_sentence = q
+                .text
+                .get(..w.offset)
+                .unwrap_or_default()
+                .trim_end()
+                .chars()
+                .next_back()
+                .is_none_or(|c| matches!(c, '.' | '!' | '?' | ':' | '"' | '\''));
+            if !capitalised
+                || opens_sentence
+                || self.index.has_term(stats, &w.stem)
+                || self.identifiers.contains(&w.text)
+            {
+                continue;
+            }
+            if !out.contains(&surface.to_owned()) {
+                out.push(surface.to_owned());
+            }
+        }
+        out
+    }
+
     /// Identifier-like tokens of the question (letters with digits) that neither the corpus nor the
     /// price table mention.
     fn unknown_identifiers(&self, q: &Question) -> Vec<String> {
@@ -417,11 +708,11 @@ impl Engine {
         out
     }
 
-    fn caveats(&self, feature: Option<&Feature>, cited: &[Hit], u: &Understanding) -> Vec<String> {
+    fn caveats(&self, features: &[usize], cited: &[Hit], q: &Question, u: &Understanding) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
-        if let Some(f) = feature {
-            for c in &f.caveats {
+        for &fi in features {
+            for c in &self.corpus.table.features[fi].caveats {
                 if seen.insert(c.clone()) {
                     out.push(c.clone());
                 }
@@ -439,10 +730,25 @@ impl Engine {
                 }
             }
         }
-        if !u.corrected.is_empty() {
-            let list: Vec<String> =
-                u.corrected.iter().map(|(typed, read)| format!("\"{typed}\" as \"{read}\"")).collect();
-            out.push(format!("Read {}.", list.join(", ")));
+        let mut read: Vec<String> = Vec::new();
+        for h in u.hits.iter().filter(|h| features.contains(&h.feature)) {
+            for &p in &h.typo_at {
+                let r = format!("\"{}\" as \"{}\"", q.words[p].text, self.matcher.canonical(h.feature));
+                if !read.contains(&r) {
+                    read.push(r);
+                }
+            }
+        }
+        if !read.is_empty() {
+            out.push(format!("Read {}.", read.join(", ")));
+        }
+        if let Some((vendor, _)) = &u.other {
+            out.push(format!(
+                "{} {} nothing about {}.",
+                self.sources_phrase(true),
+                self.sources_verb("says", "say"),
+                title_case(vendor)
+            ));
         }
         out
     }
@@ -462,7 +768,7 @@ impl Engine {
 
     /// An out-of-scope answer, with a sentence saying what the corpus covers (from its titles and
     /// product names).
-    fn decline(&self, q: &Question, why: Declined) -> Answer {
+    fn decline(&self, q: &Question, why: Declined, evidence: Evidence) -> Answer {
         let covers = self.covers_phrase();
         let message = match &why {
             Declined::OtherVendor(o) => {
@@ -474,6 +780,15 @@ impl Engine {
             }
             Declined::NotCovered => format!("That's outside what I cover. I answer from {covers}."),
             Declined::Empty => format!("Ask me something: I answer from {covers}."),
+            Declined::Topic(t) => format!(
+                "That's outside what I cover: I answer from {covers}, and {} nothing about {t}.",
+                self.sources_verb("it says", "they say")
+            ),
+            Declined::Unknown(names) => format!(
+                "That's outside what I cover: I answer from {covers}, and {} {}.",
+                self.sources_verb("it doesn't mention", "they don't mention"),
+                join_and(&names.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
         };
         Answer {
             question: q.asked.clone(),
@@ -484,6 +799,7 @@ impl Engine {
             caveats: Vec::new(),
             suggestion: None,
             declined: Some((why, message)),
+            evidence,
             revision: self.revision.corpus.clone(),
         }
     }
@@ -551,9 +867,32 @@ fn identifiers_in(text: &str) -> impl Iterator<Item = String> + '_ {
         let t = t.strip_suffix("'s").unwrap_or(&t).to_owned();
         let digits = t.chars().any(|c| c.is_ascii_digit());
         let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-        let plain_number = t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'm' | 'b' | '%'));
+        // "10k", "1.5m", "20%", and plurals of numbers ("429s", "1990s").
+        let number = t.strip_suffix('s').filter(|n| n.chars().all(|c| c.is_ascii_digit())).unwrap_or(&t);
+        let plain_number = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'm' | 'b' | '%'));
         (digits && letters > 0 && !plain_number && t.len() <= 24).then_some(t)
     })
+}
+
+/// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
+/// alias, or a passage heading, uses their words, or a passage's text has them in a row.
+fn uncovered_topics(corpus: &Corpus, analyzer: &mut TextAnalyzer) -> Vec<String> {
+    let table = &corpus.table;
+    let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
+    let headings = corpus.passages.iter().map(|p| &p.heading);
+    let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| text::words(analyzer, t)).collect();
+    let bodies: Vec<Vec<String>> =
+        corpus.passages.iter().map(|p| text::words(analyzer, &p.text).into_iter().map(|w| w.stem).collect()).collect();
+    let mut out = Vec::new();
+    for topic in &table.topics {
+        let words = text::words(analyzer, topic);
+        let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
+        let in_body = |b: &Vec<String>| !stems.is_empty() && b.windows(stems.len()).any(|w| w == stems);
+        if !understand::covered(&words, &texts) && !bodies.iter().any(in_body) {
+            out.push(topic.clone());
+        }
+    }
+    out
 }
 
 fn synonym_map(groups: &[Vec<String>], analyzer: &mut TextAnalyzer) -> HashMap<String, Vec<String>> {
@@ -581,8 +920,10 @@ fn title_case(s: &str) -> String {
 }
 
 /// The passage a feature's verdict rests on: its item ("Features Only in ChatGPT › Memory") when the
-/// table names one, in the feature's document.
+/// table names one, else the first passage of its section, in the feature's document.
 fn supporting_passage(f: &Feature, passages: &[Passage]) -> Option<usize> {
-    let full = f.item_heading()?;
-    passages.iter().position(|p| p.doc == f.doc && p.heading.eq_ignore_ascii_case(&full))
+    match f.item_heading() {
+        Some(full) => passages.iter().position(|p| p.doc == f.doc && p.heading.eq_ignore_ascii_case(&full)),
+        None => passages.iter().position(|p| p.doc == f.doc && p.section.eq_ignore_ascii_case(&f.section)),
+    }
 }

@@ -12,6 +12,13 @@ use crate::text::{self, Word};
 /// would only cost time.
 pub const MAX_ANALYZED_BYTES: usize = 4_000;
 
+/// Words that open a question ("does it...", "which one...").
+const ASKING_WORDS: &[&str] = &[
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "am", "do",
+    "does", "did", "can", "could", "will", "would", "should", "shall", "may", "might", "has", "have", "any", "anyone",
+    "anybody", "possible",
+];
+
 #[derive(Debug, Clone)]
 pub struct Question {
     /// As asked, trimmed (what answers echo back).
@@ -22,6 +29,9 @@ pub struct Question {
     pub words: Vec<Word>,
     /// The index terms of `text`, in order, with repeats.
     pub terms: Vec<String>,
+    /// For each word, whether its sentence asks something (ends with "?" or opens with a question
+    /// word). A message whose sentences all ask, or none do, has every word in focus.
+    pub focus: Vec<bool>,
 }
 
 impl Question {
@@ -31,8 +41,66 @@ impl Question {
         let text = lexicon.expand(&cleaned).into_owned();
         let analyzed = text::words(words, &text);
         let terms = text::index_terms(&text, &analyzed, index);
-        Question { asked: asked.to_owned(), text, words: analyzed, terms }
+        let focus = focus(&text, &analyzed);
+        Question { asked: asked.to_owned(), text, words: analyzed, terms, focus }
     }
+
+    /// Whether the message has backstory around its question: some words are out of focus.
+    pub fn has_backstory(&self) -> bool {
+        self.focus.iter().any(|f| !f)
+    }
+}
+
+/// Which words sit in a sentence that asks something.
+fn focus(text: &str, words: &[Word]) -> Vec<bool> {
+    // Sentence ends: . ! ? ; or a line break, followed by a space or the end.
+    let bytes = text.as_bytes();
+    let mut ends: Vec<(usize, bool)> = Vec::new(); // (end offset, ends with '?')
+    for (i, c) in text.char_indices() {
+        let boundary = matches!(c, '.' | '!' | '?' | ';' | '\n')
+            && bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b')'));
+        if boundary {
+            ends.push((i + 1, c == '?'));
+        }
+    }
+    ends.push((text.len() + 1, text.trim_end().ends_with('?')));
+    let mut sentence = vec![0usize; words.len()];
+    let mut s = 0;
+    for (w, slot) in words.iter().zip(&mut sentence) {
+        while s + 1 < ends.len() && w.offset >= ends[s].0 {
+            s += 1;
+        }
+        *slot = s;
+    }
+    let mut asking = vec![false; ends.len()];
+    for (i, (_, question_mark)) in ends.iter().enumerate() {
+        let mut opening = words.iter().zip(&sentence).filter(|(_, s)| **s == i).map(|(w, _)| w.text.as_str());
+        let (first, second) = (opening.next(), opening.next());
+        // A request asks too: "I want my app to ...", "we need ...", "I'd like ...".
+        let request = matches!(first, Some("i" | "we" | "im"))
+            && matches!(
+                second,
+                Some("want" | "need" | "wanna" | "d" | "would" | "m" | "am" | "wonder" | "was" | "were")
+            );
+        asking[i] = *question_mark || first.is_some_and(|f| ASKING_WORDS.contains(&f)) || request;
+    }
+    // A short question that refers back ("Does it?", "Can it do that for me?") asks about the
+    // sentence before it.
+    for i in 1..asking.len() {
+        let own = words.iter().zip(&sentence).filter(|(w, s)| **s == i && !text::is_filler(&w.text)).count();
+        if asking[i] && own < 2 {
+            asking[i - 1] = true;
+        }
+    }
+    let used: Vec<usize> = {
+        let mut u = sentence.clone();
+        u.dedup();
+        u
+    };
+    if used.iter().all(|s| asking[*s]) || used.iter().all(|s| !asking[*s]) {
+        return vec![true; words.len()];
+    }
+    sentence.iter().map(|s| asking[*s]).collect()
 }
 
 /// `s` with control characters (terminal escapes, backspaces, NULs) as spaces.
@@ -63,6 +131,28 @@ mod tests {
     fn clip_respects_char_boundaries() {
         assert_eq!(clip("héllo", 2), "h");
         assert_eq!(clip("abc", 10), "abc");
+    }
+
+    fn focus_of(q: &str) -> Vec<(String, bool)> {
+        let q = Question::new(q, &Lexicon::default(), &mut text::word_analyzer(), &mut text::index_analyzer());
+        q.words.iter().zip(&q.focus).map(|(w, f)| (w.text.clone(), *f)).collect()
+    }
+
+    #[test]
+    fn backstory_is_out_of_focus_and_the_question_in() {
+        let f = focus_of("My boss asked me about costs. Does the API have memory? Thanks!");
+        let in_focus: Vec<&str> = f.iter().filter(|(_, f)| *f).map(|(w, _)| w.as_str()).collect();
+        assert_eq!(in_focus, ["does", "the", "api", "have", "memory"]);
+        // No sentence asks, or all do: everything is in focus.
+        assert!(focus_of("api memory").iter().all(|(_, f)| *f));
+        assert!(focus_of("does it? can it?").iter().all(|(_, f)| *f));
+        // A short question asks about the sentence before it.
+        let f = focus_of("I want to make videos from text. Can it do that for me?");
+        assert!(f.iter().all(|(_, f)| *f), "{f:?}");
+        // A question without a question mark still asks; "3.5" is not a sentence end.
+        let f = focus_of("I use gpt-3.5 at work. is there memory in the api");
+        assert!(f.iter().find(|(w, _)| w == "memory").unwrap().1);
+        assert!(!f.iter().find(|(w, _)| w == "work").unwrap().1);
     }
 
     #[test]

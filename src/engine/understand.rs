@@ -24,6 +24,8 @@ pub struct Matcher {
     /// Each product's names, in table order.
     products: Vec<Vec<Alias>>,
     others: Vec<(String, Alias)>,
+    /// Topics the corpus does not cover.
+    topics: Vec<(String, Alias)>,
     /// Word (surface or stem) -> the names it starts and whether a feature alias uses it: one lookup
     /// per question word finds every name that can start there.
     words: HashMap<String, Entry>,
@@ -42,6 +44,8 @@ struct Entry {
     products: Vec<(usize, usize)>,
     /// Vendors whose name starts with the word.
     others: Vec<usize>,
+    /// Uncovered topics whose phrase starts with the word.
+    topics: Vec<usize>,
     /// A feature alias uses the word: a question word found here is spelt right, so it is never
     /// read as a typo of another.
     alias_word: bool,
@@ -50,19 +54,32 @@ struct Entry {
 /// A first word that may be misspelt, with the (feature, alias) pairs it starts.
 type TypoStart = (String, Vec<(usize, usize)>);
 
-/// What a question is about.
+/// One feature's best alias occurrence in a question.
+#[derive(Debug, Clone)]
+pub struct AliasHit {
+    pub feature: usize,
+    /// Longer (more specific) aliases weigh more; each word skipped inside the alias costs one.
+    pub weight: usize,
+    /// Question words skipped inside a multi-word alias ("train ChatGPT on my own data").
+    pub skipped: usize,
+    pub positions: Vec<usize>,
+    /// Positions matched only by typo tolerance.
+    pub typo_at: Vec<usize>,
+}
+
+/// What a question names.
 #[derive(Debug, Clone, Default)]
 pub struct Understanding {
     /// Products named (indexes into the table's products), in question order, without duplicates.
     pub products: Vec<usize>,
-    /// Index into the feature table of the best-matching feature.
-    pub feature: Option<usize>,
-    /// Another vendor's product named in the question.
-    pub other: Option<String>,
+    /// Each feature's best alias occurrence, strongest first (weight, then earliest).
+    pub hits: Vec<AliasHit>,
+    /// Another vendor's product named in the question, with the position of its first word.
+    pub other: Option<(String, usize)>,
+    /// A topic the corpus does not cover, as the table names it, with its words' positions.
+    pub topic: Option<(String, Vec<usize>)>,
     /// Words that matched a product, feature or vendor name.
     pub matched: Vec<bool>,
-    /// Words matched only by typo tolerance, with what they were read as.
-    pub corrected: Vec<(String, String)>,
 }
 
 impl Understanding {
@@ -73,25 +90,17 @@ impl Understanding {
             _ => None,
         }
     }
-
-    /// Words that say what the question is about: not filler, not a product or feature name, not a bare
-    /// number.
-    pub fn content_words<'w>(&self, words: &'w [Word]) -> impl Iterator<Item = &'w Word> {
-        words
-            .iter()
-            .zip(&self.matched)
-            .filter(|(w, m)| !**m && !text::is_filler(&w.text) && !is_number(&w.text))
-            .map(|(w, _)| w)
-    }
 }
 
-fn is_number(word: &str) -> bool {
+pub fn is_number(word: &str) -> bool {
     let digits = word.trim_end_matches(['k', 'm', 'b']);
     !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 impl Matcher {
-    pub fn new(table: &FeatureTable, analyzer: &mut TextAnalyzer) -> Self {
+    /// Compiles the table's names; `topics` are the uncovered topics that still count (see
+    /// [`covered`]).
+    pub fn new(table: &FeatureTable, topics: &[String], analyzer: &mut TextAnalyzer) -> Self {
         let mut compile = |s: &str| {
             let words = text::words(analyzer, s);
             let weight = words.iter().map(|w| w.text.len()).sum::<usize>() + words.len().saturating_sub(1);
@@ -109,6 +118,8 @@ impl Matcher {
             .collect();
         let others: Vec<(String, Alias)> =
             table.others.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
+        let topics: Vec<(String, Alias)> =
+            topics.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
         let mut words: HashMap<String, Entry> = HashMap::new();
         for w in features.iter().flatten().flat_map(|a: &Alias| &a.words) {
             words.entry(w.text.clone()).or_default().alias_word = true;
@@ -133,6 +144,11 @@ impl Matcher {
                 words.entry(key.clone()).or_default().others.push(oi);
             }
         }
+        for (ti, (_, alias)) in topics.iter().enumerate() {
+            for key in first_keys(alias) {
+                words.entry(key.clone()).or_default().topics.push(ti);
+            }
+        }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
@@ -148,7 +164,15 @@ impl Matcher {
                 }
             }
         }
-        Matcher { features, products, others, words, typo_starts }
+        Matcher { features, products, others, topics, words, typo_starts }
+    }
+
+    /// How replies name a feature's alias set: its first alias, as written.
+    pub fn canonical(&self, feature: usize) -> String {
+        self.features[feature]
+            .first()
+            .map(|a| a.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
     }
 
     /// What `question` is about. `in_corpus(stem)` says whether the corpus has a word: such a word
@@ -169,12 +193,9 @@ impl Matcher {
                     && !in_corpus(&w.stem)
             })
             .collect();
-        let mut corrected = Vec::new();
 
         // Features first, so a product word inside a feature name ("Assistants API") is not read as
         // the product.
-        let mut best: Option<(usize, usize, usize)> = None; // (weight, feature, first position)
-        let mut feature_hits: Vec<(usize, Match)> = Vec::new();
         // (feature, alias, position of the question word that may start it).
         let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
         for (pos, (w, typo)) in words.iter().zip(&typo_candidates).enumerate() {
@@ -193,39 +214,27 @@ impl Matcher {
         }
         candidates.sort_unstable();
         candidates.dedup();
+        let mut hits: Vec<AliasHit> = Vec::new();
         for &(fi, ai, start) in &candidates {
             let alias = &self.features[fi][ai];
-            if let Some(m) = find_at(&alias.words, words, start, Some(&typo_candidates)) {
-                // Words skipped inside a multi-word alias make the match a little less certain.
-                let weight = (alias.weight * 4).saturating_sub(m.skipped);
-                let better = match best {
-                    None => true,
-                    Some((w, _, pos)) => weight > w || (weight == w && start < pos),
-                };
-                if better {
-                    best = Some((weight, fi, start));
-                }
-                feature_hits.push((fi, m));
+            let Some(m) = find_at(&alias.words, words, start, Some(&typo_candidates)) else { continue };
+            let weight = (alias.weight * 4).saturating_sub(m.skipped);
+            let hit = AliasHit { feature: fi, weight, skipped: m.skipped, positions: m.positions, typo_at: m.typo_at };
+            // The best occurrence: one without gaps over one with, then heavier, then earlier.
+            let rank = |h: &AliasHit| (h.skipped == 0, h.weight, std::cmp::Reverse(h.positions[0]));
+            match hits.iter_mut().find(|h| h.feature == fi) {
+                Some(h) if rank(&hit) > rank(h) => *h = hit,
+                Some(_) => {}
+                None => hits.push(hit),
             }
         }
-        let feature = best.map(|(_, fi, _)| fi);
-        let mut feature_positions = Vec::new();
-        for (fi, m) in &feature_hits {
-            if Some(*fi) == feature {
-                for &p in &m.positions {
-                    matched[p] = true;
-                    feature_positions.push(p);
-                    if m.typo_at.contains(&p) {
-                        corrected.push((
-                            words[p].text.clone(),
-                            self.features[*fi][0].words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
-                        ));
-                    }
-                }
-            }
+        hits.sort_by_key(|h| (std::cmp::Reverse(h.weight), h.positions[0]));
+        // A word inside an alias the question clearly uses is not also a product name.
+        let feature_positions: Vec<usize> =
+            hits.iter().filter(|h| h.skipped == 0).flat_map(|h| h.positions.iter().copied()).collect();
+        for &p in &feature_positions {
+            matched[p] = true;
         }
-        corrected.sort();
-        corrected.dedup();
 
         // Products and vendors are matched exactly, so only where a question word is a first word.
         let mut product_hits: Vec<(usize, usize, usize)> = Vec::new(); // (position, product, alias)
@@ -268,13 +277,42 @@ impl Matcher {
                 for &p in &m.positions {
                     matched[p] = true;
                 }
-                other.get_or_insert_with(|| name.clone());
+                other.get_or_insert_with(|| (name.clone(), start));
                 done = Some(oi);
             }
         }
 
-        Understanding { products, feature, other, matched, corrected }
+        // The most specific uncovered topic the question names (words may sit in between, as in
+        // multi-word aliases; no typos).
+        let no_typos = vec![false; words.len()];
+        let mut topic: Option<(usize, &str, Vec<usize>)> = None;
+        for (pos, e) in entries.iter().enumerate() {
+            for &ti in e.iter().flatten().flat_map(|e| &e.topics) {
+                let (name, alias) = &self.topics[ti];
+                if let Some(m) = find_at(&alias.words, words, pos, Some(&no_typos))
+                    && topic.as_ref().is_none_or(|(w, ..)| alias.words.len() > *w)
+                {
+                    topic = Some((alias.words.len(), name, m.positions));
+                }
+            }
+        }
+        let topic = topic.map(|(_, name, positions)| (name.to_owned(), positions));
+
+        Understanding { products, hits, other, topic, matched }
     }
+}
+
+/// Whether `phrase` occurs (stemmed, with the usual gaps) inside some of `texts`: a topic listed as
+/// uncovered stops counting once the corpus covers it.
+/// `texts` are analyzed already ([`text::words`]).
+pub fn covered(phrase: &[Word], texts: &[Vec<Word>]) -> bool {
+    if phrase.is_empty() {
+        return true;
+    }
+    texts.iter().any(|w| {
+        let none = vec![false; w.len()];
+        (0..w.len()).any(|start| find_at(phrase, w, start, Some(&none)).is_some())
+    })
 }
 
 /// Multi-word aliases may have this many other words in between in total ("train ChatGPT on my own
@@ -376,6 +414,7 @@ mod tests {
             ],
             products: vec![p("chatgpt", &["chatgpt"]), p("api", &["api", "openai api"])],
             others: vec!["llama".into(), "claude".into()],
+            topics: vec!["privacy".into(), "context window".into()],
             synonyms: vec![],
         }
     }
@@ -389,13 +428,13 @@ mod tests {
 
     fn u(q: &str) -> (Understanding, FeatureTable) {
         let t = table();
-        let m = Matcher::new(&t, &mut text::word_analyzer());
+        let m = Matcher::new(&t, &t.topics, &mut text::word_analyzer());
         (m.understand(&words(q), &|_| false), t)
     }
 
     fn feature(q: &str) -> Option<String> {
         let (u, t) = u(q);
-        u.feature.map(|i| t.features[i].id.clone())
+        u.hits.first().map(|h| t.features[h.feature].id.clone())
     }
 
     #[test]
@@ -410,13 +449,17 @@ mod tests {
     #[test]
     fn a_word_the_corpus_has_is_not_read_as_a_typo() {
         let t = table();
-        let m = Matcher::new(&t, &mut text::word_analyzer());
+        let m = Matcher::new(&t, &[], &mut text::word_analyzer());
         let q = words("does it rememder things");
-        assert_eq!(m.understand(&q, &|_| false).feature, Some(0), "unknown word: a typo of \"remember\"");
+        let u = m.understand(&q, &|_| false);
+        assert_eq!(
+            (u.hits[0].feature, u.hits[0].typo_at.as_slice()),
+            (0, &[2][..]),
+            "unknown word: a typo of \"remember\""
+        );
         let stem = words("rememder")[0].stem.clone();
         let u = m.understand(&q, &|s| s == stem);
-        assert_eq!(u.feature, None, "a corpus word is spelt as meant");
-        assert!(u.corrected.is_empty());
+        assert!(u.hits.is_empty(), "a corpus word is spelt as meant");
     }
 
     #[test]
@@ -439,15 +482,28 @@ mod tests {
     #[test]
     fn other_vendors_are_noticed() {
         let (x, _) = u("Does Llama support fine-tuning?");
-        assert_eq!(x.other.as_deref(), Some("llama"));
+        assert_eq!(x.other, Some(("llama".to_owned(), 1)));
     }
 
     #[test]
-    fn content_words_skip_names_filler_and_numbers() {
-        let q = words("What do 10k calls a day to the API cost?");
-        let t = table();
-        let x = Matcher::new(&t, &mut text::word_analyzer()).understand(&q, &|_| false);
-        let w: Vec<_> = x.content_words(&q).map(|w| w.text.as_str()).collect();
-        assert_eq!(w, ["calls", "day", "cost"]);
+    fn uncovered_topics_are_noticed_the_most_specific_first() {
+        let (x, _) = u("what is the context window of the api");
+        assert_eq!(x.topic.map(|(t, _)| t).as_deref(), Some("context window"));
+        let (x, _) = u("is my privacy protected");
+        assert_eq!(x.topic.map(|(t, _)| t).as_deref(), Some("privacy"));
+        let (x, _) = u("a window into my context");
+        assert_eq!(x.topic, None);
+        let texts = |t: &[&str]| t.iter().map(|t| words(t)).collect::<Vec<_>>();
+        assert!(covered(&words("context window"), &texts(&["Context window size", "Memory"])));
+        assert!(!covered(&words("context window"), &texts(&["Memory", "the window"])));
+    }
+
+    #[test]
+    fn every_feature_named_is_a_hit_strongest_first() {
+        let (x, t) = u("which one has fine-tuning and memory?");
+        let ids: Vec<&str> = x.hits.iter().map(|h| t.features[h.feature].id.as_str()).collect();
+        assert_eq!(ids, ["fine_tuning", "memory"]);
+        let (x, _) = u("can I fine the model tune it");
+        assert_eq!(x.hits[0].skipped, 2, "{:?}", x.hits);
     }
 }

@@ -129,6 +129,7 @@ mod tests {
                 .collect(),
             features: vec![],
             others: vec![],
+            topics: vec![],
             synonyms: vec![],
         }
     }

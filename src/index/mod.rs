@@ -16,6 +16,7 @@ mod search;
 mod snippet;
 mod stats;
 mod tokens;
+mod vocabulary;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,6 +38,7 @@ use scores::{field_terms, title_scores};
 pub use snippet::{Highlighter, truncate_words};
 pub use stats::Stats;
 pub use tokens::Tokens;
+use vocabulary::Vocabulary;
 
 /// Headings are short and precise, so a hit there counts for more than one in running text.
 pub const TITLE_BOOST: f32 = 2.0;
@@ -113,8 +115,8 @@ pub struct SearchIndex {
     /// `None` when headings have too many distinct terms to precompute; heading matches are then
     /// term queries on the title field.
     titles: Option<HashMap<String, ScoreList>>,
-    /// Body terms by length in characters, for typo-tolerant lookups.
-    vocabulary: Vec<Vec<Box<str>>>,
+    /// Body terms, for typo-tolerant lookups.
+    vocabulary: Vocabulary,
     /// Body term -> its number (in sorted order), so passage tokens, snippet weights and proximity
     /// pairs compare numbers rather than strings.
     term_ids: HashMap<Box<str>, u32>,
@@ -155,17 +157,10 @@ impl SearchIndex {
             .map(|s| Ok((s.segment_id(), s.fast_fields().u64("pid")?)))
             .collect::<Result<_, tantivy::TantivyError>>()?;
         let titles = title_scores(&searcher, fields.title)?;
-        let mut vocabulary: Vec<Vec<Box<str>>> = Vec::new();
-        let mut term_ids = HashMap::new();
-        for (id, term) in field_terms(&searcher, fields.body)?.into_iter().enumerate() {
-            let n = term.chars().count();
-            if vocabulary.len() <= n {
-                vocabulary.resize_with(n + 1, Vec::new);
-            }
-            let term: Box<str> = term.into();
-            vocabulary[n].push(term.clone());
-            term_ids.insert(term, id as u32);
-        }
+        let body_terms = field_terms(&searcher, fields.body)?;
+        let vocabulary = Vocabulary::new(body_terms.iter().map(String::as_str));
+        let term_ids: HashMap<Box<str>, u32> =
+            body_terms.into_iter().enumerate().map(|(id, term)| (term.into_boxed_str(), id as u32)).collect();
         Ok(SearchIndex { reader, fields, index, pids, titles, vocabulary, term_ids })
     }
 
@@ -199,6 +194,11 @@ impl SearchIndex {
     /// A passage body's tokens, for snippets and proximity: `text` must be a passage of this index.
     pub fn tokens(&self, analyzer: &mut TextAnalyzer, text: &str) -> Tokens {
         Tokens::of(analyzer, text, |t| self.term_id(t))
+    }
+
+    /// Whether the passage whose tokens these are has `term` (analyzed) in its body.
+    pub fn passage_has(&self, tokens: &Tokens, term: &str) -> bool {
+        self.term_id(term).is_some_and(|id| tokens.local(id).is_some())
     }
 
     /// Whether the index has `term` (analyzed) in a body or a heading.

@@ -6,7 +6,6 @@ use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
 use super::{ScoreList, SearchIndex, Stats, TITLE_BOOST, boosted};
-use crate::text;
 
 /// A question term the index does not know, of at least this many letters, is looked up with one
 /// edit (insertion, deletion, substitution or swap of neighbours), as tantivy's `FuzzyTermQuery`
@@ -81,13 +80,7 @@ impl SearchIndex {
 
     /// Body terms one edit away from `term` (at most [`MAX_CORRECTIONS`]).
     fn near_terms<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let n = term.chars().count();
-        (n.saturating_sub(1)..=n + 1)
-            .filter_map(|len| self.vocabulary.get(len))
-            .flatten()
-            .map(|t| &**t)
-            .filter(move |t| text::within_one_edit(term, t))
-            .take(MAX_CORRECTIONS)
+        self.vocabulary.near(term).take(MAX_CORRECTIONS)
     }
 }
 

@@ -19,6 +19,7 @@ pub struct AnswerJson<'a> {
     caveats: &'a [String],
     text: String,
     revision: &'a str,
+    evidence: &'a crate::answer::Evidence,
     #[serde(skip_serializing_if = "Option::is_none")]
     suggestion: Option<&'a str>,
 }
@@ -93,6 +94,7 @@ pub fn answer(a: &Answer) -> AnswerJson<'_> {
         caveats: &a.caveats,
         text: super::plain(a),
         revision: &a.revision,
+        evidence: &a.evidence,
         suggestion: a.suggestion.as_deref(),
     }
 }

@@ -1,0 +1,176 @@
+//! Feature cards: each feature as a small document of its own words (name, aliases, example
+//! questions, note, and the passage that supports it), scored against a question with BM25. They
+//! recognise a feature described in other words than its aliases, and tell how well the whole
+//! question supports a feature an alias names.
+//!
+//! Cards are few, so every term's score on every card is computed once when the engine is built;
+//! a question then costs one lookup per distinct term.
+
+use std::collections::HashMap;
+
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::corpus::{Feature, Passage};
+use crate::text;
+
+/// BM25's constants, as tantivy uses them.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// The fields of a card, with how much a match in each counts.
+const FIELDS: [f32; 4] = [
+    // Name and aliases: the feature's own words.
+    2.0, // Example questions, in the words people use.
+    1.5, // The note under the verdict.
+    1.0, // The supporting passage: the article's words for it, the most diluted.
+    0.5,
+];
+
+/// Precomputed card scores.
+#[derive(Debug, Default)]
+pub struct Cards {
+    /// Analyzed term -> (feature, score) for every card that has it.
+    postings: HashMap<String, Vec<(u32, f32)>>,
+    features: usize,
+}
+
+impl Cards {
+    /// Cards for `features`; `passage(i)` is feature `i`'s own item passage, if it has one.
+    /// `spread(term)` is how common a term is across the corpus's passages, from 0 (in one) to 1
+    /// (in all): a word the whole corpus uses ("model", "use") says little about which feature a
+    /// question means, so its card scores count that much less.
+    pub fn build<'a>(
+        features: &[Feature],
+        passage: impl Fn(usize) -> Option<&'a Passage>,
+        spread: impl Fn(&str) -> f32,
+        analyzer: &mut TextAnalyzer,
+    ) -> Cards {
+        // fields[f][card] = the card's terms in that field.
+        let mut fields: Vec<Vec<Vec<String>>> = vec![Vec::with_capacity(features.len()); FIELDS.len()];
+        for (i, f) in features.iter().enumerate() {
+            let mut own = text::terms(analyzer, &f.name);
+            for a in &f.aliases {
+                own.extend(text::terms(analyzer, a));
+            }
+            fields[0].push(own);
+            fields[1].push(f.examples.iter().flat_map(|e| text::terms(analyzer, e)).collect());
+            fields[2].push(text::terms(analyzer, &f.note));
+            fields[3].push(passage(i).map(|p| text::terms(analyzer, &p.text)).unwrap_or_default());
+        }
+        let n = features.len() as f32;
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        for (field, boost) in fields.iter().zip(FIELDS) {
+            let avg_len = field.iter().map(Vec::len).sum::<usize>() as f32 / n.max(1.0);
+            let mut df: HashMap<&str, f32> = HashMap::new();
+            for card in field {
+                let mut seen: Vec<&str> = card.iter().map(String::as_str).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for t in seen {
+                    *df.entry(t).or_default() += 1.0;
+                }
+            }
+            for (card, terms) in field.iter().enumerate() {
+                let mut tf: HashMap<&str, f32> = HashMap::new();
+                for t in terms {
+                    *tf.entry(t).or_default() += 1.0;
+                }
+                let norm = K1 * (1.0 - B + B * terms.len() as f32 / avg_len.max(1.0));
+                for (t, tf) in tf {
+                    let idf = (1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)).ln();
+                    let score = boost * idf * tf * (K1 + 1.0) / (tf + norm);
+                    let list = postings.entry(t.to_owned()).or_default();
+                    match list.iter_mut().find(|(c, _)| *c == card as u32) {
+                        Some((_, s)) => *s += score,
+                        None => list.push((card as u32, score)),
+                    }
+                }
+            }
+        }
+        for (t, list) in &mut postings {
+            let keep = 1.0 - spread(t).clamp(0.0, 1.0);
+            for (_, s) in list.iter_mut() {
+                *s *= keep;
+            }
+        }
+        Cards { postings, features: features.len() }
+    }
+
+    /// Each feature's score for the weighted, analyzed `terms` (each distinct term counted once, at
+    /// its highest weight), and how many distinct terms scored on it.
+    pub fn score(&self, terms: &[(String, f32)]) -> (Vec<f32>, Vec<u32>) {
+        let mut scores = vec![0.0; self.features];
+        let mut counts = vec![0u32; self.features];
+        let mut done: Vec<&str> = Vec::with_capacity(terms.len());
+        for (t, _) in terms {
+            if done.contains(&t.as_str()) {
+                continue;
+            }
+            done.push(t);
+            let weight = terms.iter().filter(|(x, _)| x == t).map(|(_, w)| *w).fold(0.0, f32::max);
+            for &(card, s) in self.postings.get(t).into_iter().flatten() {
+                if s > 0.0 {
+                    scores[card as usize] += weight * s;
+                    counts[card as usize] += 1;
+                }
+            }
+        }
+        (scores, counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Headline;
+
+    fn feature(id: &str, aliases: &[&str], examples: &[&str], note: &str) -> Feature {
+        Feature {
+            id: id.into(),
+            name: id.into(),
+            aliases: aliases.iter().map(|s| (*s).to_owned()).collect(),
+            availability: vec![],
+            note: note.into(),
+            doc: "d".into(),
+            section: "s".into(),
+            heading: None,
+            caveats: vec![],
+            examples: examples.iter().map(|s| (*s).to_owned()).collect(),
+            headline: Headline::default(),
+        }
+    }
+
+    fn best(cards: &Cards, q: &str) -> (usize, f32, f32) {
+        let terms: Vec<(String, f32)> =
+            text::terms(&mut text::index_analyzer(), q).into_iter().map(|t| (t, 1.0)).collect();
+        let (s, _) = cards.score(&terms);
+        let mut order: Vec<usize> = (0..s.len()).collect();
+        order.sort_by(|a, b| s[*b].total_cmp(&s[*a]));
+        (order[0], s[order[0]], s[order[1]])
+    }
+
+    #[test]
+    fn a_feature_described_in_other_words_wins_its_card() {
+        let features = [
+            feature("logprobs", &["logprobs"], &["how confident is the model in each token"], "token probabilities"),
+            feature("moderation", &["moderation"], &["can it flag hateful or abusive posts"], "content classification"),
+            feature("batch", &["batch"], &["cheaper if I can wait a day for results"], "large volumes at half price"),
+        ];
+        let cards = Cards::build(&features, |_| None, |_| 0.0, &mut text::index_analyzer());
+        for (q, want) in [
+            ("I want to know how confident it was about every token", 0),
+            ("automatically flag abusive comments", 1),
+            ("I can wait a whole day if it is cheaper", 2),
+        ] {
+            let (top, score, second) = best(&cards, q);
+            assert_eq!(top, want, "{q}");
+            assert!(score > 2.0 * second, "{q}: a margin, {score} vs {second}");
+        }
+        assert!(cards.score(&[("zebra".into(), 1.0)]).0.iter().all(|s| *s == 0.0));
+        // A word every passage of the corpus uses counts for nothing.
+        let common =
+            Cards::build(&features, |_| None, |t| if t == "token" { 1.0 } else { 0.0 }, &mut text::index_analyzer());
+        assert_eq!(common.score(&[("token".into(), 1.0)]), (vec![0.0, 0.0, 0.0], vec![0, 0, 0]));
+        assert_eq!(cards.score(&[("token".into(), 1.0)]).1, [1, 0, 0]);
+    }
+}

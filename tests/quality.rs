@@ -1,0 +1,205 @@
+//! Answer quality, one table per mechanism: scope decisions with their evidence, features recognised
+//! from other words (cards), chat language (lexicon), several features in one question, and the
+//! honest middle. The wordings are this file's own: none is in a question set, so each row checks
+//! the method, not a tuned phrase.
+
+mod support;
+
+use productbot::answer::{Answer, Confidence, Declined, Kind};
+use productbot::engine::Engine;
+use productbot::render;
+
+fn engine() -> &'static Engine {
+    support::shipped()
+}
+
+/// What the engine should do with a question.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// A confident verdict for this feature.
+    Sure(&'static str),
+    /// A low-confidence verdict for this feature, with the closest passages.
+    Unsure(&'static str),
+    /// Declined as not covered (no other vendor, topic or unknown name given as the reason).
+    NotCovered,
+    /// Declined for naming another vendor.
+    Vendor,
+    /// Declined as a topic the corpus lists as uncovered.
+    Topic,
+}
+
+fn first_feature(a: &Answer) -> Option<&str> {
+    a.verdicts.first().map(|v| v.feature.as_str())
+}
+
+fn check(q: &str, expect: Expect) {
+    let a = engine().answer(q);
+    let shown = format!("{q}\n{}\nevidence: {:?}", render::plain(&a), a.evidence);
+    match expect {
+        Expect::Sure(f) | Expect::Unsure(f) => {
+            assert_eq!(a.kind, Kind::Feature, "{shown}");
+            assert_eq!(first_feature(&a), Some(f), "{shown}");
+            let want = if matches!(expect, Expect::Sure(_)) { Confidence::High } else { Confidence::Low };
+            assert_eq!(a.confidence, want, "{shown}");
+            assert!(!a.sources.is_empty(), "{shown}");
+        }
+        Expect::NotCovered | Expect::Vendor | Expect::Topic => {
+            assert_eq!(a.kind, Kind::OutOfScope, "{shown}");
+            let why = &a.declined.as_ref().unwrap().0;
+            let ok = match expect {
+                Expect::Vendor => matches!(why, Declined::OtherVendor(_)),
+                Expect::Topic => matches!(why, Declined::Topic(_)),
+                _ => matches!(why, Declined::NotCovered | Declined::Unknown(_)),
+            };
+            assert!(ok, "{why:?}: {shown}");
+        }
+    }
+}
+
+#[test]
+fn scope_is_decided_on_evidence_not_on_chattiness() {
+    use Expect::*;
+    for (q, expect) in [
+        // Greetings, backstory and slang never count against a question.
+        ("hey all, long time lurker here. quick one: can the api remember stuff between sessions?", Sure("memory")),
+        (
+            "so my boss read some blog post and now wants numbers by friday. can the api browse the web?",
+            Sure("web_browsing"),
+        ),
+        // An alias among words the corpus never uses is the word in another sense.
+        ("what oven temperature for sourdough?", NotCovered),
+        ("the voice on my gps is so annoying, how do i change it", NotCovered),
+        ("how do i fine-tune my piano", NotCovered),
+        ("fine tuning my guitar strings", NotCovered),
+        // Nothing of the corpus at all.
+        ("what's the best hiking trail near denver", NotCovered),
+        ("who won the super bowl", NotCovered),
+        // Another vendor asked about; one in the backstory is only mentioned.
+        ("Does Mistral have an embeddings endpoint?", Vendor),
+        (
+            "my manager swears by Claude but our team is on ChatGPT. can ChatGPT edit a doc side by side with me?",
+            Sure("canvas"),
+        ),
+        // A topic the table lists as uncovered.
+        ("can we plug the api into our SSO provider?", Topic),
+        // A model the article never names: declined without a feature, unsure with one.
+        ("is gpt-7 any good at poetry?", NotCovered),
+        ("is gpt-7 fine-tunable through the api?", Unsure("fine_tuning")),
+    ] {
+        check(q, expect);
+    }
+}
+
+#[test]
+fn scope_evidence_is_reported() {
+    let a = engine().answer("what oven temperature for sourdough?");
+    let e = &a.evidence;
+    assert_eq!(e.feature_by, "alias", "{e:?}");
+    assert!(e.unknown >= 1 && e.unknown * 2 > e.informative, "{e:?}");
+    assert_eq!(e.rest, Some(0.0), "{e:?}");
+    let a = engine().answer("does the api have memory?");
+    assert!(a.evidence.cards.first().is_some_and(|(f, _)| f == "memory"), "{:?}", a.evidence);
+}
+
+#[test]
+fn features_are_recognised_from_other_words() {
+    use Expect::*;
+    for (q, expect) in [
+        // No alias: the feature's card (note, passage, examples) carries the question.
+        ("can the api keep track of what a user told it last week", Unsure("memory")),
+        (
+            "is there a way to flag abusive posts automatically before they go live, using the api?",
+            Unsure("moderation"),
+        ),
+        ("I want to turn meeting recordings into written notes with the api", Unsure("audio")),
+        (
+            "my manager swears by Claude but our team is on ChatGPT. can ChatGPT edit a doc side by side with me?",
+            Sure("canvas"),
+        ),
+    ] {
+        check(q, expect);
+    }
+}
+
+#[test]
+fn chat_language_reads_as_the_words_it_stands_for() {
+    use Expect::*;
+    for (q, expect) in [
+        ("can u fine tune w/ the api pls", Sure("fine_tuning")),
+        ("does chatgpt hv memory tbh idk", Sure("memory")),
+        // An aside is filler: "iirc" (if I recall) is not a question about memory.
+        ("iirc the api cant browse right?", Sure("web_browsing")),
+        ("ngl is ft a thing in chatgpt", Sure("fine_tuning")),
+    ] {
+        check(q, expect);
+    }
+    let lexicon = &engine().corpus().lexicon;
+    assert_eq!(lexicon.expand("can u ft w/ it"), "can you fine-tuning with it");
+    assert_eq!(lexicon.expand("TBH idk"), "honestly I don't know");
+    // Whole words only: "urgent" is not "your" + "gent".
+    assert_eq!(lexicon.expand("urgent"), "urgent");
+}
+
+#[test]
+fn several_features_in_one_question_get_a_verdict_each() {
+    for (q, want) in [
+        ("I need logprobs plus batch jobs, does the API do both?", vec!["batch", "logprobs"]),
+        ("compare memory, canvas and voice across the two", vec!["memory", "voice", "canvas"]),
+        (
+            "canvas vs code interpreter vs web search, which are chatgpt only",
+            vec!["web_browsing", "code_interpreter", "canvas"],
+        ),
+    ] {
+        let a = engine().answer(q);
+        let got: Vec<&str> = a.verdicts.iter().map(|v| v.feature.as_str()).collect();
+        let (mut g, mut w) = (got.clone(), want.clone());
+        g.sort_unstable();
+        w.sort_unstable();
+        assert_eq!(g, w, "{q}: {}", render::plain(&a));
+        // `verdict` is the first of `verdicts`.
+        let json = serde_json::to_value(render::json::answer(&a)).unwrap();
+        assert_eq!(json["verdict"], json["verdicts"][0], "{q}");
+        assert_eq!(json["verdicts"].as_array().unwrap().len(), want.len(), "{q}");
+    }
+}
+
+#[test]
+fn the_middle_says_it_is_not_sure_and_shows_the_closest_passages() {
+    for q in [
+        "is gpt-7 fine-tunable through the api?",
+        "ngl i just want the thing to stop making stuff up, which one is more accurate",
+        "can the api keep track of what a user told it last week",
+    ] {
+        let a = engine().answer(q);
+        assert_eq!(a.confidence, Confidence::Low, "{q}: {}", render::plain(&a));
+        assert!(!a.sources.is_empty(), "{q}");
+        let text = render::plain(&a);
+        assert!(text.starts_with("I'm not sure"), "{q}: {text}");
+        let json = serde_json::to_value(render::json::answer(&a)).unwrap();
+        assert_eq!(json["confidence"], "low", "{q}");
+    }
+    // A model the article never names is said so.
+    let a = engine().answer("is gpt-7 fine-tunable through the api?");
+    assert!(a.caveats.iter().any(|c| c.contains("gpt-7")), "{:?}", a.caveats);
+    // A confident answer does not hedge.
+    let a = engine().answer("can i fine tune in chatgpt?");
+    assert_eq!(a.confidence, Confidence::High);
+    assert!(!render::plain(&a).contains("not sure"));
+}
+
+/// Adding an article must not break the first one's answers, and is answered itself. The dev and
+/// extra sets were labelled for the shipped article alone: where the second article now answers a
+/// question better (message caps, seat prices), its section leads and the label's does not, so
+/// this allows the drop measured when it was written (see the note in BENCHMARKS.md).
+#[test]
+fn a_second_article_keeps_the_first_answered_and_is_answered_itself() {
+    let scratch = support::with_second_article();
+    let engine = support::engine(&scratch.corpus());
+    let data = support::repo().join("tests/data");
+    let (dev, total, fails) = support::score(&engine, &data.join("dev.jsonl"));
+    assert!(dev + 2 >= total, "dev {dev}/{total}: {fails:#?}");
+    let (extra, total, fails) = support::score(&engine, &data.join("extra.jsonl"));
+    assert!(extra + 5 >= total, "extra {extra}/{total}: {fails:#?}");
+    let (second, total, fails) = support::score(&engine, &data.join("second.jsonl"));
+    assert!(second * 100 >= total * 80, "second {second}/{total}: {fails:#?}");
+}
