@@ -377,11 +377,20 @@ pub fn index_terms(text: &str, words: &[Word], index_analyzer: &mut TextAnalyzer
     if !words.iter().all(|w| w.text.is_ascii()) {
         return terms(index_analyzer, text);
     }
-    words.iter().filter(|w| !INDEX_STOPWORDS.contains(&w.text.as_str())).map(|w| w.stem.clone()).collect()
+    words.iter().filter(|w| !is_index_stopword(&w.text)).map(|w| w.stem.clone()).collect()
+}
+
+/// Whether the index analyzer drops `word` (lowercase).
+pub fn is_index_stopword(word: &str) -> bool {
+    static STOP: std::sync::LazyLock<std::collections::HashSet<&str>> =
+        std::sync::LazyLock::new(|| INDEX_STOPWORDS.iter().copied().collect());
+    STOP.contains(word)
 }
 
 pub fn is_filler(word: &str) -> bool {
-    FILLER_WORDS.contains(&word)
+    static FILLER: std::sync::LazyLock<std::collections::HashSet<&str>> =
+        std::sync::LazyLock::new(|| FILLER_WORDS.iter().copied().collect());
+    FILLER.contains(word)
 }
 
 /// Whether `a` and `b` differ by at most one edit: an insertion, a deletion, a substitution, or a

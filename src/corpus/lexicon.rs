@@ -2,7 +2,7 @@
 //! ("u", "pls", "w/") and shortenings of the domain's own words ("ft" for fine-tuning), each read as
 //! the words it stands for before a question is analyzed.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ pub const LEXICON_FILE: &str = "lexicon.toml";
 /// Whole-word replacements, keyed by the lowercase word.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lexicon {
-    entries: HashMap<String, String>,
+    entries: BTreeMap<String, String>,
 }
 
 impl Lexicon {
@@ -113,7 +113,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Lexicon, Vec<Diagnostic>> {
     let mut r = Reader::new(path, text);
     let root = r.parse();
     r.unknown_keys(&root, &["chat", "domain"], "lexicon.toml");
-    let mut entries = HashMap::new();
+    let mut entries = BTreeMap::new();
     for section in ["chat", "domain"] {
         let Some((_, v)) = get(&root, section) else { continue };
         let Some(t) = r.table(v, section) else { continue };

@@ -657,7 +657,7 @@ impl Engine {
                 && !text::is_filler(&w.text)
                 && !understand::is_number(&w.text)
                 && !self.index.has_term(stats, &w.stem)
-                && !text::INDEX_STOPWORDS.contains(&w.text.as_str())
+                && !text::is_index_stopword(&w.text)
         })
     }
 
@@ -862,7 +862,7 @@ fn term_scores<'a>(
 /// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo"), lowercased
 /// and stripped of surrounding punctuation. Plain numbers and prices are not identifiers.
 fn identifiers_in(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split_whitespace().filter_map(|raw| {
+    text.split_whitespace().filter(|raw| raw.bytes().any(|b| b.is_ascii_digit())).filter_map(|raw| {
         let t = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         let t = t.strip_suffix("'s").unwrap_or(&t).to_owned();
         let digits = t.chars().any(|c| c.is_ascii_digit());
