@@ -3,7 +3,7 @@
 # (plus the builds). Needs hyperfine and GNU time: `apt-get install -y hyperfine time`.
 # Results go to stdout and to target/bench-results/.
 #
-# Usage: benches/run.sh [all|machine|answer|build|batch|rss|startup|instructions|tests]   (default: all)
+# Usage: benches/run.sh [all|machine|answer|build|batch|rss|startup|bigtable|instructions|tests]   (default: all)
 # `instructions` (valgrind's callgrind: instruction counts, repeatable on a busy machine) is not part
 # of `all`; it needs `apt-get install -y valgrind`.
 set -euo pipefail
@@ -90,4 +90,31 @@ case "$what" in instructions)
 
 case "$what" in all|tests)
     cargo test --test proptest_inputs --test fuzz_regressions 2>&1 | tee "$out/tests.txt" | grep -E '^test result|^running'
+;; esac
+
+case "$what" in all|bigtable)
+    # Start-up with large feature tables (10k and 40k features over the shipped article): the
+    # whole process for one question, index already built. Near-linear in the table's size.
+    build_release
+    for n in 2000 10000 40000; do
+        d="$out/bigtable-$n"
+        rm -rf "$d" && mkdir -p "$d/corpus"
+        cp corpus/*.md "$d/corpus/"
+        cp bot.toml "$d/"
+        python3 - "$n" "$d/corpus/features.toml" <<'PY'
+import random, string, sys
+random.seed(1)
+src = open("corpus/features.toml").read()
+head = src[:src.index("\n[[feature]]") + 1]
+out = [head]
+for i in range(int(sys.argv[1])):
+    w = "".join(random.choice(string.ascii_lowercase) for _ in range(9))
+    out.append(f'[[feature]]\nid = "f{i}"\nname = "Feature {w}"\naliases = ["{w}", "{w} thing", "use {w}x"]\n'
+               f'availability = {{ chatgpt = "yes", api = "no" }}\nnote = "n"\ndoc = "openai-api-vs-chatgpt"\n'
+               f'section = "Features Only in ChatGPT"\n')
+open(sys.argv[2], "w").write("\n".join(out))
+PY
+        (cd "$d" && "$OLDPWD/$bin" --config bot.toml ask memory >/dev/null 2>&1 || true)
+        (cd "$d" && /usr/bin/time -f "features=$n: %e s, %M KB max RSS" "$OLDPWD/$bin" --config bot.toml ask memory >/dev/null) 2>&1 | tail -1 | tee -a "$out/bigtable.txt"
+    done
 ;; esac

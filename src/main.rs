@@ -129,12 +129,16 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(e) => return print_reply(&Reply::error(e.to_string()), json),
             };
+            if !command.needs_store() {
+                let ctx = Context::prices_only(&config.prices);
+                return print_reply(&commands::dispatch(ctx, command, &Caller::local()), json);
+            }
             let store = match &command {
                 Command::Reindex(_) => Store::open_for_reindex(store_config(&config), Arc::new(config.prices.clone()))
                     .with_context(|| format!("cannot index the corpus in {}", config.corpus_dir.display()))?,
                 _ => open_store(&config)?,
             };
-            let ctx = Context { store: &store };
+            let ctx = Context::new(&store);
             match command {
                 Command::Ask(a) if a.question == "-" => batch(ctx, json),
                 command => print_reply(&commands::dispatch(ctx, command, &Caller::local()), json),

@@ -1,7 +1,8 @@
 //! The local shell transport: an interactive console (line editing, history, tab completion) that
 //! takes plain questions and the bot's slash commands through the same table and dispatcher as Discord.
 
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -16,6 +17,11 @@ use crate::render::{self, Style};
 use crate::store::Store;
 
 const PROMPT: &str = "productbot> ";
+/// History keeps this many entries, none longer than `MAX_HISTORY_LINE` bytes, and is not read from
+/// a file larger than `MAX_HISTORY_FILE`.
+const MAX_HISTORY: usize = 1_000;
+const MAX_HISTORY_LINE: usize = 2_000;
+const MAX_HISTORY_FILE: u64 = 4 * 1024 * 1024;
 
 /// What one line of input asks the shell to do.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,28 +49,38 @@ pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Styl
     Step::Print(render::text::reply(&reply, style))
 }
 
-/// Runs the interactive loop until `/quit` or end of input.
+/// Runs the interactive loop until `/quit` or end of input. From a terminal: line editing and a
+/// bounded history; from a pipe or file: each line as it comes (invalid UTF-8 read lossily, as batch
+/// mode does), and no history.
 pub fn run(store: &Store) -> anyhow::Result<()> {
-    let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::new()?;
     let engine = store.snapshot();
-    editor
-        .set_helper(Some(ShellHelper { features: engine.features().features.iter().map(|f| f.id.clone()).collect() }));
-    let history = history_path();
-    if let Some(h) = &history {
-        let _ = editor.load_history(h);
-    }
     println!(
         "productbot shell: I answer from {}. Ask a question, or type /help; /quit leaves.",
         render::clean(&engine.covers_phrase())
     );
+    let features: Vec<String> = engine.features().features.iter().map(|f| f.id.clone()).collect();
     drop(engine);
     let caller = Caller::local();
-    let ctx = CommandContext { store };
+    let ctx = CommandContext::new(store);
     let style = render::stdout_style();
+    if !std::io::stdin().is_terminal() {
+        return run_piped(ctx, &caller, style);
+    }
+    let config = rustyline::Config::builder()
+        .max_history_size(MAX_HISTORY)?
+        .history_ignore_dups(true)?
+        .auto_add_history(false)
+        .build();
+    let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::with_config(config)?;
+    editor.set_helper(Some(ShellHelper { features }));
+    let history = history_path();
+    if let Some(h) = history.as_deref().filter(|h| history_is_small(h)) {
+        let _ = editor.load_history(h);
+    }
     loop {
         match editor.readline(PROMPT) {
             Ok(line) => {
-                if !line.trim().is_empty() {
+                if !line.trim().is_empty() && line.len() <= MAX_HISTORY_LINE {
                     let _ = editor.add_history_entry(line.as_str());
                 }
                 match handle_line(ctx, &caller, &line, style) {
@@ -82,6 +98,34 @@ pub fn run(store: &Store) -> anyhow::Result<()> {
         let _ = editor.save_history(h);
     }
     Ok(())
+}
+
+/// The shell over piped input: line by line, lossily, answers flushed as they are made.
+fn run_piped(ctx: CommandContext, caller: &Caller, style: Style) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        let line = String::from_utf8_lossy(&buf);
+        match handle_line(ctx, caller, &line, style) {
+            Step::Print(text) => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{text}\n")?;
+                out.flush()?;
+            }
+            Step::Skip => {}
+            Step::Quit => return Ok(()),
+        }
+    }
+}
+
+fn history_is_small(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_HISTORY_FILE)
 }
 
 fn history_path() -> Option<PathBuf> {

@@ -272,6 +272,78 @@ fn shell_takes_questions_and_slash_commands() {
 }
 
 #[test]
+fn piped_shell_answers_every_line_lossily_and_keeps_no_history() {
+    let e = Env::new();
+    let o = e.run_stdin(&["shell"], b"abc\xff does the api have memory\nfine tuning in chatgpt?\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("No. The API does not offer memory."), "{out}");
+    assert!(out.contains("ChatGPT does not offer fine-tuning"), "{out}");
+    assert!(!e.path(".productbot_history").exists(), "a piped session wrote history");
+}
+
+/// The effective user id, from /proc (no libc binding needed).
+fn euid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+/// Sets `mode` on `path` and everything under it (`dirs` for directories).
+fn chmod_tree(path: &Path, files: u32, dirs: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { dirs } else { files };
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).unwrap() {
+            chmod_tree(&e.unwrap().path(), files, dirs);
+        }
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_read_only_index_is_served_and_reindex_says_why() {
+    use std::os::unix::process::CommandExt;
+    let e = Env::new();
+    assert!(e.run(&["reindex"]).status.success());
+    // Everything readable by all; the index writable by nobody. Root ignores file modes, so as root
+    // the binary runs as the unprivileged user `nobody` (65534), as another account would.
+    chmod_tree(e.tmp.path(), 0o644, 0o755);
+    chmod_tree(&e.path("index"), 0o444, 0o555);
+    let as_reader = |args: &[&str]| {
+        let mut c = e.cmd(args);
+        if euid() == 0 {
+            c.uid(65534).gid(65534);
+        }
+        c.output().unwrap()
+    };
+    let o = as_reader(&["ask", "--json", "does the api have memory?"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["verdict"]["availability"]["api"], "no");
+    let o = as_reader(&["reindex"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    // A changed corpus still gets answers from the index there is, with a warning.
+    chmod_tree(&e.path("corpus"), 0o644, 0o755);
+    std::fs::write(e.path("corpus/extra.md"), "# Extra\n\nSomething new.\n").unwrap();
+    let o = as_reader(&["ask", "--json", "does the api have memory?"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    chmod_tree(e.tmp.path(), 0o644, 0o755);
+}
+
+#[test]
+fn cost_opens_no_index_and_needs_no_corpus() {
+    let e = Env::new();
+    std::fs::remove_dir_all(e.path("corpus")).unwrap();
+    let o = e.run(&["cost", "--model", "4o", "--input-tokens", "1000", "--output-tokens", "500"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("$0.0075"), "{}", stdout(&o));
+    assert!(!e.path("index").exists(), "cost built an index");
+}
+
+#[test]
 fn every_subcommand_has_help() {
     let e = Env::new();
     for sub in ["ask", "feature", "features", "cost", "shell", "reindex", "serve", "register"] {

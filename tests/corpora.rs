@@ -191,7 +191,7 @@ fn reindex_reports_availability_changes_for_any_product() {
     );
     std::fs::write(&path, text).unwrap();
     let reply =
-        commands::dispatch(Context { store: &store }, Command::Reindex(commands::reindex::Reindex), &Caller::local());
+        commands::dispatch(Context::new(&store), Command::Reindex(commands::reindex::Reindex), &Caller::local());
     let Reply::Reindex(r) = reply else { panic!("{reply:?}") };
     assert_eq!(r.diff.availability_changes, ["pro.shared_workspaces: no -> partial"]);
     assert!(render::text::reindex(&r).contains("- availability: pro.shared_workspaces: no -> partial"));

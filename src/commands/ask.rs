@@ -23,6 +23,9 @@ fn parse(o: &Options) -> Result<Command, UsageError> {
 
 impl Ask {
     pub fn run(self, ctx: Context) -> Reply {
-        Reply::Answer(Box::new(ctx.store.snapshot().answer(&self.question)))
+        match ctx.store() {
+            Ok(store) => Reply::Answer(Box::new(store.snapshot().answer(&self.question))),
+            Err(reply) => reply,
+        }
     }
 }

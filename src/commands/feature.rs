@@ -27,7 +27,10 @@ fn parse(o: &Options) -> Result<Command, UsageError> {
 
 impl Feature {
     pub fn run(self, ctx: Context) -> Reply {
-        let engine = ctx.store.snapshot();
+        let engine = match ctx.store() {
+            Ok(store) => store.snapshot(),
+            Err(reply) => return reply,
+        };
         match engine.find_feature(&self.name) {
             Some(f) => Reply::Answer(Box::new(engine.feature_answer(f))),
             None => {

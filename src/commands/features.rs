@@ -21,6 +21,9 @@ fn parse(_: &Options) -> Result<Command, UsageError> {
 
 impl Features {
     pub fn run(self, ctx: Context) -> Reply {
-        Reply::Features(Box::new(ctx.store.snapshot().features().clone()))
+        match ctx.store() {
+            Ok(store) => Reply::Features(Box::new(store.snapshot().features().clone())),
+            Err(reply) => reply,
+        }
     }
 }

@@ -25,7 +25,10 @@ fn parse(o: &Options) -> Result<Command, UsageError> {
 
 impl Help {
     pub fn run(self, ctx: Context) -> Reply {
-        let about = ctx.store.snapshot().covers_phrase();
+        let about = match ctx.store() {
+            Ok(store) => store.snapshot().covers_phrase(),
+            Err(reply) => return reply,
+        };
         Reply::Help { text: help_text(self.command.as_deref(), &about) }
     }
 }

@@ -22,7 +22,7 @@ pub use self::line::parse_line;
 pub use self::options::{Completion, OptKind, OptSpec, OptValue, Options};
 use crate::answer::Answer;
 use crate::corpus::FeatureTable;
-use crate::cost::CostReport;
+use crate::cost::{CostReport, PriceTable};
 use crate::store::{ReindexReport, Store};
 
 /// One command's spec: the single source of its help, options and permissions.
@@ -116,10 +116,33 @@ impl Caller {
     }
 }
 
-/// What commands run against.
+/// What commands run against: the price table, and the store (index and corpus) unless the caller
+/// runs only commands that need none (`productbot cost` opens no index).
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    pub store: &'a Store,
+    store: Option<&'a Store>,
+    prices: &'a PriceTable,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(store: &'a Store) -> Self {
+        Context { store: Some(store), prices: store.prices() }
+    }
+
+    /// For commands that need no index ([`Command::needs_store`] false).
+    pub fn prices_only(prices: &'a PriceTable) -> Self {
+        Context { store: None, prices }
+    }
+
+    pub fn prices(&self) -> &'a PriceTable {
+        self.prices
+    }
+
+    /// The store; a command that needs it and was given none is a programming error in the
+    /// transport, reported as an error reply rather than a panic.
+    pub fn store(&self) -> Result<&'a Store, Reply> {
+        self.store.ok_or_else(|| Reply::error("this command needs the index, which was not opened".to_owned()))
+    }
 }
 
 /// The result of a command, for a transport to render.
@@ -154,6 +177,13 @@ impl Reply {
 
 /// Runs one command for `caller`. Re-index runs on the calling thread: async transports call this
 /// from a blocking task.
+impl Command {
+    /// Whether the command reads the index or corpus (all but `/cost`).
+    pub fn needs_store(&self) -> bool {
+        !matches!(self, Command::Cost(_))
+    }
+}
+
 pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
     let spec = command.spec();
     if spec.admin && !caller.admin {

@@ -21,7 +21,11 @@ fn parse(_: &Options) -> Result<Command, UsageError> {
 
 impl Reindex {
     pub fn run(self, ctx: Context) -> Reply {
-        match ctx.store.reindex() {
+        let store = match ctx.store() {
+            Ok(store) => store,
+            Err(reply) => return reply,
+        };
+        match store.reindex() {
             Ok(r) => Reply::Reindex(Box::new(r)),
             Err(e) => Reply::error(format!("re-index failed, still serving the previous index:\n{e}")),
         }

@@ -70,6 +70,8 @@ pub fn suggestion<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>
 pub struct Reader<'t> {
     path: PathBuf,
     text: &'t str,
+    /// Byte offset of each line's start, for line numbers in O(log n).
+    line_starts: Vec<usize>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -78,7 +80,8 @@ pub type Value<'t> = Spanned<DeValue<'t>>;
 
 impl<'t> Reader<'t> {
     pub fn new(path: &Path, text: &'t str) -> Self {
-        Reader { path: path.to_owned(), text, diagnostics: Vec::new() }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Reader { path: path.to_owned(), text, line_starts, diagnostics: Vec::new() }
     }
 
     /// Parses the file, recovering from syntax errors where the parser can. The line of a `token`
@@ -94,7 +97,7 @@ impl<'t> Reader<'t> {
 
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.line_starts.partition_point(|&start| start <= end)
     }
 
     /// Records a problem at `span`'s line.

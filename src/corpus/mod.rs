@@ -33,10 +33,11 @@ pub struct Corpus {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
-    #[error("corpus directory {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    /// The OS error is part of the message (not a `source`), so a chain prints it once.
+    #[error("corpus directory {path}: {error}")]
+    Dir { path: PathBuf, error: std::io::Error },
+    #[error("{path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     #[error("corpus directory {path} has no .md or .txt document")]
     Empty { path: PathBuf },
     /// Problems in the files' content, every one of them.
@@ -54,10 +55,10 @@ impl Corpus {
 /// The files that make up a corpus: `.md` and `.txt` documents, `features.toml` and
 /// `lexicon.toml`, sorted by name.
 pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
-    let entries = fs::read_dir(dir).map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
+    let entries = fs::read_dir(dir).map_err(|error| CorpusError::Dir { path: dir.to_owned(), error })?;
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| CorpusError::Dir { path: dir.to_owned(), source })?;
+        let entry = entry.map_err(|error| CorpusError::Dir { path: dir.to_owned(), error })?;
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -82,7 +83,7 @@ fn is_document(path: &Path) -> bool {
 pub fn fingerprint_dir(dir: &Path) -> Result<String, CorpusError> {
     let mut hasher = Sha256::new();
     for path in corpus_files(dir)? {
-        let bytes = fs::read(&path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
+        let bytes = fs::read(&path).map_err(|error| CorpusError::Read { path: path.clone(), error })?;
         hash_file(&mut hasher, &path, &bytes);
     }
     Ok(hex(&hasher.finalize()))
@@ -112,7 +113,7 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     let mut table_text = None;
     let mut lexicon_text = None;
     for path in &files {
-        let bytes = fs::read(path).map_err(|source| CorpusError::Read { path: path.clone(), source })?;
+        let bytes = fs::read(path).map_err(|error| CorpusError::Read { path: path.clone(), error })?;
         hash_file(&mut hasher, path, &bytes);
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,

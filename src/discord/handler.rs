@@ -243,9 +243,7 @@ fn without_mentions(command: Command) -> Command {
 async fn run(store: &Arc<Store>, command: Command, caller: Caller) -> Reply {
     let store = store.clone();
     let name = command.spec().name;
-    match tokio::task::spawn_blocking(move || commands::dispatch(CommandContext { store: &store }, command, &caller))
-        .await
-    {
+    match tokio::task::spawn_blocking(move || commands::dispatch(CommandContext::new(&store), command, &caller)).await {
         Ok(reply) => reply,
         Err(e) => {
             error!(command = name, "command failed: {e}");

@@ -77,6 +77,8 @@ pub async fn serve(
         match shards {
             Shards::Auto => client.start_autosharded().await,
             Shards::Fixed(n) => client.start_shards(n).await,
+            // serenity's range end is the last shard itself (`start_shards(n)` is `0..n-1`).
+            Shards::Range { first, last, total } => client.start_shard_range(first..last, total).await,
         }
     });
     info!(shards = ?shards, "starting the Discord gateway client");
@@ -194,7 +196,8 @@ fn token(config: &Config) -> anyhow::Result<&str> {
     };
     if serenity::utils::validate_token(secret.expose()).is_err() {
         bail!(
-            "the Discord bot token in {TOKEN_ENV} is malformed: a bot token has three parts separated by dots; copy it again from the Developer Portal's Bot page"
+            "the Discord bot token in {} is malformed: a bot token has three parts separated by dots; copy it again from the Developer Portal's Bot page",
+            config.discord.token_var
         );
     }
     Ok(secret.expose())
@@ -300,6 +303,11 @@ mod tests {
         let shown = format!("{e:#} {e:?}");
         assert!(shown.contains("malformed") && !shown.contains(bad), "{shown}");
         assert_eq!(token(&config(Some("a.b.c"))).unwrap(), "a.b.c");
+        // The token's own variable is the one named.
+        let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        let env = vec![("PRODUCTBOT__DISCORD__TOKEN".to_owned(), bad.to_owned())];
+        let e = token(&Config::load_with_env(Some(file.path()), env).unwrap()).unwrap_err().to_string();
+        assert!(e.contains("in PRODUCTBOT__DISCORD__TOKEN is malformed") && !e.contains(bad), "{e}");
     }
 
     #[test]

@@ -58,19 +58,29 @@ impl Cards {
             fields[3].push(passage(i).map(|p| text::terms(analyzer, &p.text)).unwrap_or_default());
         }
         let n = features.len() as f32;
-        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
-        for (field, boost) in fields.iter().zip(FIELDS) {
-            let avg_len = field.iter().map(Vec::len).sum::<usize>() as f32 / n.max(1.0);
-            let mut df: HashMap<&str, f32> = HashMap::new();
-            for card in field {
-                let mut seen: Vec<&str> = card.iter().map(String::as_str).collect();
-                seen.sort_unstable();
-                seen.dedup();
-                for t in seen {
-                    *df.entry(t).or_default() += 1.0;
+        // Per field: the average card length and each term's document frequency.
+        let stats: Vec<(f32, HashMap<&str, f32>)> = fields
+            .iter()
+            .map(|field| {
+                let avg_len = field.iter().map(Vec::len).sum::<usize>() as f32 / n.max(1.0);
+                let mut df: HashMap<&str, f32> = HashMap::new();
+                for card in field {
+                    let mut seen: Vec<&str> = card.iter().map(String::as_str).collect();
+                    seen.sort_unstable();
+                    seen.dedup();
+                    for t in seen {
+                        *df.entry(t).or_default() += 1.0;
+                    }
                 }
-            }
-            for (card, terms) in field.iter().enumerate() {
+                (avg_len, df)
+            })
+            .collect();
+        // Card by card, so a term's postings for one card are adjacent: merging a field's score into
+        // the card's entry looks at the last one only (a term on every card stays linear).
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        for card in 0..features.len() {
+            for ((field, boost), (avg_len, df)) in fields.iter().zip(FIELDS).zip(&stats) {
+                let terms = &field[card];
                 let mut tf: HashMap<&str, f32> = HashMap::new();
                 for t in terms {
                     *tf.entry(t).or_default() += 1.0;
@@ -80,9 +90,9 @@ impl Cards {
                     let idf = (1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)).ln();
                     let score = boost * idf * tf * (K1 + 1.0) / (tf + norm);
                     let list = postings.entry(t.to_owned()).or_default();
-                    match list.iter_mut().find(|(c, _)| *c == card as u32) {
-                        Some((_, s)) => *s += score,
-                        None => list.push((card as u32, score)),
+                    match list.last_mut() {
+                        Some((c, s)) if *c == card as u32 => *s += score,
+                        _ => list.push((card as u32, score)),
                     }
                 }
             }

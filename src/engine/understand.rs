@@ -150,6 +150,8 @@ impl Matcher {
             }
         }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
+        // Where each first word sits in its bucket: a table of many aliases stays linear to compile.
+        let mut at: HashMap<String, usize> = HashMap::new();
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 let first = &alias.words[0].text;
@@ -158,9 +160,12 @@ impl Matcher {
                     continue;
                 }
                 let bucket = typo_starts.entry(c).or_default();
-                match bucket.iter_mut().find(|(w, _)| w == first) {
-                    Some((_, pairs)) => pairs.push((fi, ai)),
-                    None => bucket.push((first.clone(), vec![(fi, ai)])),
+                match at.get(first) {
+                    Some(&i) => bucket[i].1.push((fi, ai)),
+                    None => {
+                        at.insert(first.clone(), bucket.len());
+                        bucket.push((first.clone(), vec![(fi, ai)]));
+                    }
                 }
             }
         }

@@ -13,6 +13,7 @@ mod proximity;
 mod query;
 mod scores;
 mod search;
+mod serving_dir;
 mod snippet;
 mod stats;
 mod tokens;
@@ -131,7 +132,8 @@ pub struct Hit {
 
 impl SearchIndex {
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
-        let index = Index::open_in_dir(dir)?;
+        let dir = serving_dir::ServingDir::open(dir).map_err(|e| IndexError(tantivy::TantivyError::from(e)))?;
+        let index = Index::open(dir)?;
         Self::from_index(index)
     }
 

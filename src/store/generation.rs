@@ -49,7 +49,7 @@ pub struct DocInfo {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_owned(), source }
+    move |error| StoreError::Io { path: path.to_owned(), error }
 }
 
 /// An exclusive OS lock on `index/.build.lock`, so two processes never build at once.
@@ -58,7 +58,13 @@ pub struct BuildLock(File);
 impl BuildLock {
     pub fn acquire(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join(LOCK);
-        let f = File::options().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+        let f = File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| {
+            if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) {
+                StoreError::ReadOnly { path: path.clone(), error: e }
+            } else {
+                StoreError::Io { path: path.clone(), error: e }
+            }
+        })?;
         f.lock().map_err(io(&path))?;
         Ok(BuildLock(f))
     }
@@ -202,6 +208,7 @@ pub fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(E
         fs::create_dir_all(&tantivy_dir).map_err(io(&tantivy_dir))?;
         index::build(&tantivy_dir, &corpus.passages, cfg.threads)
             .map_err(|e| StoreError::Data { path: tantivy_dir.clone(), message: e.to_string() })?;
+        readable_by_all(&tantivy_dir)?;
         write_json(&tmp.join(CORPUS), &corpus)?;
         let manifest = Manifest {
             format: FORMAT,
@@ -227,7 +234,7 @@ pub fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(E
     let gen_dir = cfg.index_dir.join(&gen_name);
     if let Err(e) = fs::rename(&tmp, &gen_dir) {
         let _ = fs::remove_dir_all(&tmp);
-        return Err(StoreError::Io { path: gen_dir, source: e });
+        return Err(StoreError::Io { path: gen_dir, error: e });
     }
     match open_generation(&gen_dir, prices).and_then(|(engine, manifest)| {
         publish(&cfg.index_dir, &gen_name)?;
@@ -239,6 +246,22 @@ pub fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(E
             Err(e)
         }
     }
+}
+
+/// tantivy writes its `.managed.json` readable by its owner only; a generation is read by whoever
+/// serves it (another user may run the bot over a read-only copy), so every file gets the others'
+/// read bit, as the rest of the generation has.
+fn readable_by_all(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    for e in fs::read_dir(dir).map_err(io(dir))?.flatten() {
+        let path = e.path();
+        let meta = e.metadata().map_err(io(&path))?;
+        if meta.is_file() && meta.permissions().mode() & 0o044 != 0o044 {
+            let mode = meta.permissions().mode() | 0o044;
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(io(&path))?;
+        }
+    }
+    Ok(())
 }
 
 fn next_generation_name(dir: &Path) -> String {

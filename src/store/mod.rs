@@ -50,8 +50,12 @@ pub enum StoreError {
     Corpus(#[from] corpus::CorpusError),
     #[error(transparent)]
     Index(#[from] index::IndexError),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The OS error is part of the message (not a `source`), so a chain prints it once.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
+    /// The index directory cannot be written here: the current generation can be served, not rebuilt.
+    #[error("{path}: {error}; the index is read-only here, so it is served as it is and cannot be re-indexed")]
+    ReadOnly { path: PathBuf, error: std::io::Error },
     #[error("{path}: {message}")]
     Data { path: PathBuf, message: String },
     #[error("validation of the new index failed: {0}")]
@@ -107,7 +111,7 @@ impl Store {
     /// cannot be indexed (or even read) but a previous generation opens, that one is served
     /// ([`Opened::StaleFallback`]); the caller says so, once.
     pub fn open(cfg: StoreConfig, prices: Arc<PriceTable>) -> Result<(Store, Opened), StoreError> {
-        fs::create_dir_all(&cfg.index_dir).map_err(|source| StoreError::Io { path: cfg.index_dir.clone(), source })?;
+        fs::create_dir_all(&cfg.index_dir).map_err(|error| StoreError::Io { path: cfg.index_dir.clone(), error })?;
         clean_leftovers(&cfg.index_dir);
         let existing = read_current(&cfg.index_dir);
         let opened = existing.as_ref().map(|g| (g, open_generation(&cfg.index_dir.join(g), prices.clone())));
@@ -141,7 +145,7 @@ impl Store {
     /// if the corpus changed since, so that the re-index compares with it and builds once. With no
     /// usable generation, opening builds the first one and the re-index reports that build.
     pub fn open_for_reindex(cfg: StoreConfig, prices: Arc<PriceTable>) -> Result<Store, StoreError> {
-        fs::create_dir_all(&cfg.index_dir).map_err(|source| StoreError::Io { path: cfg.index_dir.clone(), source })?;
+        fs::create_dir_all(&cfg.index_dir).map_err(|error| StoreError::Io { path: cfg.index_dir.clone(), error })?;
         clean_leftovers(&cfg.index_dir);
         if let Some(g) = read_current(&cfg.index_dir)
             && let Ok((engine, _)) = open_generation(&cfg.index_dir.join(&g), prices.clone())
@@ -174,6 +178,10 @@ impl Store {
     /// The engine to answer one request with. Hold it for the whole request.
     pub fn snapshot(&self) -> Arc<Engine> {
         self.current.load_full()
+    }
+
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
     }
 
     pub fn config(&self) -> &StoreConfig {

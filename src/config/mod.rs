@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 use crate::cost::{PriceTable, PricingConfig};
 
+pub mod schema;
+
 /// The config file read when `--config` is not given (a missing default file is not an error).
 pub const DEFAULT_FILE: &str = "bot.toml";
 pub const ENV_PREFIX: &str = "PRODUCTBOT";
@@ -26,6 +28,9 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
     #[error("{file}: `discord.token` must not be in a config file; set the {TOKEN_ENV} environment variable instead")]
     TokenInFile { file: PathBuf },
+    /// Every problem of the file and the environment, one per line.
+    #[error("{}", .0.join("\n"))]
+    Problems(Vec<String>),
 }
 
 /// A secret string that never prints.
@@ -133,28 +138,28 @@ pub enum Shards {
     /// As many as Discord recommends (`GET /gateway/bot`).
     Auto,
     Fixed(u32),
+    /// Shards `first..=last` of `total`, for one of several processes.
+    Range {
+        first: u32,
+        last: u32,
+        total: u32,
+    },
 }
 
 impl<'de> Deserialize<'de> for Shards {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The schema check has refused anything else already; this keeps the type honest.
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Raw {
-            N(u64),
+            N(u32),
             S(String),
         }
-        let parse_n = |n: u64| match u32::try_from(n) {
-            Ok(n) if n >= 1 => Ok(Shards::Fixed(n)),
-            _ => Err(serde::de::Error::custom(format!("shards must be \"auto\" or a count from 1, got {n}"))),
-        };
         match Raw::deserialize(d)? {
-            Raw::N(n) => parse_n(n),
-            Raw::S(s) if s.eq_ignore_ascii_case("auto") => Ok(Shards::Auto),
-            Raw::S(s) => match s.trim().parse::<u64>() {
-                Ok(n) => parse_n(n),
-                Err(_) => Err(serde::de::Error::custom(format!("shards must be \"auto\" or a count, got {s:?}"))),
-            },
+            Raw::N(n) => schema::parse_shards(&n.to_string()),
+            Raw::S(s) => schema::parse_shards(&s),
         }
+        .map_err(serde::de::Error::custom)
     }
 }
 
@@ -176,6 +181,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct DiscordConfig {
     pub token: Option<Secret>,
+    /// The variable the token came from, for messages about it.
+    pub token_var: &'static str,
     pub application_id: Option<u64>,
     pub register_on_start: bool,
     pub guild_id: Option<u64>,
@@ -205,18 +212,33 @@ impl Config {
         };
         let mut env_map: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         let mut token_env = None;
+        let mut problems: Vec<String> = Vec::new();
+        let prefix = format!("{ENV_PREFIX}__");
+        let mut env: Vec<(String, String)> = env.into_iter().collect();
+        env.sort();
         for (k, v) in env {
             if k == TOKEN_ENV {
                 token_env = Some(v);
-            } else if k.starts_with(&format!("{ENV_PREFIX}__")) {
-                env_map.insert(k, v);
+            } else if let Some(path) = k.strip_prefix(&prefix) {
+                let path = path.to_ascii_lowercase().replace("__", ".");
+                match schema::check_env(&k, &path, &v) {
+                    Ok(()) => {
+                        env_map.insert(k, v);
+                    }
+                    Err(p) => problems.push(p),
+                }
             }
         }
 
         let mut builder = config::Config::builder();
         if let Some(f) = &file {
-            reject_token_in_file(f)?;
+            let text = std::fs::read_to_string(f).map_err(|e| ConfigError::Load(format!("{}: {e}", f.display())))?;
+            reject_token_in_file(f, &text)?;
+            problems.splice(0..0, schema::check_file(f, &text).into_iter().map(|d| d.to_string()));
             builder = builder.add_source(config::File::from(f.as_path()).format(config::FileFormat::Toml));
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::Problems(problems));
         }
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)
@@ -249,10 +271,12 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
-        let token = match (token_env, raw.discord.token) {
-            (Some(t), _) if !t.trim().is_empty() => Some(Secret::new(t.trim())),
-            (_, Some(t)) if !t.expose().trim().is_empty() => Some(Secret::new(t.expose().trim())),
-            _ => None,
+        let (token, token_var) = match (token_env, raw.discord.token) {
+            (Some(t), _) if !t.trim().is_empty() => (Some(Secret::new(t.trim())), TOKEN_ENV),
+            (_, Some(t)) if !t.expose().trim().is_empty() => {
+                (Some(Secret::new(t.expose().trim())), "PRODUCTBOT__DISCORD__TOKEN")
+            }
+            _ => (None, TOKEN_ENV),
         };
         Ok(Config {
             file,
@@ -265,6 +289,7 @@ impl Config {
             prices,
             discord: DiscordConfig {
                 token,
+                token_var,
                 application_id: raw.discord.application_id,
                 register_on_start: raw.discord.register_on_start,
                 guild_id: raw.discord.guild_id,
@@ -278,11 +303,14 @@ impl Config {
     }
 }
 
-fn reject_token_in_file(file: &Path) -> Result<(), ConfigError> {
-    let text = std::fs::read_to_string(file).map_err(|e| ConfigError::Load(format!("{}: {e}", file.display())))?;
-    let value: toml::Table =
-        toml::from_str(&text).map_err(|e| ConfigError::Load(format!("{}: {e}", file.display())))?;
-    let has_token = value.get("discord").and_then(|d| d.as_table()).is_some_and(|d| d.contains_key("token"));
+/// A token in the file is refused outright, before any other check could quote it. Recovering parse:
+/// a syntax error elsewhere does not hide it.
+fn reject_token_in_file(file: &Path, text: &str) -> Result<(), ConfigError> {
+    let (root, _) = toml::de::DeTable::parse_recoverable(text);
+    let root = root.into_inner();
+    let has_token = crate::corpus::diag::get(&root, "discord")
+        .and_then(|(_, d)| d.get_ref().as_table())
+        .is_some_and(|d| crate::corpus::diag::get(d, "token").is_some());
     if has_token {
         return Err(ConfigError::TokenInFile { file: file.to_owned() });
     }
@@ -353,6 +381,95 @@ mod tests {
     fn explicit_missing_file_is_an_error() {
         let e = Config::load_with_env(Some(Path::new("/nonexistent/bot.toml")), env(&[])).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/bot.toml"));
+    }
+
+    #[test]
+    fn nothing_is_coerced_and_every_problem_names_its_line() {
+        let f = file(
+            "[discord]\nguild_id = 12.7\nadmin_users = [1.9, 5]\nshards = -3\napplication_id = true\n\
+             [discord.cooldown]\nseconds = 2.5\nquestions = 1e1\n[index]\nthreds = 2\n",
+        );
+        let e = Config::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        let name = f.path().display().to_string();
+        for (line, key) in [
+            (2, "discord.guild_id"),
+            (3, "discord.admin_users"),
+            (4, "discord.shards"),
+            (5, "discord.application_id"),
+            (7, "discord.cooldown.seconds"),
+            (8, "discord.cooldown.questions"),
+            (10, "threds"),
+        ] {
+            assert!(lines.iter().any(|l| l.starts_with(&format!("{name}:{line}:")) && l.contains(key)), "{key}: {e}");
+        }
+        assert_eq!(lines.len(), 7, "{e}");
+        assert!(e.contains("did you mean `threads`"), "{e}");
+    }
+
+    #[test]
+    fn ids_are_whole_numbers_from_one_within_64_bits() {
+        for text in ["[discord]\nguild_id = 0\n", "[discord]\nguild_id = true\n", "[discord]\nguild_id = -4\n"] {
+            let e = Config::load_with_env(Some(file(text).path()), env(&[])).unwrap_err().to_string();
+            assert!(e.contains("discord.guild_id"), "{text}: {e}");
+        }
+        let e = Config::load_with_env(None, env(&[("PRODUCTBOT__DISCORD__APPLICATION_ID", "99999999999999999999999")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PRODUCTBOT__DISCORD__APPLICATION_ID") && e.contains("too large"), "{e}");
+        let c = Config::load_with_env(Some(file("[discord]\nguild_id = \"81384788765712384\"\n").path()), env(&[]))
+            .unwrap();
+        assert_eq!(c.discord.guild_id, Some(81384788765712384));
+    }
+
+    #[test]
+    fn environment_values_are_checked_and_name_their_variable() {
+        let e = Config::load_with_env(
+            None,
+            env(&[
+                ("PRODUCTBOT__DISCORD__GUILDID", "5"),
+                ("PRODUCTBOT__DISCORD__COOLDOWN__SECONDS", "2.5"),
+                ("PRODUCTBOT__CORPUS__WATCH", "yes"),
+                ("PRODUCTBOT__DISCORD__ADMIN_USERS", "1,x"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        for var in [
+            "PRODUCTBOT__DISCORD__GUILDID",
+            "PRODUCTBOT__DISCORD__COOLDOWN__SECONDS",
+            "PRODUCTBOT__CORPUS__WATCH",
+            "PRODUCTBOT__DISCORD__ADMIN_USERS",
+        ] {
+            assert!(e.contains(var), "{var}: {e}");
+        }
+        assert!(e.contains("did you mean `guild_id`"), "{e}");
+    }
+
+    #[test]
+    fn shard_ranges() {
+        let shards =
+            |v: &str| Config::load_with_env(None, env(&[("PRODUCTBOT__DISCORD__SHARDS", v)])).map(|c| c.discord.shards);
+        assert_eq!(shards("0-3/16").unwrap(), Shards::Range { first: 0, last: 3, total: 16 });
+        assert_eq!(shards("15-15/16").unwrap(), Shards::Range { first: 15, last: 15, total: 16 });
+        assert_eq!(shards("auto").unwrap(), Shards::Auto);
+        assert_eq!(shards("4").unwrap(), Shards::Fixed(4));
+        for bad in ["4-3/16", "0-16/16", "a-b", "a-b/4", "0", "-3", "1-2/0"] {
+            let e = shards(bad).unwrap_err().to_string();
+            assert!(e.contains("PRODUCTBOT__DISCORD__SHARDS"), "{bad}: {e}");
+        }
+        let e = Config::load_with_env(Some(file("[discord]\nshards = \"0-16/16\"\n").path()), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":2:") && e.contains("discord.shards"), "{e}");
+    }
+
+    #[test]
+    fn a_token_line_is_never_quoted_even_when_malformed() {
+        for text in ["[discord]\ntoken = \"MTIz.abc.SECRETVAL\n", "[discord]\ntoken = MTIz.abc.SECRETVAL\nx = [\n"] {
+            let e = Config::load_with_env(Some(file(text).path()), env(&[])).unwrap_err().to_string();
+            assert!(!e.contains("SECRETVAL") && e.contains("discord.token"), "{e}");
+        }
     }
 
     #[test]
