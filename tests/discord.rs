@@ -3,162 +3,17 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use productbot::commands::COMMANDS;
-use productbot::config::Config;
-use productbot::discord::{self, ServeOptions};
+use productbot::discord;
 use serde_json::{Value, json};
 use support::mock_discord::{
     APP_ID, BOT_USER_ID, GUILD_ID, MockDiscord, Recorded, TOKEN, autocomplete_interaction, bot_user, dm_message_create,
     message_create, slash_interaction,
 };
-use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-const T: Duration = Duration::from_secs(10);
-/// serenity's shard queuer waits 5 s between two shards' IDENTIFYs.
-const T_SHARDS: Duration = Duration::from_secs(20);
-const MANAGE_GUILD: u64 = 1 << 5;
-const ALICE: u64 = 600000000000000001;
-const BOB: u64 = 600000000000000002;
-
-/// A corpus copy, an index directory and a bot.toml in a temp dir.
-struct Site {
-    dir: TempDir,
-    config_file: PathBuf,
-}
-
-impl Site {
-    fn new(extra_toml: &str) -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), &dir.path().join("corpus"));
-        let config_file = dir.path().join("bot.toml");
-        // The shipped price table, for /cost and model autocomplete.
-        let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml")).unwrap();
-        let pricing = &shipped[shipped.find("\n[pricing]\n").expect("bot.toml has [pricing]")..];
-        let toml = format!(
-            "[corpus]\ndir = \"corpus\"\n\n[index]\ndir = \"index\"\npoll_ms = 200\n\n{extra_toml}\n\n{pricing}\n"
-        );
-        std::fs::write(&config_file, toml).unwrap();
-        Site { dir, config_file }
-    }
-
-    fn config(&self, token: Option<&str>) -> Config {
-        let env: Vec<(String, String)> =
-            token.map(|t| ("DISCORD_TOKEN".to_owned(), t.to_owned())).into_iter().collect();
-        Config::load_with_env(Some(&self.config_file), env).unwrap()
-    }
-
-    fn current_generation(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("index/current")).unwrap().trim().to_owned()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A running bot: the mock, its site, and the serve task with its shutdown trigger.
-struct Bot {
-    mock: MockDiscord,
-    site: Site,
-    shutdown: Option<oneshot::Sender<()>>,
-    serve: JoinHandle<anyhow::Result<()>>,
-}
-
-const DISCORD_DEFAULTS: &str = "[discord]\nshards = 1\n\n[discord.cooldown]\nquestions = 5\nseconds = 30\n";
-
-impl Bot {
-    async fn start() -> Bot {
-        Bot::start_with(DISCORD_DEFAULTS).await
-    }
-
-    /// Starts serve and waits until the bot has identified on the gateway.
-    async fn start_with(toml: &str) -> Bot {
-        let mock = MockDiscord::start().await;
-        let site = Site::new(toml);
-        let config = site.config(Some(TOKEN));
-        let (tx, rx) = oneshot::channel::<()>();
-        let opts = ServeOptions { api_proxy: Some(mock.http_base()) };
-        let serve = tokio::spawn(discord::serve(config, opts, async move {
-            let _ = rx.await;
-        }));
-        mock.wait_identify(T).await;
-        Bot { mock, site, shutdown: Some(tx), serve }
-    }
-
-    /// Waits for READY to have been handled: registration is its last step.
-    async fn registered(&self) -> Recorded {
-        self.mock.wait_request(T, |r| r.is("PUT", &format!("/applications/{APP_ID}/commands"))).await
-    }
-
-    async fn interact(&self, data: Value) -> Recorded {
-        let id = data["id"].as_str().unwrap().to_owned();
-        let token = data["token"].as_str().unwrap().to_owned();
-        self.mock.dispatch("INTERACTION_CREATE", data).await;
-        self.mock.wait_request(T, |r| r.is("POST", &format!("/interactions/{id}/{token}/callback"))).await
-    }
-
-    async fn ask(&self, id: u64, user: u64, question: &str) -> Recorded {
-        self.interact(slash_interaction(
-            id,
-            "ask",
-            json!([{"name": "question", "type": 3, "value": question}]),
-            user,
-            0,
-        ))
-        .await
-    }
-
-    /// Triggers shutdown and returns serve's result (bounded).
-    async fn stop(mut self) -> (anyhow::Result<()>, MockDiscord) {
-        let _ = self.shutdown.take().unwrap().send(());
-        let r = tokio::time::timeout(Duration::from_secs(20), &mut self.serve)
-            .await
-            .expect("serve returned after shutdown")
-            .unwrap();
-        (r, self.mock)
-    }
-}
-
-/// Every limit Discord enforces on a message body (interaction `data`, a webhook edit or a channel
-/// message), and empty allowed mentions.
-fn assert_valid_message(body: &Value) {
-    let n = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
-    assert!(n(&body["content"]) <= 2000);
-    let embeds = body["embeds"].as_array().cloned().unwrap_or_default();
-    assert!(embeds.len() <= 10);
-    let mut total = 0;
-    for e in &embeds {
-        assert!(n(&e["title"]) <= 256 && n(&e["description"]) <= 4096 && n(&e["footer"]["text"]) <= 2048, "{e}");
-        let fields = e["fields"].as_array().cloned().unwrap_or_default();
-        assert!(fields.len() <= 25);
-        for f in &fields {
-            assert!((1..=256).contains(&n(&f["name"])) && (1..=1024).contains(&n(&f["value"])), "{f}");
-            total += n(&f["name"]) + n(&f["value"]);
-        }
-        total += n(&e["title"]) + n(&e["description"]) + n(&e["footer"]["text"]);
-    }
-    assert!(total <= 6000, "{total} characters across embeds");
-    assert!(n(&body["content"]) > 0 || !embeds.is_empty(), "empty message: {body}");
-    assert_eq!(body["allowed_mentions"]["parse"], json!([]), "allowed_mentions must be empty: {body}");
-}
-
-fn is_ephemeral(data: &Value) -> bool {
-    data["flags"].as_u64().is_some_and(|f| f & 64 != 0)
-}
+use support::bot::*;
 
 fn field_names(embed: &Value) -> Vec<String> {
     embed["fields"]
@@ -403,16 +258,15 @@ async fn usage_errors_are_ephemeral() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_must_be_present_and_well_formed() {
     let site = Site::new(DISCORD_DEFAULTS);
-    let opts = ServeOptions { api_proxy: Some("http://127.0.0.1:9".into()) };
-    let e = discord::serve(site.config(None), opts.clone(), std::future::pending()).await.unwrap_err();
+    let e = discord::serve(site.config(None), std::future::pending()).await.unwrap_err();
     assert!(format!("{e:#}").contains("DISCORD_TOKEN"), "{e:#}");
 
     let bad = "this-is-not-a-discord-token-but-a-secret";
-    let e = discord::serve(site.config(Some(bad)), opts.clone(), std::future::pending()).await.unwrap_err();
+    let e = discord::serve(site.config(Some(bad)), std::future::pending()).await.unwrap_err();
     let shown = format!("{e:#} {e:?}");
     assert!(shown.contains("malformed") && !shown.contains(bad), "{shown}");
 
-    let e = discord::register(&site.config(Some(bad)), None, &opts).await.unwrap_err();
+    let e = discord::register(&site.config(Some(bad)), None).await.unwrap_err();
     assert!(!format!("{e:#} {e:?}").contains(bad));
 }
 
@@ -466,8 +320,7 @@ async fn shutdown_lets_a_running_reindex_report() {
 async fn register_over_http_for_a_guild() {
     let mock = MockDiscord::start().await;
     let site = Site::new(DISCORD_DEFAULTS);
-    let opts = ServeOptions { api_proxy: Some(mock.http_base()) };
-    let r = discord::register(&site.config(Some(TOKEN)), Some(GUILD_ID), &opts).await.unwrap();
+    let r = discord::register(&site.config_via(Some(TOKEN), &mock.http_base()), Some(GUILD_ID)).await.unwrap();
     assert_eq!(r.scope, discord::Scope::Guild(GUILD_ID));
     assert_eq!(r.application_id, APP_ID);
     assert_eq!(r.commands, COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>());
@@ -482,7 +335,7 @@ async fn register_over_http_for_a_guild() {
     let toml = DISCORD_DEFAULTS.replace("shards = 1", &format!("shards = 1\napplication_id = {APP_ID}"));
     let site = Site::new(&toml);
     let before = mock.requests().len();
-    let r = discord::register(&site.config(Some(TOKEN)), None, &opts).await.unwrap();
+    let r = discord::register(&site.config_via(Some(TOKEN), &mock.http_base()), None).await.unwrap();
     assert_eq!(r.scope, discord::Scope::Global);
     let new: Vec<String> = mock.requests()[before..].iter().map(|r| format!("{} {}", r.method, r.route())).collect();
     assert_eq!(new, [format!("PUT /applications/{APP_ID}/commands")]);
@@ -569,4 +422,46 @@ async fn two_fixed_shards_both_answer() {
     let (result, mock) = bot.stop().await;
     result.unwrap();
     assert_eq!(mock.client_close_codes(), vec![Some(1000), Some(1000)]);
+}
+
+/// The real binary, not only the library: `productbot serve` with its REST calls sent to the mock
+/// through `PRODUCTBOT__DISCORD__API_PROXY` (as an operator points it at a proxy), answering a slash
+/// command, then stopping on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_through_the_api_proxy_and_stops_on_sigterm() {
+    let mock = MockDiscord::start().await;
+    let site = Site::new(DISCORD_DEFAULTS);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_productbot"))
+        .args(["--config", site.config_file.to_str().unwrap(), "serve"])
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("PRODUCTBOT__DISCORD__API_PROXY", mock.http_base())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    mock.wait_identify(T).await;
+    mock.wait_request(T, |r| r.is("PUT", &format!("/applications/{APP_ID}/commands"))).await;
+    mock.dispatch(
+        "INTERACTION_CREATE",
+        slash_interaction(
+            9001,
+            "ask",
+            json!([{"name": "question", "type": 3, "value": "does the api have memory?"}]),
+            ALICE,
+            0,
+        ),
+    )
+    .await;
+    let cb = mock.wait_request(T, |r| r.path.contains("/interactions/9001/")).await;
+    let embed = &cb.body["data"]["embeds"][0];
+    assert!(embed["title"].as_str().unwrap().contains("No. The API does not offer memory"), "{embed}");
+    assert_valid_message(&cb.body["data"]);
+
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status =
+        tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("exited after SIGTERM").unwrap();
+    assert!(status.success(), "{status:?}");
 }

@@ -101,6 +101,9 @@ struct RawDiscord {
     admin_users: Vec<u64>,
     admin_roles: Vec<u64>,
     shards: Shards,
+    api_proxy: Option<String>,
+    http_timeout_s: u64,
+    ready_timeout_s: u64,
     cooldown: RawCooldown,
 }
 
@@ -114,6 +117,9 @@ impl Default for RawDiscord {
             admin_users: Vec::new(),
             admin_roles: Vec::new(),
             shards: Shards::Auto,
+            api_proxy: None,
+            http_timeout_s: 30,
+            ready_timeout_s: 60,
             cooldown: RawCooldown::default(),
         }
     }
@@ -189,6 +195,13 @@ pub struct DiscordConfig {
     pub admin_users: Vec<u64>,
     pub admin_roles: Vec<u64>,
     pub shards: Shards,
+    /// A REST proxy (twilight-http-proxy, nirn-proxy, or a mock) that replaces `https://discord.com`;
+    /// serenity's own rate limiter is off then, as the proxy does the limiting.
+    pub api_proxy: Option<String>,
+    /// Every REST call gives up after this long.
+    pub http_timeout: std::time::Duration,
+    /// `serve` fails when no shard is READY this long after starting.
+    pub ready_timeout: std::time::Duration,
     pub cooldown_questions: u32,
     pub cooldown_seconds: u64,
 }
@@ -296,6 +309,9 @@ impl Config {
                 admin_users: raw.discord.admin_users,
                 admin_roles: raw.discord.admin_roles,
                 shards: raw.discord.shards,
+                api_proxy: raw.discord.api_proxy.filter(|p| !p.trim().is_empty()),
+                http_timeout: std::time::Duration::from_secs(raw.discord.http_timeout_s),
+                ready_timeout: std::time::Duration::from_secs(raw.discord.ready_timeout_s),
                 cooldown_questions: raw.discord.cooldown.questions,
                 cooldown_seconds: raw.discord.cooldown.seconds,
             },

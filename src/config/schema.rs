@@ -59,6 +59,9 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("admin_users", Kind::Ids),
             ("admin_roles", Kind::Ids),
             ("shards", Kind::Shards),
+            ("api_proxy", Kind::Text),
+            ("http_timeout_s", Kind::Count { min: 1, max: 600 }),
+            ("ready_timeout_s", Kind::Count { min: 1, max: 3600 }),
             (
                 "cooldown",
                 Kind::Table(&[

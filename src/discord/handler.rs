@@ -17,6 +17,7 @@ use tracing::{error, info, warn};
 use super::cooldown::{self, Cooldown};
 use super::register::{self, Scope};
 use super::render::{self, Rendered};
+use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
 use crate::commands::{self, Caller, Command, Completion, Context as CommandContext, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
 use crate::store::Store;
@@ -50,6 +51,8 @@ pub struct Shared {
     registered: AtomicBool,
     /// Learnt from READY; 0 until then.
     bot_id: AtomicU64,
+    /// Notified on every READY (the first ends serve's wait for a connection).
+    pub ready: Arc<tokio::sync::Notify>,
 }
 
 impl Shared {
@@ -62,7 +65,13 @@ impl Shared {
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
             registered: AtomicBool::new(false),
             bot_id: AtomicU64::new(0),
+            ready: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Whether a shard has been READY.
+    pub fn is_ready(&self) -> bool {
+        self.bot_id.load(Ordering::SeqCst) != 0
     }
 }
 
@@ -89,6 +98,8 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         let s = &self.shared;
         s.bot_id.store(ready.user.id.get(), Ordering::SeqCst);
+        // notify_one keeps a permit, so serve's wait sees a READY that came before it waited.
+        s.ready.notify_one();
         info!(user = %ready.user.name, shard = ?ready.shard.map(|s| s.id.0), guilds = ready.guilds.len(), "connected to Discord");
         // Every shard (and every re-identify) sends READY; the command set needs registering once.
         if let Some(scope) = s.register_on_ready
@@ -137,7 +148,8 @@ impl EventHandler for Handler {
         let rendered = self.answer_message(&msg, bot).await;
         // If the question was deleted meanwhile, post the answer anyway rather than fail.
         let reference = MessageReference::from(&msg).fail_if_not_exists(false);
-        if let Err(e) = msg.channel_id.send_message(&ctx.http, rendered.message().reference_message(reference)).await {
+        let send = || msg.channel_id.send_message(&ctx.http, rendered.message().reference_message(reference.clone()));
+        if let Err(e) = retry("reply to a message", MESSAGE_BUDGET, send).await {
             warn!(channel = %msg.channel_id, "could not reply to a message: {e}");
         }
     }
@@ -153,29 +165,34 @@ impl Handler {
             name: c.user.name.clone(),
             admin: s.admins.allows(c.user.id.get(), permissions, roles),
         };
+        let respond = |rendered: Rendered| async move {
+            retry("answer an interaction", INTERACTION_BUDGET, || c.create_response(http, rendered.response())).await
+        };
         let command = match Command::from_invocation(&invocation(&c.data)) {
             Ok(command) => without_mentions(command),
-            Err(e) => return c.create_response(http, render::usage(&e).response()).await,
+            Err(e) => return respond(render::usage(&e)).await,
         };
         if command.is_question()
             && let Err(wait) = s.cooldown.check(c.user.id.get())
         {
-            return c.create_response(http, render::slow_down(cooldown::wait_secs(wait), true).response()).await;
+            return respond(render::slow_down(cooldown::wait_secs(wait), true)).await;
         }
         let spec = command.spec();
         // A refused admin command is answered at once: dispatch refuses it (and logs the attempt)
         // without doing any work.
         if spec.slow && (!spec.admin || caller.admin) {
-            c.create_response(http, render::deferred()).await?;
+            retry("defer an interaction", INTERACTION_BUDGET, || c.create_response(http, render::deferred())).await?;
             let rendered = render::reply(&run(&s.store, command, caller).await);
-            if let Err(e) = c.edit_response(http, rendered.edit()).await {
+            if let Err(e) =
+                retry("edit a deferred response", MESSAGE_BUDGET, || c.edit_response(http, rendered.edit())).await
+            {
                 warn!("could not edit a deferred response, sending a follow-up: {e}");
-                c.create_followup(http, rendered.followup()).await?;
+                retry("send a follow-up", MESSAGE_BUDGET, || c.create_followup(http, rendered.followup())).await?;
             }
             return Ok(());
         }
         let reply = run(&s.store, command, caller).await;
-        c.create_response(http, render::reply(&reply).response()).await
+        respond(render::reply(&reply)).await
     }
 
     async fn autocomplete(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
@@ -199,7 +216,10 @@ impl Handler {
             }
             None => Vec::new(),
         };
-        c.create_response(http, render::autocomplete(choices)).await
+        retry("answer an autocomplete", INTERACTION_BUDGET, || {
+            c.create_response(http, render::autocomplete(choices.clone()))
+        })
+        .await
     }
 
     /// The reply to a mention or DM: a question, or a command line if it starts with '/'.

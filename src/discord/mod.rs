@@ -12,6 +12,7 @@ mod cooldown;
 mod handler;
 pub mod register;
 pub mod render;
+mod retry;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -33,30 +34,17 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the gateway client to stop after closing its shards.
 const CLIENT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Where the transport talks to Discord.
-#[derive(Debug, Clone, Default)]
-pub struct ServeOptions {
-    /// Base URL that replaces `https://discord.com` in every REST call, e.g. a local mock in tests.
-    /// `None` in production.
-    pub api_proxy: Option<String>,
-}
-
 /// Runs the bot until `shutdown` resolves, then stops taking new work, lets requests in flight finish
 /// (up to 10 s), closes the gateway and returns `Ok`. Returns `Err` at once for a missing or
-/// malformed token or an unusable corpus, and when the gateway client ends by itself (e.g. Discord
-/// rejected the token).
-pub async fn serve(
-    config: Config,
-    opts: ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+/// malformed token or an unusable corpus; when the gateway client ends by itself (Discord rejected
+/// the token or the intents: the message says which); and when no shard is READY within
+/// `discord.ready_timeout_s` (Discord unreachable), instead of retrying forever.
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let token = token(&config)?;
     let store = Arc::new(open_store(&config).await?);
-    let http = http(token, &opts, config.discord.application_id);
+    let http = http(token, &config)?;
     let shared = Arc::new(Shared::new(store.clone(), &config.discord));
-    // Mentions and DMs carry their content without the privileged MESSAGE_CONTENT intent.
-    let intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
-    let mut client = ClientBuilder::new_with_http(http, intents)
+    let mut client = ClientBuilder::new_with_http(http, INTENTS)
         .event_handler(Handler { shared: shared.clone() })
         .await
         .context("cannot create the Discord client")?;
@@ -73,6 +61,7 @@ pub async fn serve(
     };
 
     let shards = config.discord.shards;
+    let ready = shared.ready.clone();
     let mut run = tokio::spawn(async move {
         match shards {
             Shards::Auto => client.start_autosharded().await,
@@ -84,18 +73,41 @@ pub async fn serve(
     info!(shards = ?shards, "starting the Discord gateway client");
 
     tokio::pin!(shutdown);
+    let ready_timeout = config.discord.ready_timeout;
+    let never_ready = async {
+        if tokio::time::timeout(ready_timeout, ready.notified()).await.is_err() {
+            return;
+        }
+        std::future::pending::<()>().await
+    };
     let ended = tokio::select! {
-        r = &mut run => Some(r),
-        () = &mut shutdown => None,
+        r = &mut run => Ended::Client(r),
+        () = &mut shutdown => Ended::Shutdown,
+        () = never_ready => Ended::NeverReady,
     };
     stop.cancel();
     let result = match ended {
-        Some(r) => match r {
+        Ended::Client(r) => match r {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord gateway client stopped")),
+            Ok(Err(e)) => Err(gateway_error(e)),
             Err(e) => Err(anyhow::Error::new(e).context("the Discord gateway client crashed")),
         },
-        None => {
+        Ended::NeverReady => {
+            shard_manager.shutdown_all().await;
+            run.abort();
+            Err(anyhow::anyhow!(
+                "no connection to the Discord gateway became ready within {} s (discord.ready_timeout_s); \
+                 is Discord reachable from here? The log above has each failed attempt",
+                ready_timeout.as_secs()
+            ))
+        }
+        Ended::Shutdown if !shared.is_ready() => {
+            // Never connected: nothing to drain or close politely.
+            info!("shutting down before any shard connected");
+            run.abort();
+            Ok(())
+        }
+        Ended::Shutdown => {
             info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
             if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
                 warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
@@ -120,11 +132,47 @@ pub async fn serve(
     result
 }
 
+/// How the gateway client's run ended.
+enum Ended {
+    Client(Result<Result<(), serenity::Error>, tokio::task::JoinError>),
+    Shutdown,
+    NeverReady,
+}
+
+/// The gateway client's own end, in words an operator can act on.
+fn gateway_error(e: serenity::Error) -> anyhow::Error {
+    use serenity::all::GatewayError;
+    match &e {
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => anyhow::anyhow!(
+            "Discord rejected the bot token (gateway close code 4004); copy it again from the Developer Portal's Bot page"
+        ),
+        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => anyhow::anyhow!(
+            "Discord refused the gateway intents (close code 4014): this bot asks for {}; \
+             enable the privileged ones (Message Content) on the Developer Portal's Bot page, or turn off the options that need them",
+            intents_named(INTENTS)
+        ),
+        serenity::Error::Gateway(GatewayError::InvalidGatewayIntents) => {
+            anyhow::anyhow!(
+                "Discord says the gateway intents are invalid (close code 4013): {}",
+                intents_named(INTENTS)
+            )
+        }
+        _ => anyhow::Error::new(e).context("the Discord gateway client stopped"),
+    }
+}
+
+/// Mentions and DMs carry their content without the privileged MESSAGE_CONTENT intent.
+const INTENTS: GatewayIntents = GatewayIntents::GUILD_MESSAGES.union(GatewayIntents::DIRECT_MESSAGES);
+
+fn intents_named(i: GatewayIntents) -> String {
+    i.iter_names().map(|(n, _)| n).collect::<Vec<_>>().join(", ")
+}
+
 /// `productbot serve`: [`serve`] until SIGINT or SIGTERM.
 pub fn serve_blocking(config: Config) -> anyhow::Result<ExitCode> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    rt.block_on(serve(config, ServeOptions::default(), shutdown_signal()))?;
+    rt.block_on(serve(config, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -157,9 +205,9 @@ impl std::fmt::Display for Registered {
 /// Registers the command table's slash commands over HTTP only (no gateway): for `guild` (or
 /// `discord.guild_id`), else globally. The application id comes from `discord.application_id` or
 /// is asked of Discord.
-pub async fn register(config: &Config, guild: Option<u64>, opts: &ServeOptions) -> anyhow::Result<Registered> {
+pub async fn register(config: &Config, guild: Option<u64>) -> anyhow::Result<Registered> {
     let token = token(config)?;
-    let http = http(token, opts, config.discord.application_id);
+    let http = http(token, config)?;
     let application_id = match http.application_id() {
         Some(id) => id,
         None => {
@@ -182,7 +230,7 @@ pub async fn register(config: &Config, guild: Option<u64>, opts: &ServeOptions) 
 pub fn register_blocking(config: Config, guild: Option<u64>) -> anyhow::Result<ExitCode> {
     let rt =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    let registered = rt.block_on(register(&config, guild, &ServeOptions::default()))?;
+    let registered = rt.block_on(register(&config, guild))?;
     println!("{registered}");
     Ok(ExitCode::SUCCESS)
 }
@@ -203,16 +251,25 @@ fn token(config: &Config) -> anyhow::Result<&str> {
     Ok(secret.expose())
 }
 
-fn http(token: &str, opts: &ServeOptions, application_id: Option<u64>) -> Http {
-    let mut b = HttpBuilder::new(token);
-    if let Some(p) = &opts.api_proxy {
-        // serenity ignores the proxy while its own rate limiter is on.
+/// The REST client: every call times out after `discord.http_timeout_s` (a Discord, or proxy,
+/// that accepts and never answers must not hang the bot), through `discord.api_proxy` if set.
+fn http(token: &str, config: &Config) -> anyhow::Result<Http> {
+    let d = &config.discord;
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(d.http_timeout)
+        .connect_timeout(d.http_timeout.min(Duration::from_secs(10)))
+        .build()
+        .context("cannot create the HTTP client")?;
+    let mut b = HttpBuilder::new(token).client(client);
+    if let Some(p) = &d.api_proxy {
+        // serenity ignores the proxy while its own rate limiter is on; the proxy does the limiting.
         b = b.proxy(p).ratelimiter_disabled(true);
     }
-    if let Some(id) = application_id.filter(|id| *id != 0) {
+    if let Some(id) = d.application_id {
         b = b.application_id(ApplicationId::new(id));
     }
-    b.default_allowed_mentions(render::no_mentions()).build()
+    Ok(b.default_allowed_mentions(render::no_mentions()).build())
 }
 
 /// Opening may build the index (seconds): off the async workers.

@@ -208,6 +208,8 @@ struct St {
     failures: Vec<Failure>,
     holds: Vec<Hold>,
     gateway_shards: u64,
+    /// IDENTIFY gets no READY (a gateway that accepts and then says nothing).
+    silent_identify: bool,
 }
 
 struct Inner {
@@ -446,6 +448,20 @@ impl MockDiscord {
         Held(release)
     }
 
+    /// From now on, IDENTIFY is recorded but never answered with READY.
+    pub fn silence_identify(&self) {
+        self.inner.lock().silent_identify = true;
+    }
+
+    /// Sends INVALID_SESSION (op 9, `d` = `resumable`) on every open connection, as Discord does
+    /// when a session ends on its side; the client must IDENTIFY (or RESUME) again.
+    pub fn invalidate_sessions(&self, resumable: bool) {
+        let st = self.inner.lock();
+        for c in st.conns.iter().filter(|c| c.open) {
+            let _ = c.tx.send(Outgoing::Text(json!({ "op": 9, "s": null, "t": null, "d": resumable }).to_string()));
+        }
+    }
+
     /// Makes the next REST request whose method is `method` and whose route (path after
     /// `/api/v10`) starts with `route_prefix` fail with `status` and `body`, once.
     pub fn fail_next(&self, method: &str, route_prefix: &str, status: u16, body: Value) {
@@ -678,6 +694,9 @@ fn on_gateway_message(inner: &Inner, id: usize, v: Value) -> Vec<String> {
         st.gateway_messages.push(v);
         match op {
             Some(1) => out.push(json!({ "op": 11, "s": null, "t": null, "d": null }).to_string()),
+            Some(2) if st.silent_identify => {
+                st.identifies.push(d);
+            }
             Some(2) => {
                 let shard = d.get("shard").cloned().filter(|s| !s.is_null());
                 let session = format!("mock-session-{id}");

@@ -3,6 +3,7 @@
 //! sets with the rules of `shared/eval/score.py`.
 #![allow(dead_code)]
 
+pub mod bot;
 pub mod mock_discord;
 
 use std::path::{Path, PathBuf};
