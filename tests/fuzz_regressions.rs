@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use productbot::cost::PriceTable;
 use productbot::engine::Engine;
 
 #[path = "fuzz_support/mod.rs"]
@@ -18,6 +19,14 @@ fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| fuzz_support::shipped_engine(root()))
 }
+
+fn prices() -> &'static PriceTable {
+    static PRICES: OnceLock<PriceTable> = OnceLock::new();
+    PRICES.get_or_init(|| fuzz_support::shipped_prices(root()))
+}
+
+/// The fuzz targets, as `fuzz/Cargo.toml` names them.
+const TARGETS: &[&str] = &["question", "loader", "options", "config"];
 
 /// Saved inputs for `target`, sorted by name.
 fn saved(target: &str) -> Vec<PathBuf> {
@@ -48,8 +57,8 @@ fn saved_inputs_name_a_target() {
             continue;
         }
         assert!(
-            (name.starts_with("question-") || name.starts_with("loader-")) && name.ends_with(".bin"),
-            "{name}: expected question-<n>.bin or loader-<n>.bin"
+            TARGETS.iter().any(|t| name.starts_with(&format!("{t}-"))) && name.ends_with(".bin"),
+            "{name}: expected <target>-<n>.bin with a target of {TARGETS:?}"
         );
     }
 }
@@ -93,5 +102,60 @@ fn loader_inputs_replay() {
     for path in saved("loader") {
         let data = std::fs::read(&path).unwrap();
         fuzz_support::loader(&data, scratch.path());
+    }
+}
+
+#[test]
+fn options_inputs_replay() {
+    let estimates: &[&[u8]] = &[
+        b"/cost input_tokens:1000 output_tokens:500 requests:10000 per:day",
+        b"/cost model:4o input_tokens:10k output_tokens:1.5m requests:1,000 per:month batch",
+        b"/cost conversations_per_day:100000000 turns:10000 user_tokens:10b reply_tokens:10b batch:true",
+        b"/cost text:\"\x1b[31m red \xe2\x80\xae \xff\" model:\"3.5\" output_tokens:0.5k",
+    ];
+    for s in estimates {
+        let text = fuzz_support::options(prices(), s).unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(s)));
+        assert!(text.contains('$'), "{text}");
+    }
+    let errors: &[(&[u8], &str)] = &[
+        (b"/cost input_tokens:99999999999999999999999", "too large"),
+        (b"/cost input_tokens:1.0001k", "whole number"),
+        (b"/cost model:gpt4o-mni input_tokens:1", "did you mean gpt-4o-mini"),
+        (b"/cost text:\"unclosed", "unclosed quote"),
+        (b"/cost conversations_per_day:5 input_tokens:3", "cannot be combined"),
+        (b"/\x1b[2J", "unknown command"),
+    ];
+    for (s, want) in errors {
+        let e = fuzz_support::options(prices(), s).expect_err(&String::from_utf8_lossy(s));
+        assert!(e.contains(want), "{}: {e}", String::from_utf8_lossy(s));
+    }
+    assert_eq!(fuzz_support::options(prices(), b"does the API have memory?"), Ok("ask".to_owned()));
+    assert!(fuzz_support::options(prices(), b"/help cost").is_ok_and(|h| h.contains("cached_input_tokens")));
+    for path in saved("options") {
+        let data = std::fs::read(&path).unwrap();
+        let _ = fuzz_support::options(prices(), &data);
+    }
+}
+
+#[test]
+fn config_inputs_replay() {
+    let scratch = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read(root().join("bot.toml")).unwrap();
+    let with_env = [shipped.as_slice(), b"\xffDISCORD_TOKEN= MTIz.abc.def \nPRODUCTBOT__DISCORD__SHARDS=3\n"].concat();
+    assert_eq!(fuzz_support::config(&shipped, scratch.path()), Ok(()));
+    assert_eq!(fuzz_support::config(&with_env, scratch.path()), Ok(()));
+    for (s, want) in [
+        (&b"[discord]\ntoken = \"MTIzNDU2.secret.value\"\n"[..], "discord.token"),
+        (b"[index]\nthreads = 0\n", "index.threads"),
+        (b"[corpus]\ndirr = \"x\"\n", "dirr"),
+        (b"[corpus]\ndir = \"\xc3\x28\"\n", "UTF-8"),
+        (b"\xffPRODUCTBOT__DISCORD__SHARDS=0", "shards"),
+    ] {
+        let e = fuzz_support::config(s, scratch.path()).expect_err(&String::from_utf8_lossy(s));
+        assert!(e.contains(want), "{}: {e}", String::from_utf8_lossy(s));
+    }
+    for path in saved("config") {
+        let data = std::fs::read(&path).unwrap();
+        let _ = fuzz_support::config(&data, scratch.path());
     }
 }

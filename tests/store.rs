@@ -282,6 +282,17 @@ fn restart_recovers_from_crashes_and_corruption() {
         ("current is garbage", Box::new(|f: &Fixture| fs::write(f.index.join("current"), "../../etc\n").unwrap())),
         ("corpus file lost", Box::new(|f: &Fixture| fs::remove_file(gen_dir(f).join("corpus.json")).unwrap())),
         (
+            // Valid JSON, same counts, one verdict changed by hand: only the checksum can tell.
+            "hand-edited corpus.json",
+            Box::new(|f: &Fixture| {
+                let p = gen_dir(f).join("corpus.json");
+                let text = fs::read_to_string(&p).unwrap();
+                let edited = text.replacen("\"partial\"", "\"no\"", 1);
+                assert_ne!(edited, text, "the fixture has a partial verdict to edit");
+                fs::write(&p, edited).unwrap();
+            }),
+        ),
+        (
             "older format",
             Box::new(|f: &Fixture| {
                 let p = gen_dir(f).join("manifest.json");

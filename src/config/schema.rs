@@ -96,7 +96,7 @@ pub fn check_file(path: &Path, text: &str) -> Vec<Diagnostic> {
     d
 }
 
-/// The word-like runs (4+ characters) of every `token = ...` line's value.
+/// The value (4+ characters) of every `token = ...` line, and its word-like runs of 4+ characters.
 fn token_values(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in text.lines() {
@@ -105,6 +105,11 @@ fn token_values(text: &str) -> Vec<String> {
         let Some(value) = rest.trim_start().trim_start_matches(['"', '\'']).trim_start().strip_prefix('=') else {
             continue;
         };
+        // The whole value, then its word-like runs (a message may quote either).
+        let whole = value.trim();
+        if whole.chars().count() >= 4 && !out.iter().any(|o| o == whole) {
+            out.push(whole.to_owned());
+        }
         for run in
             value.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '{' | '}' | '[' | ']' | ',' | '='))
         {

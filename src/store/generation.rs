@@ -19,7 +19,7 @@ use crate::index::{self, SearchIndex};
 
 /// Bumped whenever the on-disk layout, the schema, the analyzer or corpus splitting changes: a
 /// generation of another format is rebuilt at start.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 pub const CURRENT: &str = "current";
 const MANIFEST: &str = "manifest.json";
 const CORPUS: &str = "corpus.json";
@@ -38,6 +38,9 @@ pub struct Manifest {
     pub passages: usize,
     pub features: usize,
     pub corpus_bytes: u64,
+    /// SHA-256 of `corpus.json` as written: a generation whose corpus was edited by hand (or damaged
+    /// into other valid JSON) is refused, not served.
+    pub corpus_sha256: String,
     /// What diffs between generations compare.
     pub digest: Digest,
 }
@@ -122,12 +125,31 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
     serde_json::from_slice(&bytes).map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+/// Writes `value` as JSON and returns the SHA-256 of the bytes written.
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
+    let bytes =
+        serde_json::to_vec(value).map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })?;
     let mut f = File::create(path).map_err(io(path))?;
-    serde_json::to_writer(&mut f, value)
-        .map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })?;
-    f.flush().map_err(io(path))?;
-    f.sync_all().map_err(io(path))
+    f.write_all(&bytes).map_err(io(path))?;
+    f.sync_all().map_err(io(path))?;
+    Ok(sha256_hex(&bytes))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    corpus::hex(&Sha256::digest(bytes))
+}
+
+/// Reads `corpus.json`, refusing it unless its checksum is the manifest's.
+fn read_corpus(path: &Path, manifest: &Manifest) -> Result<Corpus, StoreError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    if sha256_hex(&bytes) != manifest.corpus_sha256 {
+        return Err(StoreError::Data {
+            path: path.to_owned(),
+            message: "checksum differs from the manifest's (changed after the build)".into(),
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })
 }
 
 pub fn short(fingerprint: &str) -> String {
@@ -143,7 +165,7 @@ pub fn open_generation(gen_dir: &Path, prices: Arc<PriceTable>) -> Result<(Engin
             message: format!("format {} is not this version's {FORMAT}", manifest.format),
         });
     }
-    let corpus: Corpus = read_json(&gen_dir.join(CORPUS))?;
+    let corpus = read_corpus(&gen_dir.join(CORPUS), &manifest)?;
     let index = SearchIndex::open(&gen_dir.join(TANTIVY))?;
     let name = gen_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let revision = Revision { corpus: short(&manifest.fingerprint), generation: name };
@@ -209,7 +231,7 @@ pub fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(E
         index::build(&tantivy_dir, &corpus.passages, cfg.threads)
             .map_err(|e| StoreError::Data { path: tantivy_dir.clone(), message: e.to_string() })?;
         readable_by_all(&tantivy_dir)?;
-        write_json(&tmp.join(CORPUS), &corpus)?;
+        let corpus_sha256 = write_json(&tmp.join(CORPUS), &corpus)?;
         let manifest = Manifest {
             format: FORMAT,
             fingerprint: corpus.fingerprint.clone(),
@@ -219,6 +241,7 @@ pub fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(E
             passages: corpus.passages.len(),
             features: corpus.table.features.len(),
             corpus_bytes: corpus.bytes,
+            corpus_sha256,
             digest: Digest::of(&corpus),
         };
         write_json(&tmp.join(MANIFEST), &manifest)?;
