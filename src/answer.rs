@@ -38,6 +38,15 @@ pub enum Confidence {
     Low,
 }
 
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Low => "low",
+        }
+    }
+}
+
 /// One product's availability, with the names renderers need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductValue {
@@ -147,6 +156,8 @@ pub struct Answer {
     pub evidence: Evidence,
     /// Corpus revision the answer came from.
     pub revision: String,
+    /// The id analytics recorded it under (what feedback buttons carry); `None` when not recorded.
+    pub record: Option<i64>,
 }
 
 impl Answer {

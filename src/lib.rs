@@ -15,7 +15,9 @@
 //! [`commands::dispatch`] and render the reply: [`render`] for terminals and JSON, `discord::render`
 //! for embeds.
 
+pub mod analytics;
 pub mod answer;
+pub mod charts;
 pub mod commands;
 pub mod config;
 pub mod corpus;

@@ -10,8 +10,10 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Arg, ArgAction, ArgMatches};
+use productbot::analytics::{Analytics, Origin};
 use productbot::commands::{self, Caller, Command, Context, Reply, ask::Ask, cli};
 use productbot::config::Config;
+use productbot::cost::CostReport;
 use productbot::render::{self, Style};
 use productbot::store::{Opened, Store, StoreConfig};
 use productbot::{discord, shell, watch};
@@ -118,7 +120,8 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
-            shell::run(&store)?;
+            let analytics = Analytics::open(config.analytics.clone());
+            shell::run(&store, &analytics)?;
             Ok(ExitCode::SUCCESS)
         }
         name => {
@@ -129,22 +132,56 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(e) => return print_reply(&Reply::error(e.to_string()), json),
             };
+            let record = sub.try_get_one::<bool>(cli::RECORD).ok().flatten().copied().unwrap_or(false);
+            let png = sub.try_get_one::<PathBuf>(cli::PNG).ok().flatten().cloned();
+            let caller = Caller { origin: Origin { transport: "cli", record, ..Origin::default() }, ..Caller::local() };
+            // Only commands that read or write records open the database.
+            let analytics = (record || matches!(command, Command::Gaps(_) | Command::Stats(_)))
+                .then(|| Analytics::open(config.analytics.clone()));
             if !command.needs_store() {
-                let ctx = Context::prices_only(&config.prices);
-                return print_reply(&commands::dispatch(ctx, command, &Caller::local()), json);
+                let mut ctx = Context::prices_only(&config.prices);
+                if let Some(a) = &analytics {
+                    ctx = ctx.with_analytics(a);
+                }
+                let reply = commands::dispatch(ctx, command, &caller);
+                return finish(&reply, json, png.as_deref());
             }
             let store = match &command {
                 Command::Reindex(_) => Store::open_for_reindex(store_config(&config), Arc::new(config.prices.clone()))
                     .with_context(|| format!("cannot index the corpus in {}", config.corpus_dir.display()))?,
                 _ => open_store(&config)?,
             };
-            let ctx = Context::new(&store);
+            let mut ctx = Context::new(&store);
+            if let Some(a) = &analytics {
+                ctx = ctx.with_analytics(a);
+            }
             match command {
-                Command::Ask(a) if a.question == "-" => batch(ctx, json),
-                command => print_reply(&commands::dispatch(ctx, command, &Caller::local()), json),
+                Command::Ask(a) if a.question == "-" => batch(ctx, &caller, json),
+                command => finish(&commands::dispatch(ctx, command, &caller), json, png.as_deref()),
             }
         }
     }
+}
+
+/// Prints the reply and, with `--png FILE`, draws its chart there.
+fn finish(reply: &Reply, json: bool, png: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    if let Some(path) = png {
+        let bytes = match reply {
+            Reply::Stats(s) => Some(productbot::charts::stats(s)),
+            Reply::Cost(c) => match c.as_ref() {
+                CostReport::Conversation(r) => Some(productbot::charts::conversation_cost(r)),
+                CostReport::Call(_) => {
+                    anyhow::bail!("--png draws conversation estimates (--conversations-per-day ...), not single calls")
+                }
+            },
+            _ => None,
+        };
+        if let Some(bytes) = bytes {
+            let bytes = bytes?;
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    print_reply(reply, json)
 }
 
 fn print_reply(reply: &Reply, json: bool) -> anyhow::Result<ExitCode> {
@@ -167,7 +204,12 @@ fn write_json(out: &mut impl Write, reply: &Reply) -> anyhow::Result<()> {
         Reply::Cost(c) => serde_json::to_writer(out, c.as_ref())?,
         Reply::Reindex(r) => serde_json::to_writer(out, r.as_ref())?,
         Reply::Features(t) => serde_json::to_writer(out, &render::json::features(t))?,
+        Reply::Gaps(g) => serde_json::to_writer(out, g.as_ref())?,
+        Reply::Stats(s) => serde_json::to_writer(out, s.as_ref())?,
         Reply::Help { text } => serde_json::to_writer(out, &serde_json::json!({ "text": text }))?,
+        Reply::Voted { .. } | Reply::Remove | Reply::Share => {
+            serde_json::to_writer(out, &serde_json::json!({ "text": render::text::reply(reply, Style::PLAIN) }))?
+        }
         Reply::Refused { message } | Reply::Error { message } => {
             serde_json::to_writer(out, &serde_json::json!({ "error": message }))?
         }
@@ -178,10 +220,9 @@ fn write_json(out: &mut impl Write, reply: &Reply) -> anyhow::Result<()> {
 /// Batch mode: one question per stdin line, one answer per output line, past empty or invalid lines.
 /// From a file or pipe, lines are read in chunks and answered on every core, in input order; from a
 /// terminal or a FIFO that trickles, each line is answered (and flushed) as it arrives.
-fn batch(ctx: Context, json: bool) -> anyhow::Result<ExitCode> {
+fn batch(ctx: Context, caller: &Caller, json: bool) -> anyhow::Result<ExitCode> {
     const CHUNK: usize = 2048;
     let started = Instant::now();
-    let caller = Caller::local();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     // A regular file can always be read ahead; a terminal or a pipe may be waiting for its writer.
     let read_ahead = !io::stdin().is_terminal() && std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file());
@@ -189,7 +230,8 @@ fn batch(ctx: Context, json: bool) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(io::stdout().lock());
     let style = if json { Style::PLAIN } else { render::stdout_style() };
     let answer = |question: &str, bytes: &mut Vec<u8>| -> anyhow::Result<()> {
-        let reply = commands::dispatch(ctx, Command::Ask(Ask { question: question.to_owned() }), &caller);
+        let reply =
+            commands::dispatch(ctx, Command::Ask(Ask { question: question.to_owned(), private: false }), caller);
         if json {
             write_json(bytes, &reply)?;
             bytes.push(b'\n');

@@ -12,7 +12,8 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
-use crate::commands::{self, COMMANDS, Caller, Command, Completion, Context as CommandContext, Reply};
+use crate::analytics::{Analytics, Origin};
+use crate::commands::{self, Caller, Command, Completion, Context as CommandContext, Reply};
 use crate::render::{self, Style};
 use crate::store::Store;
 
@@ -52,7 +53,8 @@ pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Styl
 /// Runs the interactive loop until `/quit` or end of input. From a terminal: line editing and a
 /// bounded history; from a pipe or file: each line as it comes (invalid UTF-8 read lossily, as batch
 /// mode does), and no history.
-pub fn run(store: &Store) -> anyhow::Result<()> {
+/// Answers are recorded in `analytics` (when on), as Discord's are.
+pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
     let engine = store.snapshot();
     println!(
         "productbot shell: I answer from {}. Ask a question, or type /help; /quit leaves.",
@@ -60,8 +62,8 @@ pub fn run(store: &Store) -> anyhow::Result<()> {
     );
     let features: Vec<String> = engine.features().features.iter().map(|f| f.id.clone()).collect();
     drop(engine);
-    let caller = Caller::local();
-    let ctx = CommandContext::new(store);
+    let caller = Caller { origin: Origin { transport: "shell", record: true, ..Origin::default() }, ..Caller::local() };
+    let ctx = CommandContext::new(store).with_analytics(analytics);
     let style = render::stdout_style();
     if !std::io::stdin().is_terminal() {
         return run_piped(ctx, &caller, style);
@@ -152,7 +154,7 @@ impl Completer for ShellHelper {
         let pair = |s: String| Pair { display: s.clone(), replacement: s };
         if let Some(name) = head.strip_prefix('/').filter(|n| !n.contains(' ')) {
             let c =
-                COMMANDS.iter().filter(|c| c.name.starts_with(name)).map(|c| pair(format!("/{} ", c.name))).collect();
+                commands::typed().filter(|c| c.name.starts_with(name)).map(|c| pair(format!("/{} ", c.name))).collect();
             return Ok((0, c));
         }
         let start = head.rfind([' ', ':']).map_or(0, |i| i + 1);

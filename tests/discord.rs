@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use productbot::commands::COMMANDS;
+use productbot::commands;
 use productbot::discord;
 use serde_json::{Value, json};
 use support::mock_discord::{
@@ -36,10 +36,10 @@ async fn registers_the_command_table_on_ready() {
     let put = bot.registered().await;
     let cmds = put.body.as_array().unwrap();
     let names: Vec<&str> = cmds.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>());
+    assert_eq!(names, commands::typed().map(|c| c.name).collect::<Vec<_>>());
     let cmd = |n: &str| cmds.iter().find(|c| c["name"] == n).unwrap().clone();
     let opt = |c: &Value, n: &str| c["options"].as_array().unwrap().iter().find(|o| o["name"] == n).unwrap().clone();
-    for (spec, c) in COMMANDS.iter().zip(cmds) {
+    for (spec, c) in commands::typed().zip(cmds) {
         assert_eq!(c["options"].as_array().unwrap().len(), spec.options.len(), "/{}", spec.name);
         assert!((1..=100).contains(&c["description"].as_str().unwrap().chars().count()));
     }
@@ -323,10 +323,10 @@ async fn register_over_http_for_a_guild() {
     let r = discord::register(&site.config_via(Some(TOKEN), &mock.http_base()), Some(GUILD_ID)).await.unwrap();
     assert_eq!(r.scope, discord::Scope::Guild(GUILD_ID));
     assert_eq!(r.application_id, APP_ID);
-    assert_eq!(r.commands, COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>());
+    assert_eq!(r.commands, commands::typed().map(|c| c.name).collect::<Vec<_>>());
     let put =
         mock.wait_request(T, |r| r.is("PUT", &format!("/applications/{APP_ID}/guilds/{GUILD_ID}/commands"))).await;
-    assert_eq!(put.body.as_array().unwrap().len(), COMMANDS.len());
+    assert_eq!(put.body.as_array().unwrap().len(), commands::typed().count());
     // No gateway: registration is HTTP only.
     assert_eq!(mock.connections(), 0);
     assert!(!mock.requests().iter().any(|r| r.is("PUT", &format!("/applications/{APP_ID}/commands"))));

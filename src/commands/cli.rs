@@ -4,19 +4,23 @@
 
 use clap::{Arg, ArgAction, ArgMatches};
 
-use super::{COMMANDS, CommandSpec, Invocation, OptKind, OptValue};
+use super::{CommandSpec, Invocation, OptKind, OptValue, typed};
 
 /// The flag every table subcommand takes.
 pub const JSON: &str = "json";
+/// `--png FILE`: commands whose reply can carry a chart write it there.
+pub const PNG: &str = "png";
+/// `ask --record`: record the answer in the analytics database, as the shell and Discord do.
+pub const RECORD: &str = "record";
 
-/// One clap subcommand per table command (`/help` is clap's own `--help`).
+/// One clap subcommand per typed table command (`/help` is clap's own `--help`).
 pub fn subcommands() -> Vec<clap::Command> {
-    COMMANDS.iter().filter(|c| c.name != "help").map(|c| subcommand(c)).collect()
+    typed().filter(|c| c.name != "help").map(subcommand).collect()
 }
 
 fn subcommand(spec: &CommandSpec) -> clap::Command {
     let mut cmd = clap::Command::new(spec.name).about(spec.help);
-    for o in spec.options {
+    for o in spec.options.iter().filter(|o| !o.discord_only) {
         let mut arg = Arg::new(o.name).help(o.help);
         arg = if o.positional {
             arg.value_name(o.name.to_uppercase()).required(o.required).allow_hyphen_values(true)
@@ -30,6 +34,23 @@ fn subcommand(spec: &CommandSpec) -> clap::Command {
     if !spec.examples.is_empty() {
         let lines: Vec<String> = spec.examples.iter().map(|e| format!("Example (shell or Discord): {e}")).collect();
         cmd = cmd.after_help(lines.join("\n"));
+    }
+    if spec.chart {
+        cmd = cmd.arg(
+            Arg::new(PNG)
+                .long(PNG)
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(std::path::PathBuf))
+                .help("Also draw the chart to this PNG file"),
+        );
+    }
+    if spec.name == "ask" {
+        cmd = cmd.arg(
+            Arg::new(RECORD)
+                .long(RECORD)
+                .action(ArgAction::SetTrue)
+                .help("Record the answer in the analytics database (as the shell and Discord do)"),
+        );
     }
     cmd.arg(Arg::new(JSON).long(JSON).action(ArgAction::SetTrue).help("Print JSON instead of text"))
 }
@@ -45,7 +66,7 @@ fn value_name(kind: OptKind) -> &'static str {
 /// The invocation a parsed subcommand stands for.
 pub fn invocation(spec: &CommandSpec, m: &ArgMatches) -> Invocation {
     let mut options = Vec::new();
-    for o in spec.options {
+    for o in spec.options.iter().filter(|o| !o.discord_only) {
         if o.kind == OptKind::Bool {
             if m.get_flag(o.name) {
                 options.push((o.name.to_owned(), OptValue::Bool(true)));

@@ -1,7 +1,7 @@
 //! `/cost ...`: usage-based cost estimates from the configured price table, per call, in bulk, from
 //! text, or for a conversation habit against a subscription plan.
 
-use super::{Command, CommandSpec, Completion, Context, OptKind, OptSpec, Options, Reply, UsageError};
+use super::{Command, CommandSpec, Completion, Context, OptKind, OptSpec, Options, Reply, UsageError, Via};
 use crate::cost::{
     self, CallRequest, ConversationRequest, CostRequest, Input, MAX_CONVERSATIONS_PER_DAY, MAX_REQUESTS,
     MAX_TEXT_BYTES, MAX_TOKENS, MAX_TURNS, Period,
@@ -39,6 +39,8 @@ pub static SPEC: CommandSpec = CommandSpec {
         "/cost input_tokens:1000 output_tokens:500 requests:10000 per:day",
         "/cost conversations_per_day:20 turns:10 user_tokens:150 reply_tokens:400",
     ],
+    via: Via::Typed,
+    chart: true,
     parse,
 };
 

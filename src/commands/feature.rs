@@ -1,6 +1,6 @@
 //! `/feature NAME`: one row of the feature table, with its supporting passage.
 
-use super::{Command, CommandSpec, Completion, Context, OptKind, OptSpec, Options, Reply, UsageError};
+use super::{Command, CommandSpec, Completion, Context, OptKind, OptSpec, Options, Reply, UsageError, Via};
 use crate::corpus::diag::did_you_mean;
 
 pub static SPEC: CommandSpec = CommandSpec {
@@ -13,6 +13,8 @@ pub static SPEC: CommandSpec = CommandSpec {
     admin: false,
     slow: false,
     examples: &[],
+    via: Via::Typed,
+    chart: false,
     parse,
 };
 

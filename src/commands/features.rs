@@ -1,6 +1,6 @@
 //! `/features`: the whole feature table, one column per product.
 
-use super::{Command, CommandSpec, Context, Options, Reply, UsageError};
+use super::{Command, CommandSpec, Context, Options, Reply, UsageError, Via};
 
 pub static SPEC: CommandSpec = CommandSpec {
     name: "features",
@@ -9,6 +9,8 @@ pub static SPEC: CommandSpec = CommandSpec {
     admin: false,
     slow: false,
     examples: &[],
+    via: Via::Typed,
+    chart: false,
     parse,
 };
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{COMMANDS, Command, CommandSpec, Context, OptKind, OptSpec, Options, Reply, UsageError, spec};
+use super::{Command, CommandSpec, Context, OptKind, OptSpec, Options, Reply, UsageError, Via, spec, typed};
 
 pub static SPEC: CommandSpec = CommandSpec {
     name: "help",
@@ -11,6 +11,8 @@ pub static SPEC: CommandSpec = CommandSpec {
     admin: false,
     slow: false,
     examples: &[],
+    via: Via::Typed,
+    chart: false,
     parse,
 };
 
@@ -37,7 +39,7 @@ impl Help {
 pub fn help_text(command: Option<&str>, about: &str) -> String {
     let mut s = String::new();
     match command.map(|c| c.trim().trim_start_matches('/').to_lowercase()).filter(|c| !c.is_empty()) {
-        Some(name) => match spec(&name) {
+        Some(name) => match spec(&name).filter(|c| c.via == Via::Typed) {
             Some(c) => {
                 let _ = writeln!(s, "/{} — {}", c.name, c.help);
                 for o in c.options {
@@ -54,10 +56,11 @@ pub fn help_text(command: Option<&str>, about: &str) -> String {
         },
         None => {
             let _ = writeln!(s, "I answer from {about}. Commands:");
-            for c in COMMANDS {
+            for c in typed() {
                 let opts: Vec<String> = c
                     .options
                     .iter()
+                    .filter(|o| !o.discord_only)
                     .map(|o| if o.required { format!("{}:…", o.name) } else { format!("[{}]", o.name) })
                     .collect();
                 let _ = writeln!(s, "/{} {} — {}", c.name, opts.join(" "), c.help);
@@ -75,7 +78,7 @@ mod tests {
     #[test]
     fn help_is_generated_from_the_table() {
         let h = help_text(None, "the article");
-        for c in COMMANDS {
+        for c in typed() {
             assert!(h.contains(&format!("/{}", c.name)), "{h}");
         }
         assert!(help_text(Some("cost"), "x").contains("cached_input_tokens"));

@@ -1,7 +1,7 @@
 //! The shell's (and a mention's) command line: `/name options...` or a plain question.
 
 use super::options::{OptKind, OptValue, option_names};
-use super::{Invocation, UsageError, spec, unknown_command};
+use super::{Invocation, UsageError, Via, spec, unknown_command};
 
 /// Parses a shell line: `/name options...` or a plain question (an `/ask`).
 ///
@@ -21,13 +21,16 @@ pub fn parse_line(line: &str) -> Result<Invocation, UsageError> {
         None => (rest, ""),
     };
     let name = name.to_lowercase();
-    let Some(spec) = spec(&name) else { return Err(unknown_command(&name)) };
+    // Buttons are pressed, not typed.
+    let Some(spec) = spec(&name).filter(|s| s.via == Via::Typed) else { return Err(unknown_command(&name)) };
     let mut inv = Invocation { name: spec.name.to_owned(), options: Vec::new() };
     if args.is_empty() {
         return Ok(inv);
     }
     // Only single-option text commands take the whole line: `/cost` options are always named.
-    let first_text = spec.options.first().filter(|o| o.kind == OptKind::Text && spec.options.len() == 1);
+    // (Options that only slash commands show do not count: `/ask` takes the line.)
+    let typed_options = spec.options.iter().filter(|o| !o.discord_only).count();
+    let first_text = spec.options.first().filter(|o| o.kind == OptKind::Text && typed_options == 1);
     let starts_with_option = spec.options.iter().any(|o| {
         let a = args.to_lowercase();
         a.starts_with(&format!("{}:", o.name)) || a.starts_with(&format!("{}=", o.name))

@@ -8,18 +8,25 @@
 
 pub mod ask;
 pub mod cli;
+pub mod component;
 pub mod cost;
 pub mod feature;
 pub mod features;
+pub mod feedback;
+pub mod gaps;
 pub mod help;
 pub mod line;
 pub mod options;
 pub mod reindex;
+pub mod stats;
+
+use std::time::Instant;
 
 use tracing::warn;
 
 pub use self::line::parse_line;
 pub use self::options::{Completion, OptKind, OptSpec, OptValue, Options};
+use crate::analytics::{Analytics, Origin, Stats};
 use crate::answer::Answer;
 use crate::corpus::FeatureTable;
 use crate::cost::{CostReport, PriceTable};
@@ -37,13 +44,42 @@ pub struct CommandSpec {
     pub slow: bool,
     /// Extra lines for `/help NAME`.
     pub examples: &'static [&'static str],
+    /// How people invoke it: typed (shell, command line, slash command) or by pressing a button /
+    /// submitting a form on Discord.
+    pub via: Via,
+    /// Its reply can carry a chart (`--png FILE` on the command line, an attachment on Discord).
+    pub chart: bool,
     /// Builds the command from checked options.
     pub parse: fn(&Options) -> Result<Command, UsageError>,
 }
 
-/// Every command of the bot, in help order.
-pub static COMMANDS: &[&CommandSpec] =
-    &[&ask::SPEC, &feature::SPEC, &features::SPEC, &cost::SPEC, &reindex::SPEC, &help::SPEC];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Typed: help, the command line and slash registration list it.
+    Typed,
+    /// A button or a form on a reply ([`component`] encodes its options in the custom id).
+    Component,
+}
+
+/// Every command of the bot, in help order; the components after the typed ones.
+pub static COMMANDS: &[&CommandSpec] = &[
+    &ask::SPEC,
+    &feature::SPEC,
+    &features::SPEC,
+    &cost::SPEC,
+    &reindex::SPEC,
+    &gaps::SPEC,
+    &stats::SPEC,
+    &help::SPEC,
+    &feedback::VOTE,
+    &feedback::REMOVE,
+    &feedback::SHARE,
+];
+
+/// The commands people type: what help, the command line and slash registration list.
+pub fn typed() -> impl Iterator<Item = &'static CommandSpec> {
+    COMMANDS.iter().copied().filter(|c| c.via == Via::Typed)
+}
 
 pub fn spec(name: &str) -> Option<&'static CommandSpec> {
     COMMANDS.iter().copied().find(|c| c.name == name)
@@ -63,7 +99,12 @@ pub enum Command {
     Features(features::Features),
     Cost(cost::Cost),
     Reindex(reindex::Reindex),
+    Gaps(gaps::Gaps),
+    Stats(stats::StatsCmd),
     Help(help::Help),
+    Vote(feedback::Vote),
+    Remove(feedback::Remove),
+    Share(feedback::Share),
 }
 
 impl Command {
@@ -81,7 +122,12 @@ impl Command {
             Command::Features(_) => &features::SPEC,
             Command::Cost(_) => &cost::SPEC,
             Command::Reindex(_) => &reindex::SPEC,
+            Command::Gaps(_) => &gaps::SPEC,
+            Command::Stats(_) => &stats::SPEC,
             Command::Help(_) => &help::SPEC,
+            Command::Vote(_) => &feedback::VOTE,
+            Command::Remove(_) => &feedback::REMOVE,
+            Command::Share(_) => &feedback::SHARE,
         }
     }
 
@@ -97,7 +143,7 @@ impl Command {
 pub struct UsageError(pub String);
 
 pub fn unknown_command(name: &str) -> UsageError {
-    let names: Vec<String> = COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
+    let names: Vec<String> = typed().map(|c| format!("/{}", c.name)).collect();
     UsageError(format!("unknown command /{name}; commands: {}", names.join(", ")))
 }
 
@@ -107,12 +153,20 @@ pub struct Caller {
     pub id: String,
     pub name: String,
     pub admin: bool,
+    /// Where the command came from, for the records analytics keep.
+    pub origin: Origin,
 }
 
 impl Caller {
-    /// The person at the local terminal, who owns the files and so may re-index.
+    /// The person at the local terminal (the command line), who owns the files and so may re-index.
+    /// Their answers are not recorded unless `ask --record` says so.
     pub fn local() -> Self {
-        Caller { id: "local".into(), name: "local user".into(), admin: true }
+        Caller {
+            id: "local".into(),
+            name: "local user".into(),
+            admin: true,
+            origin: Origin { transport: "cli", record: false, ..Origin::default() },
+        }
     }
 }
 
@@ -122,16 +176,26 @@ impl Caller {
 pub struct Context<'a> {
     store: Option<&'a Store>,
     prices: &'a PriceTable,
+    analytics: Option<&'a Analytics>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(store: &'a Store) -> Self {
-        Context { store: Some(store), prices: store.prices() }
+        Context { store: Some(store), prices: store.prices(), analytics: None }
     }
 
     /// For commands that need no index ([`Command::needs_store`] false).
     pub fn prices_only(prices: &'a PriceTable) -> Self {
-        Context { store: None, prices }
+        Context { store: None, prices, analytics: None }
+    }
+
+    /// Where answers are recorded and what `/gaps` and `/stats` read.
+    pub fn with_analytics(self, analytics: &'a Analytics) -> Self {
+        Context { analytics: Some(analytics), ..self }
+    }
+
+    pub fn analytics(&self) -> Option<&'a Analytics> {
+        self.analytics
     }
 
     pub fn prices(&self) -> &'a PriceTable {
@@ -152,9 +216,23 @@ pub enum Reply {
     Features(Box<FeatureTable>),
     Cost(Box<CostReport>),
     Reindex(Box<ReindexReport>),
+    Gaps(Box<gaps::GapsReport>),
+    Stats(Box<Stats>),
     Help {
         text: String,
     },
+    /// A vote was taken. A vote down without a comment is where Discord asks what was missing.
+    Voted {
+        answer: i64,
+        helpful: bool,
+        commented: bool,
+        /// False when analytics are off: the vote went nowhere, and the reply says so.
+        recorded: bool,
+    },
+    /// The transport removes the reply the button was on.
+    Remove,
+    /// The transport posts the private reply the button was on to the channel.
+    Share,
     /// The caller may not run this command.
     Refused {
         message: String,
@@ -175,16 +253,39 @@ impl Reply {
     }
 }
 
-/// Runs one command for `caller`. Re-index runs on the calling thread: async transports call this
-/// from a blocking task.
 impl Command {
-    /// Whether the command reads the index or corpus (all but `/cost`).
+    /// Whether the command reads the index or corpus.
     pub fn needs_store(&self) -> bool {
-        !matches!(self, Command::Cost(_))
+        matches!(
+            self,
+            Command::Ask(_)
+                | Command::Feature(_)
+                | Command::Features(_)
+                | Command::Reindex(_)
+                | Command::Gaps(_)
+                | Command::Help(_)
+        )
     }
 }
 
+/// Runs one command for `caller`. An answer to a person is recorded (when analytics are on and the
+/// caller's origin records) after it is made; the record's id goes out with the reply, for
+/// feedback buttons. Re-index runs on the calling thread: async transports call this from a
+/// blocking task.
 pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
+    let started = Instant::now();
+    let question = command.is_question();
+    let mut reply = run(ctx, command, caller);
+    if question
+        && caller.origin.record
+        && let (Some(analytics), Reply::Answer(answer)) = (ctx.analytics, &mut reply)
+    {
+        answer.record = analytics.record(answer, &caller.id, &caller.origin, started.elapsed());
+    }
+    reply
+}
+
+fn run(ctx: Context, command: Command, caller: &Caller) -> Reply {
     let spec = command.spec();
     if spec.admin && !caller.admin {
         warn!(user = %caller.id, name = %caller.name, command = spec.name, "refused an admin command");
@@ -196,6 +297,11 @@ pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
         Command::Features(c) => c.run(ctx),
         Command::Cost(c) => c.run(ctx),
         Command::Reindex(c) => c.run(ctx),
+        Command::Gaps(c) => c.run(ctx),
+        Command::Stats(c) => c.run(ctx),
         Command::Help(c) => c.run(ctx),
+        Command::Vote(c) => c.run(ctx, caller),
+        Command::Remove(c) => c.run(caller),
+        Command::Share(_) => Reply::Share,
     }
 }

@@ -36,11 +36,22 @@ pub struct OptSpec {
     pub complete: Completion,
     /// On the command line, a positional argument rather than `--name VALUE`.
     pub positional: bool,
+    /// Only slash commands offer it (it changes how Discord shows the reply); the command line and
+    /// the shell leave it out.
+    pub discord_only: bool,
 }
 
 impl OptSpec {
     pub const fn new(name: &'static str, help: &'static str, kind: OptKind) -> Self {
-        OptSpec { name, help, kind, required: false, complete: Completion::None, positional: false }
+        OptSpec {
+            name,
+            help,
+            kind,
+            required: false,
+            complete: Completion::None,
+            positional: false,
+            discord_only: false,
+        }
     }
 
     pub const fn count(name: &'static str, help: &'static str, min: u64, max: u64) -> Self {
@@ -53,6 +64,10 @@ impl OptSpec {
 
     pub const fn positional(self) -> Self {
         OptSpec { positional: true, ..self }
+    }
+
+    pub const fn discord_only(self) -> Self {
+        OptSpec { discord_only: true, ..self }
     }
 
     pub const fn complete(self, complete: Completion) -> Self {

@@ -1,6 +1,6 @@
 //! `/reindex` (admins): rebuild the index from the corpus without downtime.
 
-use super::{Command, CommandSpec, Context, Options, Reply, UsageError};
+use super::{Command, CommandSpec, Context, Options, Reply, UsageError, Via};
 
 pub static SPEC: CommandSpec = CommandSpec {
     name: "reindex",
@@ -9,6 +9,8 @@ pub static SPEC: CommandSpec = CommandSpec {
     admin: true,
     slow: true,
     examples: &[],
+    via: Via::Typed,
+    chart: false,
     parse,
 };
 

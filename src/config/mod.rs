@@ -60,6 +60,22 @@ struct RawConfig {
     index: RawIndex,
     pricing: Option<PricingConfig>,
     discord: RawDiscord,
+    analytics: RawAnalytics,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAnalytics {
+    enabled: bool,
+    database: PathBuf,
+    store_questions: bool,
+    retention_days: u32,
+}
+
+impl Default for RawAnalytics {
+    fn default() -> Self {
+        RawAnalytics { enabled: true, database: "data/productbot.db".into(), store_questions: true, retention_days: 90 }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +121,9 @@ struct RawDiscord {
     http_timeout_s: u64,
     ready_timeout_s: u64,
     cooldown: RawCooldown,
+    answer_in_thread: bool,
+    message_content: bool,
+    forum_channels: Vec<u64>,
 }
 
 impl Default for RawDiscord {
@@ -121,6 +140,9 @@ impl Default for RawDiscord {
             http_timeout_s: 30,
             ready_timeout_s: 60,
             cooldown: RawCooldown::default(),
+            answer_in_thread: false,
+            message_content: false,
+            forum_channels: Vec::new(),
         }
     }
 }
@@ -182,6 +204,7 @@ pub struct Config {
     pub poll_ms: u64,
     pub prices: PriceTable,
     pub discord: DiscordConfig,
+    pub analytics: crate::analytics::AnalyticsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -204,6 +227,13 @@ pub struct DiscordConfig {
     pub ready_timeout: std::time::Duration,
     pub cooldown_questions: u32,
     pub cooldown_seconds: u64,
+    /// Mention answers go in a thread started on the question.
+    pub answer_in_thread: bool,
+    /// The privileged Message Content intent is enabled for the bot: follow-ups in its threads and
+    /// new forum posts are answered without a mention.
+    pub message_content: bool,
+    /// Forum channels whose new posts the bot answers (needs `message_content`).
+    pub forum_channels: Vec<u64>,
 }
 
 impl Config {
@@ -260,6 +290,7 @@ impl Config {
                 .list_separator(",")
                 .with_list_parse_key("discord.admin_users")
                 .with_list_parse_key("discord.admin_roles")
+                .with_list_parse_key("discord.forum_channels")
                 .try_parsing(true)
                 .source(Some(env_map.into_iter().collect())),
         );
@@ -282,6 +313,15 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "discord.cooldown.questions".into(),
                 message: "must be at least 1".into(),
+            });
+        }
+        if !raw.discord.forum_channels.is_empty() && !raw.discord.message_content {
+            return Err(ConfigError::Invalid {
+                key: "discord.forum_channels".into(),
+                message: "answering forum posts needs the privileged Message Content intent: enable it for the bot \
+                          (Developer Portal > Bot > Privileged Gateway Intents > Message Content) and set \
+                          discord.message_content = true"
+                    .into(),
             });
         }
         let (token, token_var) = match (token_env, raw.discord.token) {
@@ -314,6 +354,15 @@ impl Config {
                 ready_timeout: std::time::Duration::from_secs(raw.discord.ready_timeout_s),
                 cooldown_questions: raw.discord.cooldown.questions,
                 cooldown_seconds: raw.discord.cooldown.seconds,
+                answer_in_thread: raw.discord.answer_in_thread,
+                message_content: raw.discord.message_content,
+                forum_channels: raw.discord.forum_channels,
+            },
+            analytics: crate::analytics::AnalyticsConfig {
+                enabled: raw.analytics.enabled,
+                database: resolve(raw.analytics.database),
+                store_questions: raw.analytics.store_questions,
+                retention_days: raw.analytics.retention_days,
             },
         })
     }

@@ -50,6 +50,15 @@ pub const SCHEMA: &[(&str, Kind)] = &[
     ),
     ("pricing", Kind::Opaque),
     (
+        "analytics",
+        Kind::Table(&[
+            ("enabled", Kind::Bool),
+            ("database", Kind::Text),
+            ("store_questions", Kind::Bool),
+            ("retention_days", Kind::Count { min: 1, max: 36_500 }),
+        ]),
+    ),
+    (
         "discord",
         Kind::Table(&[
             ("token", Kind::Text),
@@ -62,6 +71,9 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("api_proxy", Kind::Text),
             ("http_timeout_s", Kind::Count { min: 1, max: 600 }),
             ("ready_timeout_s", Kind::Count { min: 1, max: 3600 }),
+            ("answer_in_thread", Kind::Bool),
+            ("message_content", Kind::Bool),
+            ("forum_channels", Kind::Ids),
             (
                 "cooldown",
                 Kind::Table(&[

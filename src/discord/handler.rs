@@ -6,9 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
 use serenity::all::{
-    CommandData, CommandDataOptionValue, CommandInteraction, Context, EventHandler, Http, Interaction, Message,
-    MessageReference, Permissions, Ready, RoleId,
+    ActionRowComponent, ButtonKind, ChannelId, CommandData, CommandDataOptionValue, CommandInteraction,
+    ComponentInteraction, Context, CreateEmbed, CreateInteractionResponse, CreateThread, EventHandler, GuildChannel,
+    Http, Interaction, Member, Message, MessageReference, ModalInteraction, Permissions, Ready, RoleId, User,
 };
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -16,8 +20,9 @@ use tracing::{error, info, warn};
 
 use super::cooldown::{self, Cooldown};
 use super::register::{self, Scope};
-use super::render::{self, Rendered};
+use super::render::{self, Audience, Rendered};
 use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
+use crate::analytics::{Analytics, Origin};
 use crate::commands::{self, Caller, Command, Completion, Context as CommandContext, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
 use crate::store::Store;
@@ -42,6 +47,7 @@ impl Admins {
 /// State shared by every event of every shard.
 pub struct Shared {
     pub store: Arc<Store>,
+    pub analytics: Arc<Analytics>,
     pub admins: Admins,
     pub cooldown: Cooldown,
     /// Requests at work, so that shutdown can wait for them.
@@ -53,12 +59,49 @@ pub struct Shared {
     bot_id: AtomicU64,
     /// Notified on every READY (the first ends serve's wait for a connection).
     pub ready: Arc<tokio::sync::Notify>,
+    /// Mention answers go in a thread started on the question.
+    answer_in_thread: bool,
+    /// With the Message Content intent: follow-ups in `threads` are answered without a mention.
+    message_content: bool,
+    forum_channels: HashSet<u64>,
+    /// Threads this process started for answers (follow-ups there need no mention).
+    threads: Mutex<HashSet<u64>>,
+    /// Forum posts seen by one of their two events but not yet the other.
+    forum: Mutex<ForumPending>,
+}
+
+/// A forum post arrives as THREAD_CREATE (which says its forum) and the post's first message (whose
+/// id is the post's). serenity handles events concurrently, so either may be handled first: whichever
+/// comes first waits here for the other.
+#[derive(Default)]
+struct ForumPending {
+    /// Posts in a configured forum whose first message has not come yet.
+    posts: HashSet<u64>,
+    /// First messages of posts whose THREAD_CREATE has not come yet.
+    starters: HashMap<u64, Message>,
+}
+
+/// Bounds on what is remembered about threads and posts (a process runs for weeks).
+const MAX_REMEMBERED: usize = 10_000;
+
+/// Inserts into a bounded set: when full, it starts over (old threads then need a mention again).
+fn remember(set: &mut HashSet<u64>, id: u64) {
+    if set.len() >= MAX_REMEMBERED {
+        set.clear();
+    }
+    set.insert(id);
 }
 
 impl Shared {
-    pub fn new(store: Arc<Store>, cfg: &DiscordConfig) -> Self {
+    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, cfg: &DiscordConfig) -> Self {
         Shared {
             store,
+            analytics,
+            answer_in_thread: cfg.answer_in_thread,
+            message_content: cfg.message_content,
+            forum_channels: cfg.forum_channels.iter().copied().collect(),
+            threads: Mutex::new(HashSet::new()),
+            forum: Mutex::new(ForumPending::default()),
             admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
             cooldown: Cooldown::new(cfg.cooldown_questions, Duration::from_secs(cfg.cooldown_seconds)),
             inflight: TaskTracker::new(),
@@ -127,6 +170,8 @@ impl EventHandler for Handler {
         let result = match &interaction {
             Interaction::Command(c) => self.command(&ctx.http, c).await,
             Interaction::Autocomplete(c) => self.autocomplete(&ctx.http, c).await,
+            Interaction::Component(c) => self.component(&ctx.http, c).await,
+            Interaction::Modal(m) => self.modal(&ctx.http, m).await,
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -134,37 +179,147 @@ impl EventHandler for Handler {
         }
     }
 
+    async fn thread_create(&self, ctx: Context, thread: GuildChannel) {
+        let s = &self.shared;
+        if !s.message_content || !thread.parent_id.is_some_and(|p| s.forum_channels.contains(&p.get())) {
+            return;
+        }
+        let id = thread.id.get();
+        let starter = {
+            let mut forum = lock(&s.forum);
+            let starter = forum.starters.remove(&id);
+            if starter.is_none() {
+                remember(&mut forum.posts, id);
+            }
+            starter
+        };
+        if let Some(msg) = starter {
+            self.reply(&ctx.http, &msg, Asked::ForumPost).await;
+        }
+    }
+
     async fn message(&self, ctx: Context, msg: Message) {
         if msg.author.bot {
             return;
         }
-        let bot = self.shared.bot_id.load(Ordering::SeqCst);
-        let is_dm = msg.guild_id.is_none();
+        let s = &self.shared;
+        let bot = s.bot_id.load(Ordering::SeqCst);
         let mentioned = bot != 0 && msg.mentions_user_id(bot);
-        if !is_dm && !mentioned {
+        let channel = msg.channel_id.get();
+        // A forum post's first message has the post's (thread's) id; its THREAD_CREATE says whether
+        // the post is in a configured forum, and may not have been handled yet.
+        if s.message_content && !s.forum_channels.is_empty() && msg.id.get() == channel && msg.guild_id.is_some() {
+            let known = {
+                let mut forum = lock(&s.forum);
+                let known = forum.posts.remove(&channel);
+                // A mention is answered below anyway (in the post): nothing to wait for.
+                if !known && !mentioned {
+                    if forum.starters.len() >= MAX_REMEMBERED {
+                        forum.starters.clear();
+                    }
+                    forum.starters.insert(channel, msg.clone());
+                }
+                known
+            };
+            if known {
+                self.reply(&ctx.http, &msg, Asked::ForumPost).await;
+            }
+            if known || !mentioned {
+                return;
+            }
+            // The first message of a post that mentions the bot: answered in the post.
+            self.reply(&ctx.http, &msg, Asked::ForumPost).await;
             return;
         }
-        let Some(_guard) = enter(&self.shared.inflight) else { return };
-        let rendered = self.answer_message(&msg, bot).await;
-        // If the question was deleted meanwhile, post the answer anyway rather than fail.
-        let reference = MessageReference::from(&msg).fail_if_not_exists(false);
-        let send = || msg.channel_id.send_message(&ctx.http, rendered.message().reference_message(reference.clone()));
-        if let Err(e) = retry("reply to a message", MESSAGE_BUDGET, send).await {
-            warn!(channel = %msg.channel_id, "could not reply to a message: {e}");
+        let asked = if msg.guild_id.is_none() {
+            Asked::Direct
+        } else if lock(&s.threads).contains(&channel) {
+            if !mentioned && !s.message_content {
+                return;
+            }
+            Asked::InOurThread
+        } else if mentioned {
+            Asked::Mention
+        } else {
+            return;
+        };
+        self.reply(&ctx.http, &msg, asked).await;
+    }
+}
+
+/// How a message reached the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Direct,
+    /// A mention in a channel: answered in a new thread with `answer_in_thread`.
+    Mention,
+    /// In a thread the bot started for an answer: with or without a mention, answered there.
+    InOurThread,
+    ForumPost,
+}
+
+impl Handler {
+    /// Answers a message where it was asked (or in a new thread for a mention, when configured).
+    async fn reply(&self, http: &Http, msg: &Message, asked: Asked) {
+        let s = &self.shared;
+        let Some(_guard) = enter(&s.inflight) else { return };
+        let bot = s.bot_id.load(Ordering::SeqCst);
+        let rendered = self.answer_message(msg, bot).await;
+        let mut target = msg.channel_id;
+        if s.answer_in_thread && asked == Asked::Mention {
+            match start_thread(http, msg, bot).await {
+                Ok(thread) => {
+                    remember(&mut lock(&s.threads), thread.get());
+                    target = thread;
+                }
+                Err(e) => warn!(channel = %msg.channel_id, "could not start a thread, answering in the channel: {e}"),
+            }
         }
+        // If the question was deleted meanwhile, post the answer anyway rather than fail.
+        let reference = MessageReference::from(msg).fail_if_not_exists(false);
+        let send = || {
+            let m = rendered.message();
+            let m = if target == msg.channel_id { m.reference_message(reference.clone()) } else { m };
+            target.send_message(http, m)
+        };
+        if let Err(e) = retry("reply to a message", MESSAGE_BUDGET, send).await {
+            warn!(channel = %target, "could not reply to a message: {e}");
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts a public thread on the question, named after it.
+async fn start_thread(http: &Http, msg: &Message, bot: u64) -> serenity::Result<ChannelId> {
+    let question = strip_mentions(&strip_mention(&msg.content, bot)).into_owned();
+    let name: String = question.chars().filter(|c| !c.is_control()).take(90).collect::<String>().trim().to_owned();
+    let name = if name.is_empty() { "Answer".to_owned() } else { name };
+    let thread = retry("start a thread", MESSAGE_BUDGET, || {
+        msg.channel_id.create_thread_from_message(http, msg.id, CreateThread::new(name.clone()))
+    })
+    .await?;
+    Ok(thread.id)
+}
+
+/// Who pressed or typed: their id, name, whether they may run admin commands, where they are.
+fn caller(s: &Shared, user: &User, member: Option<&Member>, guild: Option<u64>, channel: u64) -> Caller {
+    let roles = member.map(|m| m.roles.as_slice()).unwrap_or_default();
+    let permissions = member.and_then(|m| m.permissions);
+    Caller {
+        id: user.id.to_string(),
+        name: user.name.clone(),
+        admin: s.admins.allows(user.id.get(), permissions, roles),
+        origin: Origin { transport: "discord", guild, channel: Some(channel), record: true },
     }
 }
 
 impl Handler {
     async fn command(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
         let s = &self.shared;
-        let roles = c.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
-        let permissions = c.member.as_ref().and_then(|m| m.permissions);
-        let caller = Caller {
-            id: c.user.id.to_string(),
-            name: c.user.name.clone(),
-            admin: s.admins.allows(c.user.id.get(), permissions, roles),
-        };
+        let caller = caller(s, &c.user, c.member.as_deref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
         let respond = |rendered: Rendered| async move {
             retry("answer an interaction", INTERACTION_BUDGET, || c.create_response(http, rendered.response())).await
         };
@@ -178,11 +333,15 @@ impl Handler {
             return respond(render::slow_down(cooldown::wait_secs(wait), true)).await;
         }
         let spec = command.spec();
+        let to = Audience {
+            asker: c.user.id.get(),
+            private: matches!(&command, Command::Ask(a) if a.private) || c.guild_id.is_none(),
+        };
         // A refused admin command is answered at once: dispatch refuses it (and logs the attempt)
         // without doing any work.
         if spec.slow && (!spec.admin || caller.admin) {
             retry("defer an interaction", INTERACTION_BUDGET, || c.create_response(http, render::deferred())).await?;
-            let rendered = render::reply(&run(&s.store, command, caller).await);
+            let rendered = render::reply_to(&run(s, command, caller).await, to);
             if let Err(e) =
                 retry("edit a deferred response", MESSAGE_BUDGET, || c.edit_response(http, rendered.edit())).await
             {
@@ -191,8 +350,64 @@ impl Handler {
             }
             return Ok(());
         }
-        let reply = run(&s.store, command, caller).await;
-        respond(render::reply(&reply)).await
+        let reply = run(s, command, caller).await;
+        respond(render::reply_to(&reply, to)).await
+    }
+
+    /// A button press: its custom id is a component command of the table.
+    async fn component(&self, http: &Http, c: &ComponentInteraction) -> serenity::Result<()> {
+        let s = &self.shared;
+        let respond = |r: CreateInteractionResponse| async move {
+            retry("answer a button", INTERACTION_BUDGET, || c.create_response(http, r.clone())).await
+        };
+        let command =
+            match commands::component::invocation(&c.data.custom_id, &[]).and_then(|i| Command::from_invocation(&i)) {
+                Ok(command) => command,
+                Err(e) => return respond(render::usage(&e).response()).await,
+            };
+        let caller = caller(s, &c.user, c.member.as_ref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+        match run(s, command, caller).await {
+            // A vote down asks what was missing; the vote already counts if the form is dismissed.
+            Reply::Voted { answer, helpful: false, commented: false, recorded: true } => {
+                respond(render::why_modal(answer)).await
+            }
+            Reply::Remove => {
+                respond(CreateInteractionResponse::Acknowledge).await?;
+                retry("remove an answer", MESSAGE_BUDGET, || c.channel_id.delete_message(http, c.message.id)).await
+            }
+            Reply::Share => {
+                let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
+                let record = record_of(&c.message);
+                let shared = Rendered::text("", false).shared(c.user.id.get(), record);
+                respond(shared.response_with_embeds(embeds)).await
+            }
+            other => respond(render::reply(&other).response()).await,
+        }
+    }
+
+    /// A submitted form: the 👎 form's comment, as the vote command's `comment` option.
+    async fn modal(&self, http: &Http, m: &ModalInteraction) -> serenity::Result<()> {
+        let s = &self.shared;
+        let fields: Vec<(String, String)> = m
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .filter_map(|c| match c {
+                ActionRowComponent::InputText(t) => Some((t.custom_id.clone(), t.value.clone().unwrap_or_default())),
+                _ => None,
+            })
+            .collect();
+        let rendered = match commands::component::invocation(&m.data.custom_id, &fields)
+            .and_then(|i| Command::from_invocation(&i))
+        {
+            Ok(command) => {
+                let caller = caller(s, &m.user, m.member.as_ref(), m.guild_id.map(|g| g.get()), m.channel_id.get());
+                render::reply(&run(s, command, caller).await)
+            }
+            Err(e) => render::usage(&e),
+        };
+        retry("answer a form", INTERACTION_BUDGET, || m.create_response(http, rendered.response())).await
     }
 
     async fn autocomplete(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
@@ -242,8 +457,14 @@ impl Handler {
             id: msg.author.id.to_string(),
             name: msg.author.name.clone(),
             admin: s.admins.allows(msg.author.id.get(), None, roles),
+            origin: Origin {
+                transport: "discord",
+                guild: msg.guild_id.map(|g| g.get()),
+                channel: Some(msg.channel_id.get()),
+                record: true,
+            },
         };
-        render::reply(&run(&s.store, command, caller).await)
+        render::reply_to(&run(s, command, caller).await, Audience { asker: msg.author.id.get(), private: false })
     }
 }
 
@@ -258,12 +479,29 @@ fn without_mentions(command: Command) -> Command {
     }
 }
 
+/// The answer id a reply's 👍 button carries, if it has one.
+fn record_of(message: &Message) -> Option<i64> {
+    message.components.iter().flat_map(|row| row.components.iter()).find_map(|c| match c {
+        ActionRowComponent::Button(b) => match &b.data {
+            ButtonKind::NonLink { custom_id, .. } => {
+                custom_id.strip_prefix("vote:").and_then(|rest| rest.split(':').next()).and_then(|id| id.parse().ok())
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 /// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
 /// seconds.
-async fn run(store: &Arc<Store>, command: Command, caller: Caller) -> Reply {
-    let store = store.clone();
+async fn run(s: &Shared, command: Command, caller: Caller) -> Reply {
+    let (store, analytics) = (s.store.clone(), s.analytics.clone());
     let name = command.spec().name;
-    match tokio::task::spawn_blocking(move || commands::dispatch(CommandContext::new(&store), command, &caller)).await {
+    match tokio::task::spawn_blocking(move || {
+        commands::dispatch(CommandContext::new(&store).with_analytics(&analytics), command, &caller)
+    })
+    .await
+    {
         Ok(reply) => reply,
         Err(e) => {
             error!(command = name, "command failed: {e}");

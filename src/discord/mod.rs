@@ -43,8 +43,10 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     let token = token(&config)?;
     let store = Arc::new(open_store(&config).await?);
     let http = http(token, &config)?;
-    let shared = Arc::new(Shared::new(store.clone(), &config.discord));
-    let mut client = ClientBuilder::new_with_http(http, INTENTS)
+    let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
+    let shared = Arc::new(Shared::new(store.clone(), analytics, &config.discord));
+    let intents = intents(&config.discord);
+    let mut client = ClientBuilder::new_with_http(http, intents)
         .event_handler(Handler { shared: shared.clone() })
         .await
         .context("cannot create the Discord client")?;
@@ -89,7 +91,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     let result = match ended {
         Ended::Client(r) => match r {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(gateway_error(e)),
+            Ok(Err(e)) => Err(gateway_error(e, intents)),
             Err(e) => Err(anyhow::Error::new(e).context("the Discord gateway client crashed")),
         },
         Ended::NeverReady => {
@@ -140,7 +142,7 @@ enum Ended {
 }
 
 /// The gateway client's own end, in words an operator can act on.
-fn gateway_error(e: serenity::Error) -> anyhow::Error {
+fn gateway_error(e: serenity::Error, intents: GatewayIntents) -> anyhow::Error {
     use serenity::all::GatewayError;
     match &e {
         serenity::Error::Gateway(GatewayError::InvalidAuthentication) => anyhow::anyhow!(
@@ -149,20 +151,31 @@ fn gateway_error(e: serenity::Error) -> anyhow::Error {
         serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => anyhow::anyhow!(
             "Discord refused the gateway intents (close code 4014): this bot asks for {}; \
              enable the privileged ones (Message Content) on the Developer Portal's Bot page, or turn off the options that need them",
-            intents_named(INTENTS)
+            intents_named(intents)
         ),
         serenity::Error::Gateway(GatewayError::InvalidGatewayIntents) => {
             anyhow::anyhow!(
                 "Discord says the gateway intents are invalid (close code 4013): {}",
-                intents_named(INTENTS)
+                intents_named(intents)
             )
         }
         _ => anyhow::Error::new(e).context("the Discord gateway client stopped"),
     }
 }
 
-/// Mentions and DMs carry their content without the privileged MESSAGE_CONTENT intent.
-const INTENTS: GatewayIntents = GatewayIntents::GUILD_MESSAGES.union(GatewayIntents::DIRECT_MESSAGES);
+/// Mentions and DMs carry their content without the privileged MESSAGE_CONTENT intent; follow-ups in
+/// threads and forum posts need it (`discord.message_content`), and forum posts arrive as
+/// THREAD_CREATE, which needs GUILDS.
+pub fn intents(cfg: &crate::config::DiscordConfig) -> GatewayIntents {
+    let mut i = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    if cfg.message_content {
+        i |= GatewayIntents::MESSAGE_CONTENT;
+    }
+    if !cfg.forum_channels.is_empty() {
+        i |= GatewayIntents::GUILDS;
+    }
+    i
+}
 
 fn intents_named(i: GatewayIntents) -> String {
     i.iter_names().map(|(n, _)| n).collect::<Vec<_>>().join(", ")

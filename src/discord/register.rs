@@ -1,4 +1,4 @@
-//! Slash-command registration, generated from the command table [`COMMANDS`] so that Discord always
+//! Slash-command registration, generated from the command table [`crate::commands::COMMANDS`] so that Discord always
 //! offers exactly the commands, options and permissions the dispatcher knows.
 
 use std::fmt;
@@ -6,7 +6,7 @@ use std::fmt;
 use serenity::all::{Command, CommandOptionType, CreateCommand, CreateCommandOption, GuildId, Http, Permissions};
 
 use super::render::trim;
-use crate::commands::{COMMANDS, CommandSpec, Completion, OptKind, OptSpec};
+use crate::commands::{CommandSpec, Completion, OptKind, OptSpec, typed};
 
 /// Discord's limit on command and option descriptions.
 const DESCRIPTION_MAX: usize = 100;
@@ -33,7 +33,7 @@ impl fmt::Display for Scope {
 
 /// The whole command set, one entry per spec of the table.
 pub fn commands() -> Vec<CreateCommand> {
-    COMMANDS.iter().map(|c| command(c)).collect()
+    typed().map(command).collect()
 }
 
 pub fn command(spec: &CommandSpec) -> CreateCommand {
@@ -104,8 +104,8 @@ mod tests {
     #[test]
     fn every_command_of_the_table_is_generated() {
         let cmds = all();
-        assert_eq!(cmds.len(), COMMANDS.len());
-        for (spec, c) in COMMANDS.iter().zip(&cmds) {
+        assert_eq!(cmds.len(), typed().count());
+        for (spec, c) in typed().zip(&cmds) {
             assert_eq!(c["name"], spec.name);
             let d = c["description"].as_str().unwrap();
             assert!((1..=100).contains(&d.chars().count()), "{d}");

@@ -3,13 +3,16 @@
 //! carries empty `allowed_mentions`, because replies can echo user text and must never ping anyone.
 
 use serenity::all::{
-    CreateAllowedMentions, CreateAutocompleteResponse, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
-    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateAutocompleteResponse, CreateButton,
+    CreateEmbed, CreateEmbedFooter, CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, CreateModal, EditInteractionResponse, InputTextStyle,
 };
 
 use crate::answer::{Answer, Confidence, Verdict};
+use crate::commands::component::custom_id;
 use crate::commands::{self, Reply};
 use crate::corpus::Availability;
+use crate::cost::CostReport;
 use crate::render::text as plain;
 
 /// Discord's limits, in Unicode code points (what Discord and serenity count).
@@ -76,12 +79,32 @@ impl Embed {
     }
 }
 
+/// A button under a reply: a command of the table's components, by custom id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Button {
+    pub custom_id: String,
+    pub emoji: Option<char>,
+    pub label: Option<&'static str>,
+}
+
 /// A message ready to send: within every limit by construction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     content: Option<String>,
     embeds: Vec<Embed>,
     ephemeral: bool,
+    buttons: Vec<Button>,
+    /// A PNG shown in the first embed: (file name, bytes).
+    image: Option<(String, Vec<u8>)>,
+}
+
+/// Who a reply goes to, for the buttons it carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// The person who asked (🗑 is theirs); 0 when unknown.
+    pub asker: u64,
+    /// Answered privately: a "Post to channel" button instead of 🗑.
+    pub private: bool,
 }
 
 impl Rendered {
@@ -92,7 +115,47 @@ impl Rendered {
             // An empty message is rejected; say something rather than fail.
             embeds.push(Embed { description: Some("(nothing to show)".into()), ..Embed::default() });
         }
-        Rendered { content, embeds, ephemeral }
+        Rendered { content, embeds, ephemeral, buttons: Vec::new(), image: None }
+    }
+
+    pub fn buttons(&self) -> &[Button] {
+        &self.buttons
+    }
+
+    pub fn image(&self) -> Option<&(String, Vec<u8>)> {
+        self.image.as_ref()
+    }
+
+    /// The same message, public, with the buttons of a public answer (used by "Post to channel").
+    pub fn shared(mut self, asker: u64, record: Option<i64>) -> Self {
+        self.ephemeral = false;
+        self.buttons = answer_buttons(record, Audience { asker, private: false });
+        self
+    }
+
+    fn components(&self) -> Vec<CreateActionRow> {
+        if self.buttons.is_empty() {
+            return Vec::new();
+        }
+        let buttons = self
+            .buttons
+            .iter()
+            .map(|b| {
+                let mut c = CreateButton::new(&b.custom_id).style(ButtonStyle::Secondary);
+                if let Some(e) = b.emoji {
+                    c = c.emoji(e);
+                }
+                if let Some(l) = b.label {
+                    c = c.label(l);
+                }
+                c
+            })
+            .collect();
+        vec![CreateActionRow::Buttons(buttons)]
+    }
+
+    fn attachment(&self) -> Option<CreateAttachment> {
+        self.image.as_ref().map(|(name, bytes)| CreateAttachment::bytes(bytes.clone(), name.clone()))
     }
 
     /// Plain text only, e.g. a notice.
@@ -113,7 +176,11 @@ impl Rendered {
     }
 
     fn create_embeds(&self) -> Vec<CreateEmbed> {
-        self.embeds.iter().map(create_embed).collect()
+        let mut embeds: Vec<CreateEmbed> = self.embeds.iter().map(create_embed).collect();
+        if let (Some((name, _)), Some(first)) = (&self.image, embeds.first_mut()) {
+            *first = first.clone().image(format!("attachment://{name}"));
+        }
+        embeds
     }
 
     /// The reply to a slash command (interaction callback type 4).
@@ -121,18 +188,40 @@ impl Rendered {
         let mut m = CreateInteractionResponseMessage::new()
             .allowed_mentions(no_mentions())
             .ephemeral(self.ephemeral)
-            .embeds(self.create_embeds());
+            .embeds(self.create_embeds())
+            .components(self.components());
         if let Some(c) = &self.content {
             m = m.content(c);
+        }
+        if let Some(a) = self.attachment() {
+            m = m.add_file(a);
         }
         CreateInteractionResponse::Message(m)
     }
 
+    /// A public reply made of embeds copied from another message (a private answer being shared),
+    /// with this reply's buttons.
+    pub fn response_with_embeds(&self, embeds: Vec<CreateEmbed>) -> CreateInteractionResponse {
+        CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .allowed_mentions(no_mentions())
+                .ephemeral(false)
+                .embeds(embeds)
+                .components(self.components()),
+        )
+    }
+
     /// Fills in a deferred response.
     pub fn edit(&self) -> EditInteractionResponse {
-        let mut m = EditInteractionResponse::new().allowed_mentions(no_mentions()).embeds(self.create_embeds());
+        let mut m = EditInteractionResponse::new()
+            .allowed_mentions(no_mentions())
+            .embeds(self.create_embeds())
+            .components(self.components());
         if let Some(c) = &self.content {
             m = m.content(c);
+        }
+        if let Some(a) = self.attachment() {
+            m = m.new_attachment(a);
         }
         m
     }
@@ -142,21 +231,59 @@ impl Rendered {
         let mut m = CreateInteractionResponseFollowup::new()
             .allowed_mentions(no_mentions())
             .ephemeral(self.ephemeral)
-            .embeds(self.create_embeds());
+            .embeds(self.create_embeds())
+            .components(self.components());
         if let Some(c) = &self.content {
             m = m.content(c);
+        }
+        if let Some(a) = self.attachment() {
+            m = m.add_file(a);
         }
         m
     }
 
     /// A channel message (the answer to a mention or DM); the caller adds the message reference.
     pub fn message(&self) -> CreateMessage {
-        let mut m = CreateMessage::new().allowed_mentions(no_mentions()).embeds(self.create_embeds());
+        let mut m = CreateMessage::new()
+            .allowed_mentions(no_mentions())
+            .embeds(self.create_embeds())
+            .components(self.components());
         if let Some(c) = &self.content {
             m = m.content(c);
         }
+        if let Some(a) = self.attachment() {
+            m = m.add_file(a);
+        }
         m
     }
+}
+
+/// 👍 and 👎 for a recorded answer, then 🗑 for the asker (public) or "Post to channel" (private).
+fn answer_buttons(record: Option<i64>, to: Audience) -> Vec<Button> {
+    let mut b = Vec::new();
+    if let Some(id) = record {
+        let id = id.to_string();
+        b.push(Button { custom_id: custom_id("vote", &[&id, "1"]), emoji: Some('👍'), label: None });
+        b.push(Button { custom_id: custom_id("vote", &[&id, "0"]), emoji: Some('👎'), label: None });
+    }
+    if to.private {
+        b.push(Button { custom_id: custom_id("share", &[]), emoji: None, label: Some("Post to channel") });
+    } else {
+        b.push(Button { custom_id: custom_id("remove", &[&to.asker.to_string()]), emoji: Some('🗑'), label: None });
+    }
+    b
+}
+
+/// The form a 👎 opens: what the person was looking for (optional).
+pub fn why_modal(answer: i64) -> CreateInteractionResponse {
+    let field = CreateInputText::new(InputTextStyle::Paragraph, "What were you looking for?", "comment")
+        .required(false)
+        .max_length(1000)
+        .placeholder("Optional: what the answer missed");
+    CreateInteractionResponse::Modal(
+        CreateModal::new(custom_id("vote", &[&answer.to_string(), "0"]), "Sorry it didn't help")
+            .components(vec![CreateActionRow::InputText(field)]),
+    )
 }
 
 /// Mentions nobody: not @everyone/@here, no role, no user, not even the replied-to author.
@@ -200,7 +327,7 @@ pub fn usage(error: &commands::UsageError) -> Rendered {
 
 /// What a mention with no question gets; `about` says what the bot answers from.
 pub fn short_help(about: &str) -> Rendered {
-    let names: Vec<String> = commands::COMMANDS.iter().map(|c| format!("/{}", c.name)).collect();
+    let names: Vec<String> = commands::typed().map(|c| format!("/{}", c.name)).collect();
     let text = format!(
         "I answer from {}. Mention me with a question, or use a slash command: {}.",
         escape(about),
@@ -209,10 +336,34 @@ pub fn short_help(about: &str) -> Rendered {
     Rendered::new(None, vec![Embed { description: Some(text), colour: Some(BLURPLE), ..Embed::default() }], false)
 }
 
+/// The message for a reply, with the buttons an answer carries for `to`.
+pub fn reply_to(r: &Reply, to: Audience) -> Rendered {
+    let mut rendered = reply(r);
+    if let Reply::Answer(a) = r {
+        rendered.ephemeral = to.private;
+        rendered.buttons = answer_buttons(a.record, to);
+    }
+    rendered
+}
+
 /// The message for a reply. Refusals and errors are ephemeral: they concern only the caller.
 pub fn reply(reply: &Reply) -> Rendered {
     match reply {
         Reply::Answer(a) => Rendered::new(None, vec![answer(a)], false),
+        Reply::Gaps(g) => {
+            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            Rendered::new(None, text_embeds(Some("Coverage gaps"), &crate::render::usage::gaps(g, &marks), AMBER), true)
+        }
+        Reply::Stats(s) => {
+            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            let mut r =
+                Rendered::new(None, text_embeds(Some("Usage"), &crate::render::usage::stats(s, &marks), BLURPLE), true);
+            r.image = crate::charts::stats(s).ok().map(|png| ("stats.png".to_owned(), png));
+            r
+        }
+        Reply::Voted { .. } | Reply::Remove | Reply::Share => {
+            Rendered::text(&plain::reply(reply, crate::render::Style::PLAIN), true)
+        }
         Reply::Features(table) => {
             let blocks = code_blocks(&plain::features(table), limits::DESCRIPTION);
             let mut embeds: Vec<Embed> = blocks
@@ -227,11 +378,15 @@ pub fn reply(reply: &Reply) -> Rendered {
         }
         Reply::Cost(r) => {
             let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
-            Rendered::new(
+            let mut rendered = Rendered::new(
                 None,
                 text_embeds(Some("Cost estimate"), &crate::render::cost::lines(r, &marks), BLURPLE),
                 false,
-            )
+            );
+            if let CostReport::Conversation(c) = r.as_ref() {
+                rendered.image = crate::charts::conversation_cost(c).ok().map(|png| ("cost.png".to_owned(), png));
+            }
+            rendered
         }
         Reply::Reindex(r) => {
             Rendered::new(None, text_embeds(Some("Re-indexed"), &escape(&plain::reindex(r)), GREEN), true)
@@ -552,6 +707,7 @@ mod tests {
             declined: None,
             evidence: Default::default(),
             revision: "abc123".into(),
+            record: None,
         }
     }
 

@@ -588,6 +588,7 @@ impl Engine {
             declined: None,
             evidence,
             revision: self.revision.corpus.clone(),
+            record: None,
         }
     }
 
@@ -801,7 +802,37 @@ impl Engine {
             declined: Some((why, message)),
             evidence,
             revision: self.revision.corpus.clone(),
+            record: None,
         }
+    }
+
+    /// The informative terms of a question, for grouping questions the bot could not answer: its
+    /// index terms without filler and without the words that name a product (every question names
+    /// one), each weighted by how specific it is: 1 for a term the corpus never uses (the missing
+    /// topic itself), down to 0 for one in every passage.
+    pub fn gap_terms(&self, asked: &str) -> Vec<crate::analytics::GapTerm> {
+        let analyzer = &mut self.index_analyzer.clone();
+        let q = self.question(asked, analyzer);
+        let product_words: HashSet<&str> =
+            self.corpus.table.products.iter().flat_map(|p| p.words.iter().map(String::as_str)).collect();
+        let searcher = self.index.searcher();
+        let stats = Stats::new(&searcher);
+        let n = self.index.num_docs().max(1) as f32;
+        let mut out: Vec<crate::analytics::GapTerm> = Vec::new();
+        for w in &q.words {
+            if crate::text::is_filler(&w.text) || product_words.contains(w.text.as_str()) {
+                continue;
+            }
+            for term in crate::text::terms(analyzer, &w.text) {
+                if term.chars().count() < 2 || out.iter().any(|o| o.term == term) {
+                    continue;
+                }
+                let df = self.index.doc_freq(&stats, &term) as f32;
+                let weight = if df == 0.0 { 1.0 } else { ((n / df).ln() / n.ln().max(1.0)).clamp(0.0, 1.0) };
+                out.push(crate::analytics::GapTerm { term, word: w.text.clone(), weight });
+            }
+        }
+        out
     }
 
     /// What the bot answers from, for declines, help and banners: the titles, the products and

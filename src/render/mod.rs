@@ -9,6 +9,7 @@
 pub mod cost;
 pub mod json;
 pub mod text;
+pub mod usage;
 
 use std::borrow::Cow;
 use std::io::IsTerminal;

@@ -31,14 +31,31 @@ pub fn reply(r: &Reply, style: Style) -> String {
         Reply::Features(t) => features(t),
         Reply::Cost(c) => cost(c, style),
         Reply::Reindex(r) => reindex(r),
+        Reply::Gaps(g) => super::usage::gaps(g, &marks(style)),
+        Reply::Stats(s) => super::usage::stats(s, &marks(style)),
+        Reply::Voted { helpful, recorded, .. } => match (recorded, helpful) {
+            (false, _) => "Thanks, but analytics are off, so votes are not kept.".into(),
+            (true, true) => "Thanks for the feedback 👍".into(),
+            (true, false) => "Thanks for the feedback 👎".into(),
+        },
+        Reply::Remove => "Removed.".into(),
+        Reply::Share => "Posted.".into(),
         Reply::Help { text } => clean(text).into_owned(),
         Reply::Refused { message } | Reply::Error { message } => clean(message).into_owned(),
     }
 }
 
+fn marks(style: Style) -> super::cost::Marks<'static> {
+    if style.bold {
+        super::cost::Marks { strong: &|s| Style { bold: true }.strong(s), escape: &|s| clean(s).into_owned() }
+    } else {
+        super::cost::Marks { strong: &|s| s.to_owned(), escape: &|s| clean(s).into_owned() }
+    }
+}
+
 /// A cost estimate, its key figures in bold on a terminal.
 pub fn cost(c: &CostReport, style: Style) -> String {
-    super::cost::lines(c, &super::cost::Marks { strong: &|s| style.strong(s), escape: &|s| clean(s).into_owned() })
+    super::cost::lines(c, &marks(style))
 }
 
 /// The human answer: verdicts, cited passages, caveats, a `/cost` suggestion.

@@ -39,7 +39,9 @@ pub struct Manifest {
     pub features: usize,
     pub corpus_bytes: u64,
     /// SHA-256 of `corpus.json` as written: a generation whose corpus was edited by hand (or damaged
-    /// into other valid JSON) is refused, not served.
+    /// into other valid JSON) is refused, not served. (Defaulted so that an older format's manifest
+    /// reads far enough to be refused for its format.)
+    #[serde(default)]
     pub corpus_sha256: String,
     /// What diffs between generations compare.
     pub digest: Digest,

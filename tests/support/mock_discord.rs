@@ -43,6 +43,8 @@
 //!   `POST interactions/{id}/{token}/callback` (204),
 //!   `POST webhooks/{app}/{token}` (follow-up), `GET|PATCH|DELETE webhooks/{app}/{token}/messages/{@original|id}`,
 //!   `POST channels/{id}/messages`, `PATCH|DELETE channels/{id}/messages/{mid}`,
+//!   `POST channels/{id}/messages/{mid}/threads` (a public thread started from that message: the
+//!   thread's id is `mid`, as on Discord, its parent `id`, its name the request's; see [`thread_channel`]),
 //!   `POST channels/{id}/typing` (204), `PUT|DELETE channels/{id}/messages/{mid}/reactions/..` (204).
 //!   Anything else -> 404 `{"message":"Unknown route","code":0}` (still recorded).
 //!   Message replies echo `content`, `embeds` and `flags` of the request; JSON and
@@ -608,6 +610,66 @@ pub fn message_object(id: u64, channel_id: u64, author: Value, content: &str, em
     m
 }
 
+/// The guild member object of interaction helpers: user `user_id` with `permissions` bits.
+fn interaction_member(user_id: u64, permissions: u64) -> Value {
+    json!({
+        "user": user(user_id, "alice"),
+        "roles": [], "joined_at": "2025-01-01T00:00:00.000Z", "deaf": false, "mute": false, "flags": 0,
+        "permissions": permissions.to_string()
+    })
+}
+
+/// Guild button-press INTERACTION_CREATE data (MESSAGE_COMPONENT, type 3) in [`GUILD_ID`], token
+/// `itoken-{id}`, from member `user_id` whose permission bits are `permissions`: `data` is
+/// `{custom_id, component_type: 2}` and `message` the message the button was on (build it with
+/// [`message_object`] and put the reply's `components` in it; serenity requires a full message).
+/// `channel_id` is the message's, [`CHANNEL_ID`] if it has none.
+pub fn component_interaction(id: u64, custom_id: &str, message: Value, user_id: u64, permissions: u64) -> Value {
+    let mut d = interaction_base(id, 3, "", json!([]));
+    d["data"] = json!({ "custom_id": custom_id, "component_type": 2 });
+    if let Some(ch) = message.get("channel_id").filter(|c| c.is_string()) {
+        d["channel_id"] = ch.clone();
+    }
+    d["message"] = message;
+    d["guild_id"] = json!(GUILD_ID.to_string());
+    d["guild_locale"] = json!("en-US");
+    d["context"] = json!(0);
+    d["member"] = interaction_member(user_id, permissions);
+    d
+}
+
+/// Guild form-submit INTERACTION_CREATE data (MODAL_SUBMIT, type 5) in [`GUILD_ID`]/[`CHANNEL_ID`],
+/// token `itoken-{id}`, from member `user_id` (no permissions): `data` is the modal's `custom_id`
+/// and one action row per `(field custom_id, value)`, each holding one text input (type 4).
+pub fn modal_submit_interaction(id: u64, custom_id: &str, fields: &[(&str, &str)], user_id: u64) -> Value {
+    let mut d = interaction_base(id, 5, "", json!([]));
+    let rows: Vec<Value> = fields
+        .iter()
+        .map(|(f, v)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": f, "value": v }] }))
+        .collect();
+    d["data"] = json!({ "custom_id": custom_id, "components": rows });
+    d["guild_id"] = json!(GUILD_ID.to_string());
+    d["guild_locale"] = json!("en-US");
+    d["context"] = json!(0);
+    d["member"] = interaction_member(user_id, 0);
+    d
+}
+
+/// A public thread (channel type 11) in [`GUILD_ID`] under `parent_id`, owned by the bot, open
+/// (not archived or locked): what `POST channels/{ch}/messages/{mid}/threads` returns, and the `d`
+/// of a THREAD_CREATE event (a forum post is such a thread whose parent is the forum channel).
+pub fn thread_channel(id: u64, parent_id: u64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(), "type": 11, "guild_id": GUILD_ID.to_string(), "parent_id": parent_id.to_string(),
+        "name": name, "owner_id": BOT_USER_ID.to_string(), "last_message_id": null, "rate_limit_per_user": 0,
+        "flags": 0, "member_count": 1, "message_count": 0, "total_message_sent": 0,
+        "thread_metadata": {
+            "archived": false, "auto_archive_duration": 1440, "archive_timestamp": TIMESTAMP,
+            "locked": false, "create_timestamp": TIMESTAMP
+        }
+    })
+}
+
 fn application_info() -> Value {
     json!({
         "id": APP_ID.to_string(), "name": BOT_USERNAME, "icon": null, "description": "mock application",
@@ -814,6 +876,10 @@ fn route(inner: &Inner, rec: &Recorded) -> Response {
         ("POST", ["channels", ch, "messages"]) => ok(channel_message(inner, ch, None, &rec.body)),
         ("PATCH", ["channels", ch, "messages", mid]) => ok(channel_message(inner, ch, Some(mid), &rec.body)),
         ("DELETE", ["channels", _, "messages", _]) => no_content(),
+        ("POST", ["channels", ch, "messages", mid, "threads"]) => {
+            let name = rec.body.get("name").and_then(Value::as_str).unwrap_or("thread");
+            ok(thread_channel(parse_id(mid, 0), parse_id(ch, CHANNEL_ID), name))
+        }
         ("POST", ["channels", _, "typing"]) => no_content(),
         ("PUT" | "DELETE", ["channels", _, "messages", _, "reactions", ..]) => no_content(),
         _ => (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Unknown route", "code": 0 }))).into_response(),

@@ -1,0 +1,251 @@
+//! The analytics database: SQLite in WAL mode, versioned migrations applied at open, and every query.
+//! Schema (also in ARCHITECTURE.md):
+//!
+//! ```sql
+//! meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)          -- 'salt'
+//! schema_migrations(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)
+//! answers(id INTEGER PRIMARY KEY, at_ms, transport, guild_id, channel_id, user_hash, question,
+//!         kind, confidence, features, top_section, latency_us, revision)
+//! votes(answer_id, user_hash, helpful, comment, at_ms, PRIMARY KEY(answer_id, user_hash))
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+
+use super::{AnswerRecord, VoteRecord};
+
+/// Each migration runs once, in order, in its own transaction; its index + 1 is its version.
+/// Never edit one that shipped: add the next.
+const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE answers (
+         id INTEGER PRIMARY KEY,
+         at_ms INTEGER NOT NULL,
+         transport TEXT NOT NULL,
+         guild_id TEXT,
+         channel_id TEXT,
+         user_hash TEXT NOT NULL,
+         question TEXT,
+         kind TEXT NOT NULL,
+         confidence TEXT NOT NULL,
+         features TEXT NOT NULL,
+         top_section TEXT,
+         latency_us INTEGER NOT NULL,
+         revision TEXT NOT NULL
+     );
+     CREATE INDEX answers_at ON answers (at_ms);
+     CREATE TABLE votes (
+         answer_id INTEGER NOT NULL,
+         user_hash TEXT NOT NULL,
+         helpful INTEGER NOT NULL,
+         comment TEXT,
+         at_ms INTEGER NOT NULL,
+         PRIMARY KEY (answer_id, user_hash)
+     );
+     CREATE INDEX votes_at ON votes (at_ms);"];
+
+pub struct Db(Connection);
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub kind: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FeatureCount {
+    pub feature: String,
+    pub count: u64,
+}
+
+/// A question the bot could not answer well, for `/gaps`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapQuestion {
+    pub id: i64,
+    pub question: Option<String>,
+    pub kind: String,
+    pub confidence: String,
+    pub top_section: Option<String>,
+    pub voted_down: bool,
+    pub comment: Option<String>,
+}
+
+impl Db {
+    /// Opens the database for writing, creating it (and its directory), and migrates it.
+    pub fn open(path: &Path) -> Result<Db, rusqlite::Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(format!("cannot create {}: {e}", dir.display())),
+                )
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut db = Db(conn);
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Opens an existing database for queries (a separate connection: WAL lets it read while the
+    /// writer writes).
+    pub fn open_read(path: &Path) -> Result<Db, rusqlite::Error> {
+        if !path.exists() {
+            // Nothing recorded yet: an empty in-memory database answers every query with nothing.
+            let mut db = Db(Connection::open_in_memory()?);
+            db.migrate()?;
+            return Ok(db);
+        }
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(Db(conn))
+    }
+
+    fn migrate(&mut self) -> Result<(), rusqlite::Error> {
+        self.0.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+        )?;
+        let done: i64 =
+            self.0.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+            let tx = self.0.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)",
+                params![i as i64 + 1, super::now_ms()],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// This install's salt for user ids, made on first use.
+    pub fn salt(&mut self) -> Result<String, rusqlite::Error> {
+        let existing: Option<String> =
+            self.0.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| r.get(0)).optional()?;
+        if let Some(s) = existing {
+            return Ok(s);
+        }
+        let salt = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+        self.0.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?1)", params![salt])?;
+        self.0.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| r.get(0))
+    }
+
+    pub fn insert_answer(&mut self, r: &AnswerRecord) -> Result<(), rusqlite::Error> {
+        self.0.execute(
+            "INSERT OR REPLACE INTO answers (id, at_ms, transport, guild_id, channel_id, user_hash, question, kind,
+                 confidence, features, top_section, latency_us, revision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                r.id,
+                r.at_ms,
+                r.transport,
+                r.guild,
+                r.channel,
+                r.user_hash,
+                r.question,
+                r.kind,
+                r.confidence,
+                r.features.join(","),
+                r.top_section,
+                r.latency_us,
+                r.revision
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn upsert_vote(&mut self, v: &VoteRecord) -> Result<(), rusqlite::Error> {
+        // A later vote replaces the earlier one; a vote without a comment keeps the comment given.
+        self.0.execute(
+            "INSERT INTO votes (answer_id, user_hash, helpful, comment, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (answer_id, user_hash) DO UPDATE SET helpful = excluded.helpful,
+                 comment = COALESCE(excluded.comment, CASE WHEN excluded.helpful = votes.helpful THEN votes.comment END),
+                 at_ms = excluded.at_ms",
+            params![v.answer_id, v.user_hash, v.helpful, v.comment, v.at_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes answers and votes older than `before` (Unix ms).
+    pub fn purge(&mut self, before: i64) -> Result<(), rusqlite::Error> {
+        let tx = self.0.transaction()?;
+        tx.execute("DELETE FROM answers WHERE at_ms < ?1", params![before])?;
+        tx.execute("DELETE FROM votes WHERE at_ms < ?1", params![before])?;
+        tx.commit()
+    }
+
+    pub fn per_day(&self, since: i64) -> Result<Vec<DayCount>, rusqlite::Error> {
+        let mut st = self.0.prepare(
+            "SELECT strftime('%Y-%m-%d', at_ms / 1000, 'unixepoch') AS day, kind, COUNT(*) FROM answers
+             WHERE at_ms >= ?1 GROUP BY day, kind ORDER BY day, kind",
+        )?;
+        st.query_map(params![since], |r| {
+            Ok(DayCount { day: r.get(0)?, kind: r.get(1)?, count: r.get::<_, i64>(2)? as u64 })
+        })?
+        .collect()
+    }
+
+    pub fn top_features(&self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, rusqlite::Error> {
+        let mut st = self.0.prepare("SELECT features FROM answers WHERE at_ms >= ?1 AND features <> ''")?;
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for row in st.query_map(params![since], |r| r.get::<_, String>(0))? {
+            for f in row?.split(',').filter(|f| !f.is_empty()) {
+                *counts.entry(f.to_owned()).or_default() += 1;
+            }
+        }
+        let mut out: Vec<FeatureCount> =
+            counts.into_iter().map(|(feature, count)| FeatureCount { feature, count }).collect();
+        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.feature.cmp(&b.feature)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Votes up and down on answers given since `since`.
+    pub fn votes(&self, since: i64) -> Result<(u64, u64), rusqlite::Error> {
+        self.0.query_row(
+            "SELECT COALESCE(SUM(v.helpful = 1), 0), COALESCE(SUM(v.helpful = 0), 0)
+             FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= ?1",
+            params![since],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )
+    }
+
+    pub fn latencies(&self, since: i64) -> Result<Vec<i64>, rusqlite::Error> {
+        let mut st = self.0.prepare("SELECT latency_us FROM answers WHERE at_ms >= ?1")?;
+        st.query_map(params![since], |r| r.get(0))?.collect()
+    }
+
+    pub fn gap_questions(&self, since: i64) -> Result<Vec<GapQuestion>, rusqlite::Error> {
+        let mut st = self.0.prepare(
+            "SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
+                    EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
+                    (SELECT v.comment FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
+                     ORDER BY v.at_ms DESC LIMIT 1)
+             FROM answers a
+             WHERE a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
+             ORDER BY a.at_ms",
+        )?;
+        st.query_map(params![since], |r| {
+            Ok(GapQuestion {
+                id: r.get(0)?,
+                question: r.get(1)?,
+                kind: r.get(2)?,
+                confidence: r.get(3)?,
+                top_section: r.get(4)?,
+                voted_down: r.get(5)?,
+                comment: r.get(6)?,
+            })
+        })?
+        .collect()
+    }
+}

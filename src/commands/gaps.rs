@@ -1,0 +1,63 @@
+//! `/gaps [days]` (admins): what the bot could not answer well, grouped by similar wording, so admins
+//! know what to add to the corpus.
+
+use serde::Serialize;
+
+use super::{Command, CommandSpec, Context, OptSpec, Options, Reply, UsageError, Via};
+use crate::analytics::{GapGroup, gaps};
+
+pub const DEFAULT_DAYS: u64 = 30;
+/// Groups shown; the report says how many more there are.
+const SHOWN: usize = 15;
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "gaps",
+    help: "Coverage gaps: questions declined, answered unsure or voted down, grouped (admins only)",
+    options: &[OptSpec::count("days", "How many days back to look (default 30)", 1, 3650)],
+    admin: true,
+    slow: true,
+    examples: &["/gaps days:7"],
+    via: Via::Typed,
+    chart: false,
+    parse,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gaps {
+    pub days: u32,
+}
+
+fn parse(o: &Options) -> Result<Command, UsageError> {
+    Ok(Command::Gaps(Gaps { days: o.count("days").unwrap_or(DEFAULT_DAYS) as u32 }))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GapsReport {
+    pub days: u32,
+    /// Questions counted (declined, unsure or voted down).
+    pub questions: usize,
+    pub groups: Vec<GapGroup>,
+    /// Groups left out of `groups` (the smallest).
+    pub more: usize,
+}
+
+impl Gaps {
+    pub fn run(self, ctx: Context) -> Reply {
+        let Some(analytics) = ctx.analytics() else {
+            return Reply::error("analytics are off ([analytics] enabled = false in bot.toml)");
+        };
+        let store = match ctx.store() {
+            Ok(store) => store,
+            Err(reply) => return reply,
+        };
+        let questions = match analytics.gap_questions(self.days) {
+            Ok(q) => q,
+            Err(e) => return Reply::error(e.to_string()),
+        };
+        let engine = store.snapshot();
+        let mut groups = gaps::group(&questions, |q| engine.gap_terms(q));
+        let more = groups.len().saturating_sub(SHOWN);
+        groups.truncate(SHOWN);
+        Reply::Gaps(Box::new(GapsReport { days: self.days, questions: questions.len(), groups, more }))
+    }
+}

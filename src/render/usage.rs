@@ -1,0 +1,106 @@
+//! `/gaps` and `/stats` reports as short lines, for any renderer ([`Marks`] as for cost estimates).
+//! Question text comes from users: renderers escape it, and it is clipped so that a report fits.
+
+use super::cost::Marks;
+use crate::analytics::{Health, Stats};
+use crate::commands::gaps::GapsReport;
+
+const MAX_EXAMPLE_CHARS: usize = 120;
+
+fn clip(s: &str, max: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+pub fn gaps(r: &GapsReport, m: &Marks) -> String {
+    if r.groups.is_empty() {
+        return format!("No coverage gaps in the last {} days: nothing was declined, unsure or voted down.", r.days);
+    }
+    let mut lines = vec![format!(
+        "Coverage gaps, last {} days: {} questions in {} groups",
+        r.days,
+        r.questions,
+        r.groups.len() + r.more
+    )];
+    for (i, g) in r.groups.iter().enumerate() {
+        let mut how = Vec::new();
+        for (n, what) in [(g.declined, "declined"), (g.low_confidence, "unsure"), (g.voted_down, "voted down")] {
+            if n > 0 {
+                how.push(format!("{n} {what}"));
+            }
+        }
+        let about =
+            if g.terms.is_empty() { String::new() } else { format!(" about {}", (m.escape)(&g.terms.join(", "))) };
+        lines.push(format!("{}. {}{about} ({})", i + 1, (m.strong)(&format!("{}×", g.count)), how.join(", ")));
+        if let Some(e) = &g.example {
+            lines.push(format!("   e.g. \"{}\"", (m.escape)(&clip(e, MAX_EXAMPLE_CHARS))));
+        }
+        if let Some(s) = &g.nearest_section {
+            lines.push(format!("   nearest section: {}", (m.escape)(s)));
+        }
+        for c in &g.comments {
+            lines.push(format!("   wanted: \"{}\"", (m.escape)(&clip(c, MAX_EXAMPLE_CHARS))));
+        }
+    }
+    if r.more > 0 {
+        lines.push(format!("… and {} smaller groups", r.more));
+    }
+    lines.join("\n")
+}
+
+pub fn stats(s: &Stats, m: &Marks) -> String {
+    let mut lines = vec![format!("Last {} days: {} answers", s.days, (m.strong)(&s.answers.to_string()))];
+    let mut kinds: Vec<(String, u64)> = Vec::new();
+    for d in &s.per_day {
+        match kinds.iter_mut().find(|(k, _)| *k == d.kind) {
+            Some(e) => e.1 += d.count,
+            None => kinds.push((d.kind.clone(), d.count)),
+        }
+    }
+    if !kinds.is_empty() {
+        let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+        lines.push(format!("By kind: {}", parts.join(", ")));
+    }
+    match s.helpful_ratio {
+        Some(r) => lines.push(format!(
+            "Helpful: {} ({} 👍, {} 👎)",
+            (m.strong)(&format!("{:.0}%", r * 100.0)),
+            s.helpful,
+            s.unhelpful
+        )),
+        None => lines.push("Helpful: no votes yet".into()),
+    }
+    if let (Some(p50), Some(p99)) = (s.latency_p50_ms, s.latency_p99_ms) {
+        lines.push(format!("Latency: p50 {p50:.1} ms, p99 {p99:.1} ms"));
+    }
+    if !s.top_features.is_empty() {
+        let top: Vec<String> =
+            s.top_features.iter().take(5).map(|f| format!("{} ({})", (m.escape)(&f.feature), f.count)).collect();
+        lines.push(format!("Top features: {}", top.join(", ")));
+    }
+    lines.push(format!("Database: {}", health(&s.health, m)));
+    lines.join("\n")
+}
+
+pub fn health(h: &Health, m: &Marks) -> String {
+    if !h.enabled {
+        return "analytics off".into();
+    }
+    let mut s = if h.open {
+        format!("ok ({})", (m.escape)(&h.database))
+    } else {
+        format!("NOT RECORDING ({})", (m.escape)(&h.database))
+    };
+    if h.write_failures > 0 || h.dropped > 0 {
+        s.push_str(&format!("; {} write failures, {} records dropped", h.write_failures, h.dropped));
+    }
+    if let Some(e) = &h.last_error {
+        s.push_str(&format!("; last error: {}", (m.escape)(&clip(e, 160))));
+    }
+    s
+}

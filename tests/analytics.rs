@@ -1,0 +1,378 @@
+//! Analytics on a real SQLite file: answers recorded through the one dispatcher, votes, coverage gaps,
+//! statistics, restarts, retention, and a database that cannot be written (answers keep flowing, the
+//! fault is reported). The Discord side of feedback is in `tests/feedback.rs`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use productbot::analytics::{Analytics, AnalyticsConfig, Origin};
+use productbot::answer::Kind;
+use productbot::commands::feedback::Vote;
+use productbot::commands::gaps::Gaps;
+use productbot::commands::stats::StatsCmd;
+use productbot::commands::{Caller, Command, Context, Reply, ask::Ask, dispatch};
+use productbot::store::{Store, StoreConfig};
+use support::Scratch;
+
+const FLUSH: Duration = Duration::from_secs(10);
+
+fn config(db: &Path) -> AnalyticsConfig {
+    AnalyticsConfig { enabled: true, database: db.to_owned(), store_questions: true, retention_days: 90 }
+}
+
+fn store(s: &Scratch) -> Store {
+    let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.index(), threads: 1 };
+    Store::open(cfg, support::prices()).unwrap().0
+}
+
+fn person(id: &str) -> Caller {
+    Caller {
+        id: id.into(),
+        name: id.into(),
+        admin: false,
+        origin: Origin { transport: "discord", guild: Some(1), channel: Some(2), record: true },
+    }
+}
+
+fn admin() -> Caller {
+    Caller { admin: true, ..person("admin") }
+}
+
+fn ask(store: &Store, a: &Analytics, who: &Caller, q: &str) -> productbot::answer::Answer {
+    let ctx = Context::new(store).with_analytics(a);
+    match dispatch(ctx, Command::Ask(Ask { question: q.into(), private: false }), who) {
+        Reply::Answer(a) => *a,
+        other => panic!("not an answer: {other:?}"),
+    }
+}
+
+fn stats(store: &Store, a: &Analytics) -> productbot::analytics::Stats {
+    assert!(a.flush(FLUSH));
+    match dispatch(Context::new(store).with_analytics(a), Command::Stats(StatsCmd { days: 30 }), &admin()) {
+        Reply::Stats(s) => *s,
+        other => panic!("not stats: {other:?}"),
+    }
+}
+
+fn vote(store: &Store, a: &Analytics, who: &Caller, answer: i64, helpful: bool, comment: Option<&str>) {
+    let v = Vote { answer, helpful, comment: comment.map(str::to_owned) };
+    let r = dispatch(Context::new(store).with_analytics(a), Command::Vote(v), who);
+    assert!(matches!(r, Reply::Voted { recorded: true, .. }), "{r:?}");
+}
+
+#[test]
+fn answers_and_votes_are_recorded_and_survive_a_restart() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let db = s.path("data/productbot.db");
+    let a = Analytics::open(config(&db));
+    let alice = person("alice");
+    let answer = ask(&store, &a, &alice, "Does the API have memory?");
+    let id = answer.record.expect("a recorded answer has an id");
+    ask(&store, &a, &alice, "can I fine-tune in chatgpt?");
+    vote(&store, &a, &alice, id, true, None);
+    // The same person changes their mind: one vote, now down.
+    vote(&store, &a, &alice, id, false, None);
+    vote(&store, &a, &person("bob"), id, false, Some("wanted the price of memory"));
+    let st = stats(&store, &a);
+    assert_eq!((st.answers, st.helpful, st.unhelpful), (2, 0, 2), "{st:?}");
+    assert_eq!(st.top_features.iter().find(|f| f.feature == "memory").map(|f| f.count), Some(1));
+    assert!(st.latency_p50_ms.is_some() && st.health.open && st.health.write_failures == 0);
+    drop(a);
+
+    // A restart keeps everything; a vote up now makes one of each.
+    let a = Analytics::open(config(&db));
+    vote(&store, &a, &person("carol"), id, true, None);
+    let st = stats(&store, &a);
+    assert_eq!((st.answers, st.helpful, st.unhelpful), (2, 1, 2), "{st:?}");
+    assert_eq!(st.helpful_ratio, Some(1.0 / 3.0));
+    // Voted down counts as a gap, with the comment.
+    let Reply::Gaps(g) = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 30 }), &admin())
+    else {
+        panic!("gaps")
+    };
+    assert_eq!(g.questions, 1, "{g:?}");
+    assert_eq!(g.groups[0].voted_down, 1);
+    assert_eq!(g.groups[0].comments, ["wanted the price of memory"]);
+}
+
+#[test]
+fn user_ids_are_hashed_and_question_text_is_optional() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let db = s.path("a.db");
+    let a = Analytics::open(AnalyticsConfig { store_questions: false, ..config(&db) });
+    ask(&store, &a, &person("600000000000000001"), "Does the API have memory?");
+    assert!(a.flush(FLUSH));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (user, question): (String, Option<String>) =
+        conn.query_row("SELECT user_hash, question FROM answers", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert!(!user.contains("600000000000000001") && user.len() >= 16, "{user}");
+    assert_eq!(question, None);
+    // Another install (another salt) hashes the same person differently.
+    let other = Analytics::open(config(&s.path("b.db")));
+    assert_ne!(other.user_hash("600000000000000001"), a.user_hash("600000000000000001"));
+    assert_eq!(a.user_hash("600000000000000001"), user);
+}
+
+#[test]
+fn declined_questions_about_one_missing_topic_form_one_gap() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let a = Analytics::open(config(&s.path("g.db")));
+    let who = person("dave");
+    let webhooks = [
+        "does the API support webhooks?",
+        "can chatgpt send webhook callbacks to my server",
+        "webhooks??? how do i set them up in openai",
+    ];
+    for q in webhooks {
+        let answer = ask(&store, &a, &who, q);
+        assert!(
+            answer.kind == Kind::OutOfScope || answer.confidence == productbot::answer::Confidence::Low,
+            "{q}: answered with confidence"
+        );
+    }
+    for q in ["what is the weather in paris", "who won the world cup in 2022", "Does the API have memory?"] {
+        ask(&store, &a, &who, q);
+    }
+    assert!(a.flush(FLUSH));
+    let Reply::Gaps(g) = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin())
+    else {
+        panic!("gaps")
+    };
+    assert_eq!(g.questions, 5, "{g:?}");
+    assert_eq!(g.groups[0].count, 3, "{g:?}");
+    assert_eq!(g.groups[0].terms.first().map(String::as_str), Some("webhooks"), "{g:?}");
+    assert_eq!(g.groups[0].example.as_deref(), Some(webhooks[0]));
+    assert!(g.groups[1..].iter().all(|x| x.count == 1), "{g:?}");
+    let text = productbot::render::text::reply(&Reply::Gaps(g), productbot::render::Style::PLAIN);
+    assert!(text.contains("1. 3× about webhooks"), "{text}");
+}
+
+#[test]
+fn retention_purges_old_records_at_start() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let db = s.path("r.db");
+    let a = Analytics::open(AnalyticsConfig { retention_days: 30, ..config(&db) });
+    ask(&store, &a, &person("erin"), "Does the API have memory?");
+    assert!(a.flush(FLUSH));
+    drop(a);
+    // Two records written straight into the file: one 31 days old, one 29.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    for (id, days) in [(1i64, 31i64), (2, 29)] {
+        conn.execute(
+            "INSERT INTO answers (id, at_ms, transport, user_hash, question, kind, confidence, features, latency_us, revision)
+             VALUES (?1, ?2, 'shell', 'x', 'old', 'search', 'high', '', 1, 'r')",
+            rusqlite::params![id, now - days * 86_400_000],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let a = Analytics::open(AnalyticsConfig { retention_days: 30, ..config(&db) });
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM answers WHERE question = 'old'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ids, [2], "the 31-day-old record is purged, the 29-day-old one kept");
+    assert_eq!(stats(&store, &a).answers, 2);
+}
+
+#[test]
+fn a_locked_database_never_delays_or_stops_an_answer() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let db = s.path("l.db");
+    let a = Analytics::open(config(&db));
+    // Another process holds the write lock for longer than the writer waits (5 s).
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let who = person("frank");
+    let started = Instant::now();
+    for _ in 0..50 {
+        let answer = ask(&store, &a, &who, "Does the API have memory?");
+        assert_eq!(answer.kind, Kind::Feature);
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "answers waited for the database: {:?}", started.elapsed());
+    // The writer gives up on the locked file: faults are counted, not fatal.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.health().write_failures == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let h = a.health();
+    assert!(h.write_failures >= 1 && h.last_error.as_deref().is_some_and(|e| e.contains("locked")), "{h:?}");
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    // Once free, records flow again.
+    ask(&store, &a, &who, "Does the API have memory?");
+    assert!(a.flush(Duration::from_secs(300)));
+    let st = stats(&store, &a);
+    assert!(st.answers >= 1 && st.health.write_failures >= 1, "{st:?}");
+    let text = productbot::render::text::reply(&Reply::Stats(Box::new(st)), productbot::render::Style::PLAIN);
+    assert!(text.contains("write failures"), "{text}");
+}
+
+#[test]
+fn an_unusable_database_path_turns_recording_off_and_says_so() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    // The database's directory is a file: it cannot be created.
+    std::fs::write(s.path("blocker"), "").unwrap();
+    let a = Analytics::open(config(&s.path("blocker/x.db")));
+    let answer = ask(&store, &a, &person("gina"), "Does the API have memory?");
+    assert_eq!(answer.kind, Kind::Feature);
+    assert_eq!(answer.record, None);
+    let h = a.health();
+    assert!(!h.open && h.last_error.as_deref().is_some_and(|e| e.contains("blocker")), "{h:?}");
+}
+
+#[test]
+fn analytics_off_records_nothing_and_gaps_say_why() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let a = Analytics::open(AnalyticsConfig { enabled: false, ..config(&s.path("off.db")) });
+    let answer = ask(&store, &a, &person("hal"), "Does the API have memory?");
+    assert_eq!(answer.record, None);
+    assert!(!s.path("off.db").exists());
+    let r = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin());
+    assert!(matches!(&r, Reply::Error { message } if message.contains("enabled = false")), "{r:?}");
+    let r = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &person("hal"));
+    assert!(matches!(r, Reply::Refused { .. }), "/gaps is for admins");
+}
+
+// ---- the binary ----
+
+struct Site {
+    tmp: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Site {
+        let tmp = tempfile::tempdir().unwrap();
+        support::copy_dir(&support::repo().join("corpus"), &tmp.path().join("corpus"));
+        std::fs::copy(support::repo().join("bot.toml"), tmp.path().join("bot.toml")).unwrap();
+        Site { tmp }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.tmp.path().join(p)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Process {
+        let mut c = Process::new(env!("CARGO_BIN_EXE_productbot"));
+        c.args(args).current_dir(self.tmp.path()).env("HOME", self.tmp.path()).env_remove("RUST_LOG");
+        c
+    }
+
+    fn shell(&self, input: &str, as_nobody: bool) -> Output {
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let mut c = self.cmd(&["shell"]);
+        if as_nobody && euid() == 0 {
+            c.uid(65534).gid(65534);
+        }
+        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn euid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status.lines().find(|l| l.starts_with("Uid:")).unwrap().split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_shell_records_and_the_cli_reports_gaps_stats_and_charts() {
+    let site = Site::new();
+    let o = site.shell("does the API support webhooks?\nDoes the API have memory?\nwebhooks in chatgpt??\n", false);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(site.path("data/productbot.db").is_file(), "the default database is created on first use");
+    let o = site.cmd(&["gaps", "--json"]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let g: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(g["groups"][0]["count"], 2, "{g}");
+    let o = site.cmd(&["stats", "--days", "3", "--png", "stats.png"]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("Last 3 days: 3 answers"), "{}", text(&o.stdout));
+    assert!(std::fs::read(site.path("stats.png")).unwrap().starts_with(b"\x89PNG"));
+    // `ask` records only when told to.
+    assert!(site.cmd(&["ask", "what is memory?"]).output().unwrap().status.success());
+    assert!(site.cmd(&["ask", "--record", "what is canvas?"]).output().unwrap().status.success());
+    let o = site.cmd(&["stats", "--json"]).output().unwrap();
+    let st: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(st["answers"], 4, "{st}");
+    // The conversation form of cost draws its chart.
+    let o = site
+        .cmd(&[
+            "cost",
+            "--conversations-per-day",
+            "20",
+            "--turns",
+            "10",
+            "--user-tokens",
+            "150",
+            "--reply-tokens",
+            "400",
+        ])
+        .arg("--png")
+        .arg("cost.png")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(std::fs::read(site.path("cost.png")).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn a_read_only_database_leaves_every_answer_and_reports_the_fault_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::new();
+    // A database made by the operator, then made read-only (and, as root, the bot runs as nobody so
+    // that the mode holds). The index is built first, readable by all.
+    assert!(site.shell("Does the API have memory?\n", false).status.success());
+    let set = |p: &Path, mode: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    for dir in ["", "corpus", "index", "data"] {
+        set(&site.path(dir), 0o755);
+    }
+    for e in walk(&site.path("index")).into_iter().chain(walk(&site.path("corpus"))) {
+        set(&e, if e.is_dir() { 0o755 } else { 0o644 });
+    }
+    for e in walk(&site.path("data")) {
+        set(&e, 0o444);
+    }
+    set(&site.path("data"), 0o555);
+    let questions = "Does the API have memory?\ncan I fine-tune in chatgpt?\nwhat is canvas?\n";
+    let o = site.shell(questions, true);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("No. The API does not offer memory."), "{out}");
+    assert!(out.contains("ChatGPT does not offer fine-tuning"), "{out}");
+    let err = text(&o.stderr);
+    assert_eq!(err.matches("analytics database").count(), 1, "the fault is logged once: {err}");
+    set(&site.path("data"), 0o755);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
