@@ -275,7 +275,16 @@ impl Command {
 pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
     let started = Instant::now();
     let question = command.is_question();
+    let reindex = matches!(command, Command::Reindex(_));
     let mut reply = run(ctx, command, caller);
+    let m = &crate::metrics::METRICS;
+    if let Reply::Answer(a) = &reply {
+        m.answers.with_label_values(&[a.kind.as_str(), a.confidence.as_str()]).inc();
+        m.answer_seconds.with_label_values(&[a.kind.as_str()]).observe(started.elapsed().as_secs_f64());
+    }
+    if reindex {
+        m.reindex.with_label_values(&[if reply.is_error() { "failed" } else { "ok" }]).inc();
+    }
     if question
         && caller.origin.record
         && let (Some(analytics), Reply::Answer(answer)) = (ctx.analytics, &mut reply)

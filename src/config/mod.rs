@@ -61,6 +61,13 @@ struct RawConfig {
     pricing: Option<PricingConfig>,
     discord: RawDiscord,
     analytics: RawAnalytics,
+    http: RawHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHttp {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +131,7 @@ struct RawDiscord {
     answer_in_thread: bool,
     message_content: bool,
     forum_channels: Vec<u64>,
+    gateway: bool,
 }
 
 impl Default for RawDiscord {
@@ -143,6 +151,7 @@ impl Default for RawDiscord {
             answer_in_thread: false,
             message_content: false,
             forum_channels: Vec::new(),
+            gateway: true,
         }
     }
 }
@@ -205,7 +214,15 @@ pub struct Config {
     pub prices: PriceTable,
     pub discord: DiscordConfig,
     pub analytics: crate::analytics::AnalyticsConfig,
+    /// `[http] listen`: where the interactions endpoint, health and metrics are served; `None`: no
+    /// HTTP server.
+    pub http_listen: Option<std::net::SocketAddr>,
+    /// `DISCORD_PUBLIC_KEY` (hex), for verifying interactions sent over HTTP.
+    pub public_key: Option<String>,
 }
+
+/// The environment variable holding the application's public key.
+pub const PUBLIC_KEY_ENV: &str = "DISCORD_PUBLIC_KEY";
 
 #[derive(Debug, Clone)]
 pub struct DiscordConfig {
@@ -234,6 +251,9 @@ pub struct DiscordConfig {
     pub message_content: bool,
     /// Forum channels whose new posts the bot answers (needs `message_content`).
     pub forum_channels: Vec<u64>,
+    /// Connect to the gateway (mentions, DMs, and interactions unless HTTP takes them). `false` runs
+    /// the HTTP interactions endpoint only.
+    pub gateway: bool,
 }
 
 impl Config {
@@ -255,6 +275,7 @@ impl Config {
         };
         let mut env_map: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         let mut token_env = None;
+        let mut public_key = None;
         let mut problems: Vec<String> = Vec::new();
         let prefix = format!("{ENV_PREFIX}__");
         let mut env: Vec<(String, String)> = env.into_iter().collect();
@@ -262,6 +283,8 @@ impl Config {
         for (k, v) in env {
             if k == TOKEN_ENV {
                 token_env = Some(v);
+            } else if k == PUBLIC_KEY_ENV {
+                public_key = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
             } else if let Some(path) = k.strip_prefix(&prefix) {
                 let path = path.to_ascii_lowercase().replace("__", ".");
                 match schema::check_env(&k, &path, &v) {
@@ -315,6 +338,19 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let http_listen = match raw.http.listen.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            None => None,
+            Some(l) => Some(l.parse::<std::net::SocketAddr>().map_err(|_| ConfigError::Invalid {
+                key: "http.listen".into(),
+                message: format!("must be an address and port such as \"127.0.0.1:8080\", not {l:?}"),
+            })?),
+        };
+        if !raw.discord.gateway && http_listen.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "discord.gateway".into(),
+                message: "is false but [http] listen is not set: nothing would receive interactions".into(),
+            });
+        }
         if !raw.discord.forum_channels.is_empty() && !raw.discord.message_content {
             return Err(ConfigError::Invalid {
                 key: "discord.forum_channels".into(),
@@ -357,7 +393,10 @@ impl Config {
                 answer_in_thread: raw.discord.answer_in_thread,
                 message_content: raw.discord.message_content,
                 forum_channels: raw.discord.forum_channels,
+                gateway: raw.discord.gateway,
             },
+            http_listen,
+            public_key,
             analytics: crate::analytics::AnalyticsConfig {
                 enabled: raw.analytics.enabled,
                 database: resolve(raw.analytics.database),

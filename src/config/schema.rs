@@ -49,6 +49,7 @@ pub const SCHEMA: &[(&str, Kind)] = &[
         ]),
     ),
     ("pricing", Kind::Opaque),
+    ("http", Kind::Table(&[("listen", Kind::Text)])),
     (
         "analytics",
         Kind::Table(&[
@@ -74,6 +75,7 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("answer_in_thread", Kind::Bool),
             ("message_content", Kind::Bool),
             ("forum_channels", Kind::Ids),
+            ("gateway", Kind::Bool),
             (
                 "cooldown",
                 Kind::Table(&[

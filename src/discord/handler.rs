@@ -10,20 +10,21 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use serenity::all::{
-    ActionRowComponent, ButtonKind, ChannelId, CommandData, CommandDataOptionValue, CommandInteraction,
-    ComponentInteraction, Context, CreateEmbed, CreateInteractionResponse, CreateThread, EventHandler, GuildChannel,
-    Http, Interaction, Member, Message, MessageReference, ModalInteraction, Permissions, Ready, RoleId, User,
+    ChannelId, CommandData, CommandDataOptionValue, Context, CreateThread, EventHandler, GuildChannel, Http,
+    Interaction, Member, Message, MessageReference, Permissions, Ready, RoleId, User,
 };
+use serenity::builder::Builder as _;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{error, info, warn};
 
 use super::cooldown::{self, Cooldown};
+use super::interactions;
 use super::register::{self, Scope};
 use super::render::{self, Audience, Rendered};
 use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
 use crate::analytics::{Analytics, Origin};
-use crate::commands::{self, Caller, Command, Completion, Context as CommandContext, Invocation, OptValue, Reply};
+use crate::commands::{self, Caller, Command, Context as CommandContext, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
 use crate::store::Store;
 
@@ -167,12 +168,12 @@ impl EventHandler for Handler {
             }
             return;
         };
-        let result = match &interaction {
-            Interaction::Command(c) => self.command(&ctx.http, c).await,
-            Interaction::Autocomplete(c) => self.autocomplete(&ctx.http, c).await,
-            Interaction::Component(c) => self.component(&ctx.http, c).await,
-            Interaction::Modal(m) => self.modal(&ctx.http, m).await,
-            _ => Ok(()),
+        let Some(plan) = interactions::plan(&self.shared, &interaction).await else { return };
+        let id = interaction.id();
+        let respond = || plan.response.clone().execute(&ctx.http, (id, plan.token.as_str()));
+        let result = match retry("answer an interaction", INTERACTION_BUDGET, respond).await {
+            Ok(()) => interactions::finish(&self.shared, &ctx.http, &plan.token, plan.after).await,
+            Err(e) => Err(e),
         };
         if let Err(e) = result {
             warn!("could not answer an interaction: {e}");
@@ -305,7 +306,7 @@ async fn start_thread(http: &Http, msg: &Message, bot: u64) -> serenity::Result<
 }
 
 /// Who pressed or typed: their id, name, whether they may run admin commands, where they are.
-fn caller(s: &Shared, user: &User, member: Option<&Member>, guild: Option<u64>, channel: u64) -> Caller {
+pub(super) fn caller(s: &Shared, user: &User, member: Option<&Member>, guild: Option<u64>, channel: u64) -> Caller {
     let roles = member.map(|m| m.roles.as_slice()).unwrap_or_default();
     let permissions = member.and_then(|m| m.permissions);
     Caller {
@@ -317,126 +318,6 @@ fn caller(s: &Shared, user: &User, member: Option<&Member>, guild: Option<u64>, 
 }
 
 impl Handler {
-    async fn command(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
-        let s = &self.shared;
-        let caller = caller(s, &c.user, c.member.as_deref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
-        let respond = |rendered: Rendered| async move {
-            retry("answer an interaction", INTERACTION_BUDGET, || c.create_response(http, rendered.response())).await
-        };
-        let command = match Command::from_invocation(&invocation(&c.data)) {
-            Ok(command) => without_mentions(command),
-            Err(e) => return respond(render::usage(&e)).await,
-        };
-        if command.is_question()
-            && let Err(wait) = s.cooldown.check(c.user.id.get())
-        {
-            return respond(render::slow_down(cooldown::wait_secs(wait), true)).await;
-        }
-        let spec = command.spec();
-        let to = Audience {
-            asker: c.user.id.get(),
-            private: matches!(&command, Command::Ask(a) if a.private) || c.guild_id.is_none(),
-        };
-        // A refused admin command is answered at once: dispatch refuses it (and logs the attempt)
-        // without doing any work.
-        if spec.slow && (!spec.admin || caller.admin) {
-            retry("defer an interaction", INTERACTION_BUDGET, || c.create_response(http, render::deferred())).await?;
-            let rendered = render::reply_to(&run(s, command, caller).await, to);
-            if let Err(e) =
-                retry("edit a deferred response", MESSAGE_BUDGET, || c.edit_response(http, rendered.edit())).await
-            {
-                warn!("could not edit a deferred response, sending a follow-up: {e}");
-                retry("send a follow-up", MESSAGE_BUDGET, || c.create_followup(http, rendered.followup())).await?;
-            }
-            return Ok(());
-        }
-        let reply = run(s, command, caller).await;
-        respond(render::reply_to(&reply, to)).await
-    }
-
-    /// A button press: its custom id is a component command of the table.
-    async fn component(&self, http: &Http, c: &ComponentInteraction) -> serenity::Result<()> {
-        let s = &self.shared;
-        let respond = |r: CreateInteractionResponse| async move {
-            retry("answer a button", INTERACTION_BUDGET, || c.create_response(http, r.clone())).await
-        };
-        let command =
-            match commands::component::invocation(&c.data.custom_id, &[]).and_then(|i| Command::from_invocation(&i)) {
-                Ok(command) => command,
-                Err(e) => return respond(render::usage(&e).response()).await,
-            };
-        let caller = caller(s, &c.user, c.member.as_ref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
-        match run(s, command, caller).await {
-            // A vote down asks what was missing; the vote already counts if the form is dismissed.
-            Reply::Voted { answer, helpful: false, commented: false, recorded: true } => {
-                respond(render::why_modal(answer)).await
-            }
-            Reply::Remove => {
-                respond(CreateInteractionResponse::Acknowledge).await?;
-                retry("remove an answer", MESSAGE_BUDGET, || c.channel_id.delete_message(http, c.message.id)).await
-            }
-            Reply::Share => {
-                let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
-                let record = record_of(&c.message);
-                let shared = Rendered::text("", false).shared(c.user.id.get(), record);
-                respond(shared.response_with_embeds(embeds)).await
-            }
-            other => respond(render::reply(&other).response()).await,
-        }
-    }
-
-    /// A submitted form: the 👎 form's comment, as the vote command's `comment` option.
-    async fn modal(&self, http: &Http, m: &ModalInteraction) -> serenity::Result<()> {
-        let s = &self.shared;
-        let fields: Vec<(String, String)> = m
-            .data
-            .components
-            .iter()
-            .flat_map(|row| row.components.iter())
-            .filter_map(|c| match c {
-                ActionRowComponent::InputText(t) => Some((t.custom_id.clone(), t.value.clone().unwrap_or_default())),
-                _ => None,
-            })
-            .collect();
-        let rendered = match commands::component::invocation(&m.data.custom_id, &fields)
-            .and_then(|i| Command::from_invocation(&i))
-        {
-            Ok(command) => {
-                let caller = caller(s, &m.user, m.member.as_ref(), m.guild_id.map(|g| g.get()), m.channel_id.get());
-                render::reply(&run(s, command, caller).await)
-            }
-            Err(e) => render::usage(&e),
-        };
-        retry("answer a form", INTERACTION_BUDGET, || m.create_response(http, rendered.response())).await
-    }
-
-    async fn autocomplete(&self, http: &Http, c: &CommandInteraction) -> serenity::Result<()> {
-        let choices: Vec<(String, String)> = match c.data.autocomplete() {
-            Some(focused) => {
-                let complete = commands::spec(&c.data.name)
-                    .and_then(|spec| spec.options.iter().find(|o| o.name == focused.name))
-                    .map_or(Completion::None, |o| o.complete);
-                let engine = self.shared.store.snapshot();
-                match complete {
-                    Completion::Feature => engine
-                        .complete_feature(focused.value)
-                        .into_iter()
-                        .map(|f| (f.name.clone(), f.id.clone()))
-                        .collect(),
-                    Completion::Model => {
-                        engine.prices().complete_model(focused.value).into_iter().map(|m| (m.clone(), m)).collect()
-                    }
-                    Completion::None => Vec::new(),
-                }
-            }
-            None => Vec::new(),
-        };
-        retry("answer an autocomplete", INTERACTION_BUDGET, || {
-            c.create_response(http, render::autocomplete(choices.clone()))
-        })
-        .await
-    }
-
     /// The reply to a mention or DM: a question, or a command line if it starts with '/'.
     async fn answer_message(&self, msg: &Message, bot: u64) -> Rendered {
         let s = &self.shared;
@@ -445,6 +326,7 @@ impl Handler {
             return render::short_help(&s.store.snapshot().covers_phrase());
         }
         if let Err(wait) = s.cooldown.check(msg.author.id.get()) {
+            crate::metrics::METRICS.cooldown_refusals.inc();
             return render::slow_down(cooldown::wait_secs(wait), false);
         }
         let command = match commands::parse_line(&text).and_then(|i| Command::from_invocation(&i)) {
@@ -469,7 +351,7 @@ impl Handler {
 }
 
 /// A question without the chat mentions it carries: they say who is addressed, not what is asked.
-fn without_mentions(command: Command) -> Command {
+pub(super) fn without_mentions(command: Command) -> Command {
     match command {
         Command::Ask(mut a) => {
             a.question = strip_mentions(&a.question).into_owned();
@@ -479,22 +361,9 @@ fn without_mentions(command: Command) -> Command {
     }
 }
 
-/// The answer id a reply's 👍 button carries, if it has one.
-fn record_of(message: &Message) -> Option<i64> {
-    message.components.iter().flat_map(|row| row.components.iter()).find_map(|c| match c {
-        ActionRowComponent::Button(b) => match &b.data {
-            ButtonKind::NonLink { custom_id, .. } => {
-                custom_id.strip_prefix("vote:").and_then(|rest| rest.split(':').next()).and_then(|id| id.parse().ok())
-            }
-            _ => None,
-        },
-        _ => None,
-    })
-}
-
 /// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
 /// seconds.
-async fn run(s: &Shared, command: Command, caller: Caller) -> Reply {
+pub(super) async fn run(s: &Shared, command: Command, caller: Caller) -> Reply {
     let (store, analytics) = (s.store.clone(), s.analytics.clone());
     let name = command.spec().name;
     match tokio::task::spawn_blocking(move || {

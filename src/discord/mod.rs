@@ -9,7 +9,8 @@
 //!   questions per user.
 
 mod cooldown;
-mod handler;
+pub(crate) mod handler;
+pub(crate) mod interactions;
 pub mod register;
 pub mod render;
 mod retry;
@@ -40,11 +41,72 @@ const CLIENT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// the token or the intents: the message says which); and when no shard is READY within
 /// `discord.ready_timeout_s` (Discord unreachable), instead of retrying forever.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let token = token(&config)?;
+    serve_on(config, shutdown, None).await
+}
+
+/// [`serve`], with the HTTP endpoint on `listener` rather than on a socket bound to `[http]
+/// listen` (tests bind port 0 and read the port back). With `[http] listen` (or a listener) the
+/// interactions endpoint, `/healthz`, `/readyz` and `/metrics` are served, `/readyz` saying 503
+/// until the index is loaded; with `discord.gateway = false` that is all that runs.
+pub async fn serve_on(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    listener: Option<tokio::net::TcpListener>,
+) -> anyhow::Result<()> {
+    let gateway = config.discord.gateway;
+    // The gateway needs the token; the HTTP endpoint's webhook calls authenticate with each
+    // interaction's own token.
+    let token = if gateway || config.discord.token.is_some() { Some(token(&config)?) } else { None };
+    let stop_http = CancellationToken::new();
+    let mut http_server = None;
+    let mut http_state = None;
+    if listener.is_some() || config.http_listen.is_some() {
+        let verifier = crate::http::verifier(config.public_key.as_deref())?;
+        let state = crate::http::HttpState::new(verifier, Arc::new(http(token.unwrap_or(""), &config)?));
+        let listener = match (listener, config.http_listen) {
+            (Some(l), _) => l,
+            (None, Some(addr)) => crate::http::bind(addr).await?,
+            (None, None) => unreachable!("checked above"),
+        };
+        let stop = stop_http.clone();
+        http_server =
+            Some(tokio::spawn(crate::http::run(listener, state.clone(), async move { stop.cancelled().await })));
+        http_state = Some(state);
+    }
     let store = Arc::new(open_store(&config).await?);
-    let http = http(token, &config)?;
     let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
     let shared = Arc::new(Shared::new(store.clone(), analytics, &config.discord));
+    if let Some(state) = &http_state {
+        state.set_ready(shared.clone());
+    }
+    let stop_http_server = async {
+        stop_http.cancel();
+        if let Some(server) = http_server {
+            match server.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => warn!("the HTTP endpoint failed: {e}"),
+                Err(e) => warn!("the HTTP endpoint task failed: {e}"),
+            }
+        }
+    };
+    if !gateway {
+        let stop = CancellationToken::new();
+        let poller = (config.poll_ms > 0)
+            .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop.clone())));
+        info!("serving interactions over HTTP only (discord.gateway = false)");
+        shutdown.await;
+        info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
+        if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
+            warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
+        }
+        stop.cancel();
+        stop_http_server.await;
+        if let Some(p) = poller {
+            let _ = p.await;
+        }
+        return Ok(());
+    }
+    let http = http(token.unwrap_or(""), &config)?;
     let intents = intents(&config.discord);
     let mut client = ClientBuilder::new_with_http(http, intents)
         .event_handler(Handler { shared: shared.clone() })
@@ -128,6 +190,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
             Ok(())
         }
     };
+    stop_http_server.await;
     if let Some(p) = poller {
         let _ = p.await;
     }

@@ -293,8 +293,13 @@ pub fn no_mentions() -> CreateAllowedMentions {
 
 /// The "thinking…" acknowledgement of a slow command; only the caller sees it and its result.
 pub fn deferred() -> CreateInteractionResponse {
+    deferred_as(true)
+}
+
+/// A "thinking…" acknowledgement whose eventual reply is ephemeral or not.
+pub fn deferred_as(ephemeral: bool) -> CreateInteractionResponse {
     CreateInteractionResponse::Defer(
-        CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_mentions()),
+        CreateInteractionResponseMessage::new().ephemeral(ephemeral).allowed_mentions(no_mentions()),
     )
 }
 

@@ -301,7 +301,11 @@ pub fn config(data: &[u8], scratch: &Path) -> Result<(), String> {
             }
             for (i, (key, value)) in env.iter().enumerate() {
                 let secret = value.trim();
-                if is_token_var(key) && secret.len() >= 6 && msg.contains(secret) {
+                // The same text given as another setting's value is that setting's, not a secret
+                // (the config crate reports only one type error, so which one it names can vary).
+                let given_elsewhere = env.iter().enumerate().any(|(j, (_, v))| j != i && v.contains(secret))
+                    || String::from_utf8_lossy(file).contains(secret);
+                if is_token_var(key) && secret.len() >= 6 && msg.contains(secret) && !given_elsewhere {
                     let mut other = env.clone();
                     other[i].1 = String::from(filler(secret.as_bytes()) as char).repeat(value.len());
                     let again = load_config(file, other, scratch).err().map(|e| e.to_string());

@@ -1,0 +1,193 @@
+//! Load benchmark of the HTTP interactions endpoint (bench binary, `cargo bench --bench http_load`):
+//! the bot serving HTTP only on 127.0.0.1 (analytics on, as shipped), and `CONCURRENCY` clients
+//! posting signed `/ask` interactions (the dev questions, each from its own user so the per-user
+//! cooldown does not refuse them). Reports throughput, p50/p99 latency and errors for the first pass
+//! over a freshly opened index (cold: every passage still to analyze) and for a timed warm run.
+//! Client and server share the machine's cores. `cargo test --benches` runs a short smoke version.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::json;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+struct Signed {
+    body: Vec<u8>,
+    signature: String,
+    timestamp: String,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or_default()
+}
+
+fn interaction(id: u64, question: &str) -> serde_json::Value {
+    json!({
+        "id": id.to_string(), "application_id": "300000000000000001", "type": 2, "token": format!("t{id}"),
+        "version": 1, "locale": "en-US", "entitlements": [], "app_permissions": "0", "attachment_size_limit": 8388608,
+        "channel_id": "200000000000000001", "guild_id": "100000000000000001", "guild_locale": "en-US",
+        "authorizing_integration_owners": {}, "context": 0,
+        "data": { "id": "400000000000000001", "name": "ask", "type": 1,
+                  "options": [{"name": "question", "type": 3, "value": question}] },
+        "member": { "user": { "id": (600000000000000000u64 + id).to_string(), "username": "u", "discriminator": "0",
+                              "global_name": null, "avatar": null },
+                    "roles": [], "joined_at": "2025-01-01T00:00:00.000Z", "deaf": false, "mute": false,
+                    "flags": 0, "permissions": "0" }
+    })
+}
+
+async fn run(
+    label: &str,
+    url: &str,
+    requests: Arc<Vec<Signed>>,
+    concurrency: usize,
+    limit: Option<Duration>,
+) -> (usize, u64) {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, next, errors, requests, url) =
+                (client.clone(), next.clone(), errors.clone(), requests.clone(), url.to_owned());
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let timed_out = limit.is_some_and(|l| started.elapsed() >= l);
+                    if timed_out || (limit.is_none() && i >= requests.len()) {
+                        break;
+                    }
+                    let r = &requests[i % requests.len()];
+                    let t = Instant::now();
+                    let ok = match client
+                        .post(&url)
+                        .header("X-Signature-Ed25519", &r.signature)
+                        .header("X-Signature-Timestamp", &r.timestamp)
+                        .header("Content-Type", "application/json")
+                        .body(r.body.clone())
+                        .send()
+                        .await
+                    {
+                        Ok(resp) => {
+                            let status = resp.status();
+                            let body = resp.bytes().await.unwrap_or_default();
+                            let ok = status.is_success() && body.starts_with(b"{\"type\":4");
+                            if !ok && errors.load(Ordering::Relaxed) == 0 {
+                                let shown = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+                                eprintln!("first error: {status} {shown}");
+                            }
+                            ok
+                        }
+                        Err(_) => false,
+                    };
+                    lat.push(t.elapsed());
+                    if !ok {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort();
+    let errors = errors.load(Ordering::Relaxed);
+    println!(
+        "{label}: {} requests in {secs:.2} s = {:.0} req/s; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {errors} errors ({concurrency} concurrent)",
+        all.len(),
+        all.len() as f64 / secs,
+        percentile(&all, 0.5).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    (all.len(), errors)
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let concurrency: usize = std::env::var("LOAD_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
+    let secs: u64 = std::env::var("LOAD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(if full { 20 } else { 1 });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(root.join("bot.toml")).unwrap();
+    let pricing = &shipped[shipped.find("\n[pricing]\n").unwrap()..];
+    let toml = format!(
+        "[corpus]\ndir = \"{}\"\n[index]\ndir = \"index\"\n[discord]\ngateway = false\n[discord.cooldown]\nquestions = 4000000000\nseconds = 1\n[http]\nlisten = \"127.0.0.1:0\"\n{pricing}",
+        root.join("corpus").display()
+    );
+    std::fs::write(tmp.path().join("bot.toml"), toml).unwrap();
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let env = vec![("DISCORD_PUBLIC_KEY".to_owned(), hex(key.verifying_key().as_bytes()))];
+    let config = productbot::config::Config::load_with_env(Some(&tmp.path().join("bot.toml")), env).unwrap();
+
+    let questions: Vec<String> = std::fs::read_to_string(root.join("tests/data/dev.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["q"].as_str().unwrap().to_owned())
+        .collect();
+    let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
+    let n = if full { 20_000 } else { 500 };
+    let requests: Arc<Vec<Signed>> = Arc::new(
+        (0..n)
+            .map(|i| {
+                let body = serde_json::to_vec(&interaction(i as u64 + 1, &questions[i % questions.len()])).unwrap();
+                let signature = hex(&key.sign(&[ts.as_bytes(), &body].concat()).to_bytes());
+                Signed { body, signature, timestamp: ts.clone() }
+            })
+            .collect(),
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = tokio::spawn(productbot::discord::serve_on(
+            config,
+            async move {
+                let _ = rx.await;
+            },
+            Some(listener),
+        ));
+        let client = reqwest::Client::new();
+        while client.get(format!("http://{addr}/readyz")).send().await.map(|r| r.status().as_u16()).unwrap_or(0) != 200
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let url = format!("http://{addr}/interactions");
+        // Cold: the first pass over the questions on a freshly opened index.
+        let cold: Arc<Vec<Signed>> = Arc::new(
+            requests
+                .iter()
+                .take(questions.len())
+                .map(|r| Signed {
+                    body: r.body.clone(),
+                    signature: r.signature.clone(),
+                    timestamp: r.timestamp.clone(),
+                })
+                .collect(),
+        );
+        run("cold index (first answer to each question)", &url, cold, concurrency.min(questions.len()), None).await;
+        let (_, errors) = run("warm index", &url, requests, concurrency, Some(Duration::from_secs(secs))).await;
+        let metrics = client.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
+        for l in metrics.lines().filter(|l| l.starts_with("productbot_db_") || l.starts_with("productbot_cooldown")) {
+            println!("  {l}");
+        }
+        let _ = tx.send(());
+        serve.await.unwrap().unwrap();
+        assert_eq!(errors, 0, "errors under load");
+    });
+}

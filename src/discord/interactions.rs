@@ -1,0 +1,209 @@
+//! Interactions (slash commands, autocomplete, buttons, forms) for both ways Discord delivers them:
+//! the gateway (`handler`) and the HTTP endpoint (`crate::http`). [`plan`] decides the response and
+//! the work left after it; the gateway posts the response and awaits [`finish`], the HTTP endpoint
+//! returns the response as the request's body and spawns [`finish`]. Either way the command goes
+//! through the one dispatcher and the same renderers.
+
+use serenity::all::{
+    ActionRowComponent, ButtonKind, ChannelId, CommandInteraction, ComponentInteraction, CreateEmbed,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, Http, Interaction, Message, MessageId,
+    ModalInteraction,
+};
+use serenity::builder::Builder as _;
+use tracing::warn;
+
+use super::cooldown;
+use super::handler::{Shared, caller, invocation, run, without_mentions};
+use super::render::{self, Audience, Rendered};
+use super::retry::{MESSAGE_BUDGET, retry};
+use crate::commands::{self, Caller, Command, Completion, Reply};
+
+/// The response to an interaction and what is left to do once it is sent.
+pub struct Plan {
+    pub response: CreateInteractionResponse,
+    pub after: After,
+    /// The interaction's token, for editing its response afterwards.
+    pub token: String,
+}
+
+pub enum After {
+    Nothing,
+    /// Run a slow command, then fill in the deferred response.
+    Run {
+        command: Command,
+        caller: Caller,
+        to: Audience,
+    },
+    /// Fill in the deferred response with a reply made already (one that carries a file, which an
+    /// HTTP response body cannot).
+    Edit(Rendered),
+    /// Delete the message a 🗑 was pressed on.
+    Delete {
+        channel: ChannelId,
+        message: MessageId,
+    },
+}
+
+impl Plan {
+    fn now(response: CreateInteractionResponse, token: &str) -> Plan {
+        Plan { response, after: After::Nothing, token: token.to_owned() }
+    }
+
+    /// A rendered reply: sent at once, or, when it carries a file, deferred and edited in.
+    fn rendered(rendered: Rendered, token: &str) -> Plan {
+        if rendered.image().is_some() {
+            let response = render::deferred_as(rendered.is_ephemeral());
+            return Plan { response, after: After::Edit(rendered), token: token.to_owned() };
+        }
+        Plan::now(rendered.response(), token)
+    }
+}
+
+/// What to answer to `interaction`; `None` for kinds the bot does not handle (PING is the HTTP
+/// endpoint's own business).
+pub async fn plan(s: &Shared, interaction: &Interaction) -> Option<Plan> {
+    match interaction {
+        Interaction::Command(c) => Some(command(s, c).await),
+        Interaction::Autocomplete(c) => Some(autocomplete(s, c)),
+        Interaction::Component(c) => Some(component(s, c).await),
+        Interaction::Modal(m) => Some(modal(s, m).await),
+        _ => None,
+    }
+}
+
+/// The work after the response: runs a slow command and edits the deferred response (a follow-up
+/// if the edit fails), or deletes a message.
+pub async fn finish(s: &Shared, http: &Http, token: &str, after: After) -> serenity::Result<()> {
+    let rendered = match after {
+        After::Nothing => return Ok(()),
+        After::Delete { channel, message } => {
+            return retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
+        }
+        After::Edit(rendered) => rendered,
+        After::Run { command, caller, to } => render::reply_to(&run(s, command, caller).await, to),
+    };
+    let edit = || rendered.edit().execute(http, token);
+    if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, edit).await {
+        warn!("could not edit a deferred response, sending a follow-up: {e}");
+        let followup = || -> std::pin::Pin<Box<dyn std::future::Future<Output = serenity::Result<Message>> + Send>> {
+            let f: CreateInteractionResponseFollowup = rendered.followup();
+            Box::pin(f.execute(http, (None, token)))
+        };
+        retry("send a follow-up", MESSAGE_BUDGET, followup).await?;
+    }
+    Ok(())
+}
+
+async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
+    let caller = caller(s, &c.user, c.member.as_deref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+    let command = match Command::from_invocation(&invocation(&c.data)) {
+        Ok(command) => without_mentions(command),
+        Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
+    };
+    if command.is_question()
+        && let Err(wait) = s.cooldown.check(c.user.id.get())
+    {
+        crate::metrics::METRICS.cooldown_refusals.inc();
+        return Plan::now(render::slow_down(cooldown::wait_secs(wait), true).response(), &c.token);
+    }
+    let spec = command.spec();
+    let to = Audience {
+        asker: c.user.id.get(),
+        private: matches!(&command, Command::Ask(a) if a.private) || c.guild_id.is_none(),
+    };
+    // A refused admin command is answered at once: dispatch refuses it (and logs the attempt)
+    // without doing any work.
+    if spec.slow && (!spec.admin || caller.admin) {
+        return Plan {
+            response: render::deferred(),
+            after: After::Run { command, caller, to },
+            token: c.token.clone(),
+        };
+    }
+    Plan::rendered(render::reply_to(&run(s, command, caller).await, to), &c.token)
+}
+
+/// A button press: its custom id is a component command of the table.
+async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
+    let command =
+        match commands::component::invocation(&c.data.custom_id, &[]).and_then(|i| Command::from_invocation(&i)) {
+            Ok(command) => command,
+            Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
+        };
+    let caller = caller(s, &c.user, c.member.as_ref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+    match run(s, command, caller).await {
+        // A vote down asks what was missing; the vote already counts if the form is dismissed.
+        Reply::Voted { answer, helpful: false, commented: false, recorded: true } => {
+            Plan::now(render::why_modal(answer), &c.token)
+        }
+        Reply::Remove => Plan {
+            response: CreateInteractionResponse::Acknowledge,
+            after: After::Delete { channel: c.channel_id, message: c.message.id },
+            token: c.token.clone(),
+        },
+        Reply::Share => {
+            let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
+            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message));
+            Plan::now(shared.response_with_embeds(embeds), &c.token)
+        }
+        other => Plan::now(render::reply(&other).response(), &c.token),
+    }
+}
+
+/// A submitted form: the 👎 form's comment, as the vote command's `comment` option.
+async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
+    let fields: Vec<(String, String)> = m
+        .data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .filter_map(|c| match c {
+            ActionRowComponent::InputText(t) => Some((t.custom_id.clone(), t.value.clone().unwrap_or_default())),
+            _ => None,
+        })
+        .collect();
+    let rendered =
+        match commands::component::invocation(&m.data.custom_id, &fields).and_then(|i| Command::from_invocation(&i)) {
+            Ok(command) => {
+                let caller = caller(s, &m.user, m.member.as_ref(), m.guild_id.map(|g| g.get()), m.channel_id.get());
+                render::reply(&run(s, command, caller).await)
+            }
+            Err(e) => render::usage(&e),
+        };
+    Plan::now(rendered.response(), &m.token)
+}
+
+fn autocomplete(s: &Shared, c: &CommandInteraction) -> Plan {
+    let choices: Vec<(String, String)> = match c.data.autocomplete() {
+        Some(focused) => {
+            let complete = commands::spec(&c.data.name)
+                .and_then(|spec| spec.options.iter().find(|o| o.name == focused.name))
+                .map_or(Completion::None, |o| o.complete);
+            let engine = s.store.snapshot();
+            match complete {
+                Completion::Feature => {
+                    engine.complete_feature(focused.value).into_iter().map(|f| (f.name.clone(), f.id.clone())).collect()
+                }
+                Completion::Model => {
+                    engine.prices().complete_model(focused.value).into_iter().map(|m| (m.clone(), m)).collect()
+                }
+                Completion::None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
+    Plan::now(render::autocomplete(choices), &c.token)
+}
+
+/// The answer id a reply's 👍 button carries, if it has one.
+fn record_of(message: &Message) -> Option<i64> {
+    message.components.iter().flat_map(|row| row.components.iter()).find_map(|c| match c {
+        ActionRowComponent::Button(b) => match &b.data {
+            ButtonKind::NonLink { custom_id, .. } => {
+                custom_id.strip_prefix("vote:").and_then(|rest| rest.split(':').next()).and_then(|id| id.parse().ok())
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
