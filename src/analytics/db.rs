@@ -139,39 +139,51 @@ impl Db {
         self.0.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| r.get(0))
     }
 
-    pub fn insert_answer(&mut self, r: &AnswerRecord) -> Result<(), rusqlite::Error> {
-        self.0.execute(
+    /// Writes answers and votes in one transaction (a batch is much cheaper than a commit per record).
+    pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), rusqlite::Error> {
+        let tx = self.0.transaction()?;
+        for r in answers {
+            Self::insert_answer(&tx, r)?;
+        }
+        for v in votes {
+            Self::upsert_vote(&tx, v)?;
+        }
+        tx.commit()
+    }
+
+    fn insert_answer(conn: &Connection, r: &AnswerRecord) -> Result<(), rusqlite::Error> {
+        conn.prepare_cached(
             "INSERT OR REPLACE INTO answers (id, at_ms, transport, guild_id, channel_id, user_hash, question, kind,
                  confidence, features, top_section, latency_us, revision)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                r.id,
-                r.at_ms,
-                r.transport,
-                r.guild,
-                r.channel,
-                r.user_hash,
-                r.question,
-                r.kind,
-                r.confidence,
-                r.features.join(","),
-                r.top_section,
-                r.latency_us,
-                r.revision
-            ],
-        )?;
+        )?
+        .execute(params![
+            r.id,
+            r.at_ms,
+            r.transport,
+            r.guild,
+            r.channel,
+            r.user_hash,
+            r.question,
+            r.kind,
+            r.confidence,
+            r.features.join(","),
+            r.top_section,
+            r.latency_us,
+            r.revision
+        ])?;
         Ok(())
     }
 
-    pub fn upsert_vote(&mut self, v: &VoteRecord) -> Result<(), rusqlite::Error> {
+    fn upsert_vote(conn: &Connection, v: &VoteRecord) -> Result<(), rusqlite::Error> {
         // A later vote replaces the earlier one; a vote without a comment keeps the comment given.
-        self.0.execute(
+        conn.prepare_cached(
             "INSERT INTO votes (answer_id, user_hash, helpful, comment, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (answer_id, user_hash) DO UPDATE SET helpful = excluded.helpful,
                  comment = COALESCE(excluded.comment, CASE WHEN excluded.helpful = votes.helpful THEN votes.comment END),
                  at_ms = excluded.at_ms",
-            params![v.answer_id, v.user_hash, v.helpful, v.comment, v.at_ms],
-        )?;
+        )?
+        .execute(params![v.answer_id, v.user_hash, v.helpful, v.comment, v.at_ms])?;
         Ok(())
     }
 

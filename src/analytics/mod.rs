@@ -110,7 +110,12 @@ struct Faults {
 impl Faults {
     /// Logs the first fault of a kind, counts every one.
     fn fail(&self, what: &str, e: &dyn std::fmt::Display) {
-        let n = self.write_failures.fetch_add(1, Ordering::Relaxed);
+        self.fail_many(what, e, 1);
+    }
+
+    /// A fault that lost `records` records.
+    fn fail_many(&self, what: &str, e: &dyn std::fmt::Display, records: u64) {
+        let n = self.write_failures.fetch_add(records, Ordering::Relaxed);
         let message = format!("{what}: {e}");
         let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
         if n == 0 || last.as_deref().is_none_or(|l| !same_kind(l, &message)) {
@@ -341,19 +346,33 @@ pub struct Stats {
     pub health: Health,
 }
 
+/// Records written per transaction at most.
+const BATCH: usize = 512;
+
 fn write_loop(mut conn: db::Db, rx: Receiver<Op>, faults: Arc<Faults>, retention_days: u32) {
     let mut last_purge = std::time::Instant::now();
-    while let Ok(op) = rx.recv() {
-        let result = match op {
-            Op::Answer(rec) => conn.insert_answer(&rec).map_err(|e| ("recording an answer", e)),
-            Op::Vote(v) => conn.upsert_vote(&v).map_err(|e| ("recording a vote", e)),
-            Op::Flush(done) => {
-                let _ = done.send(());
-                Ok(())
+    while let Ok(first) = rx.recv() {
+        // Everything already queued goes in the same transaction.
+        let mut ops = vec![first];
+        while ops.len() < BATCH {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
             }
-        };
-        if let Err((what, e)) = result {
-            faults.fail(what, &e);
+        }
+        let answers: Vec<&AnswerRecord> =
+            ops.iter().filter_map(|o| if let Op::Answer(a) = o { Some(a.as_ref()) } else { None }).collect();
+        let votes: Vec<&VoteRecord> =
+            ops.iter().filter_map(|o| if let Op::Vote(v) = o { Some(v) } else { None }).collect();
+        if (!answers.is_empty() || !votes.is_empty())
+            && let Err(e) = conn.write_batch(&answers, &votes)
+        {
+            faults.fail_many("recording answers and votes", &e, (answers.len() + votes.len()) as u64);
+        }
+        for op in ops {
+            if let Op::Flush(done) = op {
+                let _ = done.send(());
+            }
         }
         if last_purge.elapsed() >= Duration::from_millis(DAY_MS as u64) {
             last_purge = std::time::Instant::now();
