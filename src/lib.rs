@@ -28,6 +28,7 @@ pub mod http;
 pub mod index;
 pub mod metrics;
 pub mod render;
+pub mod replicas;
 pub mod shell;
 pub mod store;
 pub mod text;

@@ -155,6 +155,14 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             if let Some(a) = &analytics {
                 ctx = ctx.with_analytics(a);
             }
+            // Replicas on a shared PostgreSQL database hear of a re-index made here.
+            let replicas = matches!(command, Command::Reindex(_))
+                .then(|| config.analytics.database.to_str().filter(|d| d.starts_with("postgres")))
+                .flatten()
+                .map(productbot::replicas::Replicas::announcer);
+            if let Some(r) = &replicas {
+                ctx = ctx.with_replicas(r);
+            }
             match command {
                 Command::Ask(a) if a.question == "-" => batch(ctx, &caller, json),
                 command => finish(&commands::dispatch(ctx, command, &caller), json, png.as_deref()),

@@ -1,4 +1,5 @@
-//! The analytics database: SQLite in WAL mode, versioned migrations applied at open, and every query.
+//! The analytics database: SQLite in WAL mode (the default, [`Sqlite`]) or PostgreSQL (`pg.rs`, for
+//! replicas sharing one database) behind [`Db`]; versioned migrations applied at open, and every query.
 //! Schema (also in ARCHITECTURE.md):
 //!
 //! ```sql
@@ -46,7 +47,7 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY, value TE
      );
      CREATE INDEX votes_at ON votes (at_ms);"];
 
-pub struct Db(Connection);
+pub struct Sqlite(Connection);
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DayCount {
@@ -74,9 +75,9 @@ pub struct GapQuestion {
     pub comment: Option<String>,
 }
 
-impl Db {
+impl Sqlite {
     /// Opens the database for writing, creating it (and its directory), and migrates it.
-    pub fn open(path: &Path) -> Result<Db, rusqlite::Error> {
+    pub fn open(path: &Path) -> Result<Sqlite, rusqlite::Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 rusqlite::Error::SqliteFailure(
@@ -89,24 +90,24 @@ impl Db {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let mut db = Db(conn);
+        let mut db = Sqlite(conn);
         db.migrate()?;
         Ok(db)
     }
 
     /// Opens an existing database for queries (a separate connection: WAL lets it read while the
     /// writer writes).
-    pub fn open_read(path: &Path) -> Result<Db, rusqlite::Error> {
+    pub fn open_read(path: &Path) -> Result<Sqlite, rusqlite::Error> {
         if !path.exists() {
             // Nothing recorded yet: an empty in-memory database answers every query with nothing.
-            let mut db = Db(Connection::open_in_memory()?);
+            let mut db = Sqlite(Connection::open_in_memory()?);
             db.migrate()?;
             return Ok(db);
         }
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(Db(conn))
+        Ok(Sqlite(conn))
     }
 
     fn migrate(&mut self) -> Result<(), rusqlite::Error> {
@@ -208,17 +209,8 @@ impl Db {
 
     pub fn top_features(&self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, rusqlite::Error> {
         let mut st = self.0.prepare("SELECT features FROM answers WHERE at_ms >= ?1 AND features <> ''")?;
-        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-        for row in st.query_map(params![since], |r| r.get::<_, String>(0))? {
-            for f in row?.split(',').filter(|f| !f.is_empty()) {
-                *counts.entry(f.to_owned()).or_default() += 1;
-            }
-        }
-        let mut out: Vec<FeatureCount> =
-            counts.into_iter().map(|(feature, count)| FeatureCount { feature, count }).collect();
-        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.feature.cmp(&b.feature)));
-        out.truncate(limit);
-        Ok(out)
+        let rows: Vec<String> = st.query_map(params![since], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+        Ok(count_features(rows.into_iter(), limit))
     }
 
     /// Votes up and down on answers given since `since`.
@@ -260,4 +252,128 @@ impl Db {
         })?
         .collect()
     }
+}
+
+/// A database fault, as text (from either backend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError(pub String);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError(e.to_string())
+    }
+}
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> Self {
+        // The driver's message names the server-side cause (and never the URL or its password).
+        DbError(match e.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => e.to_string(),
+        })
+    }
+}
+
+/// Whether `database` names a PostgreSQL server (`postgres://` or `postgresql://`) rather than a file.
+pub fn is_postgres(database: &Path) -> bool {
+    database.to_str().is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
+/// Either backend, with the same operations and the same results.
+pub enum Db {
+    Sqlite(Sqlite),
+    Postgres(super::pg::Postgres),
+}
+
+impl Db {
+    pub fn open(database: &Path) -> Result<Db, DbError> {
+        if is_postgres(database) {
+            return Ok(Db::Postgres(super::pg::Postgres::open(database.to_str().unwrap_or_default())?));
+        }
+        Ok(Db::Sqlite(Sqlite::open(database)?))
+    }
+
+    pub fn open_read(database: &Path) -> Result<Db, DbError> {
+        if is_postgres(database) {
+            return Ok(Db::Postgres(super::pg::Postgres::connect(database.to_str().unwrap_or_default())?));
+        }
+        Ok(Db::Sqlite(Sqlite::open_read(database)?))
+    }
+
+    pub fn salt(&mut self) -> Result<String, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.salt()?),
+            Db::Postgres(d) => d.salt(),
+        }
+    }
+
+    pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.write_batch(answers, votes)?),
+            Db::Postgres(d) => d.write_batch(answers, votes),
+        }
+    }
+
+    pub fn purge(&mut self, before: i64) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.purge(before)?),
+            Db::Postgres(d) => d.purge(before),
+        }
+    }
+
+    pub fn per_day(&mut self, since: i64) -> Result<Vec<DayCount>, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.per_day(since)?),
+            Db::Postgres(d) => d.per_day(since),
+        }
+    }
+
+    pub fn top_features(&mut self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.top_features(since, limit)?),
+            Db::Postgres(d) => d.top_features(since, limit),
+        }
+    }
+
+    pub fn votes(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.votes(since)?),
+            Db::Postgres(d) => d.votes(since),
+        }
+    }
+
+    pub fn latencies(&mut self, since: i64) -> Result<Vec<i64>, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.latencies(since)?),
+            Db::Postgres(d) => d.latencies(since),
+        }
+    }
+
+    pub fn gap_questions(&mut self, since: i64) -> Result<Vec<GapQuestion>, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.gap_questions(since)?),
+            Db::Postgres(d) => d.gap_questions(since),
+        }
+    }
+}
+
+/// Features counted from the comma-separated column, most frequent first.
+pub(super) fn count_features(rows: impl Iterator<Item = String>, limit: usize) -> Vec<FeatureCount> {
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for row in rows {
+        for f in row.split(',').filter(|f| !f.is_empty()) {
+            *counts.entry(f.to_owned()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<FeatureCount> =
+        counts.into_iter().map(|(feature, count)| FeatureCount { feature, count }).collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.feature.cmp(&b.feature)));
+    out.truncate(limit);
+    out
 }

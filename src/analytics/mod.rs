@@ -15,6 +15,7 @@
 
 mod db;
 pub mod gaps;
+mod pg;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -173,11 +174,11 @@ impl Analytics {
                     .name("analytics-writer".into())
                     .spawn(move || write_loop(conn, rx, f, retention))
                     .ok();
-                info!(database = %cfg.database.display(), "analytics on");
+                info!(database = %shown_database(&cfg.database), "analytics on");
                 Analytics { cfg, tx: Some(tx), salt, open: writer.is_some(), faults, writer: Mutex::new(writer) }
             }
             Err(e) => {
-                faults.fail(&format!("opening {}", cfg.database.display()), &e);
+                faults.fail(&format!("opening {}", shown_database(&cfg.database)), &e);
                 Analytics { cfg, tx: None, salt: String::new(), open: false, faults, writer: Mutex::new(None) }
             }
         }
@@ -266,7 +267,7 @@ impl Analytics {
     pub fn health(&self) -> Health {
         Health {
             enabled: self.cfg.enabled,
-            database: self.cfg.database.display().to_string(),
+            database: shown_database(&self.cfg.database),
             open: self.open,
             write_failures: self.faults.write_failures.load(Ordering::Relaxed),
             dropped: self.faults.dropped.load(Ordering::Relaxed),
@@ -275,6 +276,7 @@ impl Analytics {
     }
 
     fn reader(&self) -> Result<db::Db, AnalyticsError> {
+        // (A PostgreSQL URL is opened as a server, anything else as a file.)
         if !self.cfg.enabled {
             return Err(AnalyticsError::Off);
         }
@@ -288,9 +290,9 @@ impl Analytics {
 
     /// Usage over the last `days`.
     pub fn stats(&self, days: u32) -> Result<Stats, AnalyticsError> {
-        let db = self.reader()?;
+        let mut db = self.reader()?;
         let since = cutoff(days);
-        let q = |e: rusqlite::Error| AnalyticsError::Db(e.to_string());
+        let q = |e: db::DbError| AnalyticsError::Db(e.to_string());
         let (up, down) = db.votes(since).map_err(q)?;
         let mut latencies = db.latencies(since).map_err(q)?;
         latencies.sort_unstable();
@@ -380,6 +382,25 @@ fn write_loop(mut conn: db::Db, rx: Receiver<Op>, faults: Arc<Faults>, retention
                 faults.fail("purging old records", &e);
             }
         }
+    }
+}
+
+/// The database as messages show it: a file's path, or a server URL without its password.
+pub fn shown_database(database: &std::path::Path) -> String {
+    let s = database.display().to_string();
+    if !db::is_postgres(database) {
+        return s;
+    }
+    // postgres://user:password@host/db -> postgres://user:***@host/db
+    match (s.find("://"), s.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &s[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &s[..scheme + 3], &userinfo[..colon], &s[at..]),
+                None => s,
+            }
+        }
+        _ => s,
     }
 }
 

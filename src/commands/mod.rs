@@ -177,16 +177,17 @@ pub struct Context<'a> {
     store: Option<&'a Store>,
     prices: &'a PriceTable,
     analytics: Option<&'a Analytics>,
+    replicas: Option<&'a crate::replicas::Replicas>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(store: &'a Store) -> Self {
-        Context { store: Some(store), prices: store.prices(), analytics: None }
+        Context { store: Some(store), prices: store.prices(), analytics: None, replicas: None }
     }
 
     /// For commands that need no index ([`Command::needs_store`] false).
     pub fn prices_only(prices: &'a PriceTable) -> Self {
-        Context { store: None, prices, analytics: None }
+        Context { store: None, prices, analytics: None, replicas: None }
     }
 
     /// Where answers are recorded and what `/gaps` and `/stats` read.
@@ -196,6 +197,15 @@ impl<'a> Context<'a> {
 
     pub fn analytics(&self) -> Option<&'a Analytics> {
         self.analytics
+    }
+
+    /// The other replicas a re-index is announced to.
+    pub fn with_replicas(self, replicas: &'a crate::replicas::Replicas) -> Self {
+        Context { replicas: Some(replicas), ..self }
+    }
+
+    pub fn replicas(&self) -> Option<&'a crate::replicas::Replicas> {
+        self.replicas
     }
 
     pub fn prices(&self) -> &'a PriceTable {

@@ -14,6 +14,9 @@ pub static SPEC: CommandSpec = CommandSpec {
     parse,
 };
 
+/// How long a re-index waits for other replicas' reports.
+const ANNOUNCE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reindex;
 
@@ -28,7 +31,15 @@ impl Reindex {
             Err(reply) => return reply,
         };
         match store.reindex() {
-            Ok(r) => Reply::Reindex(Box::new(r)),
+            Ok(mut r) => {
+                if let Some(replicas) = ctx.replicas() {
+                    match replicas.announce(ANNOUNCE_WAIT) {
+                        Ok(reports) => r.replicas = reports,
+                        Err(e) => tracing::warn!("could not announce the re-index to other replicas: {e}"),
+                    }
+                }
+                Reply::Reindex(Box::new(r))
+            }
             Err(e) => Reply::error(format!("re-index failed, still serving the previous index:\n{e}")),
         }
     }

@@ -399,7 +399,12 @@ impl Config {
             public_key,
             analytics: crate::analytics::AnalyticsConfig {
                 enabled: raw.analytics.enabled,
-                database: resolve(raw.analytics.database),
+                // A server URL is not a path relative to the config file.
+                database: if raw.analytics.database.to_str().is_some_and(|d| d.starts_with("postgres")) {
+                    raw.analytics.database
+                } else {
+                    resolve(raw.analytics.database)
+                },
                 store_questions: raw.analytics.store_questions,
                 retention_days: raw.analytics.retention_days,
             },

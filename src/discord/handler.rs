@@ -49,6 +49,8 @@ impl Admins {
 pub struct Shared {
     pub store: Arc<Store>,
     pub analytics: Arc<Analytics>,
+    /// Other replicas on a shared PostgreSQL database, told about re-indexes.
+    pub replicas: Option<Arc<crate::replicas::Replicas>>,
     pub admins: Admins,
     pub cooldown: Cooldown,
     /// Requests at work, so that shutdown can wait for them.
@@ -98,6 +100,7 @@ impl Shared {
         Shared {
             store,
             analytics,
+            replicas: None,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
             forum_channels: cfg.forum_channels.iter().copied().collect(),
@@ -364,10 +367,14 @@ pub(super) fn without_mentions(command: Command) -> Command {
 /// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
 /// seconds.
 pub(super) async fn run(s: &Shared, command: Command, caller: Caller) -> Reply {
-    let (store, analytics) = (s.store.clone(), s.analytics.clone());
+    let (store, analytics, replicas) = (s.store.clone(), s.analytics.clone(), s.replicas.clone());
     let name = command.spec().name;
     match tokio::task::spawn_blocking(move || {
-        commands::dispatch(CommandContext::new(&store).with_analytics(&analytics), command, &caller)
+        let mut ctx = CommandContext::new(&store).with_analytics(&analytics);
+        if let Some(r) = &replicas {
+            ctx = ctx.with_replicas(r);
+        }
+        commands::dispatch(ctx, command, &caller)
     })
     .await
     {

@@ -75,7 +75,16 @@ pub async fn serve_on(
     }
     let store = Arc::new(open_store(&config).await?);
     let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
-    let shared = Arc::new(Shared::new(store.clone(), analytics, &config.discord));
+    let mut shared = Shared::new(store.clone(), analytics, &config.discord);
+    if let Some(url) = config.analytics.database.to_str().filter(|d| d.starts_with("postgres")) {
+        let (url, store) = (url.to_owned(), store.clone());
+        match tokio::task::spawn_blocking(move || crate::replicas::Replicas::join(&url, store)).await {
+            Ok(Ok(r)) => shared.replicas = Some(Arc::new(r)),
+            Ok(Err(e)) => warn!("re-indexes will not reach other replicas: cannot listen on the database: {e}"),
+            Err(e) => warn!("joining the other replicas failed: {e}"),
+        }
+    }
+    let shared = Arc::new(shared);
     if let Some(state) = &http_state {
         state.set_ready(shared.clone());
     }

@@ -151,6 +151,21 @@ pub fn reindex(r: &ReindexReport) -> String {
             }
         }
     }
+    if !r.replicas.is_empty() {
+        let switched: Vec<&str> = r.replicas.iter().filter_map(|x| x.revision.as_deref()).collect();
+        let mut revisions = switched.clone();
+        revisions.dedup();
+        let _ = writeln!(
+            s,
+            "Other replicas: {} of {} switched{}.",
+            switched.len(),
+            r.replicas.len(),
+            if revisions.is_empty() { String::new() } else { format!(" to revision {}", revisions.join(", ")) }
+        );
+        for x in r.replicas.iter().filter(|x| x.error.is_some()) {
+            let _ = writeln!(s, "- {} failed: {}", clean(&x.replica), clean(x.error.as_deref().unwrap_or_default()));
+        }
+    }
     s.truncate(s.trim_end().len());
     s
 }

@@ -42,6 +42,9 @@ pub struct ReindexReport {
     /// True when this request joined a build another request had started.
     pub coalesced: bool,
     pub diff: Diff,
+    /// Other replicas that re-indexed on this one's announcement (PostgreSQL setups).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<crate::replicas::ReplicaReport>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -317,6 +320,7 @@ fn report(
         build_ms: manifest.build_ms,
         coalesced: false,
         diff: diff::diff(previous.as_deref(), before, &manifest.digest),
+        replicas: Vec::new(),
         generation,
     }
 }
