@@ -136,8 +136,10 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             let png = sub.try_get_one::<PathBuf>(cli::PNG).ok().flatten().cloned();
             let caller = Caller { origin: Origin { transport: "cli", record, ..Origin::default() }, ..Caller::local() };
             // Only commands that read or write records open the database.
+            // A recorded batch waits for the database rather than drop records: nobody is waiting
+            // on a chat reply.
             let analytics = (record || matches!(command, Command::Gaps(_) | Command::Stats(_)))
-                .then(|| Analytics::open(config.analytics.clone()));
+                .then(|| Analytics::open(config.analytics.clone()).lossless());
             if !command.needs_store() {
                 let mut ctx = Context::prices_only(&config.prices);
                 if let Some(a) = &analytics {
@@ -157,7 +159,10 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             }
             // Replicas on a shared PostgreSQL database hear of a re-index made here.
             let replicas = matches!(command, Command::Reindex(_))
-                .then(|| config.analytics.database.to_str().filter(|d| d.starts_with("postgres")))
+                .then(|| {
+                    let db = &config.analytics.database;
+                    db.to_str().filter(|_| productbot::analytics::is_postgres(db))
+                })
                 .flatten()
                 .map(productbot::replicas::Replicas::announcer);
             if let Some(r) = &replicas {

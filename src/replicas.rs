@@ -4,15 +4,17 @@
 //! answers with the revision it switched to, which the admin's report lists.
 //!
 //! Channels: `productbot_reindex` (payload: the announcing replica's id) and `productbot_reindexed`
-//! (payload: `ANNOUNCER REPLICA ok REVISION` or `ANNOUNCER REPLICA failed MESSAGE`).
+//! (payload: `ANNOUNCER REPLICA ok REVISION` or `ANNOUNCER REPLICA failed MESSAGE`). Listening
+//! replicas keep a heartbeat row in `productbot_replicas`, so an announcement knows how many reports
+//! to wait for (none: it returns at once).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
 use serde::Serialize;
 use tracing::{info, warn};
 
@@ -20,8 +22,23 @@ use crate::store::Store;
 
 const REINDEX: &str = "productbot_reindex";
 const REINDEXED: &str = "productbot_reindexed";
-/// After the last report, how long an announcement waits for more.
-const QUIET: Duration = Duration::from_millis(1500);
+/// How often a listening replica says it is alive, and after how long without that it counts as gone.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const ALIVE: Duration = Duration::from_secs(20);
+const PRESENCE: &str = "CREATE TABLE IF NOT EXISTS productbot_replicas (id TEXT PRIMARY KEY, seen_ms BIGINT NOT NULL)";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn heartbeat(client: &mut Client, id: &str) -> Result<(), postgres::Error> {
+    client.execute(
+        "INSERT INTO productbot_replicas (id, seen_ms) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
+        &[&id, &now_ms()],
+    )?;
+    Ok(())
+}
 
 /// What another replica did after an announcement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,33 +70,43 @@ impl Replicas {
     /// Joins the replicas on `url`: from now on an announcement by another one re-indexes `store`.
     /// Fails when the server cannot be reached (the caller logs it and serves on alone).
     pub fn join(url: &str, store: Arc<Store>) -> Result<Replicas, postgres::Error> {
-        let mut client = Client::connect(url, NoTls)?;
-        client.batch_execute(&format!("LISTEN {REINDEX}"))?;
+        let mut client = crate::analytics::pg_client(url)?;
         let id = new_id();
+        client.batch_execute(PRESENCE)?;
+        heartbeat(&mut client, &id)?;
+        client.batch_execute(&format!("LISTEN {REINDEX}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let listener = {
-            let (id, stop) = (id.clone(), stop.clone());
-            std::thread::Builder::new().name("replicas".into()).spawn(move || listen(client, &id, &store, &stop)).ok()
+            let (id, stop, url) = (id.clone(), stop.clone(), url.to_owned());
+            std::thread::Builder::new()
+                .name("replicas".into())
+                .spawn(move || listen(client, &url, &id, &store, &stop))
+                .ok()
         };
         info!(replica = %id, "listening for re-indexes announced by other replicas");
         Ok(Replicas { url: url.to_owned(), id, stop, listener })
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// Tells the other replicas to re-index and collects their reports: until `wait` has passed,
-    /// or [`QUIET`] after the last one.
+    /// Tells the other replicas to re-index and collects their reports: one from each replica alive
+    /// (by its heartbeat), or what came within `wait`.
     pub fn announce(&self, wait: Duration) -> Result<Vec<ReplicaReport>, postgres::Error> {
-        let mut client = Client::connect(&self.url, NoTls)?;
+        let mut client = crate::analytics::pg_client(&self.url)?;
+        client.batch_execute(PRESENCE)?;
+        let others: i64 = client
+            .query_one(
+                "SELECT COUNT(*)::BIGINT FROM productbot_replicas WHERE id <> $1 AND seen_ms >= $2",
+                &[&self.id, &(now_ms() - ALIVE.as_millis() as i64)],
+            )?
+            .get(0);
+        if others == 0 {
+            return Ok(Vec::new());
+        }
         client.batch_execute(&format!("LISTEN {REINDEXED}"))?;
         client.execute("SELECT pg_notify($1, $2)", &[&REINDEX, &self.id])?;
         let started = Instant::now();
-        let mut last = Instant::now();
         let mut reports = Vec::new();
-        while started.elapsed() < wait && (reports.is_empty() || last.elapsed() < QUIET) {
-            let left = wait.saturating_sub(started.elapsed()).min(QUIET);
+        while started.elapsed() < wait && (reports.len() as i64) < others {
+            let left = wait.saturating_sub(started.elapsed());
             let mut notes = client.notifications();
             let mut it = notes.timeout_iter(left);
             while let Ok(Some(n)) = it.next() {
@@ -96,7 +123,9 @@ impl Replicas {
                     revision: (outcome == "ok").then(|| detail.clone()),
                     error: (outcome != "ok").then_some(detail),
                 });
-                last = Instant::now();
+                if reports.len() as i64 >= others {
+                    break;
+                }
             }
         }
         Ok(reports)
@@ -112,18 +141,39 @@ impl Drop for Replicas {
     }
 }
 
-/// The listening thread: re-indexes on each announcement by another replica and reports back.
-fn listen(mut client: Client, id: &str, store: &Store, stop: &AtomicBool) {
+/// The listening thread: re-indexes on each announcement by another replica and reports back;
+/// keeps its heartbeat; connects again (every few seconds) when the connection drops.
+fn listen(mut client: Client, url: &str, id: &str, store: &Store, stop: &AtomicBool) {
+    let mut beat = Instant::now();
     while !stop.load(Ordering::SeqCst) {
-        let announcer = {
+        if beat.elapsed() >= HEARTBEAT {
+            beat = Instant::now();
+            let _ = heartbeat(&mut client, id);
+        }
+        let next = {
             let mut notes = client.notifications();
-            match notes.timeout_iter(Duration::from_millis(250)).next() {
-                Ok(Some(n)) => n.payload().to_owned(),
-                Ok(None) => continue,
-                Err(e) => {
-                    warn!("lost the connection for re-index announcements: {e}");
-                    return;
-                }
+            let next = notes.timeout_iter(Duration::from_millis(250)).next();
+            next.map(|n| n.map(|n| n.payload().to_owned()))
+        };
+        let announcer = match next {
+            Ok(Some(payload)) => payload,
+            Ok(None) => continue,
+            Err(e) => {
+                warn!("lost the connection for re-index announcements ({e}); connecting again");
+                client = loop {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    std::thread::sleep(HEARTBEAT);
+                    let again = crate::analytics::pg_client(url).and_then(|mut c| {
+                        c.batch_execute(&format!("LISTEN {REINDEX}"))?;
+                        Ok(c)
+                    });
+                    if let Ok(c) = again {
+                        break c;
+                    }
+                };
+                continue;
             }
         };
         if announcer == id {
@@ -144,4 +194,6 @@ fn listen(mut client: Client, id: &str, store: &Store, stop: &AtomicBool) {
             warn!("could not report a re-index to the announcing replica: {e}");
         }
     }
+    // Gone: no announcement waits for this replica any more.
+    let _ = client.execute("DELETE FROM productbot_replicas WHERE id = $1", &[&id]);
 }

@@ -41,7 +41,7 @@ struct HttpBot {
 impl HttpBot {
     async fn start(extra: &str) -> HttpBot {
         let mock = MockDiscord::start().await;
-        let site = Site::new(&format!("[discord]\ngateway = false\n{extra}\n[http]\nlisten = \"127.0.0.1:0\"\n"));
+        let site = Site::new(&format!("[discord]\ngateway = false\n[http]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
         let env = vec![
             ("DISCORD_PUBLIC_KEY".to_owned(), hex(key().verifying_key().as_bytes())),
             ("PRODUCTBOT__DISCORD__API_PROXY".to_owned(), mock.http_base()),
@@ -354,4 +354,27 @@ fn the_binary_serves_interactions_over_http_and_stops_on_sigterm() {
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(status.success(), "{err}");
     assert!(err.contains("HTTP only"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_with_analytics_on_postgres() {
+    // (Sync PostgreSQL clients run off the async workers, in the test as in the bot.)
+    let Some(url) = tokio::task::spawn_blocking(support::postgres_database).await.unwrap() else { return };
+    let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
+    let (status, r) = bot.post(&ask(41, ALICE, "does the api have memory?")).await;
+    assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");
+    let (_, r) = bot.post(&slash_interaction(42, "stats", json!([]), ALICE, MANAGE_GUILD)).await;
+    assert_eq!(r["type"], 5, "{r}");
+    let edit =
+        bot.mock.wait_request(T, |q| q.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-42/messages/@original"))).await;
+    let text = edit.body["embeds"][0]["description"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("**1** answers") && !text.contains(":productbot@"), "{text}");
+    let rows: i64 = tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).unwrap().get(0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(rows, 1);
+    assert!(bot.stop().await.is_ok());
 }

@@ -111,21 +111,21 @@ impl Sqlite {
     }
 
     fn migrate(&mut self) -> Result<(), rusqlite::Error> {
-        self.0.execute_batch(
+        // One writer at a time (IMMEDIATE): two processes creating the file at once do not both run
+        // a migration.
+        let tx = self.0.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
         )?;
-        let done: i64 =
-            self.0.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+        let done: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
-            let tx = self.0.transaction()?;
             tx.execute_batch(sql)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)",
                 params![i as i64 + 1, super::now_ms()],
             )?;
-            tx.commit()?;
         }
-        Ok(())
+        tx.commit()
     }
 
     /// This install's salt for user ids, made on first use.
@@ -154,7 +154,7 @@ impl Sqlite {
 
     fn insert_answer(conn: &Connection, r: &AnswerRecord) -> Result<(), rusqlite::Error> {
         conn.prepare_cached(
-            "INSERT OR REPLACE INTO answers (id, at_ms, transport, guild_id, channel_id, user_hash, question, kind,
+            "INSERT OR IGNORE INTO answers (id, at_ms, transport, guild_id, channel_id, user_hash, question, kind,
                  confidence, features, top_section, latency_us, revision)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
@@ -304,6 +304,11 @@ impl Db {
             return Ok(Db::Postgres(super::pg::Postgres::connect(database.to_str().unwrap_or_default())?));
         }
         Ok(Db::Sqlite(Sqlite::open_read(database)?))
+    }
+
+    /// Whether a server connection was lost (a file never is).
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Db::Postgres(d) if d.is_closed())
     }
 
     pub fn salt(&mut self) -> Result<String, DbError> {

@@ -1,5 +1,6 @@
 //! What the bot was asked and how people rated the answers: a record per answer served to a
-//! person, votes, coverage gaps and usage statistics, in an embedded SQLite database.
+//! person, votes, coverage gaps and usage statistics, in an embedded SQLite database (or a shared
+//! PostgreSQL one, for replicas).
 //!
 //! Invariants:
 //! - Writes never sit on an answer's path: [`Analytics::record`] and [`Analytics::vote`] put the
@@ -17,6 +18,8 @@ mod db;
 pub mod gaps;
 mod pg;
 
+pub use self::pg::client as pg_client;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -26,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tracing::{info, warn};
 
-pub use self::db::{DayCount, FeatureCount, GapQuestion};
+pub use self::db::{DayCount, FeatureCount, GapQuestion, is_postgres};
 pub use self::gaps::{GapGroup, GapTerm};
 use crate::answer::Answer;
 
@@ -38,7 +41,7 @@ const DAY_MS: i64 = 86_400_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalyticsConfig {
     pub enabled: bool,
-    /// The SQLite file (created with its directory on first use).
+    /// The SQLite file (created with its directory on first use), or a `postgres://` URL.
     pub database: PathBuf,
     pub store_questions: bool,
     pub retention_days: u32,
@@ -137,7 +140,9 @@ pub struct Analytics {
     salt: String,
     open: bool,
     faults: Arc<Faults>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    /// Wait for room in the queue instead of dropping a record (batch jobs, not live answers).
+    lossless: bool,
 }
 
 impl Analytics {
@@ -146,42 +151,38 @@ impl Analytics {
     pub fn open(cfg: AnalyticsConfig) -> Analytics {
         let faults = Arc::new(Faults::default());
         if !cfg.enabled {
-            return Analytics { cfg, tx: None, salt: String::new(), open: false, faults, writer: Mutex::new(None) };
+            return Analytics::off(cfg, faults);
         }
-        match db::Db::open(&cfg.database) {
-            Ok(mut conn) => {
-                let salt = match conn.salt() {
-                    Ok(s) => s,
-                    Err(e) => {
-                        faults.fail("reading the salt", &e);
-                        return Analytics {
-                            cfg,
-                            tx: None,
-                            salt: String::new(),
-                            open: false,
-                            faults,
-                            writer: Mutex::new(None),
-                        };
-                    }
-                };
-                if let Err(e) = conn.purge(cutoff(cfg.retention_days)) {
-                    faults.fail("purging old records", &e);
-                }
-                let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-                let retention = cfg.retention_days;
-                let f = faults.clone();
-                let writer = std::thread::Builder::new()
-                    .name("analytics-writer".into())
-                    .spawn(move || write_loop(conn, rx, f, retention))
-                    .ok();
-                info!(database = %shown_database(&cfg.database), "analytics on");
-                Analytics { cfg, tx: Some(tx), salt, open: writer.is_some(), faults, writer: Mutex::new(writer) }
-            }
+        let mut conn = match db::Db::open(&cfg.database) {
+            Ok(conn) => conn,
             Err(e) => {
                 faults.fail(&format!("opening {}", shown_database(&cfg.database)), &e);
-                Analytics { cfg, tx: None, salt: String::new(), open: false, faults, writer: Mutex::new(None) }
+                return Analytics::off(cfg, faults);
             }
+        };
+        let salt = match conn.salt() {
+            Ok(s) => s,
+            Err(e) => {
+                faults.fail("reading the salt", &e);
+                return Analytics::off(cfg, faults);
+            }
+        };
+        if let Err(e) = conn.purge(cutoff(cfg.retention_days)) {
+            faults.fail("purging old records", &e);
         }
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        let (database, retention, f) = (cfg.database.clone(), cfg.retention_days, faults.clone());
+        let writer = std::thread::Builder::new()
+            .name("analytics-writer".into())
+            .spawn(move || write_loop(conn, &database, rx, f, retention))
+            .ok();
+        info!(database = %shown_database(&cfg.database), "analytics on");
+        Analytics { open: writer.is_some(), tx: Some(tx), salt, writer, cfg, faults, lossless: false }
+    }
+
+    /// Records nothing (off, or the database could not be opened: `faults` says why).
+    fn off(cfg: AnalyticsConfig, faults: Arc<Faults>) -> Analytics {
+        Analytics { cfg, tx: None, salt: String::new(), open: false, faults, writer: None, lossless: false }
     }
 
     /// Analytics off, for commands and tests that record nothing.
@@ -194,8 +195,11 @@ impl Analytics {
         })
     }
 
-    pub fn is_on(&self) -> bool {
-        self.tx.is_some()
+    /// For batch jobs (`ask --record -`): when the queue is full, wait for the writer rather than
+    /// drop the record. Live transports never use this: an answer must not wait for the database.
+    pub fn lossless(mut self) -> Self {
+        self.lossless = true;
+        self
     }
 
     /// A user id hashed with this install's salt.
@@ -241,6 +245,12 @@ impl Analytics {
     }
 
     fn send(&self, tx: &SyncSender<Op>, op: Op) {
+        if self.lossless {
+            if tx.send(op).is_err() {
+                self.faults.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
         match tx.try_send(op) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
@@ -319,7 +329,7 @@ impl Drop for Analytics {
     fn drop(&mut self) {
         // Closing the queue ends the writer once it has written what is queued.
         self.tx = None;
-        if let Some(w) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(w) = self.writer.take() {
             let _ = w.join();
         }
     }
@@ -351,7 +361,13 @@ pub struct Stats {
 /// Records written per transaction at most.
 const BATCH: usize = 512;
 
-fn write_loop(mut conn: db::Db, rx: Receiver<Op>, faults: Arc<Faults>, retention_days: u32) {
+fn write_loop(
+    mut conn: db::Db,
+    database: &std::path::Path,
+    rx: Receiver<Op>,
+    faults: Arc<Faults>,
+    retention_days: u32,
+) {
     let mut last_purge = std::time::Instant::now();
     while let Ok(first) = rx.recv() {
         // Everything already queued goes in the same transaction.
@@ -370,6 +386,12 @@ fn write_loop(mut conn: db::Db, rx: Receiver<Op>, faults: Arc<Faults>, retention
             && let Err(e) = conn.write_batch(&answers, &votes)
         {
             faults.fail_many("recording answers and votes", &e, (answers.len() + votes.len()) as u64);
+            // A server connection that dropped (restart, failover) is opened again for the next batch.
+            if conn.is_closed()
+                && let Ok(again) = db::Db::open(database)
+            {
+                conn = again;
+            }
         }
         for op in ops {
             if let Op::Flush(done) = op {
@@ -385,23 +407,30 @@ fn write_loop(mut conn: db::Db, rx: Receiver<Op>, faults: Arc<Faults>, retention
     }
 }
 
-/// The database as messages show it: a file's path, or a server URL without its password.
+/// The database as messages show it: a file's path, or a server's user, hosts, ports and database
+/// name (never a password, wherever the URL put it, nor other parameters).
 pub fn shown_database(database: &std::path::Path) -> String {
-    let s = database.display().to_string();
-    if !db::is_postgres(database) {
-        return s;
+    if !is_postgres(database) {
+        return database.display().to_string();
     }
-    // postgres://user:password@host/db -> postgres://user:***@host/db
-    match (s.find("://"), s.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &s[scheme + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!("{}{}:***{}", &s[..scheme + 3], &userinfo[..colon], &s[at..]),
-                None => s,
-            }
-        }
-        _ => s,
-    }
+    let Ok(c) = database.to_str().unwrap_or_default().parse::<postgres::Config>() else {
+        return "postgres://(a URL that does not parse)".into();
+    };
+    let hosts: Vec<String> = c
+        .get_hosts()
+        .iter()
+        .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(h, p)| match h {
+            postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
+            postgres::config::Host::Unix(path) => format!("{}:{p}", path.display()),
+        })
+        .collect();
+    format!(
+        "postgres://{}{}/{}",
+        c.get_user().map(|u| format!("{u}@")).unwrap_or_default(),
+        hosts.join(","),
+        c.get_dbname().unwrap_or_default()
+    )
 }
 
 fn now_ms() -> i64 {

@@ -40,9 +40,23 @@ const MIGRATION_LOCK: i64 = 0x7072_6f64_6274;
 
 pub struct Postgres(Client);
 
+/// How long connecting may take before the database counts as unreachable.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A client for `url`, giving up after [`CONNECT_TIMEOUT`].
+pub fn client(url: &str) -> Result<Client, postgres::Error> {
+    let mut config: postgres::Config = url.parse()?;
+    config.connect_timeout(CONNECT_TIMEOUT);
+    config.connect(NoTls)
+}
+
 impl Postgres {
     pub fn connect(url: &str) -> Result<Postgres, DbError> {
-        Ok(Postgres(Client::connect(url, NoTls)?))
+        Ok(Postgres(client(url)?))
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
     }
 
     /// Connects and migrates.

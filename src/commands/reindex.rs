@@ -14,8 +14,8 @@ pub static SPEC: CommandSpec = CommandSpec {
     parse,
 };
 
-/// How long a re-index waits for other replicas' reports.
-const ANNOUNCE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a re-index waits for other replicas' reports (each rebuilds its own index first).
+const ANNOUNCE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reindex;

@@ -400,7 +400,7 @@ impl Config {
             analytics: crate::analytics::AnalyticsConfig {
                 enabled: raw.analytics.enabled,
                 // A server URL is not a path relative to the config file.
-                database: if raw.analytics.database.to_str().is_some_and(|d| d.starts_with("postgres")) {
+                database: if crate::analytics::is_postgres(&raw.analytics.database) {
                     raw.analytics.database
                 } else {
                     resolve(raw.analytics.database)

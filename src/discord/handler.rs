@@ -81,11 +81,13 @@ struct ForumPending {
     /// Posts in a configured forum whose first message has not come yet.
     posts: HashSet<u64>,
     /// First messages of posts whose THREAD_CREATE has not come yet.
-    starters: HashMap<u64, Message>,
+    starters: HashMap<u64, (std::time::Instant, Message)>,
 }
 
 /// Bounds on what is remembered about threads and posts (a process runs for weeks).
 const MAX_REMEMBERED: usize = 10_000;
+/// How long a forum post's first message waits for its THREAD_CREATE.
+const STARTER_WAIT: Duration = Duration::from_secs(60);
 
 /// Inserts into a bounded set: when full, it starts over (old threads then need a mention again).
 fn remember(set: &mut HashSet<u64>, id: u64) {
@@ -191,7 +193,7 @@ impl EventHandler for Handler {
         let id = thread.id.get();
         let starter = {
             let mut forum = lock(&s.forum);
-            let starter = forum.starters.remove(&id);
+            let starter = forum.starters.remove(&id).map(|(_, m)| m);
             if starter.is_none() {
                 remember(&mut forum.posts, id);
             }
@@ -218,10 +220,12 @@ impl EventHandler for Handler {
                 let known = forum.posts.remove(&channel);
                 // A mention is answered below anyway (in the post): nothing to wait for.
                 if !known && !mentioned {
-                    if forum.starters.len() >= MAX_REMEMBERED {
-                        forum.starters.clear();
+                    // A post's two events come within moments of each other: a first message whose
+                    // THREAD_CREATE has not come for a minute is from a forum not configured here.
+                    forum.starters.retain(|_, (at, _)| at.elapsed() < STARTER_WAIT);
+                    if forum.starters.len() < MAX_REMEMBERED {
+                        forum.starters.insert(channel, (std::time::Instant::now(), msg.clone()));
                     }
-                    forum.starters.insert(channel, msg.clone());
                 }
                 known
             };
@@ -349,7 +353,7 @@ impl Handler {
                 record: true,
             },
         };
-        render::reply_to(&run(s, command, caller).await, Audience { asker: msg.author.id.get(), private: false })
+        rendered(run(s, command, caller).await, Audience { asker: msg.author.id.get(), private: false }).await
     }
 }
 
@@ -361,6 +365,18 @@ pub(super) fn without_mentions(command: Command) -> Command {
             Command::Ask(a)
         }
         other => other,
+    }
+}
+
+/// Renders a reply off the async workers: a chart (`/stats`, a conversation `/cost`) is drawn and
+/// encoded as PNG, which takes milliseconds.
+pub(super) async fn rendered(reply: Reply, to: Audience) -> Rendered {
+    match tokio::task::spawn_blocking(move || render::reply_to(&reply, to)).await {
+        Ok(r) => r,
+        Err(e) => {
+            error!("rendering a reply failed: {e}");
+            render::reply(&Reply::error("The reply could not be drawn; the error was logged."))
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use serenity::builder::Builder as _;
 use tracing::warn;
 
 use super::cooldown;
-use super::handler::{Shared, caller, invocation, run, without_mentions};
+use super::handler::{Shared, caller, invocation, rendered, run, without_mentions};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
 use crate::commands::{self, Caller, Command, Completion, Reply};
@@ -77,10 +77,19 @@ pub async fn finish(s: &Shared, http: &Http, token: &str, after: After) -> seren
     let rendered = match after {
         After::Nothing => return Ok(()),
         After::Delete { channel, message } => {
-            return retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
+            // With the bot's token (the gateway's, or given to an HTTP-only replica) the message is
+            // deleted as the bot's own; without one, through the interaction's webhook, whose
+            // "original" message is the one the button is on.
+            let by_bot = retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
+            if let Err(e) = by_bot {
+                warn!("could not delete an answer as the bot ({e}); trying the interaction's webhook");
+                return retry("remove an answer", MESSAGE_BUDGET, || http.delete_original_interaction_response(token))
+                    .await;
+            }
+            return Ok(());
         }
         After::Edit(rendered) => rendered,
-        After::Run { command, caller, to } => render::reply_to(&run(s, command, caller).await, to),
+        After::Run { command, caller, to } => rendered(run(s, command, caller).await, to).await,
     };
     let edit = || rendered.edit().execute(http, token);
     if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, edit).await {
@@ -120,7 +129,7 @@ async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
             token: c.token.clone(),
         };
     }
-    Plan::rendered(render::reply_to(&run(s, command, caller).await, to), &c.token)
+    Plan::rendered(rendered(run(s, command, caller).await, to).await, &c.token)
 }
 
 /// A button press: its custom id is a component command of the table.

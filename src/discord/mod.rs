@@ -58,6 +58,8 @@ pub async fn serve_on(
     // interaction's own token.
     let token = if gateway || config.discord.token.is_some() { Some(token(&config)?) } else { None };
     let stop_http = CancellationToken::new();
+    // However serve_on returns (a start-up error included), the HTTP endpoint stops with it.
+    let _stop_http_on_return = stop_http.clone().drop_guard();
     let mut http_server = None;
     let mut http_state = None;
     if listener.is_some() || config.http_listen.is_some() {
@@ -74,9 +76,17 @@ pub async fn serve_on(
         http_state = Some(state);
     }
     let store = Arc::new(open_store(&config).await?);
-    let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
+    // Opening connects (PostgreSQL) or migrates a file: blocking work, off the async workers.
+    let analytics_config = config.analytics.clone();
+    let analytics = Arc::new(
+        tokio::task::spawn_blocking(move || crate::analytics::Analytics::open(analytics_config))
+            .await
+            .context("opening the analytics database panicked")?,
+    );
     let mut shared = Shared::new(store.clone(), analytics, &config.discord);
-    if let Some(url) = config.analytics.database.to_str().filter(|d| d.starts_with("postgres")) {
+    if let Some(url) =
+        config.analytics.database.to_str().filter(|_| crate::analytics::is_postgres(&config.analytics.database))
+    {
         let (url, store) = (url.to_owned(), store.clone());
         match tokio::task::spawn_blocking(move || crate::replicas::Replicas::join(&url, store)).await {
             Ok(Ok(r)) => shared.replicas = Some(Arc::new(r)),

@@ -118,10 +118,6 @@ impl Rendered {
         Rendered { content, embeds, ephemeral, buttons: Vec::new(), image: None }
     }
 
-    pub fn buttons(&self) -> &[Button] {
-        &self.buttons
-    }
-
     pub fn image(&self) -> Option<&(String, Vec<u8>)> {
         self.image.as_ref()
     }
@@ -363,7 +359,7 @@ pub fn reply(reply: &Reply) -> Rendered {
             let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
             let mut r =
                 Rendered::new(None, text_embeds(Some("Usage"), &crate::render::usage::stats(s, &marks), BLURPLE), true);
-            r.image = crate::charts::stats(s).ok().map(|png| ("stats.png".to_owned(), png));
+            r.image = chart(crate::charts::stats(s), "stats.png");
             r
         }
         Reply::Voted { .. } | Reply::Remove | Reply::Share => {
@@ -389,7 +385,7 @@ pub fn reply(reply: &Reply) -> Rendered {
                 false,
             );
             if let CostReport::Conversation(c) = r.as_ref() {
-                rendered.image = crate::charts::conversation_cost(c).ok().map(|png| ("cost.png".to_owned(), png));
+                rendered.image = chart(crate::charts::conversation_cost(c), "cost.png");
             }
             rendered
         }
@@ -399,6 +395,17 @@ pub fn reply(reply: &Reply) -> Rendered {
         Reply::Help { text } => Rendered::new(None, text_embeds(Some("Help"), &escape(text), BLURPLE), false),
         Reply::Refused { message } => Rendered::new(None, text_embeds(None, &escape(message), RED), true),
         Reply::Error { message } => Rendered::new(None, text_embeds(None, &escape(message), GREY), true),
+    }
+}
+
+/// A chart as an attachment; a chart that could not be drawn is logged and left out.
+fn chart(png: Result<Vec<u8>, crate::charts::ChartError>, name: &str) -> Option<(String, Vec<u8>)> {
+    match png {
+        Ok(png) => Some((name.to_owned(), png)),
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
     }
 }
 

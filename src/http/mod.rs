@@ -57,7 +57,7 @@ pub fn verifier(hex: Option<&str>) -> anyhow::Result<Verifier> {
             "[http] listen is set but {var} is not: set it to the application's public key (Developer Portal > General Information)"
         );
     };
-    let bytes = (hex.len() == 64)
+    let bytes = (hex.len() == 64 && hex.is_ascii())
         .then(|| (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect::<Option<Vec<u8>>>())
         .flatten()
         .and_then(|b| <[u8; 32]>::try_from(b).ok());

@@ -41,7 +41,7 @@ pub fn lines(c: &CostReport, m: &Marks) -> String {
     lines.join("\n")
 }
 
-fn clip_to(s: &str, max: usize) -> String {
+pub(super) fn clip_to(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

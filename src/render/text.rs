@@ -154,6 +154,7 @@ pub fn reindex(r: &ReindexReport) -> String {
     if !r.replicas.is_empty() {
         let switched: Vec<&str> = r.replicas.iter().filter_map(|x| x.revision.as_deref()).collect();
         let mut revisions = switched.clone();
+        revisions.sort_unstable();
         revisions.dedup();
         let _ = writeln!(
             s,

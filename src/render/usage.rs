@@ -7,14 +7,9 @@ use crate::commands::gaps::GapsReport;
 
 const MAX_EXAMPLE_CHARS: usize = 120;
 
+/// On one line, clipped to `max` characters.
 fn clip(s: &str, max: usize) -> String {
-    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= max {
-        return one_line;
-    }
-    let mut out: String = one_line.chars().take(max - 1).collect();
-    out.push('…');
-    out
+    super::cost::clip_to(&s.split_whitespace().collect::<Vec<_>>().join(" "), max)
 }
 
 pub fn gaps(r: &GapsReport, m: &Marks) -> String {

@@ -137,3 +137,27 @@ pub fn score(engine: &Engine, file: &Path) -> (usize, usize, Vec<String>) {
     }
     (total - fails.len(), total, fails)
 }
+
+/// A fresh, empty PostgreSQL database on the server `PRODUCTBOT_TEST_POSTGRES` names (an admin URL,
+/// as `.ci/run` sets), as a URL; `None` without that variable, except with `CI=true`, where a
+/// missing server is a failure rather than a skip.
+pub fn postgres_database() -> Option<String> {
+    let admin = match std::env::var("PRODUCTBOT_TEST_POSTGRES") {
+        Ok(a) if !a.trim().is_empty() => a.trim().to_owned(),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but PRODUCTBOT_TEST_POSTGRES is not set: .ci/run starts a PostgreSQL server for these tests"
+            )
+        }
+        _ => {
+            eprintln!("note: PRODUCTBOT_TEST_POSTGRES unset, PostgreSQL cases skipped");
+            return None;
+        }
+    };
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("PRODUCTBOT_TEST_POSTGRES does not connect: {e}"));
+    let name = format!("productbot_test_{:016x}", rand::random::<u64>());
+    client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
+    Some(format!("{base}/{name}"))
+}
