@@ -343,18 +343,13 @@ impl Site {
         use std::io::Write;
         use std::os::unix::process::CommandExt;
         let mut c = self.cmd(&["shell"]);
-        if as_nobody && euid() == 0 {
+        if as_nobody && support::euid() == 0 {
             c.uid(65534).gid(65534);
         }
         let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     }
-}
-
-fn euid() -> u32 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status.lines().find(|l| l.starts_with("Uid:")).unwrap().split_whitespace().nth(2).unwrap().parse().unwrap()
 }
 
 fn text(b: &[u8]) -> String {

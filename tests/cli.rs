@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use support::euid;
+
+mod support;
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -280,13 +283,6 @@ fn piped_shell_answers_every_line_lossily_and_keeps_no_history() {
     assert!(out.contains("No. The API does not offer memory."), "{out}");
     assert!(out.contains("ChatGPT does not offer fine-tuning"), "{out}");
     assert!(!e.path(".productbot_history").exists(), "a piped session wrote history");
-}
-
-/// The effective user id, from /proc (no libc binding needed).
-fn euid() -> u32 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    line.split_whitespace().nth(2).unwrap().parse().unwrap()
 }
 
 /// Sets `mode` on `path` and everything under it (`dirs` for directories).

@@ -161,3 +161,11 @@ pub fn postgres_database() -> Option<String> {
     let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
     Some(format!("{base}/{name}"))
 }
+
+/// The effective user id, from /proc (no libc binding needed): tests that need file modes to hold
+/// run the binary as `nobody` when this is root.
+pub fn euid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
