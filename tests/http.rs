@@ -213,9 +213,13 @@ async fn commands_autocomplete_buttons_and_forms_answer_in_the_response() {
     assert_eq!(r["type"], 4, "{r}");
     assert!(is_ephemeral(&r["data"]));
     // 🗑 by someone else is refused in the response; nothing is deleted.
-    let (_, r) = bot.post(&component_interaction(16, &buttons[2], message, BOB, 0)).await;
+    let (_, r) = bot.post(&component_interaction(16, &buttons[2], message.clone(), BOB, 0)).await;
     assert_eq!(r["type"], 4);
     assert!(is_ephemeral(&r["data"]) && r["data"]["embeds"][0]["description"].as_str().unwrap().contains("Only"));
+    // 🗑 by the asker: acknowledged in the response, the message deleted afterwards.
+    let (_, r) = bot.post(&component_interaction(17, &buttons[2], message.clone(), ALICE, 0)).await;
+    assert_eq!(r["type"], 6, "{r}");
+    bot.mock.wait_request(T, |q| q.is("DELETE", "/channels/100/messages/900000000000000001")).await;
     assert!(bot.metric("productbot_interactions_total{outcome=\"ok\",type=\"component\"}").await >= 3.0);
     assert!(bot.metric("productbot_answers_total").await >= 1.0);
     assert!(bot.stop().await.is_ok());
