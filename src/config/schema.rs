@@ -110,26 +110,34 @@ pub fn check_file(path: &Path, text: &str) -> Vec<Diagnostic> {
     d
 }
 
-/// The value (4+ characters) of every `token = ...` line, and its word-like runs of 4+ characters.
+/// The value (4+ characters) of every line whose key is `token` (the last dotted part of what comes
+/// before its first `=`: `token`, `discord.token`, `"token"`, or the tail of a line the parser reads
+/// as one long key), and the value's word-like runs of 4+ characters.
 fn token_values(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut push = |s: &str| {
+        if s.chars().count() >= 4 && !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    };
     for line in text.lines() {
-        let t = line.trim_start().trim_start_matches(['"', '\'']);
-        let Some(rest) = t.strip_prefix("token") else { continue };
-        let Some(value) = rest.trim_start().trim_start_matches(['"', '\'']).trim_start().strip_prefix('=') else {
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let last = key.rsplit('.').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
+        if last != "token" {
             continue;
-        };
-        // The whole value, then its word-like runs (a message may quote either).
+        }
+        // The whole value, its quoted part, then its word-like runs (a message may quote any).
         let whole = value.trim();
-        if whole.chars().count() >= 4 && !out.iter().any(|o| o == whole) {
-            out.push(whole.to_owned());
+        push(whole);
+        if let Some(q) = whole.chars().next().filter(|c| matches!(c, '"' | '\''))
+            && let Some(inner) = whole[1..].split(q).next()
+        {
+            push(inner.trim_end());
         }
         for run in
             value.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '{' | '}' | '[' | ']' | ',' | '='))
         {
-            if run.chars().count() >= 4 && !out.iter().any(|o| o == run) {
-                out.push(run.to_owned());
-            }
+            push(run);
         }
     }
     // Longest first, so a run inside another is masked as part of it.
