@@ -288,7 +288,10 @@ pub fn config(data: &[u8], scratch: &Path) -> Result<(), String> {
             assert!(!msg.trim().is_empty(), "empty config error: {e:?}");
             for range in token_values(file) {
                 let secret = String::from_utf8_lossy(&file[range.clone()]).into_owned();
-                if msg.contains(&secret) {
+                // Text that occurs elsewhere in the file too (another line, a run of the same
+                // bytes) cannot be told apart from the token when a message quotes it.
+                let elsewhere = String::from_utf8_lossy(file).matches(secret.as_str()).count() > 1;
+                if msg.contains(&secret) && !elsewhere {
                     let mut other = file.to_vec();
                     let f = filler(&file[range.clone()]);
                     other[range].fill(f);
