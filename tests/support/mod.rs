@@ -156,7 +156,23 @@ pub fn postgres_database() -> Option<String> {
     };
     let mut client = postgres::Client::connect(&admin, postgres::NoTls)
         .unwrap_or_else(|e| panic!("PRODUCTBOT_TEST_POSTGRES does not connect: {e}"));
-    let name = format!("productbot_test_{:016x}", rand::random::<u64>());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // Databases of earlier runs (named with their creation time) more than an hour old are dropped,
+    // so a developer's server does not fill up; a running test's are always younger.
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(|| {
+        let old: Vec<String> = client
+            .query("SELECT datname FROM pg_database WHERE datname LIKE 'productbot_test_%'", &[])
+            .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+            .unwrap_or_default();
+        for name in old {
+            let created = name.split('_').nth(2).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+            if created + 3600 < now {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
+            }
+        }
+    });
+    let name = format!("productbot_test_{now}_{:08x}", rand::random::<u32>());
     client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
     let (base, _) = admin.rsplit_once('/').expect("a URL ending in /DATABASE");
     Some(format!("{base}/{name}"))
