@@ -38,6 +38,14 @@ pub struct GapTerm {
     pub weight: f32,
 }
 
+/// How often a group's questions use one term, and the words it was written as (with counts).
+struct Tally {
+    term: String,
+    count: usize,
+    weight: f32,
+    words: Vec<(String, usize)>,
+}
+
 /// Groups `questions`, largest group first; `terms` gives a question's weighted informative terms.
 pub fn group(questions: &[GapQuestion], terms: impl Fn(&str) -> Vec<GapTerm>) -> Vec<GapGroup> {
     let weighted: Vec<Vec<GapTerm>> =
@@ -72,22 +80,42 @@ pub fn group(questions: &[GapQuestion], terms: impl Fn(&str) -> Vec<GapTerm>) ->
         .into_values()
         .map(|ids| {
             let qs: Vec<&GapQuestion> = ids.iter().map(|&i| &questions[i]).collect();
-            // (term, count, weight, the word first seen for it)
-            let mut term_counts: Vec<(String, usize, f32, String)> = Vec::new();
+            let mut term_counts: Vec<Tally> = Vec::new();
             for &i in &ids {
                 for t in &weighted[i] {
-                    match term_counts.iter_mut().find(|e| e.0 == t.term) {
-                        Some(e) => e.1 += 1,
-                        None => term_counts.push((t.term.clone(), 1, t.weight, t.word.clone())),
+                    let e = match term_counts.iter().position(|e| e.term == t.term) {
+                        Some(p) => &mut term_counts[p],
+                        None => {
+                            term_counts.push(Tally {
+                                term: t.term.clone(),
+                                count: 0,
+                                weight: t.weight,
+                                words: Vec::new(),
+                            });
+                            term_counts.last_mut().expect("just pushed")
+                        }
+                    };
+                    e.count += 1;
+                    match e.words.iter_mut().find(|(w, _)| *w == t.word) {
+                        Some(w) => w.1 += 1,
+                        None => e.words.push((t.word.clone(), 1)),
                     }
                 }
             }
             let min_count = if ids.len() > 1 { 2 } else { 1 };
-            term_counts.retain(|e| e.1 >= min_count && e.2 > 0.0);
-            term_counts.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)));
+            term_counts.retain(|e| e.count >= min_count && e.weight > 0.0);
+            term_counts.sort_by(|a, b| b.count.cmp(&a.count).then(b.weight.total_cmp(&a.weight)));
             GapGroup {
                 count: qs.len(),
-                terms: term_counts.into_iter().take(5).map(|e| e.3).collect(),
+                // Each term as it was most often written (alphabetically first on a tie), so the
+                // report does not depend on the order the questions came in.
+                terms: term_counts
+                    .into_iter()
+                    .take(5)
+                    .filter_map(|e| {
+                        e.words.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0))).map(|(w, _)| w)
+                    })
+                    .collect(),
                 example: qs.iter().find_map(|q| q.question.clone()),
                 declined: qs.iter().filter(|q| q.kind == "out_of_scope").count(),
                 low_confidence: qs.iter().filter(|q| q.kind != "out_of_scope" && q.confidence == "low").count(),
