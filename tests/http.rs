@@ -367,18 +367,25 @@ async fn serves_with_analytics_on_postgres() {
     let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
     let (status, r) = bot.post(&ask(41, ALICE, "does the api have memory?")).await;
     assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");
+    // The record goes through the writer's queue: wait until it is in the database.
+    let count = {
+        let url = url.clone();
+        move || -> i64 {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).unwrap().get(0)
+        }
+    };
+    let deadline = Instant::now() + T;
+    while tokio::task::spawn_blocking(count.clone()).await.unwrap() < 1 {
+        assert!(Instant::now() < deadline, "the answer was never recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(tokio::task::spawn_blocking(count).await.unwrap(), 1);
     let (_, r) = bot.post(&slash_interaction(42, "stats", json!([]), ALICE, MANAGE_GUILD)).await;
     assert_eq!(r["type"], 5, "{r}");
     let edit =
         bot.mock.wait_request(T, |q| q.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-42/messages/@original"))).await;
     let text = edit.body["embeds"][0]["description"].as_str().unwrap_or_default().to_owned();
     assert!(text.contains("**1** answers") && !text.contains(":productbot@"), "{text}");
-    let rows: i64 = tokio::task::spawn_blocking(move || {
-        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).unwrap().get(0)
-    })
-    .await
-    .unwrap();
-    assert_eq!(rows, 1);
     assert!(bot.stop().await.is_ok());
 }
