@@ -28,6 +28,24 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
+type Serving = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// Runs `serve_on` with the HTTP endpoint on a free port of 127.0.0.1: its address, the shutdown
+/// trigger and the serve task.
+async fn spawn_serve(config: Config) -> (SocketAddr, oneshot::Sender<()>, Serving) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let serve = tokio::spawn(discord::serve_on(
+        config,
+        async move {
+            let _ = rx.await;
+        },
+        Some(listener),
+    ));
+    (addr, tx, serve)
+}
+
 /// A bot serving HTTP only (no gateway), its REST calls going to the mock.
 struct HttpBot {
     addr: SocketAddr,
@@ -35,7 +53,7 @@ struct HttpBot {
     _site: Site,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
-    serve: tokio::task::JoinHandle<anyhow::Result<()>>,
+    serve: Serving,
 }
 
 impl HttpBot {
@@ -47,16 +65,7 @@ impl HttpBot {
             ("PRODUCTBOT__DISCORD__API_PROXY".to_owned(), mock.http_base()),
         ];
         let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let serve = tokio::spawn(discord::serve_on(
-            config,
-            async move {
-                let _ = rx.await;
-            },
-            Some(listener),
-        ));
+        let (addr, tx, serve) = spawn_serve(config).await;
         let bot = HttpBot { addr, mock, _site: site, client: reqwest::Client::new(), shutdown: Some(tx), serve };
         bot.wait_ready().await;
         bot
@@ -257,16 +266,7 @@ async fn readyz_says_503_until_the_index_is_loaded() {
     }
     let env = vec![("DISCORD_PUBLIC_KEY".to_owned(), hex(key().verifying_key().as_bytes()))];
     let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let serve = tokio::spawn(discord::serve_on(
-        config,
-        async move {
-            let _ = rx.await;
-        },
-        Some(listener),
-    ));
+    let (addr, tx, serve) = spawn_serve(config).await;
     let client = reqwest::Client::new();
     let status = |path: &'static str| {
         let client = client.clone();

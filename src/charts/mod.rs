@@ -66,6 +66,20 @@ fn last_days(days: u32) -> Vec<String> {
     (0..i64::from(days.clamp(1, 366))).rev().map(|back| (today - chrono::Duration::days(back)).to_string()).collect()
 }
 
+/// The series' labels, in the upper left corner: both charts draw them alike.
+fn legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)
+}
+
 /// Answers per day, stacked by kind (every day of the window, empty ones too), with the helpful
 /// ratio in the title.
 pub fn stats(s: &Stats) -> Result<Vec<u8>, ChartError> {
@@ -127,14 +141,7 @@ pub fn stats(s: &Stats) -> Result<Vec<u8>, ChartError> {
                 .label(*label)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)
+        legend(&mut chart)
     })
 }
 
@@ -196,14 +203,7 @@ pub fn conversation_cost(r: &ConversationReport) -> Result<Vec<u8>, ChartError> 
                 ("sans-serif", 15).into_font().color(&blue),
             )])
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)
+        legend(&mut chart)
     })
 }
 
