@@ -1,9 +1,12 @@
 //! Text analysis shared by indexing and question understanding: one English analyzer (stemming, a
 //! stopword list that keeps negations) and the word splitting used to match aliases.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-    TokenStream,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+    TextAnalyzer, TokenStream,
 };
 
 /// Name under which the index analyzer is registered with tantivy.
@@ -337,6 +340,70 @@ pub fn word_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// [`word_analyzer`] with the stems of a vocabulary worked out beforehand: [`words`] gives the same
+/// words, but a word of the vocabulary is looked up instead of stemmed again (stemming was the
+/// largest part of analyzing a question). The engine fills it from its corpus, never from
+/// questions, so what a question costs does not depend on the questions asked before it.
+#[derive(Clone)]
+pub struct WordAnalyzer {
+    /// [`word_analyzer`] up to the stemmer: the words as the stemmer sees them.
+    unstemmed: TextAnalyzer,
+    /// The stemmer alone, over one word.
+    stemmer: TextAnalyzer,
+    known: Arc<HashMap<String, String>>,
+}
+
+impl WordAnalyzer {
+    /// Stems the distinct words of `texts` once, up to `max_words` of them.
+    pub fn with_vocabulary<'a>(texts: impl IntoIterator<Item = &'a str>, max_words: usize) -> Self {
+        let mut a = WordAnalyzer {
+            unstemmed: TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .build(),
+            stemmer: TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::new(Language::English)).build(),
+            known: Arc::default(),
+        };
+        let mut known: HashMap<String, String> = HashMap::new();
+        'texts: for text in texts {
+            let mut stream = a.unstemmed.token_stream(text);
+            while stream.advance() {
+                let word = &stream.token().text;
+                if !known.contains_key(word) {
+                    if known.len() >= max_words {
+                        break 'texts;
+                    }
+                    known.insert(word.clone(), stem_one(&mut a.stemmer, word));
+                }
+            }
+        }
+        a.known = Arc::new(known);
+        a
+    }
+
+    /// The words of `text` with their stems: what [`words`] gives with a [`word_analyzer`].
+    pub fn words(&mut self, text: &str) -> Vec<Word> {
+        let mut out = Vec::new();
+        let mut stream = self.unstemmed.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            let stem = match self.known.get(&t.text) {
+                Some(stem) => stem.clone(),
+                None => stem_one(&mut self.stemmer, &t.text),
+            };
+            let surface = text.get(t.offset_from..t.offset_to).unwrap_or(&t.text).to_lowercase();
+            out.push(Word { text: surface, stem, offset: t.offset_from, end: t.offset_to });
+        }
+        out
+    }
+}
+
+fn stem_one(stemmer: &mut TextAnalyzer, word: &str) -> String {
+    let mut stream = stemmer.token_stream(word);
+    if stream.advance() { stream.token().text.clone() } else { word.to_owned() }
+}
+
 /// One word of a question or alias: its lowercased surface form and its stem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -472,6 +539,23 @@ mod tests {
     }
 
     #[test]
+    fn a_vocabulary_changes_no_word_only_how_it_is_found() {
+        let vocabulary = ["Memory remembers facts across conversations", "Café naïve RÉSUMÉ fine-tuning"];
+        let mut cached = WordAnalyzer::with_vocabulary(vocabulary, 100);
+        let mut small = WordAnalyzer::with_vocabulary(vocabulary, 2);
+        let mut empty = WordAnalyzer::with_vocabulary([], 100);
+        assert_eq!(cached.known.len(), 10);
+        assert_eq!(small.known.len(), 2);
+        for text in ["Does it remember my résumé?", "CAFÉ memories, fine-tuned; conversations!", "", "ünïcödé 😀 x"]
+        {
+            let expected = words(&mut word_analyzer(), text);
+            assert_eq!(cached.words(text), expected, "{text}");
+            assert_eq!(small.words(text), expected, "{text}");
+            assert_eq!(empty.words(text), expected, "{text}");
+        }
+    }
+
+    #[test]
     fn one_edit_counts_like_damerau_levenshtein() {
         for (a, b) in [
             ("memory", "memory"),
@@ -503,6 +587,12 @@ mod tests {
         #[test]
         fn the_first_or_last_letter_filter_never_changes_the_answer(a in "[a-cé]{0,7}", b in "[a-cé]{0,7}") {
             proptest::prop_assert_eq!(within_one_edit(&a, &b), strsim::osa_distance(&a, &b) <= 1);
+        }
+
+        #[test]
+        fn looked_up_stems_are_the_stemmers(vocabulary in "[a-zA-Zéü' .-]{0,60}", text in "[a-zA-Zéü' ?.-]{0,60}") {
+            let mut cached = WordAnalyzer::with_vocabulary([vocabulary.as_str(), text.as_str()], 1_000);
+            proptest::prop_assert_eq!(cached.words(&text), words(&mut word_analyzer(), &text));
         }
     }
 

@@ -26,6 +26,11 @@ impl Lexicon {
         self.entries.len()
     }
 
+    /// The words the entries stand for ("you", "fine-tuning").
+    pub fn expansions(&self) -> impl Iterator<Item = &str> {
+        self.entries.values().map(String::as_str)
+    }
+
     /// What `word` (lowercase) stands for, if the lexicon knows it.
     pub fn get(&self, word: &str) -> Option<&str> {
         self.entries.get(word).map(String::as_str)
@@ -63,7 +68,11 @@ impl Lexicon {
             // "w/" is written against the next word ("w/o", "w/ it"), and a trailing "'s" or
             // punctuation belongs to the sentence, not to the word.
             let hit = self.entries.get(lower).map(|v| (v.as_str(), end)).or_else(|| {
-                self.entries.get(lower.trim_end_matches(['/', '\'', '&'])).map(|v| (v.as_str(), end - trailing(word)))
+                let trimmed = lower.trim_end_matches(['/', '\'', '&']);
+                (trimmed.len() < lower.len())
+                    .then(|| self.entries.get(trimmed))
+                    .flatten()
+                    .map(|v| (v.as_str(), end - trailing(word)))
             });
             if let Some((replacement, until)) = hit {
                 out.push_str(&text[last..start]);

@@ -30,7 +30,7 @@ use crate::answer::{Answer, Confidence, Declined, Kind, Snippet, Source, Verdict
 use crate::corpus::{self, Corpus, Feature, FeatureTable, Passage};
 use crate::cost::PriceTable;
 use crate::index::{Highlighter, Hit, ScoreList, SearchIndex, Stats, Tokens};
-use crate::text;
+use crate::text::{self, WordAnalyzer};
 
 /// At most this many passages are cited.
 pub const MAX_SOURCES: usize = 3;
@@ -45,6 +45,8 @@ const MAX_EXPANSION_TERMS: usize = 12;
 /// Synonyms of question words, at this weight.
 const SYNONYM_BOOST: f32 = 0.3;
 const SNIPPET_CHARS: usize = 220;
+/// At most this many of the corpus's distinct words have their stems worked out at start.
+const MAX_KNOWN_WORDS: usize = 50_000;
 /// The least card score the rest of a question (without the alias) gives the feature the alias
 /// names, when most of its words are unknown to the corpus and it names no product.
 const REST_SUPPORT: f32 = 3.0;
@@ -86,7 +88,8 @@ pub struct Engine {
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
     /// question about a model the corpus never names ("gpt-5") is recognised as uncovered.
     identifiers: HashSet<String>,
-    word_analyzer: TextAnalyzer,
+    /// Stems the corpus's own words once (see [`WordAnalyzer`]).
+    word_analyzer: WordAnalyzer,
     index_analyzer: TextAnalyzer,
     /// Each passage body's analyzed tokens, made the first time the passage is retrieved: snippets and
     /// the proximity bonus then need no analysis (stemming was most of an answer's time).
@@ -99,7 +102,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
-        let mut word_analyzer = text::word_analyzer();
+        let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
         let topics = uncovered_topics(&corpus, &mut word_analyzer);
         let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer);
@@ -905,18 +908,31 @@ fn identifiers_in(text: &str) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// The words whose stems the engine works out once ([`WordAnalyzer`]): the corpus's own, which are
+/// most of the words questions use. A question word outside them is stemmed as it comes.
+fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
+    let table = &corpus.table;
+    let features = table
+        .features
+        .iter()
+        .flat_map(|f| [&f.name, &f.note].into_iter().chain(&f.aliases).chain(&f.examples).map(String::as_str));
+    let passages = corpus.passages.iter().flat_map(|p| [p.heading.as_str(), p.text.as_str()]);
+    let lexicon = corpus.lexicon.expansions();
+    features.chain(passages).chain(lexicon)
+}
+
 /// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
 /// alias, or a passage heading, uses their words, or a passage's text has them in a row.
-fn uncovered_topics(corpus: &Corpus, analyzer: &mut TextAnalyzer) -> Vec<String> {
+fn uncovered_topics(corpus: &Corpus, analyzer: &mut WordAnalyzer) -> Vec<String> {
     let table = &corpus.table;
     let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
     let headings = corpus.passages.iter().map(|p| &p.heading);
-    let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| text::words(analyzer, t)).collect();
+    let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| analyzer.words(t)).collect();
     let bodies: Vec<Vec<String>> =
-        corpus.passages.iter().map(|p| text::words(analyzer, &p.text).into_iter().map(|w| w.stem).collect()).collect();
+        corpus.passages.iter().map(|p| analyzer.words(&p.text).into_iter().map(|w| w.stem).collect()).collect();
     let mut out = Vec::new();
     for topic in &table.topics {
-        let words = text::words(analyzer, topic);
+        let words = analyzer.words(topic);
         let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
         let in_body = |b: &Vec<String>| !stems.is_empty() && b.windows(stems.len()).any(|w| w == stems);
         if !understand::covered(&words, &texts) && !bodies.iter().any(in_body) {

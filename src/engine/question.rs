@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use tantivy::tokenizer::TextAnalyzer;
 
 use crate::corpus::Lexicon;
-use crate::text::{self, Word};
+use crate::text::{self, Word, WordAnalyzer};
 
 /// Questions are analyzed up to this many bytes; the rest cannot change what is asked about and
 /// would only cost time.
@@ -35,11 +35,11 @@ pub struct Question {
 }
 
 impl Question {
-    pub fn new(asked: &str, lexicon: &Lexicon, words: &mut TextAnalyzer, index: &mut TextAnalyzer) -> Self {
+    pub fn new(asked: &str, lexicon: &Lexicon, words: &mut WordAnalyzer, index: &mut TextAnalyzer) -> Self {
         let asked = asked.trim();
         let cleaned = without_controls(clip(asked, MAX_ANALYZED_BYTES));
         let text = lexicon.expand(&cleaned).into_owned();
-        let analyzed = text::words(words, &text);
+        let analyzed = words.words(&text);
         let terms = text::index_terms(&text, &analyzed, index);
         let focus = focus(&text, &analyzed);
         Question { asked: asked.to_owned(), text, words: analyzed, terms, focus }
@@ -134,7 +134,12 @@ mod tests {
     }
 
     fn focus_of(q: &str) -> Vec<(String, bool)> {
-        let q = Question::new(q, &Lexicon::default(), &mut text::word_analyzer(), &mut text::index_analyzer());
+        let q = Question::new(
+            q,
+            &Lexicon::default(),
+            &mut WordAnalyzer::with_vocabulary([], 0),
+            &mut text::index_analyzer(),
+        );
         q.words.iter().zip(&q.focus).map(|(w, f)| (w.text.clone(), *f)).collect()
     }
 

@@ -4,10 +4,8 @@
 
 use std::collections::HashMap;
 
-use tantivy::tokenizer::TextAnalyzer;
-
 use crate::corpus::FeatureTable;
-use crate::text::{self, Word, is_typo_of};
+use crate::text::{self, Word, WordAnalyzer, is_typo_of};
 
 /// One alias, pre-split into words.
 #[derive(Debug, Clone)]
@@ -100,9 +98,9 @@ pub fn is_number(word: &str) -> bool {
 impl Matcher {
     /// Compiles the table's names; `topics` are the uncovered topics that still count (see
     /// [`covered`]).
-    pub fn new(table: &FeatureTable, topics: &[String], analyzer: &mut TextAnalyzer) -> Self {
+    pub fn new(table: &FeatureTable, topics: &[String], analyzer: &mut WordAnalyzer) -> Self {
         let mut compile = |s: &str| {
-            let words = text::words(analyzer, s);
+            let words = analyzer.words(s);
             let weight = words.iter().map(|w| w.text.len()).sum::<usize>() + words.len().saturating_sub(1);
             Alias { words, weight }
         };
@@ -433,7 +431,7 @@ mod tests {
 
     fn u(q: &str) -> (Understanding, FeatureTable) {
         let t = table();
-        let m = Matcher::new(&t, &t.topics, &mut text::word_analyzer());
+        let m = Matcher::new(&t, &t.topics, &mut WordAnalyzer::with_vocabulary([], 0));
         (m.understand(&words(q), &|_| false), t)
     }
 
@@ -454,7 +452,7 @@ mod tests {
     #[test]
     fn a_word_the_corpus_has_is_not_read_as_a_typo() {
         let t = table();
-        let m = Matcher::new(&t, &[], &mut text::word_analyzer());
+        let m = Matcher::new(&t, &[], &mut WordAnalyzer::with_vocabulary([], 0));
         let q = words("does it rememder things");
         let u = m.understand(&q, &|_| false);
         assert_eq!(
