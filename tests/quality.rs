@@ -85,6 +85,12 @@ fn scope_is_decided_on_evidence_not_on_chattiness() {
         // A model the article never names: declined without a feature, unsure with one.
         ("is gpt-7 any good at poetry?", NotCovered),
         ("is gpt-7 fine-tunable through the api?", Unsure("fine_tuning")),
+        // Two names it never uses in the sentence that asks: about them, not the feature.
+        ("what's the default `logit_bias` param for gpt-9-turbo?", NotCovered),
+        // One code name it never uses: unsure, and said so.
+        ("does the api let me set `seed_value` as a parameter?", Unsure("parameter_control")),
+        // Telling who you are is not asking; a request is.
+        ("I'm a teacher, not a coder. I'm wondering whether the api can browse the web?", Sure("web_browsing")),
     ] {
         check(q, expect);
     }
@@ -178,6 +184,17 @@ fn the_middle_says_it_is_not_sure_and_shows_the_closest_passages() {
         let json = serde_json::to_value(render::json::answer(&a)).unwrap();
         assert_eq!(json["confidence"], "low", "{q}");
     }
+    // A feature named only in the backstory, while the sentence that asks is about something
+    // else: unsure, and the passage closest to the whole question leads, not the feature's.
+    let q = "We bought Plus for the office and folks love the chat window. \
+             Honestly though, who should pick which product when the engineers start building things?";
+    let a = engine().answer(q);
+    assert_eq!(a.confidence, Confidence::Low, "{q}: {}", render::plain(&a));
+    let own = engine().feature_answer(engine().find_feature("chat interface").unwrap());
+    assert_ne!(a.sources[0].heading, own.sources[0].heading, "{q}: {}", render::plain(&a));
+    // The same feature asked about is answered as before.
+    let a = engine().answer("We bought Plus for the office. Does the api come with a chat window?");
+    assert_eq!((first_feature(&a), a.confidence), (Some("chat_interface"), Confidence::High), "{}", render::plain(&a));
     // A model the article never names is said so.
     let a = engine().answer("is gpt-7 fine-tunable through the api?");
     assert!(a.caveats.iter().any(|c| c.contains("gpt-7")), "{:?}", a.caveats);

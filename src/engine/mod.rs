@@ -136,7 +136,8 @@ impl Engine {
         let alias_scores = term_scores(&index, features.iter().flat_map(|f| &f.expansion), EXPANSION_BOOST);
         let synonyms = synonym_map(&corpus.table.synonyms, &mut index_analyzer);
         let synonym_scores = term_scores(&index, synonyms.values().flatten(), SYNONYM_BOOST);
-        let mut identifiers: HashSet<String> = corpus.passages.iter().flat_map(|p| identifiers_in(&p.text)).collect();
+        let mut identifiers: HashSet<String> =
+            corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
         for m in prices.models() {
             identifiers.insert(m.name().to_lowercase());
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
@@ -279,18 +280,53 @@ impl Engine {
             return self.decline(&q, Declined::Topic(topic.clone()), Evidence::default());
         }
         let (cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
-        let intent = intent::decide(&u.hits, &cards, &card_terms);
-        let mut unknown = self.unknown_identifiers(&q);
+        let mut intent = intent::decide(&u.hits, &cards, &card_terms);
+        let (mut unknown, unknown_asked) = self.unknown_identifiers(&q);
         for name in self.unknown_names(&q, &u, &stats) {
             if !unknown.contains(&name) && unknown.len() < 3 {
                 unknown.push(name);
             }
         }
-        // An unsure reading from the cards does not steer retrieval: the passages closest to the
-        // question itself are shown.
-        let steer = if intent.by == Found::Card && !intent.sure { None } else { intent.features.first().copied() };
-        let hits = self.retrieve(&q, steer, &stats, analyzer);
+        // A feature named only in the backstory, when the sentences that ask name none of the
+        // verdict's features and the passage closest to the whole question is not the feature's
+        // ("... no chat window. Was this whole thing a mistake?"), is not what is asked: an unsure
+        // reading, answered with the passages closest to the question.
+        let mut closest = None;
+        if matches!(intent.by, Found::Alias | Found::SkippedAlias)
+            && q.has_backstory()
+            && !self.asks_about(&q, &intent.features, &stats)
+        {
+            let plain = self.retrieve(&q, None, &stats, analyzer);
+            let own = intent.features.first().and_then(|&f| self.features[f].passage);
+            if plain.first().is_some_and(|h| Some(h.pid) != own) {
+                intent.sure = false;
+                closest = Some(plain);
+            }
+        }
+        // An unsure reading from the cards, or from the backstory, does not steer retrieval: the
+        // passages closest to the question itself are shown.
+        let steer = if (intent.by == Found::Card || closest.is_some()) && !intent.sure {
+            None
+        } else {
+            intent.features.first().copied()
+        };
+        let hits = match closest {
+            Some(hits) => hits,
+            None => self.retrieve(&q, steer, &stats, analyzer),
+        };
         let mut evidence = self.evidence(&q, &u, &intent, &cards, &hits, &stats, analyzer);
+        if scope::explain() {
+            let show = |hits: &[Hit]| {
+                hits.iter()
+                    .map(|h| {
+                        let p = &self.corpus.passages[h.pid];
+                        (p.section.clone(), p.heading.clone(), h.score)
+                    })
+                    .collect()
+            };
+            evidence.hits = show(&hits);
+            evidence.unsteered = show(&self.retrieve(&q, None, &stats, analyzer));
+        }
         let named_product = !u.products.is_empty();
         // Only needed (and only computed) when most of the asking sentence is unknown to the corpus.
         if intent.by == Found::Alias && evidence.mostly_unknown(named_product) {
@@ -309,6 +345,10 @@ impl Engine {
                     Stance::Decline
                 }
             }
+            // A setting written as code that the corpus never uses, and another name it never uses,
+            // in the sentence that asks ("o3-mini `reasoning_effort` values?"): the question is about
+            // them, not about what the article says of the feature.
+            Found::Alias | Found::SkippedAlias if unknown_asked.1 >= 1 && unknown_asked.0 >= 2 => Stance::Decline,
             // A model or product the corpus never names: what it says of the feature may not hold.
             Found::Alias | Found::SkippedAlias if !unknown.is_empty() => Stance::Unsure,
             // A feature the question names stands on its own.
@@ -344,6 +384,14 @@ impl Engine {
         }
         let confidence = if stance == Stance::Answer { Confidence::High } else { Confidence::Low };
         self.assemble(&q, &u, &intent, &cited, &unknown, &stats, confidence, evidence, analyzer)
+    }
+
+    /// Whether the sentences that ask name one of `features` themselves.
+    fn asks_about(&self, q: &Question, features: &[usize], stats: &Stats) -> bool {
+        let asking: Vec<text::Word> =
+            q.words.iter().zip(&q.focus).filter(|(_, f)| **f).map(|(w, _)| w.clone()).collect();
+        let named = self.matcher.understand(&asking, &|stem| self.index.has_term(stats, stem));
+        named.hits.iter().any(|h| features.contains(&h.feature))
     }
 
     /// The question's terms for the feature cards: its own words (backstory at less weight) and
@@ -450,6 +498,8 @@ impl Engine {
             feature_by: intent.by.as_str(),
             terms: explained,
             rest: None,
+            hits: Vec::new(),
+            unsteered: Vec::new(),
         }
     }
 
@@ -697,19 +747,26 @@ impl Engine {
         out
     }
 
-    /// Identifier-like tokens of the question (letters with digits) that neither the corpus nor the
-    /// price table mention.
-    fn unknown_identifiers(&self, q: &Question) -> Vec<String> {
+    /// Identifier-like tokens of the question (letters with digits, words joined by underscores)
+    /// that neither the corpus nor the price table mention, and how many of them are in a sentence
+    /// that asks: all of them, and those written as code ("reasoning_effort").
+    fn unknown_identifiers(&self, q: &Question) -> (Vec<String>, (usize, usize)) {
         let mut out: Vec<String> = Vec::new();
-        for t in identifiers_in(&q.text) {
+        let mut asked = (0, 0);
+        for (at, t) in identifiers_in(&q.text) {
             if !self.identifiers.contains(&t) && !out.contains(&t) {
+                let in_focus = q.words.iter().zip(&q.focus).find(|(w, _)| w.end > at).is_none_or(|(_, f)| *f);
+                if in_focus {
+                    asked.0 += 1;
+                    asked.1 += usize::from(t.contains('_'));
+                }
                 out.push(t);
                 if out.len() == 3 {
                     break;
                 }
             }
         }
-        out
+        (out, asked)
     }
 
     fn caveats(&self, features: &[usize], cited: &[Hit], q: &Question, u: &Understanding) -> Vec<String> {
@@ -893,10 +950,12 @@ fn term_scores<'a>(
     })
 }
 
-/// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo"), lowercased
-/// and stripped of surrounding punctuation. Plain numbers and prices are not identifiers.
-fn identifiers_in(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split_whitespace().filter(|raw| raw.bytes().any(|b| b.is_ascii_digit())).filter_map(|raw| {
+/// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo") or join
+/// words with underscores, as code does ("top_p", "max_tokens"), lowercased and stripped of
+/// surrounding punctuation, with their byte offsets. Plain numbers and prices are not identifiers.
+fn identifiers_in(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
+    let base = text.as_ptr() as usize;
+    text.split_whitespace().filter(|raw| raw.bytes().any(|b| b.is_ascii_digit() || b == b'_')).filter_map(move |raw| {
         let t = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         let t = t.strip_suffix("'s").unwrap_or(&t).to_owned();
         let digits = t.chars().any(|c| c.is_ascii_digit());
@@ -904,7 +963,9 @@ fn identifiers_in(text: &str) -> impl Iterator<Item = String> + '_ {
         // "10k", "1.5m", "20%", and plurals of numbers ("429s", "1990s").
         let number = t.strip_suffix('s').filter(|n| n.chars().all(|c| c.is_ascii_digit())).unwrap_or(&t);
         let plain_number = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'm' | 'b' | '%'));
-        (digits && letters > 0 && !plain_number && t.len() <= 24).then_some(t)
+        let code = t.contains('_') && letters > 1;
+        let id = ((digits && letters > 0 && !plain_number) || code) && t.len() <= 24;
+        id.then(|| (raw.as_ptr() as usize - base, t))
     })
 }
 

@@ -19,6 +19,32 @@ const ASKING_WORDS: &[&str] = &[
     "anybody", "possible",
 ];
 
+/// What follows "I'd", "I'm", "I was" or "we are" when a sentence asks for something.
+const REQUEST_VERBS: &[&str] = &[
+    "like",
+    "love",
+    "wondering",
+    "looking",
+    "trying",
+    "hoping",
+    "curious",
+    "interested",
+    "planning",
+    "thinking",
+    "considering",
+    "asking",
+    "wanting",
+    "needing",
+    "deciding",
+    "unsure",
+    "confused",
+    "worried",
+    "worry",
+    "concerned",
+    "afraid",
+    "scared",
+];
+
 #[derive(Debug, Clone)]
 pub struct Question {
     /// As asked, trimmed (what answers echo back).
@@ -75,13 +101,17 @@ fn focus(text: &str, words: &[Word]) -> Vec<bool> {
     let mut asking = vec![false; ends.len()];
     for (i, (_, question_mark)) in ends.iter().enumerate() {
         let mut opening = words.iter().zip(&sentence).filter(|(_, s)| **s == i).map(|(w, _)| w.text.as_str());
-        let (first, second) = (opening.next(), opening.next());
-        // A request asks too: "I want my app to ...", "we need ...", "I'd like ...".
-        let request = matches!(first, Some("i" | "we" | "im"))
-            && matches!(
-                second,
-                Some("want" | "need" | "wanna" | "d" | "would" | "m" | "am" | "wonder" | "was" | "were")
-            );
+        let (first, second, third) = (opening.next(), opening.next(), opening.next());
+        // A request asks too: "I want my app to ...", "we need ...", "I'd like ...", "I'm
+        // wondering ..."; "I'm not a developer" and "I was at work" only tell.
+        let request = match (first, second) {
+            (Some("i" | "we"), Some("want" | "need" | "wanna" | "wonder")) => true,
+            (Some("i" | "we"), Some("d" | "would" | "m" | "am" | "was" | "were" | "are" | "re")) => {
+                third.is_some_and(|t| REQUEST_VERBS.contains(&t))
+            }
+            (Some("im"), Some(verb)) => REQUEST_VERBS.contains(&verb),
+            _ => false,
+        };
         asking[i] = *question_mark || first.is_some_and(|f| ASKING_WORDS.contains(&f)) || request;
     }
     // A short question that refers back ("Does it?", "Can it do that for me?") asks about the
@@ -155,6 +185,17 @@ mod tests {
         let f = focus_of("I want to make videos from text. Can it do that for me?");
         assert!(f.iter().all(|(_, f)| *f), "{f:?}");
         // A question without a question mark still asks; "3.5" is not a sentence end.
+        // "I'm ..." tells unless a request follows: "I'm wondering", "I'd like", "I was hoping".
+        for (q, asks) in [
+            ("I'm a nurse on night shifts. Does the api have memory", false),
+            ("I'm wondering about the api. It has memory", true),
+            ("Im hoping the api has memory. It is for work", true),
+            ("I'd like memory in the api. My team asked", true),
+            ("We were at a meetup last week. Can the api remember users", false),
+        ] {
+            let f = focus_of(q);
+            assert_eq!(f[0].1, asks, "{q}: {f:?}");
+        }
         let f = focus_of("I use gpt-3.5 at work. is there memory in the api");
         assert!(f.iter().find(|(w, _)| w == "memory").unwrap().1);
         assert!(!f.iter().find(|(w, _)| w == "work").unwrap().1);

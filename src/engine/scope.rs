@@ -46,6 +46,12 @@ pub struct Evidence {
     /// lacks it) and whether the best passage has it, for calibrating the thresholds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub terms: Vec<(String, f32, Option<f32>, bool)>,
+    /// With `PRODUCTBOT_EXPLAIN=1`: the retrieved passages (section, heading, score), best first,
+    /// and the same retrieval without a feature's aliases steering it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hits: Vec<(String, String, f32)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsteered: Vec<(String, String, f32)>,
 }
 
 impl Evidence {
