@@ -281,7 +281,7 @@ impl Engine {
         }
         let (cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
         let mut intent = intent::decide(&u.hits, &cards, &card_terms);
-        let (mut unknown, unknown_asked) = self.unknown_identifiers(&q);
+        let (mut unknown, (unknown_asked, code_asked)) = self.unknown_identifiers(&q);
         for name in self.unknown_names(&q, &u, &stats) {
             if !unknown.contains(&name) && unknown.len() < 3 {
                 unknown.push(name);
@@ -348,7 +348,7 @@ impl Engine {
             // A setting written as code that the corpus never uses, and another name it never uses,
             // in the sentence that asks ("o3-mini `reasoning_effort` values?"): the question is about
             // them, not about what the article says of the feature.
-            Found::Alias | Found::SkippedAlias if unknown_asked.1 >= 1 && unknown_asked.0 >= 2 => Stance::Decline,
+            Found::Alias | Found::SkippedAlias if code_asked >= 1 && unknown_asked >= 2 => Stance::Decline,
             // A model or product the corpus never names: what it says of the feature may not hold.
             Found::Alias | Found::SkippedAlias if !unknown.is_empty() => Stance::Unsure,
             // A feature the question names stands on its own.

@@ -184,7 +184,6 @@ mod tests {
         // A short question asks about the sentence before it.
         let f = focus_of("I want to make videos from text. Can it do that for me?");
         assert!(f.iter().all(|(_, f)| *f), "{f:?}");
-        // A question without a question mark still asks; "3.5" is not a sentence end.
         // "I'm ..." tells unless a request follows: "I'm wondering", "I'd like", "I was hoping".
         for (q, asks) in [
             ("I'm a nurse on night shifts. Does the api have memory", false),
@@ -196,6 +195,7 @@ mod tests {
             let f = focus_of(q);
             assert_eq!(f[0].1, asks, "{q}: {f:?}");
         }
+        // A question without a question mark still asks; "3.5" is not a sentence end.
         let f = focus_of("I use gpt-3.5 at work. is there memory in the api");
         assert!(f.iter().find(|(w, _)| w == "memory").unwrap().1);
         assert!(!f.iter().find(|(w, _)| w == "work").unwrap().1);
