@@ -77,9 +77,16 @@ pub fn decide(hits: &[AliasHit], cards: &[f32], terms: &[u32]) -> Intent {
     let second = ranked.get(1).map_or(0.0, |r| r.1);
     let card = |f: usize| cards.get(f).copied().unwrap_or(0.0);
 
+    // A one-word alias is a common word as often as a name ("review", "app"): it loses to a reading
+    // of the whole question that would be stood behind on its own and supports it several times
+    // better.
+    let outweighed = |h: &AliasHit| {
+        h.positions.len() == 1 && h.feature != top && best >= CARD_SURE && best >= CARD_SURE_MARGIN * card(h.feature)
+    };
     let mut candidates: Vec<&AliasHit> = hits
         .iter()
         .filter(|h| h.skipped == 0 || h.feature == top || card(h.feature) >= SKIPPED_SUPPORT * best)
+        .filter(|h| !outweighed(h))
         .collect();
     if !candidates.is_empty() {
         // The whole question's support (the card), favouring the more specific alias: "system
@@ -118,14 +125,24 @@ mod tests {
         AliasHit { feature, weight: 40 - skipped, skipped, positions: vec![0], typo_at: vec![] }
     }
 
+    fn words(mut h: AliasHit, n: usize) -> AliasHit {
+        h.positions = (0..n).collect();
+        h
+    }
+
     /// (alias hits, card scores, features, sure, found by)
     type Case = (Vec<AliasHit>, Vec<f32>, Vec<usize>, bool, Found);
 
     #[test]
     fn decisions() {
         let cases: Vec<Case> = vec![
-            // A clean alias stands, whatever the cards say.
-            (vec![hit(0, 0)], vec![1.0, 20.0], vec![0], true, Found::Alias),
+            // A clean alias of several words stands, whatever the cards say ...
+            (vec![words(hit(0, 0), 2)], vec![1.0, 20.0], vec![0], true, Found::Alias),
+            // ... and so does a one-word alias, unless a reading of the whole question is sure on
+            // its own and supports another feature at least three times better.
+            (vec![hit(0, 0)], vec![7.0, 20.0, 1.0], vec![0], true, Found::Alias),
+            (vec![hit(0, 0)], vec![1.0, 12.0, 1.0], vec![0], true, Found::Alias),
+            (vec![hit(0, 0)], vec![6.0, 20.0, 1.0], vec![1], true, Found::Card),
             // Two features named: both, the better-supported first; a third the question hardly
             // supports gets none.
             (vec![hit(0, 0), hit(1, 0), hit(2, 0)], vec![3.0, 9.0, 1.0], vec![1, 0], true, Found::Alias),
