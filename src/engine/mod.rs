@@ -47,6 +47,9 @@ const SYNONYM_BOOST: f32 = 0.3;
 const SNIPPET_CHARS: usize = 220;
 /// At most this many of the corpus's distinct words have their stems worked out at start.
 const MAX_KNOWN_WORDS: usize = 50_000;
+/// An alias whose words are all in its article's title, or in more than half of its passages (for
+/// articles of at least this many), names the article's subject, not a feature.
+const MIN_SUBJECT_PASSAGES: usize = 6;
 /// The least card score the rest of a question (without the alias) gives the feature the alias
 /// names, when most of its words are unknown to the corpus and it names no product.
 const REST_SUPPORT: f32 = 3.0;
@@ -104,8 +107,28 @@ impl Engine {
     pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
         let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
-        let topics = uncovered_topics(&corpus, &mut word_analyzer);
-        let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer);
+        // Each passage body's stems.
+        let bodies: Vec<Vec<String>> = corpus
+            .passages
+            .iter()
+            .map(|p| word_analyzer.words(&p.text).into_iter().map(|w| w.stem).collect())
+            .collect();
+        let topics = uncovered_topics(&corpus, &bodies, &mut word_analyzer);
+        // Each article's title words, stemmed.
+        let titles: HashMap<&str, Vec<String>> = corpus
+            .docs
+            .iter()
+            .map(|d| (d.id.as_str(), word_analyzer.words(&d.title).into_iter().map(|w| w.stem).collect()))
+            .collect();
+        let is_subject = |fi: usize, stems: &[&str]| {
+            let doc = &corpus.table.features[fi].doc;
+            let in_title = titles.get(doc.as_str()).is_some_and(|t| stems.iter().all(|s| t.iter().any(|w| w == s)));
+            let in_doc: Vec<&Vec<String>> =
+                corpus.passages.iter().zip(&bodies).filter(|(p, _)| &p.doc == doc).map(|(_, b)| b).collect();
+            let with_all = in_doc.iter().filter(|b| stems.iter().all(|s| b.iter().any(|w| w == s))).count();
+            in_title || (in_doc.len() >= MIN_SUBJECT_PASSAGES && with_all * 2 > in_doc.len())
+        };
+        let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
         let alias_terms: Vec<Vec<String>> = corpus
             .table
             .features
@@ -984,13 +1007,11 @@ fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
 
 /// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
 /// alias, or a passage heading, uses their words, or a passage's text has them in a row.
-fn uncovered_topics(corpus: &Corpus, analyzer: &mut WordAnalyzer) -> Vec<String> {
+fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer: &mut WordAnalyzer) -> Vec<String> {
     let table = &corpus.table;
     let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
     let headings = corpus.passages.iter().map(|p| &p.heading);
     let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| analyzer.words(t)).collect();
-    let bodies: Vec<Vec<String>> =
-        corpus.passages.iter().map(|p| analyzer.words(&p.text).into_iter().map(|w| w.stem).collect()).collect();
     let mut out = Vec::new();
     for topic in &table.topics {
         let words = analyzer.words(topic);

@@ -98,7 +98,14 @@ pub fn is_number(word: &str) -> bool {
 impl Matcher {
     /// Compiles the table's names; `topics` are the uncovered topics that still count (see
     /// [`covered`]).
-    pub fn new(table: &FeatureTable, topics: &[String], analyzer: &mut WordAnalyzer) -> Self {
+    /// `is_subject(feature, stems)` says whether an alias's words are what its whole article is
+    /// about (its product's name): such an alias tells no feature apart and is left out.
+    pub fn new(
+        table: &FeatureTable,
+        topics: &[String],
+        analyzer: &mut WordAnalyzer,
+        is_subject: &dyn Fn(usize, &[&str]) -> bool,
+    ) -> Self {
         let mut compile = |s: &str| {
             let words = analyzer.words(s);
             let weight = words.iter().map(|w| w.text.len()).sum::<usize>() + words.len().saturating_sub(1);
@@ -107,7 +114,27 @@ impl Matcher {
         let features: Vec<Vec<Alias>> = table
             .features
             .iter()
-            .map(|f| f.aliases.iter().map(|a| compile(a)).filter(|a| !a.words.is_empty()).collect())
+            .enumerate()
+            .map(|(fi, f)| {
+                f.aliases
+                    .iter()
+                    .map(|a| (a, compile(a)))
+                    .filter(|(a, compiled)| {
+                        let stems: Vec<&str> = compiled.words.iter().map(|w| w.stem.as_str()).collect();
+                        let subject = !stems.is_empty() && is_subject(fi, &stems);
+                        if subject {
+                            tracing::warn!(
+                                "features.toml: alias \"{a}\" of feature `{}` is ignored: its words are in its \
+                                 article's title or most of its passages, so it names what the article is about, not \
+                                 the feature",
+                                f.id
+                            );
+                        }
+                        !compiled.words.is_empty() && !subject
+                    })
+                    .map(|(_, compiled)| compiled)
+                    .collect()
+            })
             .collect();
         let products: Vec<Vec<Alias>> = table
             .products
@@ -431,7 +458,7 @@ mod tests {
 
     fn u(q: &str) -> (Understanding, FeatureTable) {
         let t = table();
-        let m = Matcher::new(&t, &t.topics, &mut WordAnalyzer::with_vocabulary([], 0));
+        let m = Matcher::new(&t, &t.topics, &mut WordAnalyzer::with_vocabulary([], 0), &|_, _| false);
         (m.understand(&words(q), &|_| false), t)
     }
 
@@ -452,7 +479,7 @@ mod tests {
     #[test]
     fn a_word_the_corpus_has_is_not_read_as_a_typo() {
         let t = table();
-        let m = Matcher::new(&t, &[], &mut WordAnalyzer::with_vocabulary([], 0));
+        let m = Matcher::new(&t, &[], &mut WordAnalyzer::with_vocabulary([], 0), &|_, _| false);
         let q = words("does it rememder things");
         let u = m.understand(&q, &|_| false);
         assert_eq!(

@@ -83,9 +83,20 @@ impl Scratch {
 /// The shipped corpus plus the second article of `tests/data/second-article` (its feature entries
 /// appended to the table), in a temp dir.
 pub fn with_second_article() -> Scratch {
+    with_article("second-article")
+}
+
+/// The shipped corpus plus the article in `tests/data/DIR` (its Markdown files, and its
+/// `features.toml` entries appended to the shipped table).
+pub fn with_article(dir: &str) -> Scratch {
     let s = Scratch::shipped();
-    let extra = repo().join("tests/data/second-article");
-    std::fs::copy(extra.join("chatgpt-vs-api-for-teams.md"), s.corpus().join("chatgpt-vs-api-for-teams.md")).unwrap();
+    let extra = repo().join("tests/data").join(dir);
+    for entry in std::fs::read_dir(&extra).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            std::fs::copy(&path, s.corpus().join(path.file_name().unwrap())).unwrap();
+        }
+    }
     let mut table = std::fs::read_to_string(s.corpus().join("features.toml")).unwrap();
     table.push('\n');
     table.push_str(&std::fs::read_to_string(extra.join("features.toml")).unwrap());
