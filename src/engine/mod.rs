@@ -47,8 +47,8 @@ const SYNONYM_BOOST: f32 = 0.3;
 const SNIPPET_CHARS: usize = 220;
 /// At most this many of the corpus's distinct words have their stems worked out at start.
 const MAX_KNOWN_WORDS: usize = 50_000;
-/// An alias whose words are all in its article's title, or in more than half of its passages (for
-/// articles of at least this many), names the article's subject, not a feature.
+/// An alias whose words are all in its article's title, or each in more than half of its passages
+/// (for articles of at least this many), names the article's subject, not a feature.
 const MIN_SUBJECT_PASSAGES: usize = 6;
 /// The least card score the rest of a question (without the alias) gives the feature the alias
 /// names, when most of its words are unknown to the corpus and it names no product.
@@ -114,19 +114,28 @@ impl Engine {
             .map(|p| word_analyzer.words(&p.text).into_iter().map(|w| w.stem).collect())
             .collect();
         let topics = uncovered_topics(&corpus, &bodies, &mut word_analyzer);
-        // Each article's title words, stemmed.
+        // Each article's title words, stemmed, and in how many of its passages each word is.
         let titles: HashMap<&str, Vec<String>> = corpus
             .docs
             .iter()
             .map(|d| (d.id.as_str(), word_analyzer.words(&d.title).into_iter().map(|w| w.stem).collect()))
             .collect();
+        let mut spread: HashMap<&str, (usize, HashMap<&str, usize>)> = HashMap::new();
+        for (p, body) in corpus.passages.iter().zip(&bodies) {
+            let (passages, df) = spread.entry(p.doc.as_str()).or_default();
+            *passages += 1;
+            let mut seen = HashSet::new();
+            for w in body.iter().filter(|w| seen.insert(w.as_str())) {
+                *df.entry(w.as_str()).or_default() += 1;
+            }
+        }
         let is_subject = |fi: usize, stems: &[&str]| {
-            let doc = &corpus.table.features[fi].doc;
-            let in_title = titles.get(doc.as_str()).is_some_and(|t| stems.iter().all(|s| t.iter().any(|w| w == s)));
-            let in_doc: Vec<&Vec<String>> =
-                corpus.passages.iter().zip(&bodies).filter(|(p, _)| &p.doc == doc).map(|(_, b)| b).collect();
-            let with_all = in_doc.iter().filter(|b| stems.iter().all(|s| b.iter().any(|w| w == s))).count();
-            in_title || (in_doc.len() >= MIN_SUBJECT_PASSAGES && with_all * 2 > in_doc.len())
+            let doc = corpus.table.features[fi].doc.as_str();
+            let in_title = titles.get(doc).is_some_and(|t| stems.iter().all(|s| t.iter().any(|w| w == s)));
+            let common = spread.get(doc).is_some_and(|(n, df)| {
+                *n >= MIN_SUBJECT_PASSAGES && stems.iter().all(|s| df.get(s).is_some_and(|d| d * 2 > *n))
+            });
+            in_title || common
         };
         let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
         let alias_terms: Vec<Vec<String>> = corpus
