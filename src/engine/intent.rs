@@ -102,7 +102,10 @@ pub fn decide(hits: &[AliasHit], cards: &[f32], terms: &[u32]) -> Intent {
                 features.push(h.feature);
             }
         }
-        let sure = first.skipped == 0 || first.feature == top;
+        // A one-word alias the whole question supports clearly less than another feature's card
+        // (short of `outweighed`) is not stood behind either.
+        let contested = first.positions.len() == 1 && best >= CARD_MIN && card(first.feature) * CARD_MARGIN < best;
+        let sure = (first.skipped == 0 && !contested) || first.feature == top;
         return Intent { features, sure, by };
     }
     if best >= CARD_MIN && terms.get(top).is_some_and(|n| *n >= CARD_MIN_TERMS) {
@@ -140,8 +143,11 @@ mod tests {
             (vec![words(hit(0, 0), 2)], vec![1.0, 20.0], vec![0], true, Found::Alias),
             // ... and so does a one-word alias, unless a reading of the whole question is sure on
             // its own and supports another feature at least three times better.
-            (vec![hit(0, 0)], vec![7.0, 20.0, 1.0], vec![0], true, Found::Alias),
-            (vec![hit(0, 0)], vec![1.0, 12.0, 1.0], vec![0], true, Found::Alias),
+            (vec![hit(0, 0)], vec![14.0, 20.0, 1.0], vec![0], true, Found::Alias),
+            (vec![hit(0, 0)], vec![1.0, 4.0, 1.0], vec![0], true, Found::Alias),
+            // Between the two, it is named but not stood behind.
+            (vec![hit(0, 0)], vec![7.0, 20.0, 1.0], vec![0], false, Found::Alias),
+            (vec![hit(0, 0)], vec![1.0, 12.0, 1.0], vec![0], false, Found::Alias),
             (vec![hit(0, 0)], vec![6.0, 20.0, 1.0], vec![1], true, Found::Card),
             // Two features named: both, the better-supported first; a third the question hardly
             // supports gets none.
