@@ -335,9 +335,9 @@ impl Engine {
                 closest = Some(plain);
             }
         }
-        // An unsure reading from the cards, or from the backstory, does not steer retrieval: the
-        // passages closest to the question itself are shown.
-        let steer = if (intent.by == Found::Card || closest.is_some()) && !intent.sure {
+        // An unsure reading from the cards, from a contested one-word alias or from the backstory
+        // does not steer retrieval: the passages closest to the question itself are shown.
+        let steer = if (intent.by != Found::SkippedAlias || closest.is_some()) && !intent.sure {
             None
         } else {
             intent.features.first().copied()
