@@ -1,7 +1,7 @@
 //! Text analysis shared by indexing and question understanding: one English analyzer (stemming, a
 //! stopword list that keeps negations) and the word splitting used to match aliases.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use tantivy::tokenizer::{
@@ -350,7 +350,7 @@ pub struct WordAnalyzer {
     unstemmed: TextAnalyzer,
     /// The stemmer alone, over one word.
     stemmer: TextAnalyzer,
-    known: Arc<HashMap<String, String>>,
+    known: Arc<FxHashMap<String, String>>,
 }
 
 impl WordAnalyzer {
@@ -365,7 +365,7 @@ impl WordAnalyzer {
             stemmer: TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::new(Language::English)).build(),
             known: Arc::default(),
         };
-        let mut known: HashMap<String, String> = HashMap::new();
+        let mut known: FxHashMap<String, String> = FxHashMap::default();
         'texts: for text in texts {
             let mut stream = a.unstemmed.token_stream(text);
             while stream.advance() {
@@ -449,13 +449,13 @@ pub fn index_terms(text: &str, words: &[Word], index_analyzer: &mut TextAnalyzer
 
 /// Whether the index analyzer drops `word` (lowercase).
 pub fn is_index_stopword(word: &str) -> bool {
-    static STOP: std::sync::LazyLock<std::collections::HashSet<&str>> =
+    static STOP: std::sync::LazyLock<rustc_hash::FxHashSet<&str>> =
         std::sync::LazyLock::new(|| INDEX_STOPWORDS.iter().copied().collect());
     STOP.contains(word)
 }
 
 pub fn is_filler(word: &str) -> bool {
-    static FILLER: std::sync::LazyLock<std::collections::HashSet<&str>> =
+    static FILLER: std::sync::LazyLock<rustc_hash::FxHashSet<&str>> =
         std::sync::LazyLock::new(|| FILLER_WORDS.iter().copied().collect());
     FILLER.contains(word)
 }

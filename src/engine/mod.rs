@@ -15,6 +15,8 @@ mod understand;
 mod verdict;
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -83,14 +85,14 @@ pub struct Engine {
     cards: Cards,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
-    alias_scores: HashMap<String, ScoreList>,
+    alias_scores: FxHashMap<String, ScoreList>,
     /// Analyzed term -> the other terms of its synonym groups.
-    synonyms: HashMap<String, Vec<String>>,
+    synonyms: FxHashMap<String, Vec<String>>,
     /// Every synonym term's scores at [`SYNONYM_BOOST`], computed once like `alias_scores`.
-    synonym_scores: HashMap<String, ScoreList>,
+    synonym_scores: FxHashMap<String, ScoreList>,
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
     /// question about a model the corpus never names ("gpt-5") is recognised as uncovered.
-    identifiers: HashSet<String>,
+    identifiers: FxHashSet<String>,
     /// Stems the corpus's own words once (see [`WordAnalyzer`]).
     word_analyzer: WordAnalyzer,
     index_analyzer: TextAnalyzer,
@@ -168,7 +170,7 @@ impl Engine {
         let alias_scores = term_scores(&index, features.iter().flat_map(|f| &f.expansion), EXPANSION_BOOST);
         let synonyms = synonym_map(&corpus.table.synonyms, &mut index_analyzer);
         let synonym_scores = term_scores(&index, synonyms.values().flatten(), SYNONYM_BOOST);
-        let mut identifiers: HashSet<String> =
+        let mut identifiers: FxHashSet<String> =
             corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
         for m in prices.models() {
             identifiers.insert(m.name().to_lowercase());
@@ -975,10 +977,10 @@ fn term_scores<'a>(
     index: &SearchIndex,
     terms: impl IntoIterator<Item = &'a String>,
     boost: f32,
-) -> HashMap<String, ScoreList> {
+) -> FxHashMap<String, ScoreList> {
     index.term_scores(terms.into_iter().map(String::as_str), boost).unwrap_or_else(|e| {
         tracing::warn!("expansion scores: {e}");
-        HashMap::new()
+        FxHashMap::default()
     })
 }
 
@@ -1033,8 +1035,8 @@ fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer: &mut Word
     out
 }
 
-fn synonym_map(groups: &[Vec<String>], analyzer: &mut TextAnalyzer) -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+fn synonym_map(groups: &[Vec<String>], analyzer: &mut TextAnalyzer) -> FxHashMap<String, Vec<String>> {
+    let mut map: FxHashMap<String, Vec<String>> = FxHashMap::default();
     for group in groups {
         let terms: Vec<Vec<String>> = group.iter().map(|w| text::terms(analyzer, w)).collect();
         let all: Vec<String> = {

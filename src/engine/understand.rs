@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::corpus::FeatureTable;
 use crate::text::{self, Word, WordAnalyzer, is_typo_of};
 
@@ -26,7 +28,7 @@ pub struct Matcher {
     topics: Vec<(String, Alias)>,
     /// Word (surface or stem) -> the names it starts and whether a feature alias uses it: one lookup
     /// per question word finds every name that can start there.
-    words: HashMap<String, Entry>,
+    words: FxHashMap<String, Entry>,
     /// First letter -> the distinct first words long enough to be misspelt ([`is_typo_of`] needs six
     /// letters and the same first letter), each with the (feature, alias) pairs it starts: a
     /// misspelt question word is compared with these few words, not with every alias.
@@ -145,7 +147,7 @@ impl Matcher {
             table.others.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
         let topics: Vec<(String, Alias)> =
             topics.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
-        let mut words: HashMap<String, Entry> = HashMap::new();
+        let mut words: FxHashMap<String, Entry> = FxHashMap::default();
         for w in features.iter().flatten().flat_map(|a: &Alias| &a.words) {
             words.entry(w.text.clone()).or_default().alias_word = true;
             words.entry(w.stem.clone()).or_default().alias_word = true;

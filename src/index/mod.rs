@@ -19,9 +19,9 @@ mod stats;
 mod tokens;
 mod vocabulary;
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::query::{BoostQuery, Query};
@@ -115,12 +115,12 @@ pub struct SearchIndex {
     /// Every heading term's scores, see [`title_scores`].
     /// `None` when headings have too many distinct terms to precompute; heading matches are then
     /// term queries on the title field.
-    titles: Option<HashMap<String, ScoreList>>,
+    titles: Option<FxHashMap<String, ScoreList>>,
     /// Body terms, for typo-tolerant lookups.
     vocabulary: Vocabulary,
     /// Body term -> its number (in sorted order), so passage tokens, snippet weights and proximity
     /// pairs compare numbers rather than strings.
-    term_ids: HashMap<Box<str>, u32>,
+    term_ids: FxHashMap<Box<str>, u32>,
 }
 
 /// A scored passage id.
@@ -161,7 +161,7 @@ impl SearchIndex {
         let titles = title_scores(&searcher, fields.title)?;
         let body_terms = field_terms(&searcher, fields.body)?;
         let vocabulary = Vocabulary::new(body_terms.iter().map(String::as_str));
-        let term_ids: HashMap<Box<str>, u32> =
+        let term_ids: FxHashMap<Box<str>, u32> =
             body_terms.into_iter().enumerate().map(|(id, term)| (term.into_boxed_str(), id as u32)).collect();
         Ok(SearchIndex { reader, fields, index, pids, titles, vocabulary, term_ids })
     }

@@ -102,6 +102,8 @@ impl Proximity {
 }
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::super::test_support::index_of;
     use tantivy::query::EnableScoring;
 

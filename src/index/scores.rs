@@ -1,7 +1,7 @@
 //! Precomputed per-term scores: the index never changes under an open [`SearchIndex`], so a term's
 //! BM25 score for every passage, computed once, stays exact and is added per question for free.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
@@ -28,7 +28,7 @@ impl SearchIndex {
         &self,
         terms: impl IntoIterator<Item = &'a str>,
         boost: f32,
-    ) -> Result<HashMap<String, ScoreList>, IndexError> {
+    ) -> Result<FxHashMap<String, ScoreList>, IndexError> {
         term_scores(&self.searcher(), self.fields.body, terms, boost)
     }
 }
@@ -83,7 +83,7 @@ pub(super) fn field_terms(searcher: &Searcher, field: Field) -> Result<Vec<Strin
 pub(super) fn title_scores(
     searcher: &Searcher,
     field: Field,
-) -> Result<Option<HashMap<String, ScoreList>>, IndexError> {
+) -> Result<Option<FxHashMap<String, ScoreList>>, IndexError> {
     let terms = field_terms(searcher, field)?;
     if terms.len() > MAX_PRECOMPUTED_TITLE_TERMS {
         return Ok(None);
@@ -97,8 +97,8 @@ fn term_scores<'a>(
     field: Field,
     terms: impl IntoIterator<Item = &'a str>,
     boost: f32,
-) -> Result<HashMap<String, ScoreList>, IndexError> {
-    let mut out = HashMap::new();
+) -> Result<FxHashMap<String, ScoreList>, IndexError> {
+    let mut out = FxHashMap::default();
     for t in terms {
         if !out.contains_key(t) {
             let t = t.to_owned();
