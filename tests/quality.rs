@@ -210,15 +210,23 @@ fn the_middle_says_it_is_not_sure_and_shows_the_closest_passages() {
 /// this allows the drop measured when it was written (see the note in BENCHMARKS.md).
 #[test]
 fn a_second_article_keeps_the_first_answered_and_is_answered_itself() {
-    let scratch = support::with_second_article();
+    with_article_scores("second-article", 2, 5, "second.jsonl", 80);
+}
+
+/// The shipped corpus plus the article in `tests/data/DIR`: dev and extra lose at most `dev_drop`
+/// and `extra_drop` questions, and the article's own set `own` scores at least `own_percent`%.
+/// Returns the engine, for checks of single answers.
+fn with_article_scores(dir: &str, dev_drop: usize, extra_drop: usize, own: &str, own_percent: usize) -> Engine {
+    let scratch = support::with_article(dir);
     let engine = support::engine(&scratch.corpus());
     let data = support::repo().join("tests/data");
     let (dev, total, fails) = support::score(&engine, &data.join("dev.jsonl"));
-    assert!(dev + 2 >= total, "dev {dev}/{total}: {fails:#?}");
+    assert!(dev + dev_drop >= total, "dev {dev}/{total}: {fails:#?}");
     let (extra, total, fails) = support::score(&engine, &data.join("extra.jsonl"));
-    assert!(extra + 5 >= total, "extra {extra}/{total}: {fails:#?}");
-    let (second, total, fails) = support::score(&engine, &data.join("second.jsonl"));
-    assert!(second * 100 >= total * 80, "second {second}/{total}: {fails:#?}");
+    assert!(extra + extra_drop >= total, "extra {extra}/{total}: {fails:#?}");
+    let (passed, total, fails) = support::score(&engine, &data.join(own));
+    assert!(passed * 100 >= total * own_percent, "{own} {passed}/{total}: {fails:#?}");
+    engine
 }
 
 /// An article added later, written with its features and questions by someone who had not seen the
@@ -227,15 +235,7 @@ fn a_second_article_keeps_the_first_answered_and_is_answered_itself() {
 /// ("@codex"), which is ignored rather than taken for a feature in every question naming Codex.
 #[test]
 fn an_article_added_later_keeps_the_shipped_answers_and_is_answered_itself() {
-    let scratch = support::with_article("codex-article");
-    let engine = support::engine(&scratch.corpus());
-    let data = support::repo().join("tests/data");
-    let (dev, total, fails) = support::score(&engine, &data.join("dev.jsonl"));
-    assert!(dev + 2 >= total, "dev {dev}/{total}: {fails:#?}");
-    let (extra, total, fails) = support::score(&engine, &data.join("extra.jsonl"));
-    assert!(extra + 3 >= total, "extra {extra}/{total}: {fails:#?}");
-    let (codex, total, fails) = support::score(&engine, &data.join("codex.jsonl"));
-    assert!(codex * 100 >= total * 60, "codex {codex}/{total}: {fails:#?}");
+    let engine = with_article_scores("codex-article", 2, 3, "codex.jsonl", 60);
     let a = engine.answer("does codex in chatgpt keep working on its own while I close my laptop?");
     assert!(a.verdicts.iter().all(|v| v.feature != "codex_code_review"), "{}", render::plain(&a));
 }

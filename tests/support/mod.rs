@@ -80,14 +80,8 @@ impl Scratch {
     }
 }
 
-/// The shipped corpus plus the second article of `tests/data/second-article` (its feature entries
-/// appended to the table), in a temp dir.
-pub fn with_second_article() -> Scratch {
-    with_article("second-article")
-}
-
 /// The shipped corpus plus the article in `tests/data/DIR` (its Markdown files, and its
-/// `features.toml` entries appended to the shipped table).
+/// `features.toml` entries appended to the shipped table), in a temp dir.
 pub fn with_article(dir: &str) -> Scratch {
     let s = Scratch::shipped();
     let extra = repo().join("tests/data").join(dir);
