@@ -235,7 +235,21 @@ fn with_article_scores(dir: &str, dev_drop: usize, extra_drop: usize, own: &str,
 /// ("@codex"), which is ignored rather than taken for a feature in every question naming Codex.
 #[test]
 fn an_article_added_later_keeps_the_shipped_answers_and_is_answered_itself() {
-    let engine = with_article_scores("codex-article", 2, 3, "codex.jsonl", 60);
+    let engine = with_article_scores("codex-article", 2, 2, "codex.jsonl", 60);
     let a = engine.answer("does codex in chatgpt keep working on its own while I close my laptop?");
     assert!(a.verdicts.iter().all(|v| v.feature != "codex_code_review"), "{}", render::plain(&a));
+    // A question that names one article's subject ("the API", "the CLI") and not the other's is read
+    // against that article first: the other's aliases ("automatic reviews", "reviewer") are common
+    // words there unless its card is still the best reading.
+    for (q, want) in [
+        (
+            "Is there an OpenAI API endpoint that screens what users post for abuse before it goes live, like an automatic review?",
+            "moderation",
+        ),
+        ("with the api can i see how likely each token was, so a human can review the shaky ones?", "logprobs"),
+        ("Will the Codex CLI open a pull request on its own when it's done?", "codex_pull_requests"),
+    ] {
+        let a = engine.answer(q);
+        assert_eq!(first_feature(&a), Some(want), "{q}\n{}", render::plain(&a));
+    }
 }

@@ -26,6 +26,10 @@ const FIELDS: [f32; 4] = [
     0.5,
 ];
 
+/// One article's number of cards and, per field, their average length and each term's document
+/// frequency.
+type ArticleStats<'a> = (f32, Vec<(f32, HashMap<&'a str, f32>)>);
+
 /// Precomputed card scores.
 #[derive(Debug, Default)]
 pub struct Cards {
@@ -36,13 +40,14 @@ pub struct Cards {
 
 impl Cards {
     /// Cards for `features`; `passage(i)` is feature `i`'s own item passage, if it has one.
-    /// `spread(term)` is how common a term is across the corpus's passages, from 0 (in one) to 1
-    /// (in all): a word the whole corpus uses ("model", "use") says little about which feature a
-    /// question means, so its card scores count that much less.
+    /// `spread(card, term)` is how common a term is across the passages of card `card`'s article,
+    /// from 0 (in one) to 1 (in all): a word the whole article uses ("model", "use") says little
+    /// about which of its features a question means, so its card scores count that much less.
     pub fn build<'a>(
         features: &[Feature],
         passage: impl Fn(usize) -> Option<&'a Passage>,
-        spread: impl Fn(&str) -> f32,
+        article: impl Fn(usize) -> usize,
+        spread: impl Fn(usize, &str) -> f32,
         analyzer: &mut TextAnalyzer,
     ) -> Cards {
         // fields[f][card] = the card's terms in that field.
@@ -57,29 +62,43 @@ impl Cards {
             fields[2].push(text::terms(analyzer, &f.note));
             fields[3].push(passage(i).map(|p| text::terms(analyzer, &p.text)).unwrap_or_default());
         }
-        let n = features.len() as f32;
-        // Per field: the average card length and each term's document frequency.
-        let stats: Vec<(f32, HashMap<&str, f32>)> = fields
-            .iter()
-            .map(|field| {
-                let avg_len = field.iter().map(Vec::len).sum::<usize>() as f32 / n.max(1.0);
-                let mut df: HashMap<&str, f32> = HashMap::new();
-                for card in field {
-                    let mut seen: Vec<&str> = card.iter().map(String::as_str).collect();
-                    seen.sort_unstable();
-                    seen.dedup();
-                    for t in seen {
-                        *df.entry(t).or_default() += 1.0;
-                    }
+        // BM25 statistics per article: a card competes with its own article's cards, so adding an
+        // article leaves the others' scores as they were.
+        let mut stats: Vec<ArticleStats> = Vec::new();
+        for card in 0..features.len() {
+            let a = article(card);
+            if stats.len() <= a {
+                stats.resize_with(a + 1, || (0.0, vec![(0.0, HashMap::new()); FIELDS.len()]));
+            }
+            let (n, per_field) = &mut stats[a];
+            *n += 1.0;
+            for (field, (len, df)) in fields.iter().zip(per_field.iter_mut()) {
+                *len += field[card].len() as f32;
+                let mut seen: Vec<&str> = field[card].iter().map(String::as_str).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for t in seen {
+                    *df.entry(t).or_default() += 1.0;
                 }
-                (avg_len, df)
-            })
-            .collect();
+            }
+        }
+        for (n, per_field) in &mut stats {
+            for (len, _) in per_field.iter_mut() {
+                *len /= n.max(1.0);
+            }
+        }
+        // A smaller article's idfs run lower: its scores are put on the scale of the largest's
+        // (the same words on one card of each score alike).
+        let idf = |n: f32, df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        let largest = stats.iter().map(|(n, _)| *n).fold(0.0, f32::max);
         // Card by card, so a term's postings for one card are adjacent: merging a field's score into
         // the card's entry looks at the last one only (a term on every card stays linear).
         let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
         for card in 0..features.len() {
-            for ((field, boost), (avg_len, df)) in fields.iter().zip(FIELDS).zip(&stats) {
+            let (n, per_field) = &stats[article(card)];
+            let n = *n;
+            let scale = if n < largest { idf(largest, 1.0) / idf(n, 1.0) } else { 1.0 };
+            for ((field, boost), (avg_len, df)) in fields.iter().zip(FIELDS).zip(per_field) {
                 let terms = &field[card];
                 let mut tf: HashMap<&str, f32> = HashMap::new();
                 for t in terms {
@@ -87,8 +106,7 @@ impl Cards {
                 }
                 let norm = K1 * (1.0 - B + B * terms.len() as f32 / avg_len.max(1.0));
                 for (t, tf) in tf {
-                    let idf = (1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)).ln();
-                    let score = boost * idf * tf * (K1 + 1.0) / (tf + norm);
+                    let score = scale * boost * idf(n, df[t]) * tf * (K1 + 1.0) / (tf + norm);
                     let list = postings.entry(t.to_owned()).or_default();
                     match list.last_mut() {
                         Some((c, s)) if *c == card as u32 => *s += score,
@@ -98,9 +116,8 @@ impl Cards {
             }
         }
         for (t, list) in &mut postings {
-            let keep = 1.0 - spread(t).clamp(0.0, 1.0);
-            for (_, s) in list.iter_mut() {
-                *s *= keep;
+            for (card, s) in list.iter_mut() {
+                *s *= 1.0 - spread(*card as usize, t).clamp(0.0, 1.0);
             }
         }
         Cards { postings, features: features.len() }
@@ -166,7 +183,7 @@ mod tests {
             feature("moderation", &["moderation"], &["can it flag hateful or abusive posts"], "content classification"),
             feature("batch", &["batch"], &["cheaper if I can wait a day for results"], "large volumes at half price"),
         ];
-        let cards = Cards::build(&features, |_| None, |_| 0.0, &mut text::index_analyzer());
+        let cards = Cards::build(&features, |_| None, |_| 0, |_, _| 0.0, &mut text::index_analyzer());
         for (q, want) in [
             ("I want to know how confident it was about every token", 0),
             ("automatically flag abusive comments", 1),
@@ -178,9 +195,46 @@ mod tests {
         }
         assert!(cards.score(&[("zebra".into(), 1.0)]).0.iter().all(|s| *s == 0.0));
         // A word every passage of the corpus uses counts for nothing.
-        let common =
-            Cards::build(&features, |_| None, |t| if t == "token" { 1.0 } else { 0.0 }, &mut text::index_analyzer());
+        let common = Cards::build(
+            &features,
+            |_| None,
+            |_| 0,
+            |_, t| if t == "token" { 1.0 } else { 0.0 },
+            &mut text::index_analyzer(),
+        );
         assert_eq!(common.score(&[("token".into(), 1.0)]), (vec![0.0, 0.0, 0.0], vec![0, 0, 0]));
         assert_eq!(cards.score(&[("token".into(), 1.0)]).1, [1, 0, 0]);
+    }
+
+    #[test]
+    fn an_added_article_leaves_the_others_cards_as_they_were() {
+        let first = [
+            feature("logprobs", &["logprobs"], &["how confident is the model in each token"], "token probabilities"),
+            feature("moderation", &["moderation"], &["can it flag hateful or abusive posts"], "content classification"),
+            feature("batch", &["batch"], &["cheaper if I can wait a day for results"], "large volumes at half price"),
+        ];
+        let alone = Cards::build(&first, |_| None, |_| 0, |_, _| 0.0, &mut text::index_analyzer());
+        // A second article whose cards share the first's words ("flag", "token", "posts").
+        let mut both = first.to_vec();
+        both.push(feature("review", &["code review"], &["can it flag problems in posts of a diff"], "review comments"));
+        both.push(feature("tokens", &["token usage"], &["how many tokens does each session use"], "token costs"));
+        let article = |card: usize| usize::from(card >= first.len());
+        let together = Cards::build(&both, |_| None, article, |_, _| 0.0, &mut text::index_analyzer());
+        for q in ["automatically flag abusive posts", "how confident is it about each token", "wait a day"] {
+            let terms: Vec<(String, f32)> =
+                text::terms(&mut text::index_analyzer(), q).into_iter().map(|t| (t, 1.0)).collect();
+            let (a, _) = alone.score(&terms);
+            let (t, _) = together.score(&terms);
+            assert_eq!(a[..], t[..first.len()], "{q}");
+        }
+        // The smaller article's cards are on the larger's scale: cards alike but for their words
+        // score alike, three in one article or two in the other.
+        let cards = [("kiwi", "alpha"), ("lime", "beta"), ("pear", "gamma"), ("plum", "delta"), ("fig", "omega")]
+            .map(|(id, alias)| feature(id, &[alias], &[], ""));
+        let scaled =
+            Cards::build(&cards, |_| None, |card| usize::from(card >= 3), |_, _| 0.0, &mut text::index_analyzer());
+        let (alpha, _) = scaled.score(&[("alpha".into(), 1.0)]);
+        let (delta, _) = scaled.score(&[("delta".into(), 1.0)]);
+        assert!(alpha[0] > 0.0 && (alpha[0] - delta[3]).abs() < 1e-4, "{} vs {}", alpha[0], delta[3]);
     }
 }

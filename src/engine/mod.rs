@@ -7,6 +7,7 @@
 //! features named), `scope` (decline on evidence), `retrieve` (passages), `cite` and `assemble`,
 //! each a short method below.
 
+mod articles;
 mod cards;
 mod intent;
 mod question;
@@ -22,12 +23,13 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::tokenizer::TextAnalyzer;
 
+use self::articles::Articles;
 use self::cards::Cards;
 use self::intent::{Found, Intent};
 pub use self::question::{MAX_ANALYZED_BYTES, Question, clip, without_controls};
 pub use self::scope::Evidence;
 use self::scope::Stance;
-use self::understand::{Matcher, Understanding};
+use self::understand::{AliasHit, Matcher, Understanding};
 use crate::answer::{Answer, Confidence, Declined, Kind, Snippet, Source, Verdict};
 use crate::corpus::{self, Corpus, Feature, FeatureTable, Passage};
 use crate::cost::PriceTable;
@@ -83,6 +85,12 @@ pub struct Engine {
     matcher: Matcher,
     /// Each feature as a small document of its own words, for recognising it in other words.
     cards: Cards,
+    /// Each article's subject words, for preferring the articles a question names.
+    articles: Articles,
+    /// Each passage's article (index into `corpus.docs`).
+    passage_doc: Vec<usize>,
+    /// Each feature's article, in table order.
+    feature_doc: Vec<usize>,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
     alias_scores: FxHashMap<String, ScoreList>,
@@ -109,12 +117,10 @@ impl Engine {
     pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
         let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
-        // Each passage body's stems.
-        let bodies: Vec<Vec<String>> = corpus
-            .passages
-            .iter()
-            .map(|p| word_analyzer.words(&p.text).into_iter().map(|w| w.stem).collect())
-            .collect();
+        // Each passage body's words, and their stems.
+        let body_words: Vec<Vec<text::Word>> = corpus.passages.iter().map(|p| word_analyzer.words(&p.text)).collect();
+        let bodies: Vec<Vec<String>> =
+            body_words.iter().map(|words| words.iter().map(|w| w.stem.clone()).collect()).collect();
         let topics = uncovered_topics(&corpus, &bodies, &mut word_analyzer);
         // Each article's title words, stemmed, and in how many of its passages each word is.
         let titles: HashMap<&str, Vec<String>> = corpus
@@ -140,6 +146,13 @@ impl Engine {
             in_title || common
         };
         let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
+        let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
+        let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
+        let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
+        let articles = Articles::new(
+            &corpus.docs.iter().map(|d| titles[d.id.as_str()].clone()).collect::<Vec<_>>(),
+            passage_doc.iter().copied().zip(bodies.iter().map(Vec::as_slice)),
+        );
         let alias_terms: Vec<Vec<String>> = corpus
             .table
             .features
@@ -177,21 +190,36 @@ impl Engine {
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
         }
         let cards = {
-            let searcher = index.searcher();
-            let stats = Stats::new(&searcher);
-            // A term's spread: 1 - its idf over the rarest term's, so a word in every passage
-            // counts for (almost) nothing and one in a single passage fully.
-            let passages = corpus.passages.len().max(1) as f32;
-            let idf = |df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
+            // Each article's passages and how many of them have each index term: a card's words
+            // are weighed within its own article, so adding an article leaves the others' alone.
+            let mut per_article: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
+            for ((p, words), &d) in corpus.passages.iter().zip(&body_words).zip(&passage_doc) {
+                let Some((passages, df)) = per_article.get_mut(d) else { continue };
+                *passages += 1;
+                let mut terms = text::index_terms(&p.text, words, &mut index_analyzer);
+                terms.sort_unstable();
+                terms.dedup();
+                for t in terms {
+                    *df.entry(t).or_default() += 1;
+                }
+            }
+            // A term's spread: 1 - its idf over the rarest term's, so a word in every passage of
+            // the article counts for (almost) nothing and one in a single passage fully.
+            let idf = |passages: f32, df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
             Cards::build(
                 &corpus.table.features,
                 |i| {
                     let f = &corpus.table.features[i];
                     features[i].passage.filter(|_| f.heading.is_some()).map(|p| &corpus.passages[p])
                 },
-                |t| match index.doc_freq(&stats, t) {
-                    0 => 0.0,
-                    df => 1.0 - idf(df as f32) / idf(1.0),
+                |card| feature_doc[card].min(corpus.docs.len()),
+                |card, t| {
+                    let Some((passages, df)) = per_article.get(feature_doc[card]) else { return 0.0 };
+                    let passages = (*passages).max(1) as f32;
+                    match df.get(t) {
+                        None | Some(0) => 0.0,
+                        Some(&df) => 1.0 - idf(passages, df as f32) / idf(passages, 1.0),
+                    }
                 },
                 &mut index_analyzer,
             )
@@ -206,6 +234,9 @@ impl Engine {
             features,
             matcher,
             cards,
+            articles,
+            passage_doc,
+            feature_doc,
             alias_scores,
             synonyms,
             synonym_scores,
@@ -313,8 +344,22 @@ impl Engine {
         {
             return self.decline(&q, Declined::Topic(topic.clone()), Evidence::default());
         }
-        let (cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
-        let mut intent = intent::decide(&u.hits, &cards, &card_terms);
+        // With several articles, those the question names come first: the others' cards count for
+        // less, and their aliases name a feature only where the whole question reads best as it
+        // ("automatic review" in a question about screening posts through the API is no code review).
+        let named = self.articles.named(&q.words);
+        let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
+        for (card, &doc) in cards.iter_mut().zip(&self.feature_doc) {
+            *card *= named.weight(doc);
+        }
+        let best = intent::ranked(&cards).first().map(|r| r.0);
+        let alias_hits: Vec<AliasHit> = u
+            .hits
+            .iter()
+            .filter(|h| Some(h.feature) == best || !named.passes_over(self.feature_doc[h.feature]))
+            .cloned()
+            .collect();
+        let mut intent = intent::decide(&alias_hits, &cards, &card_terms);
         let (mut unknown, (unknown_asked, code_asked)) = self.unknown_identifiers(&q);
         for name in self.unknown_names(&q, &u, &stats) {
             if !unknown.contains(&name) && unknown.len() < 3 {
@@ -555,9 +600,13 @@ impl Engine {
         let retrieval = self.index.query(stats, &q.terms, &extra);
         let mut hits = self.index.search(stats, &retrieval, CANDIDATES).unwrap_or_default();
         let proximity = self.index.proximity(stats, &q.terms);
-        if !proximity.is_empty() {
+        let named = self.articles.named(&q.words);
+        if !proximity.is_empty() || named.prefers() {
             for hit in &mut hits {
-                hit.score += proximity.bonus(self.tokens(hit.pid, analyzer));
+                if !proximity.is_empty() {
+                    hit.score += proximity.bonus(self.tokens(hit.pid, analyzer));
+                }
+                hit.score *= named.weight(self.passage_doc[hit.pid]);
             }
             // Stable: equal scores keep tantivy's order.
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -1,0 +1,177 @@
+//! Which article a question is about, when the corpus has several. Each article has subject words:
+//! words of its title that run through its passages and seldom through the other articles'
+//! ("codex" and "cli" for an article on the Codex CLI, "api" for one on the API). A question that
+//! names the subject of some articles and not of the others is read against those first: the
+//! others' features and passages count for less, and their one-word aliases ("reviewer" in "flag
+//! it for human review") do not name a feature.
+//!
+//! Nothing here is about a product: the words come from the corpus's titles and passages. With one
+//! article there are no subject words and nothing changes.
+
+use rustc_hash::FxHashMap;
+
+use crate::text::Word;
+
+/// A title word marks its article when it is in at least this share of the article's passages ...
+const MIN_SUBJECT_SHARE: f32 = 0.15;
+/// ... and in at least this many times the share of the other articles' passages.
+const SUBJECT_CONCENTRATION: f32 = 4.0;
+/// The features and passages of articles a question does not name, when it names others, count
+/// this much.
+pub const OTHER_ARTICLE_WEIGHT: f32 = 0.5;
+
+pub struct Articles {
+    /// Subject stem -> the article it marks.
+    subject: FxHashMap<String, usize>,
+    articles: usize,
+}
+
+/// The articles one question names: `None` when it names none or all of them (nothing to prefer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named(Option<Vec<bool>>);
+
+impl Named {
+    /// The weight of something from article `doc`.
+    pub fn weight(&self, doc: usize) -> f32 {
+        match &self.0 {
+            Some(named) if !named.get(doc).copied().unwrap_or(true) => OTHER_ARTICLE_WEIGHT,
+            _ => 1.0,
+        }
+    }
+
+    /// Whether the question names some articles and not others.
+    pub fn prefers(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Whether something from article `doc` is from an article the question passes over.
+    pub fn passes_over(&self, doc: usize) -> bool {
+        self.weight(doc) < 1.0
+    }
+}
+
+impl Articles {
+    /// `titles[d]` are article `d`'s title stems; `passages` each passage's article and stems.
+    pub fn new<'a>(titles: &[Vec<String>], passages: impl Iterator<Item = (usize, &'a [String])>) -> Self {
+        let n = titles.len();
+        let mut counts = vec![0usize; n];
+        // df[stem][article] for title stems only.
+        let mut df: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for t in titles.iter().flatten() {
+            df.entry(t.as_str()).or_insert_with(|| vec![0; n]);
+        }
+        for (d, stems) in passages {
+            if d >= n {
+                continue;
+            }
+            counts[d] += 1;
+            let mut seen: Vec<&str> = Vec::new();
+            for s in stems {
+                if let Some(per) = df.get_mut(s.as_str())
+                    && !seen.contains(&s.as_str())
+                {
+                    seen.push(s);
+                    per[d] += 1;
+                }
+            }
+        }
+        let mut subject = FxHashMap::default();
+        if n >= 2 {
+            let total: usize = counts.iter().sum();
+            for (d, title) in titles.iter().enumerate() {
+                if counts[d] == 0 {
+                    continue;
+                }
+                for t in title {
+                    let per = &df[t.as_str()];
+                    let own = per[d] as f32 / counts[d] as f32;
+                    let rest_passages = (total - counts[d]).max(1) as f32;
+                    let rest = (per.iter().sum::<usize>() - per[d]) as f32 / rest_passages;
+                    if own >= MIN_SUBJECT_SHARE && own >= SUBJECT_CONCENTRATION * rest {
+                        subject.insert(t.clone(), d);
+                    }
+                }
+            }
+        }
+        Articles { subject, articles: n }
+    }
+
+    /// The articles whose subject `words` name.
+    pub fn named(&self, words: &[Word]) -> Named {
+        if self.subject.is_empty() {
+            return Named(None);
+        }
+        let mut named = vec![false; self.articles];
+        for w in words {
+            if let Some(&d) = self.subject.get(&w.stem) {
+                named[d] = true;
+            }
+        }
+        let count = named.iter().filter(|n| **n).count();
+        Named((count > 0 && count < self.articles).then_some(named))
+    }
+
+    /// Each article's subject stems, sorted (for tests and diagnostics).
+    #[cfg(test)]
+    fn subjects(&self, doc: usize) -> Vec<&str> {
+        let mut out: Vec<&str> = self.subject.iter().filter(|(_, d)| **d == doc).map(|(s, _)| s.as_str()).collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn word(s: &str) -> Word {
+        Word { text: s.into(), stem: s.into(), offset: 0, end: s.len() }
+    }
+
+    fn articles() -> Articles {
+        let titles = vec![stems("the api vs chatgpt"), stems("the codex cli vs chatgpt")];
+        let passages = [
+            (0, stems("the api has batch")),
+            (0, stems("the api has embeddings chatgpt")),
+            (0, stems("chatgpt has memory")),
+            (0, stems("the api bills per token")),
+            (1, stems("the codex cli runs in a terminal")),
+            (1, stems("codex in chatgpt opens pull requests")),
+            (1, stems("the cli bills through the api")),
+        ];
+        Articles::new(&titles, passages.iter().map(|(d, s)| (*d, s.as_slice())))
+    }
+
+    #[test]
+    fn subject_words_run_through_their_article_and_seldom_through_others() {
+        let a = articles();
+        // "api" is in 3/4 of the first article's passages and 1/3 of the second's: not 4x.
+        // "chatgpt" and "the" are everywhere.
+        assert_eq!(a.subjects(0), Vec::<&str>::new());
+        assert_eq!(a.subjects(1), vec!["cli", "codex"]);
+    }
+
+    #[test]
+    fn a_question_naming_some_articles_prefers_them() {
+        let a = articles();
+        let named = a.named(&[word("can"), word("the"), word("cli"), word("do"), word("it")]);
+        assert_eq!(named.weight(1), 1.0);
+        assert_eq!(named.weight(0), OTHER_ARTICLE_WEIGHT);
+        assert!(named.passes_over(0));
+        // Naming none, or every one, prefers nothing.
+        assert_eq!(a.named(&[word("memory")]), Named(None));
+    }
+
+    #[test]
+    fn one_article_has_no_subject_words() {
+        let titles = vec![stems("the api vs chatgpt")];
+        let passages = [(0, stems("the api has batch"))];
+        let a = Articles::new(&titles, passages.iter().map(|(d, s)| (*d, s.as_slice())));
+        assert_eq!(a.named(&[word("api")]), Named(None));
+        assert_eq!(a.named(&[word("api")]).weight(0), 1.0);
+    }
+}
