@@ -167,6 +167,15 @@ mod tests {
         }
     }
 
+    /// Three features of one article, each described in other words by its example.
+    fn three_features() -> [Feature; 3] {
+        [
+            feature("logprobs", &["logprobs"], &["how confident is the model in each token"], "token probabilities"),
+            feature("moderation", &["moderation"], &["can it flag hateful or abusive posts"], "content classification"),
+            feature("batch", &["batch"], &["cheaper if I can wait a day for results"], "large volumes at half price"),
+        ]
+    }
+
     fn best(cards: &Cards, q: &str) -> (usize, f32, f32) {
         let terms: Vec<(String, f32)> =
             text::terms(&mut text::index_analyzer(), q).into_iter().map(|t| (t, 1.0)).collect();
@@ -178,11 +187,7 @@ mod tests {
 
     #[test]
     fn a_feature_described_in_other_words_wins_its_card() {
-        let features = [
-            feature("logprobs", &["logprobs"], &["how confident is the model in each token"], "token probabilities"),
-            feature("moderation", &["moderation"], &["can it flag hateful or abusive posts"], "content classification"),
-            feature("batch", &["batch"], &["cheaper if I can wait a day for results"], "large volumes at half price"),
-        ];
+        let features = three_features();
         let cards = Cards::build(&features, |_| None, |_| 0, |_, _| 0.0, &mut text::index_analyzer());
         for (q, want) in [
             ("I want to know how confident it was about every token", 0),
@@ -208,11 +213,7 @@ mod tests {
 
     #[test]
     fn an_added_article_leaves_the_others_cards_as_they_were() {
-        let first = [
-            feature("logprobs", &["logprobs"], &["how confident is the model in each token"], "token probabilities"),
-            feature("moderation", &["moderation"], &["can it flag hateful or abusive posts"], "content classification"),
-            feature("batch", &["batch"], &["cheaper if I can wait a day for results"], "large volumes at half price"),
-        ];
+        let first = three_features();
         let alone = Cards::build(&first, |_| None, |_| 0, |_, _| 0.0, &mut text::index_analyzer());
         // A second article whose cards share the first's words ("flag", "token", "posts").
         let mut both = first.to_vec();
