@@ -20,6 +20,9 @@ const SUBJECT_CONCENTRATION: f32 = 4.0;
 /// this much.
 pub const OTHER_ARTICLE_WEIGHT: f32 = 0.5;
 
+/// One article's number of passages, and in how many of them each stem is.
+pub type Spread<'a> = (usize, FxHashMap<&'a str, usize>);
+
 pub struct Articles {
     /// Subject stem -> the article it marks.
     subject: FxHashMap<String, usize>,
@@ -51,42 +54,23 @@ impl Named {
 }
 
 impl Articles {
-    /// `titles[d]` are article `d`'s title stems; `passages` each passage's article and stems.
-    pub fn new<'a>(titles: &[Vec<String>], passages: impl Iterator<Item = (usize, &'a [String])>) -> Self {
-        let n = titles.len();
-        let mut counts = vec![0usize; n];
-        // df[stem][article] for title stems only.
-        let mut df: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-        for t in titles.iter().flatten() {
-            df.entry(t.as_str()).or_insert_with(|| vec![0; n]);
-        }
-        for (d, stems) in passages {
-            if d >= n {
-                continue;
-            }
-            counts[d] += 1;
-            let mut seen: Vec<&str> = Vec::new();
-            for s in stems {
-                if let Some(per) = df.get_mut(s.as_str())
-                    && !seen.contains(&s.as_str())
-                {
-                    seen.push(s);
-                    per[d] += 1;
-                }
-            }
-        }
+    /// `titles[d]` are article `d`'s title stems; `spread[d]` its number of passages and in how many
+    /// of them each stem is.
+    pub fn new(titles: &[Vec<String>], spread: &[Spread]) -> Self {
+        let n = titles.len().min(spread.len());
+        let counts: Vec<usize> = spread.iter().take(n).map(|(c, _)| *c).collect();
+        let df = |stem: &str, d: usize| spread[d].1.get(stem).copied().unwrap_or(0);
         let mut subject = FxHashMap::default();
         if n >= 2 {
             let total: usize = counts.iter().sum();
-            for (d, title) in titles.iter().enumerate() {
+            for (d, title) in titles.iter().enumerate().take(n) {
                 if counts[d] == 0 {
                     continue;
                 }
                 for t in title {
-                    let per = &df[t.as_str()];
-                    let own = per[d] as f32 / counts[d] as f32;
+                    let own = df(t, d) as f32 / counts[d] as f32;
                     let rest_passages = (total - counts[d]).max(1) as f32;
-                    let rest = (per.iter().sum::<usize>() - per[d]) as f32 / rest_passages;
+                    let rest = (0..n).filter(|o| *o != d).map(|o| df(t, o)).sum::<usize>() as f32 / rest_passages;
                     if own >= MIN_SUBJECT_SHARE && own >= SUBJECT_CONCENTRATION * rest {
                         subject.insert(t.clone(), d);
                     }
@@ -143,7 +127,21 @@ mod tests {
             (1, stems("codex in chatgpt opens pull requests")),
             (1, stems("the cli bills through the api")),
         ];
-        Articles::new(&titles, passages.iter().map(|(d, s)| (*d, s.as_slice())))
+        build(&titles, &passages)
+    }
+
+    fn build(titles: &[Vec<String>], passages: &[(usize, Vec<String>)]) -> Articles {
+        let mut spread: Vec<Spread> = vec![Default::default(); titles.len()];
+        for (d, stems) in passages {
+            spread[*d].0 += 1;
+            let mut seen: Vec<&str> = stems.iter().map(String::as_str).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for s in seen {
+                *spread[*d].1.entry(s).or_default() += 1;
+            }
+        }
+        Articles::new(titles, &spread)
     }
 
     #[test]
@@ -170,7 +168,7 @@ mod tests {
     fn one_article_has_no_subject_words() {
         let titles = vec![stems("the api vs chatgpt")];
         let passages = [(0, stems("the api has batch"))];
-        let a = Articles::new(&titles, passages.iter().map(|(d, s)| (*d, s.as_slice())));
+        let a = build(&titles, &passages);
         assert_eq!(a.named(&[word("api")]), Named(None));
         assert_eq!(a.named(&[word("api")]).weight(0), 1.0);
     }

@@ -61,6 +61,12 @@ pub fn ranked(cards: &[f32]) -> Vec<(usize, f32)> {
     r
 }
 
+/// The feature whose card scores best (the first of [`ranked`]), without sorting them all.
+pub fn best(cards: &[f32]) -> Option<usize> {
+    // Ties go to the earlier feature, as in `ranked`.
+    cards.iter().enumerate().reduce(|a, b| if b.1 > a.1 { b } else { a }).map(|(f, _)| f)
+}
+
 /// A card reading needs at least this many of the question's words on the card: one shared word
 /// ("mode" in "dark mode" and "voice mode") is a coincidence.
 pub const CARD_MIN_TERMS: u32 = 2;
@@ -135,6 +141,14 @@ mod tests {
 
     /// (alias hits, card scores, features, sure, found by)
     type Case = (Vec<AliasHit>, Vec<f32>, Vec<usize>, bool, Found);
+
+    #[test]
+    fn best_is_the_first_ranked_ties_to_the_earlier_feature() {
+        for cards in [vec![], vec![0.0, 0.0], vec![1.0, 3.0, 3.0, 2.0], vec![5.0, 1.0, 5.0]] {
+            assert_eq!(best(&cards), ranked(&cards).first().map(|r| r.0), "{cards:?}");
+        }
+        assert_eq!(best(&[1.0, 3.0, 3.0]), Some(1));
+    }
 
     #[test]
     fn decisions() {

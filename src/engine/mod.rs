@@ -15,7 +15,8 @@ pub mod scope;
 mod understand;
 mod verdict;
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
@@ -122,15 +123,16 @@ impl Engine {
         let bodies: Vec<Vec<String>> =
             body_words.iter().map(|words| words.iter().map(|w| w.stem.clone()).collect()).collect();
         let topics = uncovered_topics(&corpus, &bodies, &mut word_analyzer);
-        // Each article's title words, stemmed, and in how many of its passages each word is.
-        let titles: HashMap<&str, Vec<String>> = corpus
-            .docs
-            .iter()
-            .map(|d| (d.id.as_str(), word_analyzer.words(&d.title).into_iter().map(|w| w.stem).collect()))
-            .collect();
-        let mut spread: HashMap<&str, (usize, HashMap<&str, usize>)> = HashMap::new();
-        for (p, body) in corpus.passages.iter().zip(&bodies) {
-            let (passages, df) = spread.entry(p.doc.as_str()).or_default();
+        let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
+        let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
+        let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
+        // Each article's title words, stemmed, and how many passages it has and in how many of them
+        // each word is.
+        let titles: Vec<Vec<String>> =
+            corpus.docs.iter().map(|d| word_analyzer.words(&d.title).into_iter().map(|w| w.stem).collect()).collect();
+        let mut spread: Vec<articles::Spread> = vec![Default::default(); corpus.docs.len()];
+        for (body, &d) in bodies.iter().zip(&passage_doc) {
+            let Some((passages, df)) = spread.get_mut(d) else { continue };
             *passages += 1;
             let mut seen = HashSet::new();
             for w in body.iter().filter(|w| seen.insert(w.as_str())) {
@@ -138,7 +140,7 @@ impl Engine {
             }
         }
         let is_subject = |fi: usize, stems: &[&str]| {
-            let doc = corpus.table.features[fi].doc.as_str();
+            let doc = feature_doc[fi];
             let in_title = titles.get(doc).is_some_and(|t| stems.iter().all(|s| t.iter().any(|w| w == s)));
             let common = spread.get(doc).is_some_and(|(n, df)| {
                 *n >= MIN_SUBJECT_PASSAGES && stems.iter().all(|s| df.get(s).is_some_and(|d| d * 2 > *n))
@@ -146,13 +148,7 @@ impl Engine {
             in_title || common
         };
         let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
-        let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
-        let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
-        let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
-        let articles = Articles::new(
-            &corpus.docs.iter().map(|d| titles[d.id.as_str()].clone()).collect::<Vec<_>>(),
-            passage_doc.iter().copied().zip(bodies.iter().map(Vec::as_slice)),
-        );
+        let articles = Articles::new(&titles, &spread);
         let alias_terms: Vec<Vec<String>> = corpus
             .table
             .features
@@ -190,11 +186,11 @@ impl Engine {
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
         }
         let cards = {
-            // Each article's passages and how many of them have each index term: a card's words
-            // are weighed within its own article, so adding an article leaves the others' alone.
-            let mut per_article: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
+            // Each article's passages and how many of them have each index term (its stems less
+            // the stopwords' the index drops).
+            let mut terms_df: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
             for ((p, words), &d) in corpus.passages.iter().zip(&body_words).zip(&passage_doc) {
-                let Some((passages, df)) = per_article.get_mut(d) else { continue };
+                let Some((passages, df)) = terms_df.get_mut(d) else { continue };
                 *passages += 1;
                 let mut terms = text::index_terms(&p.text, words, &mut index_analyzer);
                 terms.sort_unstable();
@@ -213,8 +209,10 @@ impl Engine {
                     features[i].passage.filter(|_| f.heading.is_some()).map(|p| &corpus.passages[p])
                 },
                 |card| feature_doc[card].min(corpus.docs.len()),
+                // Weighed within the card's own article, so adding an article leaves the others'
+                // cards alone.
                 |card, t| {
-                    let Some((passages, df)) = per_article.get(feature_doc[card]) else { return 0.0 };
+                    let Some((passages, df)) = terms_df.get(feature_doc[card]) else { return 0.0 };
                     let passages = (*passages).max(1) as f32;
                     match df.get(t) {
                         None | Some(0) => 0.0,
@@ -352,13 +350,14 @@ impl Engine {
         for (card, &doc) in cards.iter_mut().zip(&self.feature_doc) {
             *card *= named.weight(doc);
         }
-        let best = intent::ranked(&cards).first().map(|r| r.0);
-        let alias_hits: Vec<AliasHit> = u
-            .hits
-            .iter()
-            .filter(|h| Some(h.feature) == best || !named.passes_over(self.feature_doc[h.feature]))
-            .cloned()
-            .collect();
+        let alias_hits: Cow<[AliasHit]> = if named.prefers() {
+            let best = intent::best(&cards);
+            let kept =
+                u.hits.iter().filter(|h| Some(h.feature) == best || !named.passes_over(self.feature_doc[h.feature]));
+            Cow::Owned(kept.cloned().collect())
+        } else {
+            Cow::Borrowed(&u.hits)
+        };
         let mut intent = intent::decide(&alias_hits, &cards, &card_terms);
         let (mut unknown, (unknown_asked, code_asked)) = self.unknown_identifiers(&q);
         for name in self.unknown_names(&q, &u, &stats) {
