@@ -2,8 +2,8 @@
 //! words of its title that run through its passages and seldom through the other articles'
 //! ("codex" and "cli" for an article on the Codex CLI, "api" for one on the API). A question that
 //! names the subject of some articles and not of the others is read against those first: the
-//! others' features and passages count for less, and their one-word aliases ("reviewer" in "flag
-//! it for human review") do not name a feature.
+//! others' features and passages count for less, and their aliases ("reviewer" in "flag it for
+//! human review") name a feature only where its card is still the best reading of the question.
 //!
 //! Nothing here is about a product: the words come from the corpus's titles and passages. With one
 //! article there are no subject words and nothing changes.

@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::tokenizer::TextAnalyzer;
 
-use self::articles::Articles;
+use self::articles::{Articles, Named};
 use self::cards::Cards;
 use self::intent::{Found, Intent};
 pub use self::question::{MAX_ANALYZED_BYTES, Question, clip, without_controls};
@@ -130,13 +130,26 @@ impl Engine {
         // each word is.
         let titles: Vec<Vec<String>> =
             corpus.docs.iter().map(|d| word_analyzer.words(&d.title).into_iter().map(|w| w.stem).collect()).collect();
+        // Per article, the same for the index terms of its passages (their stems less the stopwords
+        // the index drops), which the feature cards weigh their words by.
         let mut spread: Vec<articles::Spread> = vec![Default::default(); corpus.docs.len()];
-        for (body, &d) in bodies.iter().zip(&passage_doc) {
-            let Some((passages, df)) = spread.get_mut(d) else { continue };
+        let mut terms_df: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
+        for (((p, words), body), &d) in corpus.passages.iter().zip(&body_words).zip(&bodies).zip(&passage_doc) {
+            let (Some((passages, df)), Some((term_passages, term_df))) = (spread.get_mut(d), terms_df.get_mut(d))
+            else {
+                continue;
+            };
             *passages += 1;
             let mut seen = HashSet::new();
             for w in body.iter().filter(|w| seen.insert(w.as_str())) {
                 *df.entry(w.as_str()).or_default() += 1;
+            }
+            *term_passages += 1;
+            let mut terms = text::index_terms(&p.text, words, &mut index_analyzer);
+            terms.sort_unstable();
+            terms.dedup();
+            for t in terms {
+                *term_df.entry(t).or_default() += 1;
             }
         }
         let is_subject = |fi: usize, stems: &[&str]| {
@@ -186,19 +199,6 @@ impl Engine {
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
         }
         let cards = {
-            // Each article's passages and how many of them have each index term (its stems less
-            // the stopwords' the index drops).
-            let mut terms_df: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
-            for ((p, words), &d) in corpus.passages.iter().zip(&body_words).zip(&passage_doc) {
-                let Some((passages, df)) = terms_df.get_mut(d) else { continue };
-                *passages += 1;
-                let mut terms = text::index_terms(&p.text, words, &mut index_analyzer);
-                terms.sort_unstable();
-                terms.dedup();
-                for t in terms {
-                    *df.entry(t).or_default() += 1;
-                }
-            }
             // A term's spread: 1 - its idf over the rarest term's, so a word in every passage of
             // the article counts for (almost) nothing and one in a single passage fully.
             let idf = |passages: f32, df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
@@ -347,10 +347,10 @@ impl Engine {
         // ("automatic review" in a question about screening posts through the API is no code review).
         let named = self.articles.named(&q.words);
         let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
-        for (card, &doc) in cards.iter_mut().zip(&self.feature_doc) {
-            *card *= named.weight(doc);
-        }
         let alias_hits: Cow<[AliasHit]> = if named.prefers() {
+            for (card, &doc) in cards.iter_mut().zip(&self.feature_doc) {
+                *card *= named.weight(doc);
+            }
             let best = intent::best(&cards);
             let kept =
                 u.hits.iter().filter(|h| Some(h.feature) == best || !named.passes_over(self.feature_doc[h.feature]));
@@ -374,7 +374,7 @@ impl Engine {
             && q.has_backstory()
             && !self.asks_about(&q, &intent.features, &stats)
         {
-            let plain = self.retrieve(&q, None, &stats, analyzer);
+            let plain = self.retrieve(&q, &named, None, &stats, analyzer);
             let own = intent.features.first().and_then(|&f| self.features[f].passage);
             if plain.first().is_some_and(|h| Some(h.pid) != own) {
                 intent.sure = false;
@@ -390,7 +390,7 @@ impl Engine {
         };
         let hits = match closest {
             Some(hits) => hits,
-            None => self.retrieve(&q, steer, &stats, analyzer),
+            None => self.retrieve(&q, &named, steer, &stats, analyzer),
         };
         let mut evidence = self.evidence(&q, &u, &intent, &cards, &hits, &stats, analyzer);
         if scope::explain() {
@@ -403,7 +403,7 @@ impl Engine {
                     .collect()
             };
             evidence.hits = show(&hits);
-            evidence.unsteered = show(&self.retrieve(&q, None, &stats, analyzer));
+            evidence.unsteered = show(&self.retrieve(&q, &named, None, &stats, analyzer));
         }
         let named_product = !u.products.is_empty();
         // Only needed (and only computed) when most of the asking sentence is unknown to the corpus.
@@ -583,8 +583,16 @@ impl Engine {
 
     /// Retrieval: the question's terms, widened by the feature's aliases and by synonyms as
     /// precomputed scores (each term once, and not a term the question itself has), then a
-    /// proximity bonus over the candidates.
-    fn retrieve(&self, q: &Question, feature: Option<usize>, stats: &Stats, analyzer: &mut TextAnalyzer) -> Vec<Hit> {
+    /// proximity bonus over the candidates, and the articles the question passes over (`named`)
+    /// weighed down.
+    fn retrieve(
+        &self,
+        q: &Question,
+        named: &Named,
+        feature: Option<usize>,
+        stats: &Stats,
+        analyzer: &mut TextAnalyzer,
+    ) -> Vec<Hit> {
         let mut seen: Vec<&str> = q.terms.iter().map(String::as_str).collect();
         let mut extra: Vec<&ScoreList> = Vec::new();
         let aliases = feature.into_iter().flat_map(|i| &self.features[i].expansion).map(|t| (t, &self.alias_scores));
@@ -599,7 +607,6 @@ impl Engine {
         let retrieval = self.index.query(stats, &q.terms, &extra);
         let mut hits = self.index.search(stats, &retrieval, CANDIDATES).unwrap_or_default();
         let proximity = self.index.proximity(stats, &q.terms);
-        let named = self.articles.named(&q.words);
         if !proximity.is_empty() || named.prefers() {
             for hit in &mut hits {
                 if !proximity.is_empty() {
