@@ -23,6 +23,7 @@ pub mod config;
 pub mod corpus;
 pub mod cost;
 pub mod discord;
+pub mod embed;
 pub mod engine;
 pub mod http;
 pub mod index;
