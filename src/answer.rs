@@ -29,12 +29,79 @@ impl Kind {
     }
 }
 
-/// How sure the engine is of an answer: a low-confidence answer says so and shows the closest
-/// passages instead of standing behind a verdict.
+/// What kind of question the engine read it as (decided by the fitted model, `engine::model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    /// Whether a product has a feature: answered with a verdict from the table.
+    #[default]
+    Availability,
+    /// How something behaves, why, what it costs, which to choose: answered with the passages.
+    Informational,
+    /// A list or comparison over the table ("which features are API-only?").
+    List,
+    /// Something the corpus does not answer.
+    NotCovered,
+}
+
+impl QuestionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionType::Availability => "availability",
+            QuestionType::Informational => "informational",
+            QuestionType::List => "list",
+            QuestionType::NotCovered => "not_covered",
+        }
+    }
+}
+
+/// What the fitted model decided about a question, with its probabilities.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    /// The probability that the corpus covers the question.
+    pub covered: f64,
+    /// The probability of the decision taken (covered times the kind's, or not covered).
+    pub probability: f64,
+    /// The probability that the answer is right (the fitted confidence decision); high
+    /// confidence above the model's threshold.
+    pub right: f64,
+    /// What the hand-written rules read it as (the decision unless the model is surer otherwise).
+    pub rules: QuestionType,
+}
+
+/// A list answered from the feature table: one group per "these products have it, those don't".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub groups: Vec<ListGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListGroup {
+    /// Product ids that have each feature of the group (availability yes) ...
+    pub with: Vec<String>,
+    /// ... and those that do not (availability no).
+    pub without: Vec<String>,
+    pub features: Vec<ListItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListItem {
+    pub feature: String,
+    pub name: String,
+    pub availability: Vec<ProductValue>,
+}
+
+/// How sure the engine is of an answer, from the fitted confidence decision: `high` answers are
+/// right at least as often as the model's target precision on questions held out of its fit;
+/// `low` ones are more likely wrong than right (or rest on an unsure reading) and say so, showing
+/// the closest passages instead of standing behind a verdict; `medium` is the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     High,
+    Medium,
     Low,
 }
 
@@ -42,6 +109,7 @@ impl Confidence {
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::High => "high",
+            Confidence::Medium => "medium",
             Confidence::Low => "low",
         }
     }
@@ -143,7 +211,11 @@ pub struct Answer {
     /// The question as asked.
     pub question: String,
     pub kind: Kind,
+    /// What kind of question it was read as.
+    pub asked_as: QuestionType,
     pub confidence: Confidence,
+    /// For a list question: the table's rows that answer it.
+    pub listing: Option<Listing>,
     /// Best first; empty unless `kind` is `Feature`.
     pub verdicts: Vec<Verdict>,
     pub sources: Vec<Source>,

@@ -25,6 +25,7 @@ pub mod cost;
 pub mod discord;
 pub mod embed;
 pub mod engine;
+pub mod eval;
 pub mod http;
 pub mod index;
 pub mod metrics;

@@ -14,6 +14,7 @@ use productbot::analytics::{Analytics, Origin};
 use productbot::commands::{self, Caller, Command, Context, Reply, ask::Ask, cli};
 use productbot::config::Config;
 use productbot::cost::CostReport;
+use productbot::engine::Engine;
 use productbot::render::{self, Style};
 use productbot::store::{Opened, Store, StoreConfig};
 use productbot::{discord, shell, watch};
@@ -43,6 +44,38 @@ fn app() -> clap::Command {
         .subcommand(
             clap::Command::new("shell")
                 .about("Interactive console: questions and the bot's slash commands (the default)"),
+        )
+        .subcommand(
+            clap::Command::new("eval")
+                .about(
+                    "Score labelled questions (JSON lines) against the corpus: per kind, coverage, confident mistakes",
+                )
+                .arg(Arg::new("questions").required(true).num_args(1..).value_parser(clap::value_parser!(PathBuf)))
+                .arg(
+                    Arg::new("corpus")
+                        .long("corpus")
+                        .value_name("DIR")
+                        .action(ArgAction::Append)
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("Corpus directory (default: the configured one); several are merged"),
+                )
+                .arg(Arg::new("failures").long("failures").action(ArgAction::SetTrue).help("List every miss")),
+        )
+        .subcommand(
+            clap::Command::new("fit")
+                .about("Fit the engine's decisions to the labelled questions of a sets file and print model.json")
+                .arg(
+                    Arg::new("sets")
+                        .default_value("tests/data/train/sets.toml")
+                        .value_parser(clap::value_parser!(PathBuf)),
+                )
+                .arg(
+                    Arg::new("out")
+                        .long("out")
+                        .value_name("FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("Write the model here instead of standard output"),
+                ),
         )
         .subcommand(clap::Command::new("serve").about("Run the Discord bot (token from DISCORD_TOKEN)"))
         .subcommand(
@@ -112,6 +145,34 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
     };
     match name {
         "serve" => discord::serve_blocking(config),
+        "eval" => {
+            let sub = sub.context("eval without arguments")?;
+            let dirs: Vec<PathBuf> = sub
+                .get_many::<PathBuf>("corpus")
+                .map(|d| d.cloned().collect())
+                .unwrap_or_else(|| vec![config.corpus_dir.clone()]);
+            let corpus = productbot::eval::MergedCorpus::new(&dirs)?;
+            let engine = Engine::from_corpus_dir(&corpus.dir, Arc::new(config.prices.clone()))?;
+            for path in sub.get_many::<PathBuf>("questions").into_iter().flatten() {
+                let mut report = productbot::eval::Report::default();
+                for case in productbot::eval::load(path)? {
+                    report.add(&case, &engine.answer(&case.q));
+                }
+                print!("{}", report.render(&path.display().to_string(), sub.get_flag("failures")));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "fit" => {
+            let sub = sub.context("fit without arguments")?;
+            let model =
+                productbot::engine::fit_sets(sub.get_one::<PathBuf>("sets").context("a sets file")?, &config.prices)?;
+            let json = serde_json::to_string_pretty(&model)? + "\n";
+            match sub.get_one::<PathBuf>("out") {
+                Some(out) => std::fs::write(out, json).with_context(|| out.display().to_string())?,
+                None => io::stdout().write_all(json.as_bytes())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         "register" => discord::register_blocking(config, sub.and_then(|s| s.get_one::<u64>("guild").copied())),
         "shell" => {
             let store = Arc::new(open_store(&config)?);

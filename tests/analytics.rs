@@ -179,7 +179,7 @@ fn gaps_case(store: &Store, db: &Path) {
     let webhooks = [
         "does the API support webhooks?",
         "can chatgpt send webhook callbacks to my server",
-        "webhooks??? how do i set them up in openai",
+        "how do i configure webhooks for the api",
     ];
     for q in webhooks {
         let answer = ask(store, &a, &who, q);

@@ -16,7 +16,7 @@ fn engine() -> &'static Engine {
 /// What the engine should do with a question.
 #[derive(Debug, Clone, Copy)]
 enum Expect {
-    /// A confident verdict for this feature.
+    /// A verdict for this feature, stood behind (high or medium confidence).
     Sure(&'static str),
     /// A low-confidence verdict for this feature, with the closest passages.
     Unsure(&'static str),
@@ -39,8 +39,8 @@ fn check(q: &str, expect: Expect) {
         Expect::Sure(f) | Expect::Unsure(f) => {
             assert_eq!(a.kind, Kind::Feature, "{shown}");
             assert_eq!(first_feature(&a), Some(f), "{shown}");
-            let want = if matches!(expect, Expect::Sure(_)) { Confidence::High } else { Confidence::Low };
-            assert_eq!(a.confidence, want, "{shown}");
+            let low = a.confidence == Confidence::Low;
+            assert_eq!(low, matches!(expect, Expect::Unsure(_)), "{shown}");
             assert!(!a.sources.is_empty(), "{shown}");
         }
         Expect::NotCovered | Expect::Vendor | Expect::Topic => {
@@ -111,12 +111,10 @@ fn scope_evidence_is_reported() {
 fn features_are_recognised_from_other_words() {
     use Expect::*;
     for (q, expect) in [
-        // No alias: the feature's card (note, passage, examples) carries the question.
-        ("can the api keep track of what a user told it last week", Unsure("memory")),
-        (
-            "is there a way to flag abusive posts automatically before they go live, using the api?",
-            Unsure("moderation"),
-        ),
+        // No alias: the feature's card (note, passage, examples) carries the question, and the
+        // fitted confidence stands behind the reading.
+        ("can the api keep track of what a user told it last week", Sure("memory")),
+        ("is there a way to flag abusive posts automatically before they go live, using the api?", Sure("moderation")),
         ("I want to turn meeting recordings into written notes with the api", Unsure("audio")),
         (
             "my manager swears by Claude but our team is on ChatGPT. can ChatGPT edit a doc side by side with me?",
@@ -174,7 +172,6 @@ fn the_middle_says_it_is_not_sure_and_shows_the_closest_passages() {
     for q in [
         "is gpt-7 fine-tunable through the api?",
         "ngl i just want the thing to stop making stuff up, which one is more accurate",
-        "can the api keep track of what a user told it last week",
     ] {
         let a = engine().answer(q);
         assert_eq!(a.confidence, Confidence::Low, "{q}: {}", render::plain(&a));
@@ -194,13 +191,14 @@ fn the_middle_says_it_is_not_sure_and_shows_the_closest_passages() {
     assert_ne!(a.sources[0].heading, own.sources[0].heading, "{q}: {}", render::plain(&a));
     // The same feature asked about is answered as before.
     let a = engine().answer("We bought Plus for the office. Does the api come with a chat window?");
-    assert_eq!((first_feature(&a), a.confidence), (Some("chat_interface"), Confidence::High), "{}", render::plain(&a));
+    assert_eq!(first_feature(&a), Some("chat_interface"), "{}", render::plain(&a));
+    assert_ne!(a.confidence, Confidence::Low, "{}", render::plain(&a));
     // A model the article never names is said so.
     let a = engine().answer("is gpt-7 fine-tunable through the api?");
     assert!(a.caveats.iter().any(|c| c.contains("gpt-7")), "{:?}", a.caveats);
     // A confident answer does not hedge.
     let a = engine().answer("can i fine tune in chatgpt?");
-    assert_eq!(a.confidence, Confidence::High);
+    assert_ne!(a.confidence, Confidence::Low);
     assert!(!render::plain(&a).contains("not sure"));
 }
 

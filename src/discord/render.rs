@@ -699,7 +699,9 @@ mod tests {
         Answer {
             question: question.into(),
             kind: if verdict.is_some() { Kind::Feature } else { Kind::Search },
+            asked_as: Default::default(),
             confidence: Confidence::High,
+            listing: None,
             verdicts: verdict.into_iter().collect(),
             sources: (0..sources)
                 .map(|i| Source {

@@ -7,15 +7,21 @@
 //! features named), `scope` (decline on evidence), `retrieve` (passages), `cite` and `assemble`,
 //! each a short method below.
 
+mod analysis;
 mod articles;
 mod cards;
+mod fit;
 mod intent;
+mod listing;
+pub mod model;
+mod pipeline;
 mod question;
 pub mod scope;
+pub mod signals;
+pub mod tuning;
 mod understand;
 mod verdict;
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -24,14 +30,15 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::tokenizer::TextAnalyzer;
 
+use self::analysis::Analysis;
 use self::articles::{Articles, Named};
 use self::cards::Cards;
-use self::intent::{Found, Intent};
+use self::intent::Intent;
+pub use self::pipeline::Decisions;
 pub use self::question::{MAX_ANALYZED_BYTES, Question, clip, without_controls};
 pub use self::scope::Evidence;
-use self::scope::Stance;
-use self::understand::{AliasHit, Matcher, Understanding};
-use crate::answer::{Answer, Confidence, Declined, Kind, Snippet, Source, Verdict};
+use self::understand::{Matcher, Understanding};
+use crate::answer::{Answer, Confidence, Declined, Kind, QuestionType, Snippet, Source, Verdict};
 use crate::corpus::{self, Corpus, Feature, FeatureTable, Passage};
 use crate::cost::PriceTable;
 use crate::index::{Highlighter, Hit, ScoreList, SearchIndex, Stats, Tokens};
@@ -55,9 +62,6 @@ const MAX_KNOWN_WORDS: usize = 50_000;
 /// An alias whose words are all in its article's title, or each in more than half of its passages
 /// (for articles of at least this many), names the article's subject, not a feature.
 const MIN_SUBJECT_PASSAGES: usize = 6;
-/// The least card score the rest of a question (without the alias) gives the feature the alias
-/// names, when most of its words are unknown to the corpus and it names no product.
-const REST_SUPPORT: f32 = 3.0;
 
 /// Where a snapshot came from, shown in footers and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +116,14 @@ pub struct Engine {
     heading_terms: Vec<OnceLock<Vec<String>>>,
     prices: Arc<PriceTable>,
     revision: Revision,
+    /// Each passage's meaning (heading and text).
+    passage_vecs: Vec<crate::embed::Vector>,
+    /// Each passage's section heading's meaning.
+    section_vecs: Vec<crate::embed::Vector>,
+    /// The idf of a term in one passage: the rarest a known word can be.
+    max_idf: f32,
+    /// The fitted decisions.
+    decisions: Decisions,
 }
 
 impl Engine {
@@ -226,7 +238,22 @@ impl Engine {
         let heading_terms = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         drop(stats);
         drop(searcher);
+        let embedder = crate::embed::Embedder::shared();
+        let mut by_section: FxHashMap<&str, crate::embed::Vector> = FxHashMap::default();
+        let section_vecs = corpus
+            .passages
+            .iter()
+            .map(|p| by_section.entry(p.section.as_str()).or_insert_with(|| embedder.embed(&p.section)).clone())
+            .collect();
+        let passage_vecs =
+            corpus.passages.iter().map(|p| embedder.embed(&format!("{}. {}", p.heading, p.text))).collect();
+        let n = corpus.passages.len() as f32;
+        let max_idf = (1.0 + (n - 1.0 + 0.5) / 1.5).ln();
         Engine {
+            passage_vecs,
+            section_vecs,
+            max_idf,
+            decisions: Decisions::shipped(),
             index,
             corpus,
             features,
@@ -254,6 +281,12 @@ impl Engine {
         let index = SearchIndex::in_ram(&corpus.passages)?;
         let revision = Revision { corpus: corpus.revision().to_owned(), generation: "in-ram".into() };
         Ok(Engine::new(index, corpus, prices, revision))
+    }
+
+    /// Replaces the fitted decisions (a model read from a file, or one being fitted).
+    pub fn with_decisions(mut self, decisions: Decisions) -> Self {
+        self.decisions = decisions;
+        self
     }
 
     pub fn corpus(&self) -> &Corpus {
@@ -315,153 +348,6 @@ impl Engine {
 
     fn question(&self, asked: &str, analyzer: &mut TextAnalyzer) -> Question {
         Question::new(asked, &self.corpus.lexicon, &mut self.word_analyzer.clone(), analyzer)
-    }
-
-    /// Answers one question. Never fails: nothing found is an answer too.
-    pub fn answer(&self, asked: &str) -> Answer {
-        // One index analyzer for the whole answer: cloning one copies its stopword set.
-        let analyzer = &mut self.index_analyzer.clone();
-        let q = self.question(asked, analyzer);
-        if q.words.is_empty() {
-            return self.decline(&q, Declined::Empty, Evidence::default());
-        }
-        let searcher = self.index.searcher();
-        let stats = Stats::new(&searcher);
-        let u = self.matcher.understand(&q.words, &|stem| self.index.has_term(&stats, stem));
-        // Another vendor's product in the sentence that asks (or with nothing of ours named) is
-        // what the question is about; one in the backstory is only mentioned.
-        if let Some((vendor, at)) = &u.other
-            && (q.focus[*at] || (u.products.is_empty() && u.hits.is_empty()))
-        {
-            return self.decline(&q, Declined::OtherVendor(vendor.clone()), Evidence::default());
-        }
-        // So is an uncovered topic, unless the question names a feature more specifically.
-        if let Some((topic, at)) = &u.topic
-            && at.iter().any(|p| q.focus[*p])
-            && u.hits.iter().filter(|h| h.skipped == 0).all(|h| h.positions.len() < at.len())
-        {
-            return self.decline(&q, Declined::Topic(topic.clone()), Evidence::default());
-        }
-        // With several articles, those the question names come first: the others' cards count for
-        // less, and their aliases name a feature only where the whole question reads best as it
-        // ("automatic review" in a question about screening posts through the API is no code review).
-        let named = self.articles.named(&q.words);
-        let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
-        let alias_hits: Cow<[AliasHit]> = if named.prefers() {
-            for (card, &doc) in cards.iter_mut().zip(&self.feature_doc) {
-                *card *= named.weight(doc);
-            }
-            let best = intent::best(&cards);
-            let kept =
-                u.hits.iter().filter(|h| Some(h.feature) == best || !named.passes_over(self.feature_doc[h.feature]));
-            Cow::Owned(kept.cloned().collect())
-        } else {
-            Cow::Borrowed(&u.hits)
-        };
-        let mut intent = intent::decide(&alias_hits, &cards, &card_terms);
-        let (mut unknown, (unknown_asked, code_asked)) = self.unknown_identifiers(&q);
-        for name in self.unknown_names(&q, &u, &stats) {
-            if !unknown.contains(&name) && unknown.len() < 3 {
-                unknown.push(name);
-            }
-        }
-        // A feature named only in the backstory, when the sentences that ask name none of the
-        // verdict's features and the passage closest to the whole question is not the feature's
-        // ("... no chat window. Was this whole thing a mistake?"), is not what is asked: an unsure
-        // reading, answered with the passages closest to the question.
-        let mut closest = None;
-        if matches!(intent.by, Found::Alias | Found::SkippedAlias)
-            && q.has_backstory()
-            && !self.asks_about(&q, &intent.features, &stats)
-        {
-            let plain = self.retrieve(&q, &named, None, &stats, analyzer);
-            let own = intent.features.first().and_then(|&f| self.features[f].passage);
-            if plain.first().is_some_and(|h| Some(h.pid) != own) {
-                intent.sure = false;
-                closest = Some(plain);
-            }
-        }
-        // An unsure reading from the cards, from a contested one-word alias or from the backstory
-        // does not steer retrieval: the passages closest to the question itself are shown.
-        let steer = if (intent.by != Found::SkippedAlias || closest.is_some()) && !intent.sure {
-            None
-        } else {
-            intent.features.first().copied()
-        };
-        let hits = match closest {
-            Some(hits) => hits,
-            None => self.retrieve(&q, &named, steer, &stats, analyzer),
-        };
-        let mut evidence = self.evidence(&q, &u, &intent, &cards, &hits, &stats, analyzer);
-        if scope::explain() {
-            let show = |hits: &[Hit]| {
-                hits.iter()
-                    .map(|h| {
-                        let p = &self.corpus.passages[h.pid];
-                        (p.section.clone(), p.heading.clone(), h.score)
-                    })
-                    .collect()
-            };
-            evidence.hits = show(&hits);
-            evidence.unsteered = show(&self.retrieve(&q, &named, None, &stats, analyzer));
-        }
-        let named_product = !u.products.is_empty();
-        // Only needed (and only computed) when most of the asking sentence is unknown to the corpus.
-        if intent.by == Found::Alias && evidence.mostly_unknown(named_product) {
-            evidence.rest = self.rest_support(&q, &u, &intent, analyzer);
-        }
-        let stance = match intent.by {
-            // An alias among words the corpus never uses, with nothing else of the feature around
-            // it, is the same word in another sense ("what temperature to bake bread at", "the chat
-            // interface of my car radio"), or at best an unsure reading when a product is named.
-            Found::Alias
-                if evidence.mostly_unknown(named_product) && evidence.rest.is_some_and(|r| r < REST_SUPPORT) =>
-            {
-                if named_product {
-                    Stance::Unsure
-                } else {
-                    Stance::Decline
-                }
-            }
-            // A setting written as code that the corpus never uses, and another name it never uses,
-            // in the sentence that asks ("o3-mini `reasoning_effort` values?"): the question is about
-            // them, not about what the article says of the feature.
-            Found::Alias | Found::SkippedAlias if code_asked >= 1 && unknown_asked >= 2 => Stance::Decline,
-            // A model or product the corpus never names: what it says of the feature may not hold.
-            Found::Alias | Found::SkippedAlias if !unknown.is_empty() => Stance::Unsure,
-            // A feature the question names stands on its own.
-            Found::Alias | Found::SkippedAlias if intent.sure => Stance::Answer,
-            Found::Alias | Found::SkippedAlias => Stance::Unsure,
-            // One recognised from other words needs the corpus to cover the question too, and no
-            // model or product it never mentions.
-            Found::Card if !unknown.is_empty() => Stance::Decline,
-            Found::Card if intent.sure && scope::stance(&evidence, named_product) == Stance::Answer => Stance::Answer,
-            Found::Card => Stance::Unsure,
-            // A model or product the corpus never names, and nothing it does: it cannot speak to it.
-            Found::Nothing if !unknown.is_empty() => Stance::Decline,
-            // "Does it have X?" where X is nothing the corpus knows of: not a feature it covers.
-            Found::Nothing if self.asks_for_unknown(&q, &u, &stats) => Stance::Decline,
-            // Mostly words the corpus never uses, and none of its products or features.
-            Found::Nothing if !named_product && evidence.mostly_unknown(false) => Stance::Decline,
-            Found::Nothing => scope::stance(&evidence, named_product),
-        };
-        if stance == Stance::Decline {
-            let why = if unknown.is_empty() { Declined::NotCovered } else { Declined::Unknown(unknown) };
-            return self.decline(&q, why, evidence);
-        }
-        // A question that lists several features is about choosing among them: the closest
-        // passages lead, and the features' own come after.
-        let listing = u.hits.iter().filter(|h| h.skipped == 0).count() >= intent::MAX_VERDICTS;
-        let cited = if (steer.is_none() || listing) && !intent.features.is_empty() {
-            self.cite_closest(&intent.features, &hits)
-        } else {
-            self.cite(&intent.features, &hits)
-        };
-        if cited.is_empty() {
-            return self.decline(&q, Declined::NotCovered, evidence);
-        }
-        let confidence = if stance == Stance::Answer { Confidence::High } else { Confidence::Low };
-        self.assemble(&q, &u, &intent, &cited, &unknown, &stats, confidence, evidence, analyzer)
     }
 
     /// Whether the sentences that ask name one of `features` themselves.
@@ -578,6 +464,8 @@ impl Engine {
             rest: None,
             hits: Vec::new(),
             unsteered: Vec::new(),
+            decision: None,
+            signals: Vec::new(),
         }
     }
 
@@ -669,23 +557,23 @@ impl Engine {
         cited
     }
 
-    /// The answer: verdicts, cited sources with snippets, caveats and a `/cost` suggestion.
+    /// The answer: verdicts for `features`, cited sources with snippets, caveats and a `/cost`
+    /// suggestion.
     #[allow(clippy::too_many_arguments)]
     fn assemble(
         &self,
-        q: &Question,
-        u: &Understanding,
-        intent: &Intent,
+        a: &Analysis,
+        features: &[usize],
         cited: &[Hit],
-        unknown: &[String],
         stats: &Stats,
         confidence: Confidence,
         evidence: Evidence,
         analyzer: &mut TextAnalyzer,
     ) -> Answer {
+        let (q, u) = (&a.q, &a.u);
         // Snippets show the question's own words and the features', not every synonym.
         let mut weights = self.index.highlight_weights(stats, &q.terms);
-        for &fi in &intent.features {
+        for &fi in features {
             for &(t, w) in &self.features[fi].highlights {
                 if !weights.iter().any(|&(x, _)| x == t) {
                     weights.push((t, w));
@@ -709,20 +597,22 @@ impl Engine {
                 }
             })
             .collect();
-        let verdicts: Vec<Verdict> = intent.features.iter().map(|&fi| self.verdict(fi, u)).collect();
-        let mut caveats = self.caveats(&intent.features, cited, q, u);
-        if !unknown.is_empty() {
+        let verdicts: Vec<Verdict> = features.iter().map(|&fi| self.verdict(fi, u)).collect();
+        let mut caveats = self.caveats(features, cited, q, u);
+        if !a.unknown.is_empty() {
             caveats.push(format!(
                 "{} {} mention {}.",
                 self.sources_phrase(true),
                 self.sources_verb("doesn't", "don't"),
-                unknown.join(", ")
+                a.unknown.join(", ")
             ));
         }
         Answer {
             question: q.asked.clone(),
             kind: if verdicts.is_empty() { Kind::Search } else { Kind::Feature },
+            asked_as: QuestionType::Availability,
             confidence,
+            listing: None,
             verdicts,
             sources,
             caveats,
@@ -756,20 +646,6 @@ impl Engine {
 
     fn sources_verb(&self, one: &'static str, many: &'static str) -> &'static str {
         if self.corpus.docs.len() > 1 { many } else { one }
-    }
-
-    /// The card score the rest of the question (without the alias's words) gives the feature an
-    /// alias names.
-    fn rest_support(
-        &self,
-        q: &Question,
-        u: &Understanding,
-        intent: &Intent,
-        analyzer: &mut TextAnalyzer,
-    ) -> Option<f32> {
-        let hit = intent.features.first().and_then(|f| u.hits.iter().find(|h| h.feature == *f))?;
-        let (rest, _) = self.cards.score(&self.card_terms(q, u, &hit.positions, analyzer));
-        Some(rest[hit.feature])
     }
 
     /// Whether the question asks if a product has something ("does ChatGPT have a dark mode?",
@@ -918,7 +794,7 @@ impl Engine {
 
     /// An out-of-scope answer, with a sentence saying what the corpus covers (from its titles and
     /// product names).
-    fn decline(&self, q: &Question, why: Declined, evidence: Evidence) -> Answer {
+    fn decline(&self, q: &Question, why: Declined, evidence: Evidence, confidence: Confidence) -> Answer {
         let covers = self.covers_phrase();
         let message = match &why {
             Declined::OtherVendor(o) => {
@@ -943,7 +819,9 @@ impl Engine {
         Answer {
             question: q.asked.clone(),
             kind: Kind::OutOfScope,
-            confidence: Confidence::High,
+            asked_as: QuestionType::NotCovered,
+            confidence,
+            listing: None,
             verdicts: Vec::new(),
             sources: Vec::new(),
             caveats: Vec::new(),
@@ -1007,6 +885,35 @@ impl Engine {
             if products.len() == 1 { "it" } else { "them" },
         )
     }
+}
+
+/// Fits the decisions to the labelled sets a `sets.toml` names (`productbot fit`).
+pub fn fit_sets(manifest: &Path, prices: &PriceTable) -> anyhow::Result<model::Model> {
+    let specs = crate::eval::manifest(manifest)?;
+    let mut corpora = Vec::new();
+    let mut engines = Vec::new();
+    for spec in &specs {
+        let corpus = crate::eval::MergedCorpus::new(&spec.corpus)?;
+        engines.push(Engine::from_corpus_dir(&corpus.dir, Arc::new(prices.clone()))?);
+        corpora.push(corpus);
+    }
+    let mut sets = Vec::new();
+    for (spec, engine) in specs.iter().zip(&engines) {
+        // The file with its folder ("train/shipped.jsonl"): two sets may share a file name.
+        let name = spec
+            .questions
+            .components()
+            .rev()
+            .take(2)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("/");
+        sets.push(fit::TrainingSet { name, engine, cases: crate::eval::load(&spec.questions)? });
+    }
+    Ok(fit::fit(&sets))
 }
 
 /// "a", "a and b", "a, b and c".

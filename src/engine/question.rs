@@ -58,6 +58,8 @@ pub struct Question {
     /// For each word, whether its sentence asks something (ends with "?" or opens with a question
     /// word). A message whose sentences all ask, or none do, has every word in focus.
     pub focus: Vec<bool>,
+    /// For each word, the index of its sentence.
+    pub sentence: Vec<usize>,
 }
 
 impl Question {
@@ -67,8 +69,20 @@ impl Question {
         let text = lexicon.expand(&cleaned).into_owned();
         let analyzed = words.words(&text);
         let terms = text::index_terms(&text, &analyzed, index);
-        let focus = focus(&text, &analyzed);
-        Question { asked: asked.to_owned(), text, words: analyzed, terms, focus }
+        let (focus, sentence) = focus(&text, &analyzed);
+        Question { asked: asked.to_owned(), text, words: analyzed, terms, focus, sentence }
+    }
+
+    /// The words of the sentences that ask, as written, joined by spaces.
+    pub fn asking_text(&self) -> String {
+        let mut out = String::new();
+        for (w, _) in self.words.iter().zip(&self.focus).filter(|(_, f)| **f) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(self.text.get(w.offset..w.end).unwrap_or(&w.text));
+        }
+        out
     }
 
     /// Whether the message has backstory around its question: some words are out of focus.
@@ -77,8 +91,8 @@ impl Question {
     }
 }
 
-/// Which words sit in a sentence that asks something.
-fn focus(text: &str, words: &[Word]) -> Vec<bool> {
+/// Which words sit in a sentence that asks something, and each word's sentence.
+fn focus(text: &str, words: &[Word]) -> (Vec<bool>, Vec<usize>) {
     // Sentence ends: . ! ? ; or a line break, followed by a space or the end.
     let bytes = text.as_bytes();
     let mut ends: Vec<(usize, bool)> = Vec::new(); // (end offset, ends with '?')
@@ -128,9 +142,9 @@ fn focus(text: &str, words: &[Word]) -> Vec<bool> {
         u
     };
     if used.iter().all(|s| asking[*s]) || used.iter().all(|s| !asking[*s]) {
-        return vec![true; words.len()];
+        return (vec![true; words.len()], sentence);
     }
-    sentence.iter().map(|s| asking[*s]).collect()
+    (sentence.iter().map(|s| asking[*s]).collect(), sentence)
 }
 
 /// `s` with control characters (terminal escapes, backspaces, NULs) as spaces.

@@ -52,6 +52,12 @@ pub struct Evidence {
     pub hits: Vec<(String, String, f32)>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsteered: Vec<(String, String, f32)>,
+    /// What the fitted model decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::answer::Decision>,
+    /// With `PRODUCTBOT_EXPLAIN=1`: every signal the decisions read, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<(String, f64)>,
 }
 
 impl Evidence {

@@ -1,0 +1,278 @@
+//! Fitting the engine's decisions (`model.json`) to labelled questions: the signals of every
+//! question and of its candidate passages are computed by the engine of the question's corpus,
+//! each decision is a logistic regression over them, and the confidence threshold is chosen on
+//! answers to questions held out of the fit (k folds), so it says how often a confident answer is
+//! right on questions the model has not seen.
+
+use super::model::{Fitted, Logistic, Model, round_sig};
+use super::pipeline::Decisions;
+use super::signals;
+use super::tuning::TUNING;
+use super::{Engine, Stats};
+use crate::eval::{self, Case};
+
+const TYPES: [&str; 3] = ["availability", "informational", "list"];
+
+/// The signals each decision reads.
+pub const SCOPE_INPUTS: &[&str] = &[
+    "other_vendor",
+    "topic",
+    "alias_unknown_name",
+    "card_unknown_name",
+    "none_unknown_name",
+    "alias_code_unknown",
+    "alias_mostly_unknown",
+    "alias_rest",
+    "none_mostly_unknown",
+    "none_asks_unknown",
+    "card_coverage",
+    "none_coverage",
+    "none_no_informative",
+    "by_alias",
+    "by_card",
+    "sure",
+    "products",
+    "rare_unknown",
+    "common_unknown",
+    "attr_cov_own",
+    "attr_cov_best",
+    "focus_cov",
+    "wh_uncovered",
+    "meaning_best",
+    "yes_no",
+    "wh_open",
+    "rules_decline",
+    "rules_unsure",
+    "plain_availability",
+];
+pub const KIND_INPUTS: &[&str] = &[
+    "plain_availability",
+    "yes_no",
+    "wh_open",
+    "request",
+    "how",
+    "how_quantity",
+    "what",
+    "why",
+    "which",
+    "when",
+    "have",
+    "list",
+    "choose",
+    "price",
+    "alias_focus",
+    "alias_any",
+    "alias_n",
+    "by_alias",
+    "by_card",
+    "sure",
+    "card",
+    "products",
+    "products_two",
+    "attr_cov_own",
+    "own_top",
+    "attr_terms",
+];
+pub const RANK_INPUTS: &[&str] = &["score_rel", "score_log", "meaning"];
+
+fn select(x: &[f64], names: &[&str], all: &[&str]) -> Vec<f64> {
+    names.iter().map(|n| x[all.iter().position(|a| a == n).expect("a known signal")]).collect()
+}
+
+/// One labelled question's signals.
+struct Example {
+    set: usize,
+    case: usize,
+    x: Vec<f64>,
+    /// Index into [`TYPES`]; `None` for a question the corpus does not cover.
+    kind: Option<usize>,
+    /// Candidate passages' signals, and whether each answers the question.
+    passages: Vec<(Vec<f64>, bool)>,
+}
+
+/// A set to fit on: its name (for the record), the engine of its corpus and its questions.
+pub struct TrainingSet<'a> {
+    pub name: String,
+    pub engine: &'a Engine,
+    pub cases: Vec<Case>,
+}
+
+/// Fits every decision; deterministic for the same sets.
+pub fn fit(sets: &[TrainingSet]) -> Model {
+    let mut examples = Vec::new();
+    for (si, set) in sets.iter().enumerate() {
+        let e = set.engine;
+        let analyzer = &mut e.index_analyzer.clone();
+        let searcher = e.index.searcher();
+        let stats = Stats::new(&searcher);
+        for (ci, case) in set.cases.iter().enumerate() {
+            let a = e.analyze(&case.q, &stats, analyzer);
+            let x = signals::question(&a, e.max_idf);
+            let kind = TYPES.iter().position(|t| *t == case.question_type());
+            let rows = signals::passages(&a, &e.corpus.passages, &x, e.max_idf);
+            let passages = a
+                .candidates
+                .iter()
+                .zip(rows)
+                .map(|(c, r)| (r, case.kind == "search" && case.wants_section(&e.corpus.passages[c.pid].section)))
+                .collect();
+            examples.push(Example { set: si, case: ci, x, kind, passages });
+        }
+    }
+    // Out-of-fold answers: each question answered by a model fitted without its fold.
+    let folds = TUNING.folds.max(2);
+    let mut held_out: Vec<(Vec<f64>, bool)> = Vec::new();
+    let (mut scope_right, mut kind_right, mut kind_total) = (0usize, 0usize, 0usize);
+    // The override margin: the one whose out-of-fold answers are right most often.
+    let margins: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
+    let mut right_at = vec![0usize; margins.len()];
+    let mut fold_models = Vec::new();
+    for fold in 0..folds {
+        let train: Vec<&Example> =
+            examples.iter().enumerate().filter(|(i, _)| i % folds != fold).map(|(_, e)| e).collect();
+        let model = fit_all(&train, 0.0);
+        for (m, right) in margins.iter().zip(&mut right_at) {
+            let decisions = Decisions::new(Model { override_margin: *m, ..model.clone() }).expect("known signals");
+            for (_, ex) in examples.iter().enumerate().filter(|(i, _)| i % folds == fold) {
+                let case = &sets[ex.set].cases[ex.case];
+                *right +=
+                    usize::from(eval::judge(case, &sets[ex.set].engine.answer_using(&case.q, &decisions)).is_ok());
+            }
+        }
+        fold_models.push(model);
+    }
+    let margin = margins[(0..margins.len()).rev().max_by_key(|&i| right_at[i]).unwrap_or(0)];
+    for (fold, model) in fold_models.into_iter().enumerate() {
+        let decisions = Decisions::new(Model { override_margin: margin, ..model }).expect("known signals");
+        for (_, ex) in examples.iter().enumerate().filter(|(i, _)| i % folds == fold) {
+            let set = &sets[ex.set];
+            let case = &set.cases[ex.case];
+            let answer = set.engine.answer_using(&case.q, &decisions);
+            let ok = eval::judge(case, &answer).is_ok();
+            // An answer the scope rules give before any decision (another vendor, a listed topic)
+            // has no decision to weigh: it stands for a confident one.
+            let decision = answer.evidence.decision.clone().unwrap_or(crate::answer::Decision {
+                kind: crate::answer::QuestionType::NotCovered,
+                covered: 0.0,
+                probability: 1.0,
+                right: 0.0,
+                rules: crate::answer::QuestionType::NotCovered,
+            });
+            held_out.push((signals::confidence(&decision, &ex.x), ok));
+            let decided = answer.asked_as;
+            scope_right += usize::from((decided == crate::answer::QuestionType::NotCovered) == ex.kind.is_none());
+            if let Some(k) = ex.kind {
+                kind_total += 1;
+                kind_right += usize::from(decided.as_str() == TYPES[k]);
+            }
+        }
+    }
+    let n = examples.len().max(1) as f64;
+    let answers_right = held_out.iter().filter(|h| h.1).count() as f64 / n;
+    // Whether an answer is right, fitted on the out-of-fold answers; its threshold is chosen on
+    // the same answers held out once more.
+    let names = signals::confidence_names();
+    let conf_fit = |rows: &[&(Vec<f64>, bool)]| {
+        let (x, y): (Vec<Vec<f64>>, Vec<usize>) = rows.iter().map(|(x, ok)| (x.clone(), usize::from(*ok))).unzip();
+        Logistic::fit(&names, &["wrong", "right"], &x, &y, TUNING.l2)
+    };
+    let mut scored: Vec<(f64, bool)> = Vec::new();
+    for fold in 0..folds {
+        let train: Vec<&(Vec<f64>, bool)> =
+            held_out.iter().enumerate().filter(|(i, _)| i % folds != fold).map(|(_, r)| r).collect();
+        let lr = conf_fit(&train);
+        scored.extend(
+            held_out
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % folds == fold)
+                .map(|(_, (x, ok))| (lr.probability(x, "right"), *ok)),
+        );
+    }
+    let threshold = confidence_threshold(&mut scored, TUNING.target_precision);
+    let confident: Vec<bool> = scored.iter().filter(|s| s.0 >= threshold).map(|s| s.1).collect();
+    let coverage = confident.len() as f64 / n;
+    let precision = confident.iter().filter(|ok| **ok).count() as f64 / confident.len().max(1) as f64;
+    let confidence = conf_fit(&held_out.iter().collect::<Vec<_>>()).rounded(6);
+    let all: Vec<&Example> = examples.iter().collect();
+    let mut model = fit_all(&all, threshold);
+    model.confidence = confidence;
+    model.override_margin = margin;
+    model.fitted = Fitted {
+        sets: sets.iter().map(|s| format!("{}: {}", s.name, s.cases.len())).collect(),
+        questions: examples.len(),
+        l2: TUNING.l2,
+        target_precision: TUNING.target_precision,
+        cross_validated: vec![
+            ("scope".into(), round_sig(scope_right as f64 / n, 4)),
+            ("type".into(), round_sig(kind_right as f64 / kind_total.max(1) as f64, 4)),
+            ("answers".into(), round_sig(answers_right, 4)),
+            ("high_confidence_coverage".into(), round_sig(coverage, 4)),
+            ("high_confidence_precision".into(), round_sig(precision, 4)),
+            ("override_margin_right".into(), round_sig(right_at.iter().copied().max().unwrap_or(0) as f64 / n, 4)),
+        ],
+    };
+    model
+}
+
+/// The least probability at which the answers at or above it are right at least `target` of the
+/// time (1.0, never confident, when no threshold gets there).
+fn confidence_threshold(answers: &mut [(f64, bool)], target: f64) -> f64 {
+    answers.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut best = 1.0;
+    let (mut right, mut seen) = (0usize, 0usize);
+    for (i, (p, ok)) in answers.iter().enumerate() {
+        seen += 1;
+        right += usize::from(*ok);
+        // Only between distinct probabilities: a threshold takes every answer with that probability.
+        let last_of_its_value = answers.get(i + 1).is_none_or(|next| next.0 < *p);
+        if last_of_its_value && right as f64 >= target * seen as f64 {
+            best = *p;
+        }
+    }
+    round_sig(best, 6)
+}
+
+fn fit_all(examples: &[&Example], high_confidence: f64) -> Model {
+    let l2 = TUNING.l2;
+    let (si, ki, ri) = (SCOPE_INPUTS, KIND_INPUTS, RANK_INPUTS);
+    let x: Vec<Vec<f64>> = examples.iter().map(|e| select(&e.x, si, signals::QUESTION)).collect();
+    let covered: Vec<usize> = examples.iter().map(|e| usize::from(e.kind.is_some())).collect();
+    let scope = Logistic::fit(si, &["not_covered", "covered"], &x, &covered, l2);
+    let (kx, ky): (Vec<Vec<f64>>, Vec<usize>) =
+        examples.iter().filter_map(|e| e.kind.map(|k| (select(&e.x, ki, signals::QUESTION), k))).unzip();
+    let kind = Logistic::fit(ki, &TYPES, &kx, &ky, l2);
+    let (rx, ry): (Vec<Vec<f64>>, Vec<usize>) = examples
+        .iter()
+        .filter(|e| e.passages.iter().any(|p| p.1))
+        .flat_map(|e| e.passages.iter().map(|(r, yes)| (select(r, ri, signals::PASSAGE), usize::from(*yes))))
+        .unzip();
+    let rank = Logistic::fit(ri, &["no", "yes"], &rx, &ry, l2);
+    let names = signals::confidence_names();
+    Model {
+        scope: scope.rounded(6),
+        kind: kind.rounded(6),
+        rank: rank.rounded(6),
+        // Fitted afterwards, on out-of-fold answers; until then it is never confident.
+        confidence: Logistic::fit(&names, &["wrong", "right"], &[], &[], 1.0),
+        override_margin: 0.0,
+        high_confidence,
+        fitted: Fitted::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_is_the_least_probability_that_keeps_the_precision() {
+        // Right at 0.9 and above, one wrong at 0.8, right again below.
+        let mut answers = vec![(0.95, true), (0.9, true), (0.8, false), (0.7, true), (0.6, true), (0.5, false)];
+        assert_eq!(confidence_threshold(&mut answers.clone(), 1.0), 0.9);
+        // At 75%, 0.6 still keeps 4 of 5 right.
+        assert_eq!(confidence_threshold(&mut answers, 0.75), 0.6);
+        // Nothing gets there: never confident.
+        assert_eq!(confidence_threshold(&mut [(0.9, false)], 0.5), 1.0);
+    }
+}

@@ -1,0 +1,89 @@
+//! List questions answered from the feature table itself: "what can ChatGPT do that the API
+//! can't?", "which features are API-only?", "what do both have?". The products the question names,
+//! in the order it names them, and its negation, "only" and "both" words say which rows fit.
+
+use super::Engine;
+use super::analysis::Analysis;
+use super::signals::{CUES, Cues};
+use crate::answer::{ListGroup, ListItem, Listing, ProductValue};
+use crate::corpus::Availability;
+
+/// The rows of the table that answer a list question; `None` when none fits.
+pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
+    let table = engine.features();
+    let all: Vec<usize> = (0..table.products.len()).collect();
+    if all.is_empty() || table.features.is_empty() {
+        return None;
+    }
+    let asking: Vec<&str> =
+        a.q.words.iter().zip(&a.q.focus).filter(|(_, f)| **f).map(|(w, _)| w.text.as_str()).collect();
+    let has = |group: &[String]| asking.iter().any(|w| Cues::is(group, w));
+    let (negation, only, both) = (has(&CUES.negation), has(&CUES.only), has(&CUES.both));
+    let others = |p: usize| all.iter().copied().filter(|&o| o != p).collect::<Vec<_>>();
+    let named = &a.u.products;
+    let wanted: Vec<(Vec<usize>, Vec<usize>)> = if both {
+        vec![(if named.len() >= 2 { named.clone() } else { all.clone() }, vec![])]
+    } else {
+        match named.as_slice() {
+            [] => all.iter().map(|&p| (vec![p], others(p))).collect(),
+            [p] if only => vec![(vec![*p], others(*p))],
+            [p] if negation => vec![(others(*p), vec![*p])],
+            [p] => vec![(vec![*p], vec![])],
+            [first, second, ..] if negation => vec![(vec![*first], vec![*second])],
+            [first, second, ..] => vec![(vec![*first], vec![*second]), (vec![*second], vec![*first])],
+        }
+    };
+    let groups: Vec<ListGroup> = wanted
+        .into_iter()
+        .map(|(with, without)| {
+            let features = table
+                .features
+                .iter()
+                .filter(|f| {
+                    let value = |p: usize| f.availability.get(p).copied().unwrap_or(Availability::Unknown);
+                    with.iter().all(|&p| value(p) == Availability::Yes)
+                        && without.iter().all(|&p| value(p) == Availability::No)
+                })
+                .map(|f| ListItem {
+                    feature: f.id.clone(),
+                    name: f.name.clone(),
+                    availability: table
+                        .products
+                        .iter()
+                        .zip(&f.availability)
+                        .map(|(p, &value)| ProductValue {
+                            id: p.id.clone(),
+                            name: p.name.clone(),
+                            short: p.short.clone(),
+                            value,
+                        })
+                        .collect(),
+                })
+                .collect();
+            let ids = |ps: &[usize]| ps.iter().map(|&p| table.products[p].id.clone()).collect();
+            ListGroup { with: ids(&with), without: ids(&without), features }
+        })
+        .filter(|g| !g.features.is_empty())
+        .collect();
+    (!groups.is_empty()).then_some(Listing { groups })
+}
+
+/// The passages a list cites: per section its listed features come from (the most listed first),
+/// the first listed feature's own passage.
+pub fn passages(engine: &Engine, list: &Listing) -> Vec<usize> {
+    let table = engine.features();
+    let mut sections: Vec<(usize, usize, usize, String)> = Vec::new(); // (group, count, first passage, section)
+    for (group, item) in list.groups.iter().enumerate().flat_map(|(i, g)| g.features.iter().map(move |f| (i, f))) {
+        let Some(fi) = table.features.iter().position(|f| f.id == item.feature) else { continue };
+        let Some(pid) = engine.features[fi].passage else { continue };
+        let section = &engine.passages()[pid].section;
+        match sections.iter_mut().find(|s| &s.3 == section) {
+            Some(s) => s.1 += 1,
+            None => sections.push((group, 1, pid, section.clone())),
+        }
+    }
+    // The first group's sections first (the question named its products in that order), most
+    // listed first; ties keep the order the features came in.
+    sections.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    sections.into_iter().take(super::MAX_SOURCES).map(|s| s.2).collect()
+}

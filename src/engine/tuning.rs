@@ -1,0 +1,42 @@
+//! Every number the engine is tuned by that is not fitted (`model.json` holds what is), each with
+//! the reason for its value. Decisions about a question (covered or not, what kind, how sure) are
+//! fitted; what remains sets how signals are measured and how answers are put together.
+
+/// The engine's hand-set numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// Words of the vocabulary (ranked by how common they are in English, [`crate::embed::english_rank`])
+    /// below this rank are everyday words: about the 3,000 most common, which a question uses in
+    /// passing ("tell", "hand", "size") rather than to name a topic. Set from the rank where the
+    /// training questions' out-of-scope topics ("dimension", "password") start.
+    pub common_english_rank: u32,
+    /// An everyday word the corpus never uses counts this share of the rarest corpus word's weight
+    /// in what a passage must cover (a rarer unknown word counts fully).
+    pub common_unknown_weight: f32,
+    /// The L2 penalty of every fitted decision, on standardized signals: enough that a signal seen
+    /// in a handful of training questions cannot carry a decision alone.
+    pub l2: f64,
+    /// The share of out-of-fold answers given with high confidence that must be right: the
+    /// confidence threshold is the least probability that keeps this precision.
+    pub target_precision: f64,
+    /// Below this probability of being right an answer is given with low confidence (it says it
+    /// may have misread the question): more likely wrong than right.
+    pub low_confidence: f64,
+    /// Folds for the out-of-fold answers the confidence threshold is chosen on.
+    pub folds: usize,
+    /// The hand-written scope rules (a signal of the fitted model): the least card score the rest
+    /// of a question gives the feature its alias names, when most of the asking sentence is unknown
+    /// to the corpus, for the alias to stand ("what oven temperature for sourdough?" has none).
+    /// Calibrated on the development sets of issue 11.
+    pub rest_support: f32,
+}
+
+pub const TUNING: Tuning = Tuning {
+    common_english_rank: 3_000,
+    common_unknown_weight: 0.15,
+    l2: 10.0,
+    target_precision: 0.97,
+    low_confidence: 0.5,
+    folds: 5,
+    rest_support: 3.0,
+};
