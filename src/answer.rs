@@ -83,6 +83,9 @@ pub struct ListGroup {
     pub with: Vec<String>,
     /// ... and those that do not (availability no).
     pub without: Vec<String>,
+    /// The same products as sentences name them ("the API").
+    pub with_names: Vec<String>,
+    pub without_names: Vec<String>,
     pub features: Vec<ListItem>,
 }
 
@@ -191,6 +194,48 @@ pub struct Source {
     pub snippet: Snippet,
 }
 
+/// A caveat on an answer, as a reason; `engine::phrasing` words it ([`Caveat::text`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caveat {
+    /// The feature table's own caveat on a feature (the table's words).
+    Table(String),
+    /// A cited passage marks a claim `[VERIFY]`: the claim, and the article's title when the
+    /// corpus has several.
+    Unverified { article: Option<String>, claim: String },
+    /// Question words read as a feature's alias through a typo: (word as asked, alias).
+    ReadAs(Vec<(String, String)>),
+    /// Another vendor's product named in passing, which the articles say nothing about.
+    OtherVendor { vendor: String, articles: usize },
+    /// Models, products or names in the question that the articles never mention.
+    Unmentioned { names: Vec<String>, articles: usize },
+}
+
+/// A command that computes what a question asks, as a reason; worded per transport
+/// ([`Suggestion::command`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Suggestion {
+    /// `/cost` for a model: per call, or as a conversation habit against the price table's plan.
+    Cost { model: String, conversation: bool },
+}
+
+/// How commands are written where an answer is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Syntax {
+    /// `/cost model:gpt-4o input_tokens:1000` (the shell and Discord).
+    #[default]
+    Slash,
+    /// `productbot cost --model gpt-4o --input-tokens 1000` (the command line).
+    Cli,
+}
+
+/// The sentence an informational answer opens with: quoted from a cited passage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lead {
+    pub sentence: String,
+    /// Index into the answer's sources.
+    pub source: usize,
+}
+
 /// Why a question was declined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Declined {
@@ -219,9 +264,11 @@ pub struct Answer {
     /// Best first; empty unless `kind` is `Feature`.
     pub verdicts: Vec<Verdict>,
     pub sources: Vec<Source>,
-    pub caveats: Vec<String>,
-    /// A slash command that computes what the question asks about prices, when it asks.
-    pub suggestion: Option<String>,
+    /// For an informational answer: the sentence of a cited passage that answers it.
+    pub lead: Option<Lead>,
+    pub caveats: Vec<Caveat>,
+    /// A command that computes what the question asks about prices, when it asks.
+    pub suggestion: Option<Suggestion>,
     /// For out-of-scope answers: why, and a sentence saying what the bot covers.
     pub declined: Option<(Declined, String)>,
     /// What the decision rested on (coverage of the question's informative words, feature cards).

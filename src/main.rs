@@ -267,7 +267,7 @@ fn print_reply(reply: &Reply, json: bool) -> anyhow::Result<ExitCode> {
     } else if failed {
         eprintln!("error: {}", render::text::reply(reply, Style::PLAIN));
     } else {
-        writeln!(out, "{}", render::text::reply(reply, render::stdout_style()))?;
+        writeln!(out, "{}", render::text::reply(reply, render::stdout_style().cli()))?;
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -302,7 +302,7 @@ fn batch(ctx: Context, caller: &Caller, json: bool) -> anyhow::Result<ExitCode> 
     let read_ahead = !io::stdin().is_terminal() && std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file());
     let mut input = io::BufReader::with_capacity(1 << 16, io::stdin().lock());
     let mut out = BufWriter::new(io::stdout().lock());
-    let style = if json { Style::PLAIN } else { render::stdout_style() };
+    let style = if json { Style::PLAIN } else { render::stdout_style().cli() };
     let answer = |question: &str, bytes: &mut Vec<u8>| -> anyhow::Result<()> {
         let reply =
             commands::dispatch(ctx, Command::Ask(Ask { question: question.to_owned(), private: false }), caller);

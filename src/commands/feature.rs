@@ -34,7 +34,10 @@ impl Feature {
             Err(reply) => return reply,
         };
         match engine.find_feature(&self.name) {
-            Some(f) => Reply::Answer(Box::new(engine.feature_answer(f))),
+            Some(f) => match engine.feature_answer(&f.id) {
+                Some(answer) => Reply::Answer(Box::new(answer)),
+                None => Reply::error(format!("feature `{}` has no row in the table", f.id)),
+            },
             None => {
                 let table = engine.features();
                 let names = table.features.iter().flat_map(|f| [f.id.as_str(), f.name.as_str()]);

@@ -443,21 +443,36 @@ fn answer(a: &Answer) -> Embed {
             e.colour = Some(BLURPLE);
         }
     }
-    for s in &a.sources {
+    if let Some(lead) = &a.lead {
+        e.description = Some(format!("\u{201c}{}\u{201d} [{}]", escape(&lead.sentence), lead.source + 1));
+    }
+    if let Some(list) = &a.listing {
+        for g in &list.groups {
+            let names: Vec<String> = g.features.iter().map(|f| escape(&f.name)).collect();
+            e.fields.push(Field::new(
+                format!("{} ({})", crate::engine::list_heading(g), names.len()),
+                names.join(", "),
+                false,
+            ));
+        }
+    }
+    for (i, s) in a.sources.iter().enumerate() {
         let name = match &s.title {
             Some(t) => format!("{} ({t})", s.heading),
             None => s.heading.clone(),
         };
+        // Numbered when the opening quote cites one of them.
+        let name = if a.lead.is_some() { format!("[{}] {name}", i + 1) } else { name };
         e.fields.push(Field::new(name, s.snippet.marked("**", "**", escape), false));
     }
     if !a.caveats.is_empty() {
-        let text: String = a.caveats.iter().map(|c| format!("• {}\n", escape(c))).collect();
+        let text: String = a.caveats.iter().map(|c| format!("• {}\n", escape(&c.text()))).collect();
         for (i, part) in split_text(&text, limits::FIELD_VALUE).into_iter().enumerate() {
             e.fields.push(Field::new(if i == 0 { "Caveats" } else { "Caveats (continued)" }, part, false));
         }
     }
     if let Some(s) = &a.suggestion {
-        e.fields.push(Field::new("For an estimate, try", escape(s), false));
+        e.fields.push(Field::new("For an estimate, try", escape(&s.command(crate::answer::Syntax::Slash)), false));
     }
     if a.verdicts.is_empty() && a.sources.is_empty() {
         e.description = Some("Nothing in the corpus matched.".into());
@@ -693,7 +708,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::answer::{Declined, Kind, ProductValue, Snippet, Source};
+    use crate::answer::{Caveat, Declined, Kind, ProductValue, Snippet, Source, Suggestion};
 
     fn answer_with(question: &str, verdict: Option<Verdict>, sources: usize, caveats: Vec<String>) -> Answer {
         Answer {
@@ -716,7 +731,8 @@ mod tests {
                     },
                 })
                 .collect(),
-            caveats,
+            lead: None,
+            caveats: caveats.into_iter().map(Caveat::Table).collect(),
             suggestion: None,
             declined: None,
             evidence: Default::default(),
@@ -846,7 +862,7 @@ mod tests {
         let mut a = answer_with(&question, Some(memory(Some(API), Availability::Yes, Availability::No)), 30, caveats);
         a.verdicts[0].note = question.clone();
         a.verdicts[0].headline = question.clone();
-        a.suggestion = Some(question.clone());
+        a.suggestion = Some(Suggestion::Cost { model: question.clone(), conversation: false });
         let r = reply(&Reply::Answer(Box::new(a)));
         for v in all_builders(&r) {
             assert_within_limits(&v);

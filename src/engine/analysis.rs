@@ -3,6 +3,8 @@
 
 use tantivy::tokenizer::TextAnalyzer;
 
+use super::*;
+
 use super::articles::Named;
 use super::intent::{self, Found, Intent};
 use super::understand::{self, AliasHit, Understanding};
@@ -166,7 +168,7 @@ impl Engine {
     }
 
     /// The informative terms of the sentences that ask: not filler, numbers or product names.
-    fn focus_terms(
+    pub(super) fn focus_terms(
         &self,
         q: &Question,
         u: &Understanding,
@@ -213,7 +215,7 @@ impl Engine {
 
     /// The passages that may answer: the closest by words, the closest by meaning, and the
     /// intent's features' own.
-    fn candidates(&self, a: &Analysis, analyzer: &mut TextAnalyzer) -> Vec<Candidate> {
+    pub(super) fn candidates(&self, a: &Analysis, analyzer: &mut TextAnalyzer) -> Vec<Candidate> {
         let mut pids: Vec<(usize, f32)> = a.closest.iter().map(|h| (h.pid, h.score)).collect();
         let mut by_meaning: Vec<(usize, f32)> =
             self.passage_vecs.iter().enumerate().map(|(i, v)| (i, embed::cosine(&a.meaning, v))).collect();
@@ -256,4 +258,234 @@ impl Engine {
             })
             .collect()
     }
+}
+
+impl Engine {
+    pub(super) fn question(&self, asked: &str, analyzer: &mut TextAnalyzer) -> Question {
+        Question::new(asked, &self.corpus.lexicon, &mut self.word_analyzer.clone(), analyzer)
+    }
+
+    /// Whether the sentences that ask name one of `features` themselves.
+    pub(super) fn asks_about(&self, q: &Question, features: &[usize], stats: &Stats) -> bool {
+        let asking: Vec<text::Word> =
+            q.words.iter().zip(&q.focus).filter(|(_, f)| **f).map(|(w, _)| w.clone()).collect();
+        let named = self.matcher.understand(&asking, &|stem| self.index.has_term(stats, stem));
+        named.hits.iter().any(|h| features.contains(&h.feature))
+    }
+
+    /// The question's terms for the feature cards: its own words (backstory at less weight) and
+    /// their synonyms, not the names of products or vendors.
+    /// Words at `skip` are left out.
+    pub(super) fn card_terms(
+        &self,
+        q: &Question,
+        u: &Understanding,
+        skip: &[usize],
+        analyzer: &mut TextAnalyzer,
+    ) -> Vec<(String, f32)> {
+        let mut out: Vec<(String, f32)> = Vec::with_capacity(q.words.len() * 2);
+        for (i, w) in q.words.iter().enumerate() {
+            if skip.contains(&i) || (u.matched[i] && u.hits.iter().all(|h| !h.positions.contains(&i))) {
+                continue;
+            }
+            let weight = if q.focus[i] { 1.0 } else { scope::BACKSTORY_WEIGHT };
+            for t in text::index_terms(&w.text, std::slice::from_ref(w), analyzer) {
+                for s in self.synonyms.get(&t).into_iter().flatten() {
+                    out.push((s.clone(), weight * SYNONYM_BOOST));
+                }
+                out.push((t, weight));
+            }
+        }
+        out
+    }
+
+    /// What the best passage covers of the question's informative words.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn evidence(
+        &self,
+        q: &Question,
+        u: &Understanding,
+        intent: &Intent,
+        cards: &[f32],
+        hits: &[Hit],
+        stats: &Stats,
+        analyzer: &mut TextAnalyzer,
+    ) -> Evidence {
+        // The closest passages, with their headings: "The Decision Framework" answers a question
+        // about the decision framework even where its text never says so.
+        let closest: Vec<(&Tokens, &[String])> = hits
+            .iter()
+            .take(MAX_SOURCES)
+            .map(|h| {
+                let heading = self.heading_terms[h.pid]
+                    .get_or_init(|| text::terms(analyzer, &self.corpus.passages[h.pid].heading));
+                (self.tokens(h.pid, analyzer), heading.as_slice())
+            })
+            .collect();
+        let num_docs = self.corpus.passages.len() as f32;
+        let idf = |df: f32| (1.0 + (num_docs - df + 0.5) / (df + 0.5)).ln();
+        let mut terms: Vec<(String, scope::Term)> = Vec::new();
+        for (i, w) in q.words.iter().enumerate() {
+            if u.matched[i] || text::is_filler(&w.text) || understand::is_number(&w.text) {
+                continue;
+            }
+            let weight = if q.focus[i] { 1.0 } else { scope::BACKSTORY_WEIGHT };
+            for t in text::index_terms(&w.text, std::slice::from_ref(w), analyzer) {
+                if let Some((_, e)) = terms.iter_mut().find(|(x, _)| *x == t) {
+                    e.weight = e.weight.max(weight);
+                    e.in_focus |= q.focus[i];
+                    continue;
+                }
+                // A word stands for its synonyms too ("pick" for "choose").
+                let forms: Vec<&str> = std::iter::once(t.as_str())
+                    .chain(self.synonyms.get(&t).into_iter().flatten().map(String::as_str))
+                    .collect();
+                let df = forms.iter().map(|f| self.index.doc_freq(stats, f)).max().unwrap_or(0);
+                let known = df > 0 || forms.iter().any(|f| self.index.has_term(stats, f));
+                // A letter or two the corpus never uses ("y/n", "tl;dr") is no topic.
+                if !known && t.chars().count() <= 2 {
+                    continue;
+                }
+                let in_best = closest.iter().any(|(b, heading)| {
+                    forms.iter().any(|f| self.index.passage_has(b, f) || heading.iter().any(|h| h == f))
+                });
+                let term =
+                    scope::Term { weight, in_focus: q.focus[i], idf: known.then(|| idf(df.max(1) as f32)), in_best };
+                terms.push((t, term));
+            }
+        }
+        let explained = if scope::explain() {
+            terms.iter().map(|(t, e)| (t.clone(), e.weight, e.idf, e.in_best)).collect()
+        } else {
+            Vec::new()
+        };
+        let terms: Vec<scope::Term> = terms.into_iter().map(|(_, t)| t).collect();
+        let (coverage, matched, unknown, informative) = scope::evidence(&terms, idf(1.0));
+        let in_focus = terms.iter().filter(|t| t.in_focus).count();
+        let unknown_in_focus = terms.iter().filter(|t| t.in_focus && t.idf.is_none()).count();
+        let features = &self.corpus.table.features;
+        Evidence {
+            coverage,
+            informative,
+            matched,
+            unknown,
+            in_focus,
+            unknown_in_focus,
+            top_score: hits.first().map_or(0.0, |h| h.score),
+            cards: intent::ranked(cards).into_iter().take(3).map(|(f, s)| (features[f].id.clone(), s)).collect(),
+            aliases: u.hits.iter().map(|h| (features[h.feature].id.clone(), h.skipped)).collect(),
+            feature_by: intent.by.as_str(),
+            terms: explained,
+            rest: None,
+            hits: Vec::new(),
+            unsteered: Vec::new(),
+            decision: None,
+            signals: Vec::new(),
+        }
+    }
+
+    /// Whether the question asks if a product has something ("does ChatGPT have a dark mode?",
+    /// "does the API support X?") whose words include one the corpus never uses.
+    pub(super) fn asks_for_unknown(&self, q: &Question, u: &Understanding, stats: &Stats) -> bool {
+        const HAVING: &[&str] = &[
+            "have", "has", "had", "got", "support", "supports", "offer", "offers", "include", "includes", "provide",
+            "provides", "allow", "allows",
+        ];
+        const AUX: &[&str] = &["does", "do", "did", "can", "could", "will", "would", "is", "are"];
+        let Some(verb) = q.words.iter().position(|w| HAVING.contains(&w.text.as_str())) else { return false };
+        // The question's own shape: "does ChatGPT have", "can the API support", "is there ... that offers".
+        let shaped = (verb.saturating_sub(6)..verb).any(|a| {
+            AUX.contains(&q.words[a].text.as_str()) && (a + 1..verb).any(|p| u.matched[p] && !u.products.is_empty())
+        });
+        if u.products.is_empty() || !q.focus[verb] || !shaped {
+            return false;
+        }
+        // The thing asked for: the words after the verb, up to the end of the sentence.
+        let end = q
+            .text
+            .get(q.words[verb].offset..)
+            .unwrap_or_default()
+            .find(['?', '.', '!', ';', ','])
+            .map_or(q.text.len(), |e| q.words[verb].offset + e);
+        q.words.iter().enumerate().skip(verb + 1).take_while(|(_, w)| w.offset < end).any(|(i, w)| {
+            !u.matched[i]
+                && !text::is_filler(&w.text)
+                && !understand::is_number(&w.text)
+                && !self.index.has_term(stats, &w.stem)
+                && !text::is_index_stopword(&w.text)
+        })
+    }
+
+    /// Names in the asking sentence that the corpus never uses: capitalised words (not opening a
+    /// sentence) or acronyms that are not a product, feature or vendor name ("Sora", "Okta").
+    pub(super) fn unknown_names(&self, q: &Question, u: &Understanding, stats: &Stats) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, w) in q.words.iter().enumerate() {
+            if !q.focus[i] || u.matched[i] || text::is_filler(&w.text) || w.text.chars().count() < 2 {
+                continue;
+            }
+            let Some(surface) = q.text.get(w.offset..w.end) else { continue };
+            let capitalised = surface.chars().next().is_some_and(char::is_uppercase);
+            let opens_sentence = q
+                .text
+                .get(..w.offset)
+                .unwrap_or_default()
+                .trim_end()
+                .chars()
+                .next_back()
+                .is_none_or(|c| matches!(c, '.' | '!' | '?' | ':' | '"' | '\''));
+            if !capitalised
+                || opens_sentence
+                || self.index.has_term(stats, &w.stem)
+                || self.identifiers.contains(&w.text)
+            {
+                continue;
+            }
+            if !out.contains(&surface.to_owned()) {
+                out.push(surface.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Identifier-like tokens of the question (letters with digits, words joined by underscores)
+    /// that neither the corpus nor the price table mention, and how many of them are in a sentence
+    /// that asks: all of them, and those written as code ("reasoning_effort").
+    pub(super) fn unknown_identifiers(&self, q: &Question) -> (Vec<String>, (usize, usize)) {
+        let mut out: Vec<String> = Vec::new();
+        let mut asked = (0, 0);
+        for (at, t) in identifiers_in(&q.text) {
+            if !self.identifiers.contains(&t) && !out.contains(&t) {
+                let in_focus = q.words.iter().zip(&q.focus).find(|(w, _)| w.end > at).is_none_or(|(_, f)| *f);
+                if in_focus {
+                    asked.0 += 1;
+                    asked.1 += usize::from(t.contains('_'));
+                }
+                out.push(t);
+                if out.len() == 3 {
+                    break;
+                }
+            }
+        }
+        (out, asked)
+    }
+}
+
+/// Whitespace-separated tokens that mix letters and digits ("gpt-4o", "o1", "3.5-turbo") or join
+/// words with underscores, as code does ("top_p", "max_tokens"), lowercased and stripped of
+/// surrounding punctuation, with their byte offsets. Plain numbers and prices are not identifiers.
+pub(super) fn identifiers_in(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
+    let base = text.as_ptr() as usize;
+    text.split_whitespace().filter(|raw| raw.bytes().any(|b| b.is_ascii_digit() || b == b'_')).filter_map(move |raw| {
+        let t = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        let t = t.strip_suffix("'s").unwrap_or(&t).to_owned();
+        let digits = t.chars().any(|c| c.is_ascii_digit());
+        let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+        // "10k", "1.5m", "20%", and plurals of numbers ("429s", "1990s").
+        let number = t.strip_suffix('s').filter(|n| n.chars().all(|c| c.is_ascii_digit())).unwrap_or(&t);
+        let plain_number = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | 'k' | 'm' | 'b' | '%'));
+        let code = t.contains('_') && letters > 1;
+        let id = ((digits && letters > 0 && !plain_number) || code) && t.len() <= 24;
+        id.then(|| (raw.as_ptr() as usize - base, t))
+    })
 }

@@ -61,7 +61,14 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
                 })
                 .collect();
             let ids = |ps: &[usize]| ps.iter().map(|&p| table.products[p].id.clone()).collect();
-            ListGroup { with: ids(&with), without: ids(&without), features }
+            let names = |ps: &[usize]| ps.iter().map(|&p| table.products[p].name.clone()).collect();
+            ListGroup {
+                with: ids(&with),
+                without: ids(&without),
+                with_names: names(&with),
+                without_names: names(&without),
+                features,
+            }
         })
         .filter(|g| !g.features.is_empty())
         .collect();

@@ -12,7 +12,7 @@ use super::model::{Logistic, Model};
 use super::signals;
 use super::tuning::TUNING;
 use super::*;
-use crate::answer::{Decision, QuestionType};
+use crate::answer::{Caveat, Decision, Lead, QuestionType, Suggestion};
 
 /// A fitted model with each of its decisions' inputs looked up among the signals once.
 #[derive(Debug, Clone)]
@@ -116,7 +116,7 @@ impl Engine {
     }
 
     /// What the model makes of a question: covered or not, what kind, and how sure.
-    fn decide(&self, a: &Analysis, d: &Decisions) -> Decision {
+    pub(super) fn decide(&self, a: &Analysis, d: &Decisions) -> Decision {
         let x = signals::question(a, self.max_idf);
         let covered = d.model.scope.probability(&pick(&x, &d.scope), "covered");
         let mut decision = self.decide_kind(a, &x, covered, d);
@@ -127,7 +127,7 @@ impl Engine {
 
     /// The kind of question: what the hand-written rules read it as, unless the fitted model is
     /// surer of another reading by at least the model's fitted margin.
-    fn decide_kind(&self, a: &Analysis, x: &[f64], covered: f64, d: &Decisions) -> Decision {
+    pub(super) fn decide_kind(&self, a: &Analysis, x: &[f64], covered: f64, d: &Decisions) -> Decision {
         let p = d.model.kind.predict(&pick(x, &d.kind));
         let class = |t: QuestionType| d.model.kind.classes.iter().position(|c| c == t.as_str());
         let probability = |t: QuestionType| match t {
@@ -157,7 +157,7 @@ impl Engine {
     }
 
     /// A yes/no question about a feature: the verdict, its passage first.
-    fn availability(
+    pub(super) fn availability(
         &self,
         a: &Analysis,
         sure: Confidence,
@@ -205,7 +205,7 @@ impl Engine {
     }
 
     /// A question the passages answer: the candidates ranked by the fitted passage model.
-    fn informational(
+    pub(super) fn informational(
         &self,
         a: &Analysis,
         d: &Decisions,
@@ -222,6 +222,31 @@ impl Engine {
         let mut answer = self.assemble(a, &[], &cited, stats, confidence, evidence, analyzer);
         answer.asked_as = QuestionType::Informational;
         answer
+    }
+
+    /// The sentence of the first cited passages that answers the question best: the one with the
+    /// most of the focus terms' weight (the first passage's sentences count a little more; ties go
+    /// to the earlier sentence).
+    pub(super) fn lead(&self, a: &Analysis, cited: &[Hit], analyzer: &mut TextAnalyzer) -> Option<Lead> {
+        const LEAD_PASSAGES: usize = 2;
+        const LATER_PASSAGE: f32 = 0.8;
+        let mut best: Option<(f32, Lead)> = None;
+        for (i, hit) in cited.iter().enumerate().take(LEAD_PASSAGES) {
+            for sentence in sentences(&self.corpus.passages[hit.pid].text) {
+                let terms = text::terms(analyzer, sentence);
+                let weight: f32 = a
+                    .focus
+                    .iter()
+                    .filter(|t| t.forms.iter().any(|f| terms.contains(f)))
+                    .map(|t| t.idf.unwrap_or(0.0))
+                    .sum::<f32>()
+                    * if i == 0 { 1.0 } else { LATER_PASSAGE };
+                if weight > 0.0 && best.as_ref().is_none_or(|(w, _)| weight > *w) {
+                    best = Some((weight, Lead { sentence: sentence.to_owned(), source: i }));
+                }
+            }
+        }
+        best.map(|(_, lead)| lead)
     }
 
     /// The candidates in the order the passage model ranks them, the weakest left out.
@@ -245,7 +270,7 @@ impl Engine {
     }
 
     /// A list question answered from the table: the features that fit, each with its passage.
-    fn listed(
+    pub(super) fn listed(
         &self,
         a: &Analysis,
         list: crate::answer::Listing,
@@ -261,4 +286,183 @@ impl Engine {
         answer.listing = Some(list);
         answer
     }
+}
+
+impl Engine {
+    /// The answer: verdicts for `features`, cited sources with snippets, caveats and a `/cost`
+    /// suggestion.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn assemble(
+        &self,
+        a: &Analysis,
+        features: &[usize],
+        cited: &[Hit],
+        stats: &Stats,
+        confidence: Confidence,
+        evidence: Evidence,
+        analyzer: &mut TextAnalyzer,
+    ) -> Answer {
+        let (q, u) = (&a.q, &a.u);
+        // Snippets show the question's own words and the features', not every synonym.
+        let mut weights = self.index.highlight_weights(stats, &q.terms);
+        for &fi in features {
+            for &(t, w) in &self.features[fi].highlights {
+                if !weights.iter().any(|&(x, _)| x == t) {
+                    weights.push((t, w));
+                }
+            }
+        }
+        let highlighter = Highlighter::new(weights, SNIPPET_CHARS);
+        let many_docs = self.corpus.docs.len() > 1;
+        let sources: Vec<Source> = cited
+            .iter()
+            .map(|hit| {
+                let p = &self.corpus.passages[hit.pid];
+                let (text, highlights) = highlighter.snippet(self.tokens(hit.pid, analyzer));
+                Source {
+                    doc: p.doc.clone(),
+                    title: many_docs.then(|| self.title_of(&p.doc).to_owned()),
+                    section: p.section.clone(),
+                    heading: p.heading.clone(),
+                    score: hit.score,
+                    snippet: Snippet { text, highlights },
+                }
+            })
+            .collect();
+        let verdicts: Vec<Verdict> = features.iter().map(|&fi| self.verdict(fi, u)).collect();
+        let mut caveats = self.caveats(features, cited, q, u);
+        if !a.unknown.is_empty() {
+            caveats.push(Caveat::Unmentioned { names: a.unknown.clone(), articles: self.corpus.docs.len() });
+        }
+        let lead = if features.is_empty() { self.lead(a, cited, analyzer) } else { None };
+        Answer {
+            question: q.asked.clone(),
+            kind: if verdicts.is_empty() { Kind::Search } else { Kind::Feature },
+            asked_as: QuestionType::Availability,
+            confidence,
+            listing: None,
+            verdicts,
+            sources,
+            lead,
+            caveats,
+            suggestion: self.cost_suggestion(q),
+            declined: None,
+            evidence,
+            revision: self.revision.corpus.clone(),
+            record: None,
+        }
+    }
+
+    pub(super) fn verdict(&self, fi: usize, u: &Understanding) -> Verdict {
+        let table = &self.corpus.table;
+        phrasing::verdict(table, &table.features[fi], u.asked(), &u.products, &self.sources_phrase(false))
+    }
+
+    pub(super) fn caveats(&self, features: &[usize], cited: &[Hit], q: &Question, u: &Understanding) -> Vec<Caveat> {
+        let mut out: Vec<Caveat> = Vec::new();
+        let mut push = |c: Caveat| {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        };
+        for &fi in features {
+            for c in &self.corpus.table.features[fi].caveats {
+                push(Caveat::Table(c.clone()));
+            }
+        }
+        let many_docs = self.corpus.docs.len() > 1;
+        for hit in cited {
+            let p = &self.corpus.passages[hit.pid];
+            for mark in &p.verify {
+                let article = many_docs.then(|| self.title_of(&p.doc).to_owned());
+                push(Caveat::Unverified { article, claim: mark.to_string() });
+            }
+        }
+        let mut read: Vec<(String, String)> = Vec::new();
+        for h in u.hits.iter().filter(|h| features.contains(&h.feature)) {
+            for &p in &h.typo_at {
+                let r = (q.words[p].text.clone(), self.matcher.canonical(h.feature));
+                if !read.contains(&r) {
+                    read.push(r);
+                }
+            }
+        }
+        if !read.is_empty() {
+            push(Caveat::ReadAs(read));
+        }
+        if let Some((vendor, _)) = &u.other {
+            push(Caveat::OtherVendor { vendor: vendor.clone(), articles: self.corpus.docs.len() });
+        }
+        out
+    }
+
+    /// A `/cost` command for questions about prices, with the model they name: as a conversation
+    /// habit against the plan when the question names the plan or a monthly price.
+    pub(super) fn cost_suggestion(&self, q: &Question) -> Option<Suggestion> {
+        const PRICE_WORDS: &[&str] =
+            &["cost", "price", "pricing", "expens", "cheap", "cheaper", "pay", "dollar", "bill", "spend", "budget"];
+        let asks_price =
+            q.text.contains('$') || q.words.iter().any(|w| PRICE_WORDS.iter().any(|p| w.stem.starts_with(p)));
+        if !asks_price {
+            return None;
+        }
+        let model = self.prices.mentioned_model(&q.text).or_else(|| self.prices.default_model().map(|m| m.name()))?;
+        // A question that names the plan, or prices by the month, compares a habit with it.
+        let plan_words: Vec<String> = self
+            .prices
+            .compare_plan()
+            .map(|p| p.name().split_whitespace().map(str::to_lowercase).collect())
+            .unwrap_or_default();
+        let product_words: Vec<&str> =
+            self.corpus.table.products.iter().flat_map(|p| p.words.iter().map(String::as_str)).collect();
+        let conversation = q.words.iter().any(|w| {
+            matches!(w.stem.as_str(), "month" | "monthli" | "subscript" | "subscrib")
+                || (plan_words.contains(&w.text) && !product_words.contains(&w.text.as_str()))
+        });
+        Some(Suggestion::Cost { model: model.to_owned(), conversation })
+    }
+
+    /// An out-of-scope answer, with a sentence saying what the corpus covers (from its titles and
+    /// product names).
+    pub(super) fn decline(&self, q: &Question, why: Declined, evidence: Evidence, confidence: Confidence) -> Answer {
+        let message = self.decline_message(&why);
+        Answer {
+            question: q.asked.clone(),
+            kind: Kind::OutOfScope,
+            asked_as: QuestionType::NotCovered,
+            confidence,
+            listing: None,
+            verdicts: Vec::new(),
+            sources: Vec::new(),
+            lead: None,
+            caveats: Vec::new(),
+            suggestion: None,
+            declined: Some((why, message)),
+            evidence,
+            revision: self.revision.corpus.clone(),
+            record: None,
+        }
+    }
+}
+
+/// A passage's sentences: split after ".", "?" or "!" followed by a space and a capital letter or
+/// a quote (so "3.5" and "e.g. this" stay whole).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1) == Some(&b' ') {
+            let next = text[i + 2..].chars().next();
+            if next.is_some_and(|n| n.is_uppercase() || matches!(n, '"' | '\u{201c}' | '(')) {
+                out.push(text[start..=i].trim());
+                start = i + 2;
+            }
+        }
+    }
+    if start < text.len() {
+        out.push(text[start..].trim());
+    }
+    out.retain(|s| !s.is_empty());
+    out
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::answer::{Answer, Confidence, Kind, ProductValue, Source, Verdict};
+use crate::answer::{Answer, Confidence, Kind, ProductValue, QuestionType, Source, Verdict};
 use crate::corpus::{Availability as Value, FeatureTable, Product};
 
 /// An answer as `ask --json` prints it. See README "JSON answer schema".
@@ -12,16 +12,38 @@ use crate::corpus::{Availability as Value, FeatureTable, Product};
 pub struct AnswerJson<'a> {
     question: &'a str,
     kind: Kind,
+    /// What kind of question it was read as.
+    #[serde(rename = "type")]
+    asked_as: QuestionType,
     confidence: Confidence,
     verdict: Option<VerdictJson<'a>>,
     verdicts: Vec<VerdictJson<'a>>,
     sources: Vec<SourceJson<'a>>,
-    caveats: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lead: Option<LeadJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list: Option<Vec<ListJson<'a>>>,
+    caveats: Vec<String>,
     text: String,
     revision: &'a str,
     evidence: &'a crate::answer::Evidence,
     #[serde(skip_serializing_if = "Option::is_none")]
-    suggestion: Option<&'a str>,
+    suggestion: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LeadJson<'a> {
+    sentence: &'a str,
+    /// Index into `sources`.
+    source: usize,
+}
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    with: &'a [String],
+    without: &'a [String],
+    heading: String,
+    features: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -87,15 +109,28 @@ pub fn answer(a: &Answer) -> AnswerJson<'_> {
     AnswerJson {
         question: &a.question,
         kind: a.kind,
+        asked_as: a.asked_as,
         confidence: a.confidence,
         verdict: a.verdicts.first().map(verdict),
         verdicts: a.verdicts.iter().map(verdict).collect(),
         sources: a.sources.iter().map(source).collect(),
-        caveats: &a.caveats,
+        lead: a.lead.as_ref().map(|l| LeadJson { sentence: &l.sentence, source: l.source }),
+        list: a.listing.as_ref().map(|l| {
+            l.groups
+                .iter()
+                .map(|g| ListJson {
+                    with: &g.with,
+                    without: &g.without,
+                    heading: crate::engine::list_heading(g),
+                    features: g.features.iter().map(|f| f.feature.as_str()).collect(),
+                })
+                .collect()
+        }),
+        caveats: a.caveats.iter().map(|c| c.text()).collect(),
         text: super::plain(a),
         revision: &a.revision,
         evidence: &a.evidence,
-        suggestion: a.suggestion.as_deref(),
+        suggestion: a.suggestion.as_ref().map(|s| s.command(crate::answer::Syntax::Slash)),
     }
 }
 

@@ -29,7 +29,7 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// The style for standard output: bold where it is a terminal and `NO_COLOR` is not set.
 pub fn stdout_style() -> Style {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    Style { bold: color }
+    Style { bold: color, ..Style::PLAIN }
 }
 
 /// The plain text of an answer, as `--json` carries it in `text`.

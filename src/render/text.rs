@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 
 use super::clean;
-use crate::answer::{Answer, Confidence, Kind};
+use crate::answer::{Answer, Confidence, Kind, Syntax};
 use crate::commands::Reply;
 use crate::corpus::FeatureTable;
 use crate::cost::CostReport;
+use crate::engine::list_heading;
 use crate::store::ReindexReport;
 
 /// How text may be decorated.
@@ -14,10 +15,18 @@ use crate::store::ReindexReport;
 pub struct Style {
     /// ANSI bold for headlines and highlighted words.
     pub bold: bool,
+    /// How suggested commands are written (`/cost model:...` or `productbot cost --model ...`).
+    pub syntax: Syntax,
 }
 
 impl Style {
-    pub const PLAIN: Style = Style { bold: false };
+    /// Plain text with slash commands: the shell, Discord's plain replies, `--json`'s `text`.
+    pub const PLAIN: Style = Style { bold: false, syntax: Syntax::Slash };
+
+    /// The same on the command line: suggestions written as its options.
+    pub fn cli(self) -> Style {
+        Style { syntax: Syntax::Cli, ..self }
+    }
 
     fn strong(self, s: &str) -> String {
         if self.bold { format!("\u{1b}[1m{s}\u{1b}[0m") } else { s.to_owned() }
@@ -47,7 +56,10 @@ pub fn reply(r: &Reply, style: Style) -> String {
 
 fn marks(style: Style) -> super::cost::Marks<'static> {
     if style.bold {
-        super::cost::Marks { strong: &|s| Style { bold: true }.strong(s), escape: &|s| clean(s).into_owned() }
+        super::cost::Marks {
+            strong: &|s| Style { bold: true, ..Style::PLAIN }.strong(s),
+            escape: &|s| clean(s).into_owned(),
+        }
     } else {
         super::cost::Marks { strong: &|s| s.to_owned(), escape: &|s| clean(s).into_owned() }
     }
@@ -58,14 +70,23 @@ pub fn cost(c: &CostReport, style: Style) -> String {
     super::cost::lines(c, &marks(style))
 }
 
-/// The human answer: verdicts, cited passages, caveats, a `/cost` suggestion.
+/// The human answer: it opens with a sentence (the verdict's headline, the quoted sentence that
+/// answers, or what a list holds), then the verdicts, the list, cited passages, caveats and a
+/// `/cost` suggestion.
 pub fn answer(a: &Answer, style: Style) -> String {
     if let Some((_, message)) = &a.declined {
-        return format!("{} Try /features or /help.", clean(message));
+        let more = match style.syntax {
+            Syntax::Slash => "Try /features or /help.",
+            Syntax::Cli => "Try `productbot features` or `productbot --help`.",
+        };
+        return format!("{} {more}", clean(message));
     }
     let mut out = String::with_capacity(512);
     if a.confidence == Confidence::Low {
         out.push_str("I'm not sure I understood; these are the closest passages.\n");
+    }
+    if let Some(lead) = &a.lead {
+        let _ = writeln!(out, "\u{201c}{}\u{201d} [{}]", clean(&lead.sentence), lead.source + 1);
     }
     for (i, v) in a.verdicts.iter().enumerate() {
         if i > 0 {
@@ -74,6 +95,15 @@ pub fn answer(a: &Answer, style: Style) -> String {
         let values: Vec<String> = v.availability.iter().map(|p| format!("{}: {}", p.short, p.value)).collect();
         let _ =
             write!(out, "{}\n{}\n{}\n", style.strong(&clean(&v.headline)), clean(&v.note), clean(&values.join(" · ")));
+    }
+    if let Some(list) = &a.listing {
+        for g in &list.groups {
+            let names: Vec<&str> = g.features.iter().map(|f| f.name.as_str()).collect();
+            let _ = writeln!(out, "{} ({}):", style.strong(&clean(&list_heading(g))), names.len());
+            for f in &g.features {
+                let _ = writeln!(out, "- {}", clean(&f.name));
+            }
+        }
     }
     if !a.sources.is_empty() {
         if !out.is_empty() {
@@ -91,11 +121,11 @@ pub fn answer(a: &Answer, style: Style) -> String {
     if !a.caveats.is_empty() {
         out.push_str("\nCaveats:\n");
         for c in &a.caveats {
-            let _ = writeln!(out, "- {}", clean(c));
+            let _ = writeln!(out, "- {}", clean(&c.text()));
         }
     }
     if let Some(s) = &a.suggestion {
-        let _ = writeln!(out, "\nFor an estimate, try: {}", clean(s));
+        let _ = writeln!(out, "\nFor an estimate, try: {}", clean(&s.command(style.syntax)));
     }
     if a.kind == Kind::Search && a.sources.is_empty() {
         out.push_str("Nothing in the corpus matched.");

@@ -195,7 +195,7 @@ fn usage_error(e: &commands::UsageError) -> String {
 fn shown_reply(reply: &Reply) -> LineOutcome {
     let plain = render::text::reply(reply, Style::PLAIN);
     assert_shown("cost reply", &plain);
-    let bold = render::text::reply(reply, Style { bold: true });
+    let bold = render::text::reply(reply, Style { bold: true, ..Style::PLAIN });
     assert!(!bold.trim().is_empty(), "empty bold text");
     let d = discord::reply(reply);
     assert!(!d.embeds().is_empty() && d.embeds().len() <= discord::limits::EMBEDS, "{} embeds", d.embeds().len());

@@ -1,0 +1,243 @@
+//! Building an engine: everything worked out once from the corpus and the index (stems of the
+//! corpus's words, the alias matcher, feature cards, precomputed score lists, passages' meanings),
+//! so an answer only looks things up.
+
+use super::*;
+
+impl Engine {
+    pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
+        let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
+        let mut index_analyzer = index.analyzer();
+        // Each passage body's words, and their stems.
+        let body_words: Vec<Vec<text::Word>> = corpus.passages.iter().map(|p| word_analyzer.words(&p.text)).collect();
+        let bodies: Vec<Vec<String>> =
+            body_words.iter().map(|words| words.iter().map(|w| w.stem.clone()).collect()).collect();
+        let topics = uncovered_topics(&corpus, &bodies, &mut word_analyzer);
+        let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
+        let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
+        let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
+        // Each article's title words, stemmed, and how many passages it has and in how many of them
+        // each word is.
+        let titles: Vec<Vec<String>> =
+            corpus.docs.iter().map(|d| word_analyzer.words(&d.title).into_iter().map(|w| w.stem).collect()).collect();
+        // Per article, the same for the index terms of its passages (their stems less the stopwords
+        // the index drops), which the feature cards weigh their words by.
+        let mut spread: Vec<articles::Spread> = vec![Default::default(); corpus.docs.len()];
+        let mut terms_df: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
+        for (((p, words), body), &d) in corpus.passages.iter().zip(&body_words).zip(&bodies).zip(&passage_doc) {
+            let (Some((passages, df)), Some((term_passages, term_df))) = (spread.get_mut(d), terms_df.get_mut(d))
+            else {
+                continue;
+            };
+            *passages += 1;
+            let mut seen = HashSet::new();
+            for w in body.iter().filter(|w| seen.insert(w.as_str())) {
+                *df.entry(w.as_str()).or_default() += 1;
+            }
+            *term_passages += 1;
+            let mut terms = text::index_terms(&p.text, words, &mut index_analyzer);
+            terms.sort_unstable();
+            terms.dedup();
+            for t in terms {
+                *term_df.entry(t).or_default() += 1;
+            }
+        }
+        let is_subject = |fi: usize, stems: &[&str]| {
+            let doc = feature_doc[fi];
+            let in_title = titles.get(doc).is_some_and(|t| stems.iter().all(|s| t.iter().any(|w| w == s)));
+            let common = spread.get(doc).is_some_and(|(n, df)| {
+                *n >= MIN_SUBJECT_PASSAGES && stems.iter().all(|s| df.get(s).is_some_and(|d| d * 2 > *n))
+            });
+            in_title || common
+        };
+        let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
+        let articles = Articles::new(&titles, &spread);
+        let alias_terms: Vec<Vec<String>> = corpus
+            .table
+            .features
+            .iter()
+            .map(|f| {
+                let mut seen = HashSet::new();
+                f.aliases
+                    .iter()
+                    .flat_map(|a| text::terms(&mut index_analyzer, a))
+                    .filter(|t| seen.insert(t.clone()))
+                    .collect()
+            })
+            .collect();
+        let searcher = index.searcher();
+        let stats = Stats::new(&searcher);
+        let features: Vec<FeatureIndex> = corpus
+            .table
+            .features
+            .iter()
+            .zip(&alias_terms)
+            .map(|(f, terms)| FeatureIndex {
+                passage: supporting_passage(f, &corpus.passages),
+                // The first aliases are the canonical ones; more would widen recall past the feature.
+                expansion: terms.iter().take(MAX_EXPANSION_TERMS).cloned().collect(),
+                highlights: index.highlight_weights(&stats, terms),
+            })
+            .collect();
+        let alias_scores = term_scores(&index, features.iter().flat_map(|f| &f.expansion), EXPANSION_BOOST);
+        let synonyms = synonym_map(&corpus.table.synonyms, &mut index_analyzer);
+        let synonym_scores = term_scores(&index, synonyms.values().flatten(), SYNONYM_BOOST);
+        let mut identifiers: FxHashSet<String> =
+            corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
+        for m in prices.models() {
+            identifiers.insert(m.name().to_lowercase());
+            identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
+        }
+        let cards = {
+            // A term's spread: 1 - its idf over the rarest term's, so a word in every passage of
+            // the article counts for (almost) nothing and one in a single passage fully.
+            let idf = |passages: f32, df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
+            Cards::build(
+                &corpus.table.features,
+                |i| {
+                    let f = &corpus.table.features[i];
+                    features[i].passage.filter(|_| f.heading.is_some()).map(|p| &corpus.passages[p])
+                },
+                |card| feature_doc[card].min(corpus.docs.len()),
+                // Weighed within the card's own article, so adding an article leaves the others'
+                // cards alone.
+                |card, t| {
+                    let Some((passages, df)) = terms_df.get(feature_doc[card]) else { return 0.0 };
+                    let passages = (*passages).max(1) as f32;
+                    match df.get(t) {
+                        None | Some(0) => 0.0,
+                        Some(&df) => 1.0 - idf(passages, df as f32) / idf(passages, 1.0),
+                    }
+                },
+                &mut index_analyzer,
+            )
+        };
+        let passage_tokens = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
+        let heading_terms = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
+        drop(stats);
+        drop(searcher);
+        let embedder = crate::embed::Embedder::shared();
+        let mut by_section: FxHashMap<&str, crate::embed::Vector> = FxHashMap::default();
+        let section_vecs = corpus
+            .passages
+            .iter()
+            .map(|p| by_section.entry(p.section.as_str()).or_insert_with(|| embedder.embed(&p.section)).clone())
+            .collect();
+        let passage_vecs =
+            corpus.passages.iter().map(|p| embedder.embed(&format!("{}. {}", p.heading, p.text))).collect();
+        let n = corpus.passages.len() as f32;
+        let max_idf = (1.0 + (n - 1.0 + 0.5) / 1.5).ln();
+        Engine {
+            passage_vecs,
+            section_vecs,
+            max_idf,
+            decisions: Decisions::shipped(),
+            index,
+            corpus,
+            features,
+            matcher,
+            cards,
+            articles,
+            passage_doc,
+            feature_doc,
+            alias_scores,
+            synonyms,
+            synonym_scores,
+            identifiers,
+            word_analyzer,
+            index_analyzer,
+            passage_tokens,
+            heading_terms,
+            prices,
+            revision,
+        }
+    }
+
+    /// Loads the corpus directory and builds the index in memory: for tests, benchmarks and fuzzing.
+    pub fn from_corpus_dir(dir: &Path, prices: Arc<PriceTable>) -> Result<Self, crate::Error> {
+        let corpus = corpus::load(dir)?;
+        let index = SearchIndex::in_ram(&corpus.passages)?;
+        let revision = Revision { corpus: corpus.revision().to_owned(), generation: "in-ram".into() };
+        Ok(Engine::new(index, corpus, prices, revision))
+    }
+
+    /// Replaces the fitted decisions (a model read from a file, or one being fitted).
+    pub fn with_decisions(mut self, decisions: Decisions) -> Self {
+        self.decisions = decisions;
+        self
+    }
+}
+
+/// Each distinct term's scores over every passage, at `boost` (none, with a warning, if the index
+/// cannot be read: retrieval then goes without that expansion).
+pub(super) fn term_scores<'a>(
+    index: &SearchIndex,
+    terms: impl IntoIterator<Item = &'a String>,
+    boost: f32,
+) -> FxHashMap<String, ScoreList> {
+    index.term_scores(terms.into_iter().map(String::as_str), boost).unwrap_or_else(|e| {
+        tracing::warn!("expansion scores: {e}");
+        FxHashMap::default()
+    })
+}
+
+/// The words whose stems the engine works out once ([`WordAnalyzer`]): the corpus's own, which are
+/// most of the words questions use. A question word outside them is stemmed as it comes.
+pub(super) fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
+    let table = &corpus.table;
+    let features = table
+        .features
+        .iter()
+        .flat_map(|f| [&f.name, &f.note].into_iter().chain(&f.aliases).chain(&f.examples).map(String::as_str));
+    let passages = corpus.passages.iter().flat_map(|p| [p.heading.as_str(), p.text.as_str()]);
+    let lexicon = corpus.lexicon.expansions();
+    features.chain(passages).chain(lexicon)
+}
+
+/// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
+/// alias, or a passage heading, uses their words, or a passage's text has them in a row.
+pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer: &mut WordAnalyzer) -> Vec<String> {
+    let table = &corpus.table;
+    let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
+    let headings = corpus.passages.iter().map(|p| &p.heading);
+    let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| analyzer.words(t)).collect();
+    let mut out = Vec::new();
+    for topic in &table.topics {
+        let words = analyzer.words(topic);
+        let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
+        let in_body = |b: &Vec<String>| !stems.is_empty() && b.windows(stems.len()).any(|w| w == stems);
+        if !understand::covered(&words, &texts) && !bodies.iter().any(in_body) {
+            out.push(topic.clone());
+        }
+    }
+    out
+}
+
+pub(super) fn synonym_map(groups: &[Vec<String>], analyzer: &mut TextAnalyzer) -> FxHashMap<String, Vec<String>> {
+    let mut map: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    for group in groups {
+        let terms: Vec<Vec<String>> = group.iter().map(|w| text::terms(analyzer, w)).collect();
+        let all: Vec<String> = {
+            let mut a: Vec<String> = terms.iter().flatten().cloned().collect();
+            a.sort();
+            a.dedup();
+            a
+        };
+        for t in terms.iter().filter(|t| t.len() == 1).map(|t| &t[0]) {
+            let entry = map.entry(t.clone()).or_default();
+            entry.extend(all.iter().filter(|o| *o != t).cloned());
+            entry.sort();
+            entry.dedup();
+        }
+    }
+    map
+}
+
+/// The passage a feature's verdict rests on: its item ("Features Only in ChatGPT › Memory") when the
+/// table names one, else the first passage of its section, in the feature's document.
+pub(super) fn supporting_passage(f: &Feature, passages: &[Passage]) -> Option<usize> {
+    match f.item_heading() {
+        Some(full) => passages.iter().position(|p| p.doc == f.doc && p.heading.eq_ignore_ascii_case(&full)),
+        None => passages.iter().position(|p| p.doc == f.doc && p.section.eq_ignore_ascii_case(&f.section)),
+    }
+}

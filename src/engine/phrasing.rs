@@ -1,0 +1,161 @@
+//! The English of answers, in one place: verdict headlines ([`verdict`]), how replies refer to
+//! the corpus, decline messages, caveats, suggestions and list headings. The core decides (reasons:
+//! `Declined`, `Caveat`, `Suggestion`); this module words them.
+
+mod verdict;
+
+pub(super) use self::verdict::verdict;
+use super::*;
+use crate::answer::{Caveat, ListGroup, Suggestion, Syntax};
+
+impl Engine {
+    /// The message of a decline, saying what the bot covers (from the titles and product names).
+    pub(super) fn decline_message(&self, why: &Declined) -> String {
+        let covers = self.covers_phrase();
+        match why {
+            Declined::OtherVendor(o) => {
+                format!(
+                    "That's outside what I cover: I answer from {covers}, and {} nothing about {}.",
+                    self.sources_verb("it says", "they say"),
+                    title_case(o)
+                )
+            }
+            Declined::NotCovered => format!("That's outside what I cover. I answer from {covers}."),
+            Declined::Empty => format!("Ask me something: I answer from {covers}."),
+            Declined::Topic(t) => format!(
+                "That's outside what I cover: I answer from {covers}, and {} nothing about {t}.",
+                self.sources_verb("it says", "they say")
+            ),
+            Declined::Unknown(names) => format!(
+                "That's outside what I cover: I answer from {covers}, and {} {}.",
+                self.sources_verb("it doesn't mention", "they don't mention"),
+                join_and(&names.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+        }
+    }
+
+    pub(super) fn title_of<'a>(&'a self, doc: &'a str) -> &'a str {
+        self.corpus.docs.iter().find(|d| d.id == doc).map_or(doc, |d| d.title.as_str())
+    }
+
+    /// "the article" or "the articles", as replies refer to the corpus (capitalised at a sentence start).
+    pub(super) fn sources_phrase(&self, start: bool) -> String {
+        let s = if self.corpus.docs.len() > 1 { "the articles" } else { "the article" };
+        if start { capitalize(s) } else { s.to_owned() }
+    }
+
+    pub(super) fn sources_verb(&self, one: &'static str, many: &'static str) -> &'static str {
+        if self.corpus.docs.len() > 1 { many } else { one }
+    }
+
+    /// What the bot answers from, for declines, help and banners: the titles, the products and
+    /// the size of the feature table.
+    pub fn covers_phrase(&self) -> String {
+        let docs = &self.corpus.docs;
+        let titles: Vec<String> = docs.iter().take(3).map(|d| format!("\u{201c}{}\u{201d}", d.title)).collect();
+        let what = match docs.len() {
+            1 => format!("the article {}", titles[0]),
+            n if n <= 3 => format!("{n} articles ({})", titles.join(", ")),
+            n => format!("{n} articles ({}, and {} more)", titles.join(", "), n - 3),
+        };
+        let products: Vec<&str> = self.corpus.table.products.iter().map(|p| p.name.as_str()).collect();
+        if products.is_empty() || self.corpus.table.features.is_empty() {
+            return what;
+        }
+        format!(
+            "{what} about {}: which of {} features each offers, and what {} {} about {}",
+            join_and(&products),
+            self.corpus.table.features.len(),
+            self.sources_phrase(false),
+            self.sources_verb("says", "say"),
+            if products.len() == 1 { "it" } else { "them" },
+        )
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+pub fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+pub(super) fn title_case(s: &str) -> String {
+    s.split(' ').map(capitalize).collect::<Vec<_>>().join(" ")
+}
+
+/// "The article" or "The articles" at a sentence start, and the verb that goes with it.
+fn articles(n: usize, one: &'static str, many: &'static str) -> (&'static str, &'static str) {
+    if n > 1 { ("The articles", many) } else { ("The article", one) }
+}
+
+impl Caveat {
+    /// The caveat as a sentence.
+    pub fn text(&self) -> String {
+        match self {
+            Caveat::Table(c) => c.clone(),
+            Caveat::Unverified { article, claim } => {
+                let who = article.as_ref().map_or_else(|| "The article".to_owned(), |t| format!("\u{201c}{t}\u{201d}"));
+                format!("{who} marks this as unverified: {claim}.")
+            }
+            Caveat::ReadAs(read) => {
+                let read: Vec<String> = read.iter().map(|(w, a)| format!("\"{w}\" as \"{a}\"")).collect();
+                format!("Read {}.", read.join(", "))
+            }
+            Caveat::OtherVendor { vendor, articles: n } => {
+                let (who, verb) = articles(*n, "says", "say");
+                format!("{who} {verb} nothing about {}.", title_case(vendor))
+            }
+            Caveat::Unmentioned { names, articles: n } => {
+                let (who, verb) = articles(*n, "doesn't", "don't");
+                format!("{who} {verb} mention {}.", names.join(", "))
+            }
+        }
+    }
+}
+
+impl Suggestion {
+    /// The command, written as `syntax` writes commands.
+    pub fn command(&self, syntax: Syntax) -> String {
+        match (self, syntax) {
+            (Suggestion::Cost { model, conversation: false }, Syntax::Slash) => {
+                format!("/cost model:{model} input_tokens:1000 output_tokens:500")
+            }
+            (Suggestion::Cost { model, conversation: true }, Syntax::Slash) => {
+                format!("/cost model:{model} conversations_per_day:20 turns:10 user_tokens:150 reply_tokens:400")
+            }
+            (Suggestion::Cost { model, conversation: false }, Syntax::Cli) => {
+                format!("productbot cost --model {model} --input-tokens 1000 --output-tokens 500")
+            }
+            (Suggestion::Cost { model, conversation: true }, Syntax::Cli) => format!(
+                "productbot cost --model {model} --conversations-per-day 20 --turns 10 --user-tokens 150 --reply-tokens 400"
+            ),
+        }
+    }
+}
+
+/// A list group's opening: "The API has these and ChatGPT doesn't", "Both ChatGPT and the API
+/// have these", "ChatGPT has these".
+pub fn list_heading(g: &ListGroup) -> String {
+    let with: Vec<&str> = g.with_names.iter().map(String::as_str).collect();
+    let without: Vec<&str> = g.without_names.iter().map(String::as_str).collect();
+    let have = if with.len() == 1 { "has" } else { "have" };
+    let subject =
+        if with.len() == 2 && without.is_empty() { format!("both {}", join_and(&with)) } else { join_and(&with) };
+    let mut s = format!("{} {have} these", capitalize(&subject));
+    if !without.is_empty() {
+        let lack = if without.len() == 1 { "doesn't" } else { "don't" };
+        s.push_str(&format!(" and {} {lack}", join_and(&without)));
+    }
+    s
+}

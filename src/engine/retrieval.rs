@@ -1,0 +1,99 @@
+//! Retrieval and citing: the question's terms against the index (widened by a feature's aliases
+//! and by synonyms), a proximity bonus, and which passages an answer cites.
+
+use super::*;
+
+impl Engine {
+    /// Retrieval: the question's terms, widened by the feature's aliases and by synonyms as
+    /// precomputed scores (each term once, and not a term the question itself has), then a
+    /// proximity bonus over the candidates, and the articles the question passes over (`named`)
+    /// weighed down.
+    pub(super) fn retrieve(
+        &self,
+        q: &Question,
+        named: &Named,
+        feature: Option<usize>,
+        stats: &Stats,
+        analyzer: &mut TextAnalyzer,
+    ) -> Vec<Hit> {
+        let mut seen: Vec<&str> = q.terms.iter().map(String::as_str).collect();
+        let mut extra: Vec<&ScoreList> = Vec::new();
+        let aliases = feature.into_iter().flat_map(|i| &self.features[i].expansion).map(|t| (t, &self.alias_scores));
+        let synonyms =
+            q.terms.iter().flat_map(|t| self.synonyms.get(t).into_iter().flatten()).map(|t| (t, &self.synonym_scores));
+        for (t, scores) in aliases.chain(synonyms) {
+            if !seen.contains(&t.as_str()) {
+                seen.push(t);
+                extra.extend(scores.get(t));
+            }
+        }
+        let retrieval = self.index.query(stats, &q.terms, &extra);
+        let mut hits = self.index.search(stats, &retrieval, CANDIDATES).unwrap_or_default();
+        let proximity = self.index.proximity(stats, &q.terms);
+        if !proximity.is_empty() || named.prefers() {
+            for hit in &mut hits {
+                if !proximity.is_empty() {
+                    hit.score += proximity.bonus(self.tokens(hit.pid, analyzer));
+                }
+                hit.score *= named.weight(self.passage_doc[hit.pid]);
+            }
+            // Stable: equal scores keep tantivy's order.
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        }
+        hits
+    }
+
+    /// The passages to cite: each verdict feature's supporting passage first (its passage, or
+    /// else its section's best hit), then the best other hits above a share of the top score.
+    pub(super) fn cite(&self, features: &[usize], hits: &[Hit]) -> Vec<Hit> {
+        let mut cited: Vec<Hit> = Vec::new();
+        for &fi in features {
+            let f = &self.corpus.table.features[fi];
+            let pid = self.features[fi].passage.or_else(|| {
+                hits.iter()
+                    .find(|h| {
+                        let p = &self.corpus.passages[h.pid];
+                        p.doc == f.doc && p.section.eq_ignore_ascii_case(&f.section)
+                    })
+                    .map(|h| h.pid)
+            });
+            if let Some(pid) = pid
+                && cited.len() < MAX_SOURCES
+                && !cited.iter().any(|c| c.pid == pid)
+            {
+                let score = hits.iter().find(|h| h.pid == pid).map_or(0.0, |h| h.score);
+                cited.push(Hit { pid, score });
+            }
+        }
+        let top = hits.first().map_or(0.0, |h| h.score);
+        for h in hits {
+            if cited.len() >= MAX_SOURCES {
+                break;
+            }
+            if h.score < top * MIN_RELATIVE_SCORE || cited.iter().any(|c| c.pid == h.pid) {
+                continue;
+            }
+            cited.push(*h);
+        }
+        cited
+    }
+
+    /// For an unsure reading: the closest passages in retrieval order, with the first feature's own
+    /// passage among them.
+    pub(super) fn cite_closest(&self, features: &[usize], hits: &[Hit]) -> Vec<Hit> {
+        let mut cited = self.cite(&[], hits);
+        let own = self.cite(&features[..1], hits);
+        if let Some(first) = own.first()
+            && !cited.iter().any(|c| c.pid == first.pid)
+        {
+            cited.truncate(MAX_SOURCES - 1);
+            cited.push(*first);
+        }
+        cited
+    }
+
+    /// A passage's analyzed tokens, made on first use.
+    pub(super) fn tokens(&self, pid: usize, analyzer: &mut TextAnalyzer) -> &Tokens {
+        self.passage_tokens[pid].get_or_init(|| self.index.tokens(analyzer, &self.corpus.passages[pid].text))
+    }
+}
