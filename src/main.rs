@@ -229,10 +229,17 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             if let Some(r) = &replicas {
                 ctx = ctx.with_replicas(r);
             }
-            match command {
+            let done = match command {
                 Command::Ask(a) if a.question == "-" => batch(ctx, &caller, json),
                 command => finish(&commands::dispatch(ctx, command, &caller), json, png.as_deref()),
-            }
+            };
+            // The process ends here: freeing the index and engine piece by piece (a large feature
+            // table is millions of allocations) would only delay the exit. Analytics are flushed on
+            // drop, before.
+            drop(replicas);
+            drop(analytics);
+            std::mem::forget(store);
+            done
         }
     }
 }

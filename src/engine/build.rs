@@ -201,12 +201,34 @@ pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer
     let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
     let headings = corpus.passages.iter().map(|p| &p.heading);
     let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| analyzer.words(t)).collect();
+    // Each word (as written and stemmed) -> the texts that have it: a topic is looked for only in
+    // the texts that have its first word (a table of many features stays linear to check).
+    let mut having: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, words) in texts.iter().enumerate() {
+        for w in words {
+            for key in [w.text.as_str(), w.stem.as_str()] {
+                let list = having.entry(key).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+    }
     let mut out = Vec::new();
     for topic in &table.topics {
         let words = analyzer.words(topic);
         let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
         let in_body = |b: &Vec<String>| !stems.is_empty() && b.windows(stems.len()).any(|w| w == stems);
-        if !understand::covered(&words, &texts) && !bodies.iter().any(in_body) {
+        let mut candidates: Vec<usize> = words
+            .first()
+            .into_iter()
+            .flat_map(|w| [w.text.as_str(), w.stem.as_str()])
+            .flat_map(|k| having.get(k).into_iter().flatten().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let texts_with_first = candidates.iter().map(|&i| &texts[i]);
+        if !understand::covered(&words, texts_with_first) && !bodies.iter().any(in_body) {
             out.push(topic.clone());
         }
     }

@@ -82,15 +82,12 @@ impl Engine {
         {
             return self.decline(&a.q, Declined::Topic(topic.clone()), a.evidence, Confidence::High);
         }
-        let decision = self.decide(&a, decisions);
+        let x = signals::question(&a, self.max_idf);
+        let decision = self.decide(&a, &x, decisions);
         let mut evidence = a.evidence.clone();
         evidence.decision = Some(decision.clone());
         if scope::explain() {
-            evidence.signals = signals::QUESTION
-                .iter()
-                .zip(signals::question(&a, self.max_idf))
-                .map(|(n, v)| ((*n).to_owned(), v))
-                .collect();
+            evidence.signals = signals::QUESTION.iter().zip(&x).map(|(n, v)| ((*n).to_owned(), *v)).collect();
         }
         let sure = if decision.right >= decisions.model.high_confidence {
             Confidence::High
@@ -109,19 +106,18 @@ impl Engine {
             }
             QuestionType::List => match listing::list(self, &a) {
                 Some(list) => self.listed(&a, list, sure, evidence, &stats, analyzer),
-                None => self.informational(&a, decisions, sure, evidence, &stats, analyzer),
+                None => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
             },
-            _ => self.informational(&a, decisions, sure, evidence, &stats, analyzer),
+            _ => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
         }
     }
 
     /// What the model makes of a question: covered or not, what kind, and how sure.
-    pub(super) fn decide(&self, a: &Analysis, d: &Decisions) -> Decision {
-        let x = signals::question(a, self.max_idf);
-        let covered = d.model.scope.probability(&pick(&x, &d.scope), "covered");
-        let mut decision = self.decide_kind(a, &x, covered, d);
+    pub(super) fn decide(&self, a: &Analysis, x: &[f64], d: &Decisions) -> Decision {
+        let covered = d.model.scope.probability(&pick(x, &d.scope), "covered");
+        let mut decision = self.decide_kind(a, x, covered, d);
         decision.right =
-            d.model.confidence.probability(&pick(&signals::confidence(&decision, &x), &d.confidence), "right");
+            d.model.confidence.probability(&pick(&signals::confidence(&decision, x), &d.confidence), "right");
         decision
     }
 
@@ -205,16 +201,18 @@ impl Engine {
     }
 
     /// A question the passages answer: the candidates ranked by the fitted passage model.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn informational(
         &self,
         a: &Analysis,
+        x: &[f64],
         d: &Decisions,
         sure: Confidence,
         evidence: Evidence,
         stats: &Stats,
         analyzer: &mut TextAnalyzer,
     ) -> Answer {
-        let cited = self.ranked_candidates(a, d);
+        let cited = self.ranked_candidates(a, x, d);
         if cited.is_empty() {
             return self.decline(&a.q, Declined::NotCovered, evidence, Confidence::Low);
         }
@@ -232,17 +230,18 @@ impl Engine {
         const LATER_PASSAGE: f32 = 0.8;
         let mut best: Option<(f32, Lead)> = None;
         for (i, hit) in cited.iter().enumerate().take(LEAD_PASSAGES) {
-            for sentence in sentences(&self.corpus.passages[hit.pid].text) {
-                let terms = text::terms(analyzer, sentence);
+            let tokens = self.tokens(hit.pid, analyzer);
+            let display = tokens.display();
+            for range in sentences(display) {
                 let weight: f32 = a
                     .focus
                     .iter()
-                    .filter(|t| t.forms.iter().any(|f| terms.contains(f)))
+                    .filter(|t| t.forms.iter().any(|f| self.index.passage_has_within(tokens, f, range.clone())))
                     .map(|t| t.idf.unwrap_or(0.0))
                     .sum::<f32>()
                     * if i == 0 { 1.0 } else { LATER_PASSAGE };
                 if weight > 0.0 && best.as_ref().is_none_or(|(w, _)| weight > *w) {
-                    best = Some((weight, Lead { sentence: sentence.to_owned(), source: i }));
+                    best = Some((weight, Lead { sentence: display[range].to_owned(), source: i }));
                 }
             }
         }
@@ -250,9 +249,8 @@ impl Engine {
     }
 
     /// The candidates in the order the passage model ranks them, the weakest left out.
-    pub(super) fn ranked_candidates(&self, a: &Analysis, d: &Decisions) -> Vec<Hit> {
-        let question = signals::question(a, self.max_idf);
-        let rows = signals::passages(a, &self.corpus.passages, &question, self.max_idf);
+    pub(super) fn ranked_candidates(&self, a: &Analysis, question: &[f64], d: &Decisions) -> Vec<Hit> {
+        let rows = signals::passages(a, &self.corpus.passages, question, self.max_idf);
         let mut scored: Vec<(usize, f64)> = a
             .candidates
             .iter()
@@ -445,9 +443,9 @@ impl Engine {
     }
 }
 
-/// A passage's sentences: split after ".", "?" or "!" followed by a space and a capital letter or
-/// a quote (so "3.5" and "e.g. this" stay whole).
-fn sentences(text: &str) -> Vec<&str> {
+/// A passage's sentences, as byte ranges: split after ".", "?" or "!" followed by a space and a
+/// capital letter, a quote or a parenthesis (so "3.5" and "e.g. this" stay whole).
+fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
@@ -455,14 +453,14 @@ fn sentences(text: &str) -> Vec<&str> {
         if matches!(c, '.' | '?' | '!') && bytes.get(i + 1) == Some(&b' ') {
             let next = text[i + 2..].chars().next();
             if next.is_some_and(|n| n.is_uppercase() || matches!(n, '"' | '\u{201c}' | '(')) {
-                out.push(text[start..=i].trim());
+                out.push(start..i + 1);
                 start = i + 2;
             }
         }
     }
     if start < text.len() {
-        out.push(text[start..].trim());
+        out.push(start..text.len());
     }
-    out.retain(|s| !s.is_empty());
+    out.retain(|r| !text[r.clone()].trim().is_empty());
     out
 }

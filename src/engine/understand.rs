@@ -337,11 +337,11 @@ impl Matcher {
 /// Whether `phrase` occurs (stemmed, with the usual gaps) inside some of `texts`: a topic listed as
 /// uncovered stops counting once the corpus covers it.
 /// `texts` are analyzed already ([`text::words`]).
-pub fn covered(phrase: &[Word], texts: &[Vec<Word>]) -> bool {
+pub fn covered<'a>(phrase: &[Word], mut texts: impl Iterator<Item = &'a Vec<Word>>) -> bool {
     if phrase.is_empty() {
         return true;
     }
-    texts.iter().any(|w| {
+    texts.any(|w| {
         let none = vec![false; w.len()];
         (0..w.len()).any(|start| find_at(phrase, w, start, Some(&none)).is_some())
     })
@@ -526,8 +526,8 @@ mod tests {
         let (x, _) = u("a window into my context");
         assert_eq!(x.topic, None);
         let texts = |t: &[&str]| t.iter().map(|t| words(t)).collect::<Vec<_>>();
-        assert!(covered(&words("context window"), &texts(&["Context window size", "Memory"])));
-        assert!(!covered(&words("context window"), &texts(&["Memory", "the window"])));
+        assert!(covered(&words("context window"), texts(&["Context window size", "Memory"]).iter()));
+        assert!(!covered(&words("context window"), texts(&["Memory", "the window"]).iter()));
     }
 
     #[test]

@@ -203,6 +203,15 @@ impl SearchIndex {
         self.term_id(term).is_some_and(|id| tokens.local(id).is_some())
     }
 
+    /// Whether the passage whose tokens these are has `term` (analyzed) within the byte range
+    /// `within` of its display text ([`Tokens::display`]).
+    pub fn passage_has_within(&self, tokens: &Tokens, term: &str, within: std::ops::Range<usize>) -> bool {
+        let Some(local) = self.term_id(term).and_then(|id| tokens.local(id)) else { return false };
+        tokens.tokens.iter().any(|t| {
+            t.term == local && t.range.start as usize >= within.start && t.range.end as usize <= within.end
+        })
+    }
+
     /// Whether the index has `term` (analyzed) in a body or a heading.
     pub fn has_term(&self, stats: &Stats, term: &str) -> bool {
         self.in_title(stats, term) || self.doc_freq(stats, term) > 0

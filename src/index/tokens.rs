@@ -31,6 +31,11 @@ pub(super) struct Token {
 }
 
 impl Tokens {
+    /// The passage text as analyzed, each whitespace run one space (what offsets refer to).
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
     /// Analyzes `text`; `id` numbers its terms (a term without a number is never matched).
     pub(super) fn of(analyzer: &mut TextAnalyzer, text: &str, id: impl Fn(&str) -> Option<u32>) -> Tokens {
         // Whitespace does not change the analyzer's tokens or positions, only their offsets.
