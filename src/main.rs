@@ -59,7 +59,14 @@ fn app() -> clap::Command {
                         .value_parser(clap::value_parser!(PathBuf))
                         .help("Corpus directory (default: the configured one); several are merged"),
                 )
-                .arg(Arg::new("failures").long("failures").action(ArgAction::SetTrue).help("List every miss")),
+                .arg(Arg::new("failures").long("failures").action(ArgAction::SetTrue).help("List every miss"))
+                .arg(
+                    Arg::new("model")
+                        .long("model")
+                        .value_name("FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("Decide with this model.json (from `productbot fit --out`) instead of the compiled-in one"),
+                ),
         )
         .subcommand(
             clap::Command::new("fit")
@@ -153,10 +160,19 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| vec![config.corpus_dir.clone()]);
             let corpus = productbot::eval::MergedCorpus::new(&dirs)?;
             let engine = Engine::from_corpus_dir(&corpus.dir, Arc::new(config.prices.clone()))?;
+            let decisions = match sub.get_one::<PathBuf>("model") {
+                Some(file) => {
+                    let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
+                    let model = serde_json::from_str(&text).with_context(|| file.display().to_string())?;
+                    productbot::engine::Decisions::new(model)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                }
+                None => productbot::engine::Decisions::shipped(),
+            };
             for path in sub.get_many::<PathBuf>("questions").into_iter().flatten() {
                 let mut report = productbot::eval::Report::default();
                 for case in productbot::eval::load(path)? {
-                    report.add(&case, &engine.answer(&case.q));
+                    report.add(&case, &engine.answer_using(&case.q, &decisions));
                 }
                 print!("{}", report.render(&path.display().to_string(), sub.get_flag("failures")));
             }

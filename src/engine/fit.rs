@@ -73,7 +73,16 @@ pub const KIND_INPUTS: &[&str] = &[
     "own_top",
     "attr_terms",
 ];
-pub const RANK_INPUTS: &[&str] = &["score_rel", "score_log", "meaning"];
+pub const RANK_INPUTS: &[&str] = &[
+    "score_rel",
+    "score_log",
+    "meaning",
+    "heading_meaning",
+    "focus_meaning",
+    "meaning_gap",
+    "section_lead",
+    "doc_intro",
+];
 
 fn select(x: &[f64], names: &[&str], all: &[&str]) -> Vec<f64> {
     names.iter().map(|n| x[all.iter().position(|a| a == n).expect("a known signal")]).collect()
