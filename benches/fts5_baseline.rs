@@ -49,7 +49,9 @@ fn fts5_bot(corpus_dir: &Path) -> anyhow::Result<()> {
             while let Some(r) = rows.next()? {
                 let (section, heading, score, snippet): (String, String, f64, String) =
                     (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                sources.push(serde_json::json!({"section": section, "heading": heading, "score": -score, "snippet": snippet}));
+                sources.push(
+                    serde_json::json!({"section": section, "heading": heading, "score": -score, "snippet": snippet}),
+                );
             }
         }
         let kind = if sources.is_empty() { "out_of_scope" } else { "search" };

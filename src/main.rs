@@ -61,11 +61,9 @@ fn app() -> clap::Command {
                 )
                 .arg(Arg::new("failures").long("failures").action(ArgAction::SetTrue).help("List every miss"))
                 .arg(
-                    Arg::new("model")
-                        .long("model")
-                        .value_name("FILE")
-                        .value_parser(clap::value_parser!(PathBuf))
-                        .help("Decide with this model.json (from `productbot fit --out`) instead of the compiled-in one"),
+                    Arg::new("model").long("model").value_name("FILE").value_parser(clap::value_parser!(PathBuf)).help(
+                        "Decide with this model.json (from `productbot fit --out`) instead of the compiled-in one",
+                    ),
                 ),
         )
         .subcommand(
@@ -164,8 +162,7 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
                 Some(file) => {
                     let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
                     let model = serde_json::from_str(&text).with_context(|| file.display().to_string())?;
-                    productbot::engine::Decisions::new(model)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                    productbot::engine::Decisions::new(model).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
                 }
                 None => productbot::engine::Decisions::shipped(),
             };

@@ -24,7 +24,14 @@ impl Engine {
         // the index drops), which the feature cards weigh their words by.
         let mut spread: Vec<articles::Spread> = vec![Default::default(); corpus.docs.len()];
         let mut terms_df: Vec<(usize, FxHashMap<String, usize>)> = vec![Default::default(); corpus.docs.len()];
-        for (((p, words), body), &d) in corpus.passages.iter().zip(&body_words).zip(&bodies).zip(&passage_doc) {
+        // Each passage's index terms, in order (a feature's card reads its passage's).
+        let passage_terms: Vec<Vec<String>> = corpus
+            .passages
+            .iter()
+            .zip(&body_words)
+            .map(|(p, words)| text::index_terms(&p.text, words, &mut index_analyzer))
+            .collect();
+        for ((body, terms), &d) in bodies.iter().zip(&passage_terms).zip(&passage_doc) {
             let (Some((passages, df)), Some((term_passages, term_df))) = (spread.get_mut(d), terms_df.get_mut(d))
             else {
                 continue;
@@ -35,11 +42,9 @@ impl Engine {
                 *df.entry(w.as_str()).or_default() += 1;
             }
             *term_passages += 1;
-            let mut terms = text::index_terms(&p.text, words, &mut index_analyzer);
-            terms.sort_unstable();
-            terms.dedup();
-            for t in terms {
-                *term_df.entry(t).or_default() += 1;
+            let mut seen = HashSet::new();
+            for t in terms.iter().filter(|t| seen.insert(t.as_str())) {
+                *term_df.entry(t.clone()).or_default() += 1;
             }
         }
         let is_subject = |fi: usize, stems: &[&str]| {
@@ -50,72 +55,78 @@ impl Engine {
             });
             in_title || common
         };
-        let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
-        let articles = Articles::new(&titles, &spread);
-        let alias_terms: Vec<Vec<String>> = corpus
-            .table
-            .features
-            .iter()
-            .map(|f| {
-                let mut seen = HashSet::new();
-                f.aliases
+        // The alias matcher on one thread, the feature cards and score lists on another: for a
+        // large table they are most of the start-up, and neither reads the other.
+        let (mut words, mut analyzer) = (word_analyzer.clone(), index_analyzer.clone());
+        let (matcher, (features, alias_scores, synonyms, synonym_scores, cards)) = std::thread::scope(|scope| {
+            let cards = scope.spawn(|| {
+                let features = &corpus.table.features;
+                let alias_terms: Vec<Vec<String>> = features
                     .iter()
-                    .flat_map(|a| text::terms(&mut index_analyzer, a))
-                    .filter(|t| seen.insert(t.clone()))
-                    .collect()
-            })
-            .collect();
-        let searcher = index.searcher();
-        let stats = Stats::new(&searcher);
-        let features: Vec<FeatureIndex> = corpus
-            .table
-            .features
-            .iter()
-            .zip(&alias_terms)
-            .map(|(f, terms)| FeatureIndex {
-                passage: supporting_passage(f, &corpus.passages),
-                // The first aliases are the canonical ones; more would widen recall past the feature.
-                expansion: terms.iter().take(MAX_EXPANSION_TERMS).cloned().collect(),
-                highlights: index.highlight_weights(&stats, terms),
-            })
-            .collect();
-        let alias_scores = term_scores(&index, features.iter().flat_map(|f| &f.expansion), EXPANSION_BOOST);
-        let synonyms = synonym_map(&corpus.table.synonyms, &mut index_analyzer);
-        let synonym_scores = term_scores(&index, synonyms.values().flatten(), SYNONYM_BOOST);
+                    .map(|f| {
+                        let mut seen = FxHashSet::default();
+                        f.aliases
+                            .iter()
+                            .flat_map(|a| text::index_terms(a, &words.words(a), &mut analyzer))
+                            .filter(|t| seen.insert(t.clone()))
+                            .collect()
+                    })
+                    .collect();
+                let searcher = index.searcher();
+                let stats = Stats::new(&searcher);
+                let indexed: Vec<FeatureIndex> = features
+                    .iter()
+                    .zip(&alias_terms)
+                    .map(|(f, terms)| FeatureIndex {
+                        passage: supporting_passage(f, &corpus.passages),
+                        // The first aliases are the canonical ones; more would widen recall past the
+                        // feature.
+                        expansion: terms.iter().take(MAX_EXPANSION_TERMS).cloned().collect(),
+                        highlights: index.highlight_weights(&stats, terms),
+                    })
+                    .collect();
+                let alias_scores = term_scores(&index, indexed.iter().flat_map(|f| &f.expansion), EXPANSION_BOOST);
+                let synonyms = synonym_map(&corpus.table.synonyms, &mut analyzer);
+                let synonym_scores = term_scores(&index, synonyms.values().flatten(), SYNONYM_BOOST);
+                // A term's spread: 1 - its idf over the rarest term's, so a word in every passage of
+                // the article counts for (almost) nothing and one in a single passage fully.
+                let idf = |passages: f32, df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
+                let cards = Cards::build(
+                    features,
+                    |i| {
+                        indexed[i]
+                            .passage
+                            .filter(|_| features[i].heading.is_some())
+                            .map(|p| passage_terms[p].as_slice())
+                    },
+                    |card| feature_doc[card].min(corpus.docs.len()),
+                    // Weighed within the card's own article, so adding an article leaves the others'
+                    // cards alone.
+                    |card, t| {
+                        let Some((passages, df)) = terms_df.get(feature_doc[card]) else { return 0.0 };
+                        let passages = (*passages).max(1) as f32;
+                        match df.get(t) {
+                            None | Some(0) => 0.0,
+                            Some(&df) => 1.0 - idf(passages, df as f32) / idf(passages, 1.0),
+                        }
+                    },
+                    // Stems the vocabulary already knows are not worked out again.
+                    &mut |t| text::index_terms(t, &words.words(t), &mut analyzer),
+                );
+                (indexed, alias_scores, synonyms, synonym_scores, cards)
+            });
+            let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
+            (matcher, cards.join().expect("building the feature cards does not panic"))
+        });
+        let articles = Articles::new(&titles, &spread);
         let mut identifiers: FxHashSet<String> =
             corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
         for m in prices.models() {
             identifiers.insert(m.name().to_lowercase());
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
         }
-        let cards = {
-            // A term's spread: 1 - its idf over the rarest term's, so a word in every passage of
-            // the article counts for (almost) nothing and one in a single passage fully.
-            let idf = |passages: f32, df: f32| (1.0 + (passages - df + 0.5) / (df + 0.5)).ln();
-            Cards::build(
-                &corpus.table.features,
-                |i| {
-                    let f = &corpus.table.features[i];
-                    features[i].passage.filter(|_| f.heading.is_some()).map(|p| &corpus.passages[p])
-                },
-                |card| feature_doc[card].min(corpus.docs.len()),
-                // Weighed within the card's own article, so adding an article leaves the others'
-                // cards alone.
-                |card, t| {
-                    let Some((passages, df)) = terms_df.get(feature_doc[card]) else { return 0.0 };
-                    let passages = (*passages).max(1) as f32;
-                    match df.get(t) {
-                        None | Some(0) => 0.0,
-                        Some(&df) => 1.0 - idf(passages, df as f32) / idf(passages, 1.0),
-                    }
-                },
-                &mut index_analyzer,
-            )
-        };
         let passage_tokens = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         let heading_terms = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
-        drop(stats);
-        drop(searcher);
         let embedder = crate::embed::Embedder::shared();
         let mut by_section: FxHashMap<&str, crate::embed::Vector> = FxHashMap::default();
         let section_vecs = corpus
@@ -191,7 +202,9 @@ pub(super) fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
         .flat_map(|f| [&f.name, &f.note].into_iter().chain(&f.aliases).chain(&f.examples).map(String::as_str));
     let passages = corpus.passages.iter().flat_map(|p| [p.heading.as_str(), p.text.as_str()]);
     let lexicon = corpus.lexicon.expansions();
-    features.chain(passages).chain(lexicon)
+    // The corpus's prose first: with a table of more distinct words than are kept, the words
+    // questions use most are still known.
+    passages.chain(lexicon).chain(features)
 }
 
 /// The table's uncovered topics, less those the corpus has come to cover: a feature's name or

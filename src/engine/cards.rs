@@ -6,12 +6,9 @@
 //! Cards are few, so every term's score on every card is computed once when the engine is built;
 //! a question then costs one lookup per distinct term.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use tantivy::tokenizer::TextAnalyzer;
-
-use crate::corpus::{Feature, Passage};
-use crate::text;
+use crate::corpus::Feature;
 
 /// BM25's constants, as tantivy uses them.
 const K1: f32 = 1.2;
@@ -39,28 +36,29 @@ pub struct Cards {
 }
 
 impl Cards {
-    /// Cards for `features`; `passage(i)` is feature `i`'s own item passage, if it has one.
+    /// Cards for `features`; `passage(i)` is the index terms of feature `i`'s own item passage, if it
+    /// has one, and `terms` analyzes text into index terms.
     /// `spread(card, term)` is how common a term is across the passages of card `card`'s article,
     /// from 0 (in one) to 1 (in all): a word the whole article uses ("model", "use") says little
     /// about which of its features a question means, so its card scores count that much less.
     pub fn build<'a>(
         features: &[Feature],
-        passage: impl Fn(usize) -> Option<&'a Passage>,
+        passage: impl Fn(usize) -> Option<&'a [String]>,
         article: impl Fn(usize) -> usize,
         spread: impl Fn(usize, &str) -> f32,
-        analyzer: &mut TextAnalyzer,
+        terms: &mut dyn FnMut(&str) -> Vec<String>,
     ) -> Cards {
         // fields[f][card] = the card's terms in that field.
         let mut fields: Vec<Vec<Vec<String>>> = vec![Vec::with_capacity(features.len()); FIELDS.len()];
         for (i, f) in features.iter().enumerate() {
-            let mut own = text::terms(analyzer, &f.name);
+            let mut own = terms(&f.name);
             for a in &f.aliases {
-                own.extend(text::terms(analyzer, a));
+                own.extend(terms(a));
             }
             fields[0].push(own);
-            fields[1].push(f.examples.iter().flat_map(|e| text::terms(analyzer, e)).collect());
-            fields[2].push(text::terms(analyzer, &f.note));
-            fields[3].push(passage(i).map(|p| text::terms(analyzer, &p.text)).unwrap_or_default());
+            fields[1].push(f.examples.iter().flat_map(|e| terms(e)).collect());
+            fields[2].push(terms(&f.note));
+            fields[3].push(passage(i).map(<[String]>::to_vec).unwrap_or_default());
         }
         // BM25 statistics per article: a card competes with its own article's cards, so adding an
         // article leaves the others' scores as they were.
@@ -68,7 +66,7 @@ impl Cards {
         for card in 0..features.len() {
             let a = article(card);
             if stats.len() <= a {
-                stats.resize_with(a + 1, || (0.0, vec![(0.0, HashMap::new()); FIELDS.len()]));
+                stats.resize_with(a + 1, || (0.0, vec![(0.0, HashMap::default()); FIELDS.len()]));
             }
             let (n, per_field) = &mut stats[a];
             *n += 1.0;
@@ -93,14 +91,14 @@ impl Cards {
         let largest = stats.iter().map(|(n, _)| *n).fold(0.0, f32::max);
         // Card by card, so a term's postings for one card are adjacent: merging a field's score into
         // the card's entry looks at the last one only (a term on every card stays linear).
-        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::default();
         for card in 0..features.len() {
             let (n, per_field) = &stats[article(card)];
             let n = *n;
             let scale = if n < largest { idf(largest, 1.0) / idf(n, 1.0) } else { 1.0 };
             for ((field, boost), (avg_len, df)) in fields.iter().zip(FIELDS).zip(per_field) {
                 let terms = &field[card];
-                let mut tf: HashMap<&str, f32> = HashMap::new();
+                let mut tf: HashMap<&str, f32> = HashMap::default();
                 for t in terms {
                     *tf.entry(t).or_default() += 1.0;
                 }
@@ -176,6 +174,11 @@ mod tests {
         ]
     }
 
+    fn analyzed() -> impl FnMut(&str) -> Vec<String> {
+        let mut analyzer = text::index_analyzer();
+        move |t| text::terms(&mut analyzer, t)
+    }
+
     fn best(cards: &Cards, q: &str) -> (usize, f32, f32) {
         let terms: Vec<(String, f32)> =
             text::terms(&mut text::index_analyzer(), q).into_iter().map(|t| (t, 1.0)).collect();
@@ -188,7 +191,7 @@ mod tests {
     #[test]
     fn a_feature_described_in_other_words_wins_its_card() {
         let features = three_features();
-        let cards = Cards::build(&features, |_| None, |_| 0, |_, _| 0.0, &mut text::index_analyzer());
+        let cards = Cards::build(&features, |_| None, |_| 0, |_, _| 0.0, &mut analyzed());
         for (q, want) in [
             ("I want to know how confident it was about every token", 0),
             ("automatically flag abusive comments", 1),
@@ -200,13 +203,8 @@ mod tests {
         }
         assert!(cards.score(&[("zebra".into(), 1.0)]).0.iter().all(|s| *s == 0.0));
         // A word every passage of the corpus uses counts for nothing.
-        let common = Cards::build(
-            &features,
-            |_| None,
-            |_| 0,
-            |_, t| if t == "token" { 1.0 } else { 0.0 },
-            &mut text::index_analyzer(),
-        );
+        let common =
+            Cards::build(&features, |_| None, |_| 0, |_, t| if t == "token" { 1.0 } else { 0.0 }, &mut analyzed());
         assert_eq!(common.score(&[("token".into(), 1.0)]), (vec![0.0, 0.0, 0.0], vec![0, 0, 0]));
         assert_eq!(cards.score(&[("token".into(), 1.0)]).1, [1, 0, 0]);
     }
@@ -214,13 +212,13 @@ mod tests {
     #[test]
     fn an_added_article_leaves_the_others_cards_as_they_were() {
         let first = three_features();
-        let alone = Cards::build(&first, |_| None, |_| 0, |_, _| 0.0, &mut text::index_analyzer());
+        let alone = Cards::build(&first, |_| None, |_| 0, |_, _| 0.0, &mut analyzed());
         // A second article whose cards share the first's words ("flag", "token", "posts").
         let mut both = first.to_vec();
         both.push(feature("review", &["code review"], &["can it flag problems in posts of a diff"], "review comments"));
         both.push(feature("tokens", &["token usage"], &["how many tokens does each session use"], "token costs"));
         let article = |card: usize| usize::from(card >= first.len());
-        let together = Cards::build(&both, |_| None, article, |_, _| 0.0, &mut text::index_analyzer());
+        let together = Cards::build(&both, |_| None, article, |_, _| 0.0, &mut analyzed());
         for q in ["automatically flag abusive posts", "how confident is it about each token", "wait a day"] {
             let terms: Vec<(String, f32)> =
                 text::terms(&mut text::index_analyzer(), q).into_iter().map(|t| (t, 1.0)).collect();
@@ -232,8 +230,7 @@ mod tests {
         // score alike, three in one article or two in the other.
         let cards = [("kiwi", "alpha"), ("lime", "beta"), ("pear", "gamma"), ("plum", "delta"), ("fig", "omega")]
             .map(|(id, alias)| feature(id, &[alias], &[], ""));
-        let scaled =
-            Cards::build(&cards, |_| None, |card| usize::from(card >= 3), |_, _| 0.0, &mut text::index_analyzer());
+        let scaled = Cards::build(&cards, |_| None, |card| usize::from(card >= 3), |_, _| 0.0, &mut analyzed());
         let (alpha, _) = scaled.score(&[("alpha".into(), 1.0)]);
         let (delta, _) = scaled.score(&[("delta".into(), 1.0)]);
         assert!(alpha[0] > 0.0 && (alpha[0] - delta[3]).abs() < 1e-4, "{} vs {}", alpha[0], delta[3]);

@@ -60,7 +60,7 @@ const MAX_EXPANSION_TERMS: usize = 12;
 const SYNONYM_BOOST: f32 = 0.3;
 const SNIPPET_CHARS: usize = 220;
 /// At most this many of the corpus's distinct words have their stems worked out at start.
-const MAX_KNOWN_WORDS: usize = 50_000;
+const MAX_KNOWN_WORDS: usize = 250_000;
 /// An alias whose words are all in its article's title, or each in more than half of its passages
 /// (for articles of at least this many), names the article's subject, not a feature.
 const MIN_SUBJECT_PASSAGES: usize = 6;

@@ -178,7 +178,7 @@ impl Matcher {
         }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
         // Where each first word sits in its bucket: a table of many aliases stays linear to compile.
-        let mut at: HashMap<String, usize> = HashMap::new();
+        let mut at: FxHashMap<String, usize> = FxHashMap::default();
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 let first = &alias.words[0].text;

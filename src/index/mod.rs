@@ -207,9 +207,10 @@ impl SearchIndex {
     /// `within` of its display text ([`Tokens::display`]).
     pub fn passage_has_within(&self, tokens: &Tokens, term: &str, within: std::ops::Range<usize>) -> bool {
         let Some(local) = self.term_id(term).and_then(|id| tokens.local(id)) else { return false };
-        tokens.tokens.iter().any(|t| {
-            t.term == local && t.range.start as usize >= within.start && t.range.end as usize <= within.end
-        })
+        tokens
+            .tokens
+            .iter()
+            .any(|t| t.term == local && t.range.start as usize >= within.start && t.range.end as usize <= within.end)
     }
 
     /// Whether the index has `term` (analyzed) in a body or a heading.
