@@ -110,6 +110,10 @@ impl HttpBot {
         self.post_raw(&body, Some(sig), Some(ts)).await
     }
 
+    async fn metric_owned(&self, name: String) -> f64 {
+        self.metric(&name).await
+    }
+
     async fn metric(&self, name: &str) -> f64 {
         let (_, text) = self.get("/metrics").await;
         text.lines()
@@ -252,6 +256,18 @@ async fn a_slow_command_is_deferred_at_once_and_completed_through_the_webhook() 
     assert_eq!(r["type"], 4);
     assert!(is_ephemeral(&r["data"]));
     assert!(bot.metric("productbot_reindex_total{outcome=\"ok\"}").await >= 1.0);
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reindex_counts_as_refused_not_as_failed() {
+    let bot = HttpBot::start("").await;
+    let metric = |outcome: &'static str| bot.metric_owned(format!("productbot_reindex_total{{outcome=\"{outcome}\"}}"));
+    let (refused, failed) = (metric("refused").await, metric("failed").await);
+    let (_, r) = bot.post(&slash_interaction(23, "reindex", json!([]), BOB, 0)).await;
+    assert_eq!(r["type"], 4, "{r}");
+    // `failed` is what README says to alert on: a member without the permission must not move it.
+    assert_eq!((metric("refused").await, metric("failed").await), (refused + 1.0, failed));
     assert!(bot.stop().await.is_ok());
 }
 

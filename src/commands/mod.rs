@@ -293,7 +293,13 @@ pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
         m.answer_seconds.with_label_values(&[a.kind.as_str()]).observe(started.elapsed().as_secs_f64());
     }
     if reindex {
-        m.reindex.with_label_values(&[if reply.is_error() { "failed" } else { "ok" }]).inc();
+        // A refusal (not an admin) is not a failure to re-index: the alert on failures stays quiet.
+        let outcome = match &reply {
+            Reply::Refused { .. } => "refused",
+            r if r.is_error() => "failed",
+            _ => "ok",
+        };
+        m.reindex.with_label_values(&[outcome]).inc();
     }
     if question
         && caller.origin.record
