@@ -467,3 +467,115 @@ fn a_reindex_on_one_replica_reaches_the_others_through_postgres() {
         assert!(text.contains(&format!("Other replicas: 1 of 1 switched to revision {}", r.revision)), "{text}");
     }
 }
+
+// ---- coverage gaps at scale, and reports safe to show (issue 21) ----
+
+#[test]
+fn gaps_group_a_month_of_questions_in_seconds_each_question_in_one_group() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    for db in databases(&s, "manygaps") {
+        let a = Analytics::open(config(&db));
+        drop(a);
+        // 20,000 declined questions on 40 topics the corpus lacks, as people write them: several
+        // words each (the topic's name and four of twenty words that go with it), written straight
+        // into the database as a month of a busy server would have.
+        let code = |i: usize| format!("{}{}", char::from(b'a' + (i % 26) as u8), char::from(b'a' + (i / 26) as u8));
+        let fillers = ["how do i use", "can i get", "is there", "what about", "tell me about", "does it have"];
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let mut sql = String::from("BEGIN;");
+        for i in 0..20_000usize {
+            let topic = code((i * 7) % 40);
+            let words: Vec<String> =
+                (0..4).map(|k| format!("zq{topic}{}ol", char::from(b'a' + ((i * (k + 3) + k) % 20) as u8))).collect();
+            let q = format!(
+                "{} zq{topic}vex with {} and {}",
+                fillers[i % fillers.len()],
+                words[..2].join(" "),
+                words[2..].join(" ")
+            );
+            sql.push_str(&format!(
+                "INSERT INTO answers (id, at_ms, transport, user_hash, question, kind, confidence, features, latency_us, revision)
+                 VALUES ({}, {}, 'discord', 'u', '{q}', 'out_of_scope', 'high', '', 1, 'r');",
+                i + 1,
+                now - 20_000 + i as i64
+            ));
+        }
+        sql.push_str("COMMIT;");
+        execute(&db, &sql);
+        let a = Analytics::open(config(&db));
+        let started = Instant::now();
+        let Reply::Gaps(g) =
+            dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 30 }), &admin())
+        else {
+            panic!("gaps")
+        };
+        let took = started.elapsed();
+        // (The pairwise grouping took 38 s here in release.)
+        let bound = Duration::from_secs(if cfg!(debug_assertions) { 120 } else { 20 });
+        assert!(took < bound, "{db:?}: /gaps took {took:?}");
+        assert_eq!((g.questions, g.grouped), (20_000, 20_000), "{db:?}");
+        assert_eq!(g.groups.len() + g.more, 40, "{db:?}: one group per topic: {:?}", g.groups);
+        assert!(g.groups.iter().all(|x| x.count == 500), "{db:?}");
+    }
+}
+
+#[test]
+fn reports_drop_invisible_characters_and_make_links_inert() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let a = Analytics::open(config(&s.path("text.db")));
+    let who = person("rae");
+    let sneaky = "does the API support \u{202E}txt.exe\u{202C} webhooks\u{200B}? see https://evil.example/x";
+    let id = ask(&store, &a, &who, sneaky).record.unwrap();
+    vote(&store, &a, &who, id, false, Some("look at www.evil.example/\u{2067}y and \u{FEFF}this"));
+    assert!(a.flush(FLUSH));
+    let Reply::Gaps(g) = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin())
+    else {
+        panic!("gaps")
+    };
+    let reply = Reply::Gaps(g);
+    let invisible = |t: &str| t.chars().any(productbot::render::is_invisible);
+    let cli = productbot::render::text::reply(&reply, productbot::render::Style::PLAIN);
+    assert!(!invisible(&cli) && cli.contains("txt.exe") && cli.contains("webhooks"), "{cli}");
+    let discord = productbot::discord::render::reply(&reply);
+    let text: String = discord.embeds().iter().filter_map(|e| e.description.clone()).collect();
+    assert!(!invisible(&text), "{text:?}");
+    assert!(text.contains("`https://evil.example/x") && text.contains("`www.evil.example/y`"), "{text}");
+    assert!(!text.contains(" https://") && !text.contains(" www."), "no bare link: {text}");
+}
+
+#[test]
+fn gaps_on_discord_say_how_many_groups_did_not_fit() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let a = Analytics::open(config(&s.path("long.db")));
+    let who = person("sam");
+    // 20 topics, each asked three times and voted down with a long comment: far more than one
+    // Discord message holds.
+    for i in 0..20u8 {
+        let topic = format!("zq{}wub", char::from(b'a' + i));
+        for _ in 0..3 {
+            let q = format!("does the API support {topic}? {}", format!("{topic} ").repeat(20));
+            let id = ask(&store, &a, &who, &q).record.unwrap();
+            vote(&store, &a, &who, id, false, Some(&format!("I wanted {topic} ").repeat(12)));
+        }
+    }
+    assert!(a.flush(FLUSH));
+    let Reply::Gaps(g) = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin())
+    else {
+        panic!("gaps")
+    };
+    assert_eq!(g.groups.len() + g.more, 20, "{g:?}");
+    let rendered = productbot::discord::render::reply(&Reply::Gaps(g));
+    let text: String = rendered.embeds().iter().filter_map(|e| e.description.clone()).collect::<Vec<_>>().join("\n");
+    let total: usize = rendered.embeds().iter().map(|e| e.total_chars()).sum();
+    assert!(total <= 6000, "{total}");
+    let shown = text.lines().filter(|l| l.split_once(". ").is_some_and(|(n, _)| n.parse::<usize>().is_ok())).count();
+    let more: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("… and ")?.strip_suffix(" more groups")?.parse().ok())
+        .unwrap_or_else(|| panic!("no 'and N more groups' line:\n{text}"));
+    assert!(shown >= 3, "{text}");
+    assert_eq!(shown + more, 20, "{text}");
+}

@@ -228,29 +228,38 @@ impl Sqlite {
         st.query_map(params![since], |r| r.get(0))?.collect()
     }
 
-    pub fn gap_questions(&self, since: i64) -> Result<Vec<GapQuestion>, rusqlite::Error> {
-        let mut st = self.0.prepare(
-            "SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
-                    EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
-                    (SELECT v.comment FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
-                     ORDER BY v.at_ms DESC LIMIT 1)
-             FROM answers a
-             WHERE a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
-             ORDER BY a.at_ms",
-        )?;
-        st.query_map(params![since], |r| {
-            Ok(GapQuestion {
-                id: r.get(0)?,
-                question: r.get(1)?,
-                kind: r.get(2)?,
-                confidence: r.get(3)?,
-                top_section: r.get(4)?,
-                voted_down: r.get(5)?,
-                comment: r.get(6)?,
-            })
-        })?
-        .collect()
+    /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
+    pub fn gap_questions(&self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), rusqlite::Error> {
+        const GAP: &str = "a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))";
+        let mut st = self.0.prepare(&format!(
+            "SELECT * FROM (
+                 SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
+                        EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
+                        (SELECT v.comment FROM votes v
+                         WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
+                         ORDER BY v.at_ms DESC LIMIT 1),
+                        a.at_ms AS at
+                 FROM answers a WHERE {GAP} ORDER BY a.at_ms DESC, a.id DESC LIMIT ?2)
+             ORDER BY at, id"
+        ))?;
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let questions = st
+            .query_map(params![since, limit], |r| {
+                Ok(GapQuestion {
+                    id: r.get(0)?,
+                    question: r.get(1)?,
+                    kind: r.get(2)?,
+                    confidence: r.get(3)?,
+                    top_section: r.get(4)?,
+                    voted_down: r.get(5)?,
+                    comment: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total: i64 =
+            self.0.query_row(&format!("SELECT COUNT(*) FROM answers a WHERE {GAP}"), params![since], |r| r.get(0))?;
+        Ok((questions, total.max(0) as usize))
     }
 }
 
@@ -360,10 +369,10 @@ impl Db {
         }
     }
 
-    pub fn gap_questions(&mut self, since: i64) -> Result<Vec<GapQuestion>, DbError> {
+    pub fn gap_questions(&mut self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.gap_questions(since)?),
-            Db::Postgres(d) => d.gap_questions(since),
+            Db::Sqlite(d) => Ok(d.gap_questions(since, limit)?),
+            Db::Postgres(d) => d.gap_questions(since, limit),
         }
     }
 }

@@ -293,9 +293,10 @@ impl Analytics {
         db::Db::open_read(&self.cfg.database).map_err(|e| AnalyticsError::Db(e.to_string()))
     }
 
-    /// Questions declined, answered with low confidence or voted down in the last `days`.
-    pub fn gap_questions(&self, days: u32) -> Result<Vec<GapQuestion>, AnalyticsError> {
-        self.reader()?.gap_questions(cutoff(days)).map_err(|e| AnalyticsError::Db(e.to_string()))
+    /// The latest `limit` questions declined, answered with low confidence or voted down in the last
+    /// `days` (oldest first), and how many there were in all.
+    pub fn gap_questions(&self, days: u32, limit: usize) -> Result<(Vec<GapQuestion>, usize), AnalyticsError> {
+        self.reader()?.gap_questions(cutoff(days), limit).map_err(|e| AnalyticsError::Db(e.to_string()))
     }
 
     /// Usage over the last `days`.

@@ -168,19 +168,34 @@ impl Postgres {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    pub fn gap_questions(&mut self, since: i64) -> Result<Vec<GapQuestion>, DbError> {
+    /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
+    pub fn gap_questions(&mut self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
+        let limit = limit.min(i64::MAX as usize) as i64;
         let rows = self.0.query(
-            "SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
-                    EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
-                    (SELECT v.comment FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
-                     ORDER BY v.at_ms DESC LIMIT 1)
-             FROM answers a
-             WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
-             ORDER BY a.at_ms, a.id",
-            &[&since],
+            "SELECT * FROM (
+                 SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
+                        EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
+                        (SELECT v.comment FROM votes v
+                         WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
+                         ORDER BY v.at_ms DESC LIMIT 1),
+                        a.at_ms
+                 FROM answers a
+                 WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                       OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
+                 ORDER BY a.at_ms DESC, a.id DESC LIMIT $2) latest
+             ORDER BY at_ms, id",
+            &[&since, &limit],
         )?;
-        Ok(rows
+        let total: i64 = self
+            .0
+            .query_one(
+                "SELECT COUNT(*)::BIGINT FROM answers a
+                 WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                       OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))",
+                &[&since],
+            )?
+            .get(0);
+        let questions = rows
             .iter()
             .map(|r| GapQuestion {
                 id: r.get(0),
@@ -191,6 +206,7 @@ impl Postgres {
                 voted_down: r.get(5),
                 comment: r.get(6),
             })
-            .collect())
+            .collect();
+        Ok((questions, total.max(0) as usize))
     }
 }

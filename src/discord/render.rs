@@ -352,11 +352,16 @@ pub fn reply(reply: &Reply) -> Rendered {
     match reply {
         Reply::Answer(a) => Rendered::new(None, vec![answer(a)], false),
         Reply::Gaps(g) => {
-            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
-            Rendered::new(None, text_embeds(Some("Coverage gaps"), &crate::render::usage::gaps(g, &marks), AMBER), true)
+            let marks =
+                crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape, user: &user_text };
+            // Whole groups while they fit in one message, then how many more there are.
+            const TITLE: &str = "Coverage gaps";
+            let text = crate::render::usage::gaps_within(g, &marks, limits::TOTAL - TITLE.len() - 16);
+            Rendered::new(None, text_embeds(Some(TITLE), &text, AMBER), true)
         }
         Reply::Stats(s) => {
-            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            let marks =
+                crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape, user: &user_text };
             let mut r =
                 Rendered::new(None, text_embeds(Some("Usage"), &crate::render::usage::stats(s, &marks), BLURPLE), true);
             r.image = chart(crate::charts::stats(s), "stats.png");
@@ -378,7 +383,8 @@ pub fn reply(reply: &Reply) -> Rendered {
             Rendered::new(None, embeds, false)
         }
         Reply::Cost(r) => {
-            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            let marks =
+                crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape, user: &user_text };
             let mut rendered = Rendered::new(
                 None,
                 text_embeds(Some("Cost estimate"), &crate::render::cost::lines(r, &marks), BLURPLE),
@@ -520,6 +526,25 @@ pub fn escape(s: &str) -> String {
             c => out.push(c),
         }
         line_start = c == '\n' || (line_start && c == ' ');
+    }
+    out
+}
+
+/// Text a user typed, shown to admins (`/gaps`): invisible characters dropped, markdown escaped,
+/// and each link in inline code, where Discord does not make it clickable.
+pub fn user_text(s: &str) -> String {
+    let s = crate::render::visible(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for piece in s.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end();
+        if crate::render::is_link(word) {
+            out.push('`');
+            out.extend(word.chars().filter(|c| *c != '`' && !c.is_control()));
+            out.push('`');
+            out.push_str(&piece[word.len()..]);
+        } else {
+            out.push_str(&escape(piece));
+        }
     }
     out
 }

@@ -46,10 +46,11 @@ pub fn reply(r: &Reply, style: Style) -> String {
 }
 
 fn marks(style: Style) -> super::cost::Marks<'static> {
+    let user = &|s: &str| clean(&super::visible(s)).into_owned();
     if style.bold {
-        super::cost::Marks { strong: &|s| Style { bold: true }.strong(s), escape: &|s| clean(s).into_owned() }
+        super::cost::Marks { strong: &|s| Style { bold: true }.strong(s), escape: &|s| clean(s).into_owned(), user }
     } else {
-        super::cost::Marks { strong: &|s| s.to_owned(), escape: &|s| clean(s).into_owned() }
+        super::cost::Marks { strong: &|s| s.to_owned(), escape: &|s| clean(s).into_owned(), user }
     }
 }
 
