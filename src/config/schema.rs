@@ -49,7 +49,14 @@ pub const SCHEMA: &[(&str, Kind)] = &[
         ]),
     ),
     ("pricing", Kind::Opaque),
-    ("http", Kind::Table(&[("listen", Kind::Text)])),
+    (
+        "http",
+        Kind::Table(&[
+            ("listen", Kind::Text),
+            ("timeout_s", Kind::Count { min: 1, max: 300 }),
+            ("max_connections", Kind::Count { min: 1, max: 1_000_000 }),
+        ]),
+    ),
     (
         "analytics",
         Kind::Table(&[

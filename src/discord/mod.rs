@@ -57,8 +57,9 @@ pub async fn serve_on(
     // The gateway needs the token; the HTTP endpoint's webhook calls authenticate with each
     // interaction's own token.
     let token = if gateway || config.discord.token.is_some() { Some(token(&config)?) } else { None };
+    // Cancelled when shutdown begins (or serve_on returns early): the HTTP endpoint stops accepting,
+    // lets open connections finish for up to `http::DRAIN`, then closes them.
     let stop_http = CancellationToken::new();
-    // However serve_on returns (a start-up error included), the HTTP endpoint stops with it.
     let _stop_http_on_return = stop_http.clone().drop_guard();
     let mut http_server = None;
     let mut http_state = None;
@@ -70,9 +71,8 @@ pub async fn serve_on(
             (None, Some(addr)) => crate::http::bind(addr).await?,
             (None, None) => unreachable!("checked above"),
         };
-        let stop = stop_http.clone();
         http_server =
-            Some(tokio::spawn(crate::http::run(listener, state.clone(), async move { stop.cancelled().await })));
+            Some(tokio::spawn(crate::http::run(listener, state.clone(), config.http_limits, stop_http.clone())));
         http_state = Some(state);
     }
     let store = Arc::new(open_store(&config).await?);
@@ -100,12 +100,10 @@ pub async fn serve_on(
     }
     let stop_http_server = async {
         stop_http.cancel();
-        if let Some(server) = http_server {
-            match server.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => warn!("the HTTP endpoint failed: {e}"),
-                Err(e) => warn!("the HTTP endpoint task failed: {e}"),
-            }
+        if let Some(server) = http_server
+            && let Err(e) = server.await
+        {
+            warn!("the HTTP endpoint task failed: {e}");
         }
     };
     if !gateway {
@@ -115,14 +113,19 @@ pub async fn serve_on(
         info!("serving interactions over HTTP only (discord.gateway = false)");
         shutdown.await;
         info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
-        if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
-            warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
-        }
+        // The endpoint stops taking connections at once; requests in flight and open connections
+        // share one deadline.
+        let drain = async {
+            if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
+                warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
+            }
+        };
+        tokio::join!(stop_http_server, drain);
         stop.cancel();
-        stop_http_server.await;
         if let Some(p) = poller {
             let _ = p.await;
         }
+        flush_analytics(&shared).await;
         return Ok(());
     }
     let http = http(token.unwrap_or(""), &config)?;
@@ -192,6 +195,7 @@ pub async fn serve_on(
         }
         Ended::Shutdown => {
             info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
+            stop_http.cancel();
             if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
                 warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
             }
@@ -213,7 +217,21 @@ pub async fn serve_on(
     if let Some(p) = poller {
         let _ = p.await;
     }
+    flush_analytics(&shared).await;
     result
+}
+
+/// How long shutdown waits for queued records to be written.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Writes what is queued for the database before the process ends (bounded: a database that does
+/// not answer loses them, counted and logged).
+async fn flush_analytics(shared: &Shared) {
+    let analytics = shared.analytics.clone();
+    let flushed = tokio::task::spawn_blocking(move || analytics.flush(FLUSH_TIMEOUT)).await.unwrap_or(false);
+    if !flushed {
+        warn!("records still queued for the analytics database after {} s were not written", FLUSH_TIMEOUT.as_secs());
+    }
 }
 
 /// How the gateway client's run ended.
