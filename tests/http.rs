@@ -235,10 +235,13 @@ async fn commands_autocomplete_buttons_and_forms_answer_in_the_response() {
     let (_, r) = bot.post(&component_interaction(16, &buttons[2], message.clone(), BOB, 0)).await;
     assert_eq!(r["type"], 4);
     assert!(is_ephemeral(&r["data"]) && r["data"]["embeds"][0]["description"].as_str().unwrap().contains("Only"));
-    // 🗑 by the asker: acknowledged in the response, the message deleted afterwards.
+    // 🗑 by the asker: acknowledged in the response, the message deleted afterwards (no bot token
+    // here: through the interaction's webhook, with no Authorization header at all).
     let (_, r) = bot.post(&component_interaction(17, &buttons[2], message.clone(), ALICE, 0)).await;
     assert_eq!(r["type"], 6, "{r}");
-    bot.mock.wait_request(T, |q| q.is("DELETE", "/channels/100/messages/900000000000000001")).await;
+    let delete =
+        bot.mock.wait_request(T, |q| q.is("DELETE", &format!("/webhooks/{APP_ID}/itoken-17/messages/@original"))).await;
+    assert_eq!(delete.authorization, None);
     assert!(bot.metric("productbot_interactions_total{outcome=\"ok\",type=\"component\"}").await >= 3.0);
     assert!(bot.metric("productbot_answers_total").await >= 1.0);
     assert!(bot.stop().await.is_ok());
@@ -257,6 +260,8 @@ async fn a_slow_command_is_deferred_at_once_and_completed_through_the_webhook() 
         bot.mock.wait_request(T, |q| q.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-21/messages/@original"))).await;
     assert_valid_message(&edit.body);
     assert_eq!(edit.body["embeds"][0]["title"], "Re-indexed");
+    // With no bot token, webhook calls carry no `Authorization: Bot ` with nothing after it.
+    assert_eq!(edit.authorization, None, "{:?}", edit.authorization);
     // A member without Manage Server is refused at once, in the response.
     let (_, r) = bot.post(&slash_interaction(22, "reindex", json!([]), BOB, 0)).await;
     assert_eq!(r["type"], 4);

@@ -177,7 +177,10 @@ impl EventHandler for Handler {
         let id = interaction.id();
         let respond = || plan.response.clone().execute(&ctx.http, (id, plan.token.as_str()));
         let result = match retry("answer an interaction", INTERACTION_BUDGET, respond).await {
-            Ok(()) => interactions::finish(&self.shared, &ctx.http, &plan.token, plan.after).await,
+            Ok(()) => {
+                let hooks = super::webhook::Webhooks::Bot(&ctx.http);
+                interactions::finish(&self.shared, hooks, &plan.token, plan.after).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {

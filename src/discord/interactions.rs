@@ -6,16 +6,15 @@
 
 use serenity::all::{
     ActionRowComponent, ButtonKind, ChannelId, CommandInteraction, ComponentInteraction, CreateEmbed,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, Http, Interaction, Message, MessageId,
-    ModalInteraction,
+    CreateInteractionResponse, Interaction, Message, MessageId, ModalInteraction,
 };
-use serenity::builder::Builder as _;
 use tracing::warn;
 
 use super::cooldown;
 use super::handler::{Shared, caller, invocation, rendered, run, without_mentions};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
+use super::webhook::Webhooks;
 use crate::commands::{self, Caller, Command, Completion, Reply};
 
 /// The response to an interaction and what is left to do once it is sent.
@@ -73,32 +72,28 @@ pub async fn plan(s: &Shared, interaction: &Interaction) -> Option<Plan> {
 
 /// The work after the response: runs a slow command and edits the deferred response (a follow-up
 /// if the edit fails), or deletes a message.
-pub async fn finish(s: &Shared, http: &Http, token: &str, after: After) -> serenity::Result<()> {
+pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) -> serenity::Result<()> {
     let rendered = match after {
         After::Nothing => return Ok(()),
         After::Delete { channel, message } => {
             // With the bot's token (the gateway's, or given to an HTTP-only replica) the message is
-            // deleted as the bot's own; without one, through the interaction's webhook, whose
-            // "original" message is the one the button is on.
-            let by_bot = retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
-            if let Err(e) = by_bot {
-                warn!("could not delete an answer as the bot ({e}); trying the interaction's webhook");
-                return retry("remove an answer", MESSAGE_BUDGET, || http.delete_original_interaction_response(token))
-                    .await;
+            // deleted as the bot's own; without one, or if that fails, through the interaction's
+            // webhook, whose "original" message is the one the button is on.
+            if let Webhooks::Bot(http) = hooks {
+                let by_bot = retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
+                match by_bot {
+                    Ok(()) => return Ok(()),
+                    Err(e) => warn!("could not delete an answer as the bot ({e}); trying the interaction's webhook"),
+                }
             }
-            return Ok(());
+            return retry("remove an answer", MESSAGE_BUDGET, || hooks.delete_original(token)).await;
         }
         After::Edit(rendered) => rendered,
         After::Run { command, caller, to } => rendered(run(s, command, caller).await, to).await,
     };
-    let edit = || rendered.edit().execute(http, token);
-    if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, edit).await {
+    if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, || hooks.edit_original(token, &rendered)).await {
         warn!("could not edit a deferred response, sending a follow-up: {e}");
-        let followup = || -> std::pin::Pin<Box<dyn std::future::Future<Output = serenity::Result<Message>> + Send>> {
-            let f: CreateInteractionResponseFollowup = rendered.followup();
-            Box::pin(f.execute(http, (None, token)))
-        };
-        retry("send a follow-up", MESSAGE_BUDGET, followup).await?;
+        retry("send a follow-up", MESSAGE_BUDGET, || hooks.followup(token, &rendered)).await?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub(crate) mod interactions;
 pub mod register;
 pub mod render;
 mod retry;
+pub(crate) mod webhook;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -65,7 +66,9 @@ pub async fn serve_on(
     let mut http_state = None;
     if listener.is_some() || config.http_listen.is_some() {
         let verifier = crate::http::verifier(config.public_key.as_deref())?;
-        let state = crate::http::HttpState::new(verifier, Arc::new(http(token.unwrap_or(""), &config)?));
+        // Without a bot token, webhook calls go out with no Authorization header (`webhook`).
+        let tokenless = token.is_none().then(|| rest_client(&config)).transpose()?;
+        let state = crate::http::HttpState::new(verifier, Arc::new(http(token.unwrap_or(""), &config)?), tokenless);
         let listener = match (listener, config.http_listen) {
             (Some(l), _) => l,
             (None, Some(addr)) => crate::http::bind(addr).await?,
@@ -368,13 +371,7 @@ fn token(config: &Config) -> anyhow::Result<&str> {
 /// that accepts and never answers must not hang the bot), through `discord.api_proxy` if set.
 fn http(token: &str, config: &Config) -> anyhow::Result<Http> {
     let d = &config.discord;
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(d.http_timeout)
-        .connect_timeout(d.http_timeout.min(Duration::from_secs(10)))
-        .build()
-        .context("cannot create the HTTP client")?;
-    let mut b = HttpBuilder::new(token).client(client);
+    let mut b = HttpBuilder::new(token).client(rest_client(config)?);
     if let Some(p) = &d.api_proxy {
         // serenity ignores the proxy while its own rate limiter is on; the proxy does the limiting.
         b = b.proxy(p).ratelimiter_disabled(true);
@@ -383,6 +380,17 @@ fn http(token: &str, config: &Config) -> anyhow::Result<Http> {
         b = b.application_id(ApplicationId::new(id));
     }
     Ok(b.default_allowed_mentions(render::no_mentions()).build())
+}
+
+/// The client REST calls go out on: every call times out after `discord.http_timeout_s`.
+fn rest_client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    let d = &config.discord;
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(d.http_timeout)
+        .connect_timeout(d.http_timeout.min(Duration::from_secs(10)))
+        .build()
+        .context("cannot create the HTTP client")
 }
 
 /// Opening may build the index (seconds): off the async workers.

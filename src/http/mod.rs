@@ -39,6 +39,7 @@ use tracing::{info, warn};
 use crate::discord::handler::{Shared, enter};
 use crate::discord::interactions;
 use crate::discord::render;
+use crate::discord::webhook::Webhooks;
 use crate::metrics::METRICS;
 
 /// Signed requests older (or newer) than this are refused: a captured request cannot be replayed
@@ -58,12 +59,20 @@ pub struct HttpState {
     verifier: Verifier,
     shared: OnceLock<Arc<Shared>>,
     http: Arc<Http>,
+    /// Without a bot token: the client webhook calls go out on, with no `Authorization` header.
+    tokenless: Option<reqwest::Client>,
     replays: Mutex<Replays>,
 }
 
 impl HttpState {
-    pub fn new(verifier: Verifier, http: Arc<Http>) -> Arc<HttpState> {
-        Arc::new(HttpState { verifier, shared: OnceLock::new(), http, replays: Mutex::new(Replays::default()) })
+    pub fn new(verifier: Verifier, http: Arc<Http>, tokenless: Option<reqwest::Client>) -> Arc<HttpState> {
+        Arc::new(HttpState {
+            verifier,
+            shared: OnceLock::new(),
+            http,
+            tokenless,
+            replays: Mutex::new(Replays::default()),
+        })
     }
 
     /// Marks the endpoint ready to answer.
@@ -320,11 +329,15 @@ async fn interactions_endpoint(
     let response = json_response(&plan.response);
     let after = plan.after;
     if !matches!(after, interactions::After::Nothing) {
-        let http = st.http.clone();
+        let st = st.clone();
         tokio::spawn(async move {
             // The request's slot in flight lasts until the follow-up work is done.
             let _guard = guard;
-            if let Err(e) = interactions::finish(&shared, &http, &plan.token, after).await {
+            let hooks = match &st.tokenless {
+                None => Webhooks::Bot(&st.http),
+                Some(client) => Webhooks::Tokenless { http: &st.http, client },
+            };
+            if let Err(e) = interactions::finish(&shared, hooks, &plan.token, after).await {
                 warn!("could not complete an interaction: {e}");
             }
         });
