@@ -26,6 +26,7 @@ pub mod discord;
 pub mod engine;
 pub mod http;
 pub mod index;
+pub mod key;
 pub mod metrics;
 pub mod render;
 pub mod replicas;

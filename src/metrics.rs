@@ -65,7 +65,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         signature_failures: counter(&r, "signature_failures_total", "Interactions refused for their signature"),
         reindex: counter_vec(&r, "reindex_total", "Re-index runs, by outcome", &["outcome"]),
         cooldown_refusals: counter(&r, "cooldown_refusals_total", "Questions refused by the per-user cooldown"),
-        db_write_failures: gauge(&r, "db_write_failures", "Analytics database write failures since start"),
+        db_write_failures: gauge(
+            &r,
+            "db_write_failures",
+            "Analytics records lost since start because the database could not be written",
+        ),
         db_dropped: gauge(&r, "db_records_dropped", "Analytics records dropped (queue full)"),
         http_connections: gauge(&r, "http_connections", "HTTP connections open"),
         http_connections_shed: counter(

@@ -394,12 +394,13 @@ async fn serves_with_analytics_on_postgres() {
     let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
     let (status, r) = bot.post(&ask(41, ALICE, "does the api have memory?")).await;
     assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");
-    // The record goes through the writer's queue: wait until it is in the database.
+    // The record goes through the writer's queue (and the writer migrates the database on its own
+    // thread, which readiness does not wait for): wait until it is in the database.
     let count = {
         let url = url.clone();
         move || -> i64 {
             let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).unwrap().get(0)
+            c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).map_or(0, |r| r.get(0))
         }
     };
     let deadline = Instant::now() + T;
@@ -587,6 +588,46 @@ async fn a_replayed_interaction_is_refused_not_run_twice() {
     assert_eq!(status_of(&mut c, Duration::from_secs(5)).await, Some(409));
     assert_eq!(bot.metric("productbot_interactions_total{outcome=\"replayed\"").await, replayed + 1.0);
     assert_eq!(bot.metric("productbot_answers_total").await, answers, "not answered again");
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_question_text_off_a_vote_down_opens_no_form() {
+    let bot = HttpBot::start("[analytics]\nstore_questions = false\n").await;
+    let (_, r) = bot.post(&ask(71, ALICE, "does the api support webhooks?")).await;
+    let down = r["data"]["components"][0]["components"][1]["custom_id"].as_str().unwrap().to_owned();
+    let message = json!({
+        "id": "900000000000000071", "channel_id": "100", "author": support::mock_discord::bot_user(),
+        "content": "", "timestamp": "2026-01-01T00:00:00.000Z", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0
+    });
+    let (_, r) = bot.post(&component_interaction(72, &down, message, BOB, 0)).await;
+    assert_eq!(r["type"], 4, "a thank-you, not a form: {r}");
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_analytics_database_delays_neither_readiness_nor_answers() {
+    let silent = support::faulty::Faulty::silent();
+    let url = format!("postgres://productbot:s3cr3t-pw@{}/analytics", silent.addr);
+    let started = Instant::now();
+    let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
+    assert!(started.elapsed() < Duration::from_secs(15), "ready after {:?}", started.elapsed());
+    let (status, r) = bot.post(&ask(81, ALICE, "does the api have memory?")).await;
+    assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");
+    // /stats gives up within the database's timeouts and says which database.
+    let (_, r) = bot.post(&slash_interaction(82, "stats", json!([]), ALICE, MANAGE_GUILD)).await;
+    assert_eq!(r["type"], 5, "{r}");
+    let edit = bot
+        .mock
+        .wait_request(Duration::from_secs(30), |q| {
+            q.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-82/messages/@original"))
+        })
+        .await;
+    let text = edit.body["embeds"][0]["description"].as_str().unwrap_or_default().to_owned();
+    let shown = format!("postgres://productbot@{}/analytics", silent.addr);
+    assert!(text.contains(&shown) && text.contains("did not answer") && !text.contains("s3cr3t"), "{text}");
     assert!(bot.stop().await.is_ok());
 }
 

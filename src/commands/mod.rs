@@ -231,13 +231,16 @@ pub enum Reply {
     Help {
         text: String,
     },
-    /// A vote was taken. A vote down without a comment is where Discord asks what was missing.
+    /// A vote was taken. A vote down without a comment is where Discord asks what was missing,
+    /// unless free text is not kept (`store_questions = false`).
     Voted {
         answer: i64,
         helpful: bool,
         commented: bool,
         /// False when analytics are off: the vote went nowhere, and the reply says so.
         recorded: bool,
+        /// Ask what was missing (a vote down with no comment yet, where free text is kept).
+        ask_why: bool,
     },
     /// The transport removes the reply the button was on.
     Remove,

@@ -86,11 +86,18 @@ struct RawAnalytics {
     database: PathBuf,
     store_questions: bool,
     retention_days: u32,
+    key_file: PathBuf,
 }
 
 impl Default for RawAnalytics {
     fn default() -> Self {
-        RawAnalytics { enabled: true, database: "data/productbot.db".into(), store_questions: true, retention_days: 90 }
+        RawAnalytics {
+            enabled: true,
+            database: "data/productbot.db".into(),
+            store_questions: true,
+            retention_days: 90,
+            key_file: "data/productbot.key".into(),
+        }
     }
 }
 
@@ -422,6 +429,7 @@ impl Config {
                 },
                 store_questions: raw.analytics.store_questions,
                 retention_days: raw.analytics.retention_days,
+                key_file: resolve(raw.analytics.key_file),
             },
         })
     }

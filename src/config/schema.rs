@@ -64,6 +64,7 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("database", Kind::Text),
             ("store_questions", Kind::Bool),
             ("retention_days", Kind::Count { min: 1, max: 36_500 }),
+            ("key_file", Kind::Text),
         ]),
     ),
     (

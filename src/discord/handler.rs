@@ -315,15 +315,27 @@ async fn start_thread(http: &Http, msg: &Message, bot: u64) -> serenity::Result<
     Ok(thread.id)
 }
 
-/// Who pressed or typed: their id, name, whether they may run admin commands, where they are.
-pub(super) fn caller(s: &Shared, user: &User, member: Option<&Member>, guild: Option<u64>, channel: u64) -> Caller {
+/// Who pressed or typed: their id, name, whether they may run admin commands, where they are, and
+/// the interaction (its record's id derives from it).
+pub(super) fn caller(
+    s: &Shared,
+    user: &User,
+    member: Option<&Member>,
+    (guild, channel, interaction): (Option<u64>, u64, u64),
+) -> Caller {
     let roles = member.map(|m| m.roles.as_slice()).unwrap_or_default();
     let permissions = member.and_then(|m| m.permissions);
     Caller {
         id: user.id.to_string(),
         name: user.name.clone(),
         admin: s.admins.allows(user.id.get(), permissions, roles),
-        origin: Origin { transport: "discord", guild, channel: Some(channel), record: true },
+        origin: Origin {
+            transport: "discord",
+            guild,
+            channel: Some(channel),
+            record: true,
+            interaction: Some(interaction),
+        },
     }
 }
 
@@ -354,6 +366,7 @@ impl Handler {
                 guild: msg.guild_id.map(|g| g.get()),
                 channel: Some(msg.channel_id.get()),
                 record: true,
+                interaction: None,
             },
         };
         rendered(run(s, command, caller).await, Audience { asker: msg.author.id.get(), private: false }).await

@@ -99,7 +99,7 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
 }
 
 async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
-    let caller = caller(s, &c.user, c.member.as_deref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+    let caller = caller(s, &c.user, c.member.as_deref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
     let command = match Command::from_invocation(&invocation(&c.data)) {
         Ok(command) => without_mentions(command),
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
@@ -134,12 +134,11 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
             Ok(command) => command,
             Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
         };
-    let caller = caller(s, &c.user, c.member.as_ref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+    let caller = caller(s, &c.user, c.member.as_ref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
     match run(s, command, caller).await {
-        // A vote down asks what was missing; the vote already counts if the form is dismissed.
-        Reply::Voted { answer, helpful: false, commented: false, recorded: true } => {
-            Plan::now(render::why_modal(answer), &c.token)
-        }
+        // A vote down asks what was missing (where free text is kept); the vote already counts if
+        // the form is dismissed.
+        Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer), &c.token),
         Reply::Remove => Plan {
             response: CreateInteractionResponse::Acknowledge,
             after: After::Delete { channel: c.channel_id, message: c.message.id },
@@ -166,14 +165,16 @@ async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
             _ => None,
         })
         .collect();
-    let rendered =
-        match commands::component::invocation(&m.data.custom_id, &fields).and_then(|i| Command::from_invocation(&i)) {
-            Ok(command) => {
-                let caller = caller(s, &m.user, m.member.as_ref(), m.guild_id.map(|g| g.get()), m.channel_id.get());
-                render::reply(&run(s, command, caller).await)
-            }
-            Err(e) => render::usage(&e),
-        };
+    let rendered = match commands::component::invocation(&m.data.custom_id, &fields)
+        .and_then(|i| Command::from_invocation(&i))
+    {
+        Ok(command) => {
+            let caller =
+                caller(s, &m.user, m.member.as_ref(), (m.guild_id.map(|g| g.get()), m.channel_id.get(), m.id.get()));
+            render::reply(&run(s, command, caller).await)
+        }
+        Err(e) => render::usage(&e),
+    };
     Plan::now(rendered.response(), &m.token)
 }
 

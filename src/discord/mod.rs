@@ -79,23 +79,14 @@ pub async fn serve_on(
         http_state = Some(state);
     }
     let store = Arc::new(open_store(&config).await?);
-    // Opening connects (PostgreSQL) or migrates a file: blocking work, off the async workers.
-    let analytics_config = config.analytics.clone();
-    let analytics = Arc::new(
-        tokio::task::spawn_blocking(move || crate::analytics::Analytics::open(analytics_config))
-            .await
-            .context("opening the analytics database panicked")?,
-    );
+    // Nothing here waits for the database: the writer connects (and reconnects) on its own thread,
+    // and answers never depend on it.
+    let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
     let mut shared = Shared::new(store.clone(), analytics, &config.discord);
     if let Some(url) =
         config.analytics.database.to_str().filter(|_| crate::analytics::is_postgres(&config.analytics.database))
     {
-        let (url, store) = (url.to_owned(), store.clone());
-        match tokio::task::spawn_blocking(move || crate::replicas::Replicas::join(&url, store)).await {
-            Ok(Ok(r)) => shared.replicas = Some(Arc::new(r)),
-            Ok(Err(e)) => warn!("re-indexes will not reach other replicas: cannot listen on the database: {e}"),
-            Err(e) => warn!("joining the other replicas failed: {e}"),
-        }
+        shared.replicas = Some(Arc::new(crate::replicas::Replicas::join(url, store.clone())));
     }
     let shared = Arc::new(shared);
     if let Some(state) = &http_state {

@@ -168,6 +168,9 @@ pub fn reindex(r: &ReindexReport) -> String {
             let _ = writeln!(s, "- {} failed: {}", clean(&x.replica), clean(x.error.as_deref().unwrap_or_default()));
         }
     }
+    if let Some(e) = &r.replicas_unreached {
+        let _ = writeln!(s, "Other replicas: not reached (database unavailable: {}).", clean(e));
+    }
     s.truncate(s.trim_end().len());
     s
 }

@@ -110,14 +110,16 @@ pub fn stats(s: &Stats, m: &Marks) -> String {
     lines.join("\n")
 }
 
+/// The database's health as this process sees it, and what other processes writing to it
+/// reported (a host's `productbot stats` shows the serving processes' faults).
 pub fn health(h: &Health, m: &Marks) -> String {
     if !h.enabled {
         return "analytics off".into();
     }
     let mut s = if h.open {
-        format!("ok ({})", (m.escape)(&h.database))
+        format!("ok ({}; this process)", (m.escape)(&h.database))
     } else {
-        format!("NOT RECORDING ({})", (m.escape)(&h.database))
+        format!("NOT RECORDING ({}; this process)", (m.escape)(&h.database))
     };
     if h.write_failures > 0 || h.dropped > 0 {
         s.push_str(&format!("; {} write failures, {} records dropped", h.write_failures, h.dropped));
@@ -125,5 +127,24 @@ pub fn health(h: &Health, m: &Marks) -> String {
     if let Some(e) = &h.last_error {
         s.push_str(&format!("; last error: {}", (m.escape)(&clip(e, 160))));
     }
+    for w in &h.others {
+        let ago = (crate::analytics::now_ms() - w.updated_ms).max(0) / 1000;
+        s.push_str(&format!(
+            "\nProcess {} reported {} write failures, {} records dropped ({} ago){}",
+            (m.escape)(&w.process),
+            w.write_failures,
+            w.dropped,
+            age(ago),
+            w.last_error.as_deref().map(|e| format!("; last error: {}", (m.escape)(&clip(e, 160)))).unwrap_or_default()
+        ));
+    }
     s
+}
+
+fn age(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
 }
