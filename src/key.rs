@@ -1,6 +1,7 @@
 //! The install's secret key: 32 random bytes in a file of their own (`analytics.key_file`, default
 //! `data/productbot.key`, created with mode 0600 on first use), never in the analytics database.
-//! It keys HMAC-SHA256 (each use kept apart by a prefix): the pseudonym a user id is recorded as.
+//! It keys two HMAC-SHA256 uses, kept apart by a prefix: the pseudonym a user id is recorded as, and
+//! the tag that authenticates the custom ids of the buttons and forms the bot makes.
 //!
 //! Someone holding only the database cannot tell who asked: without the key, hashing every
 //! candidate user id (a server's member list) matches nothing. Someone holding the key and the
@@ -15,6 +16,9 @@ use sha2::Sha256;
 use tracing::warn;
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// Hex digits of a button tag (64 bits).
+pub const TAG_HEX: usize = 16;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct InstallKey([u8; 32]);
@@ -72,7 +76,7 @@ impl InstallKey {
     }
 
     /// [`InstallKey::load_or_create`], or, when the file cannot be read or made, a key for this run
-    /// only (logged): pseudonyms then change at the next start.
+    /// only (logged): pseudonyms and buttons then change at the next start.
     pub fn load_or_ephemeral(path: &Path) -> InstallKey {
         match Self::load_or_create(path) {
             Ok(k) => k,
@@ -99,6 +103,21 @@ impl InstallKey {
     /// The pseudonym `user` is recorded as: 24 hex digits.
     pub fn user_hash(&self, user: &str) -> String {
         crate::corpus::hex(&self.mac("user", user).finalize().into_bytes()[..12])
+    }
+
+    /// The tag that authenticates a custom id: [`TAG_HEX`] hex digits.
+    pub fn tag(&self, custom_id: &str) -> String {
+        crate::corpus::hex(&self.mac("button", custom_id).finalize().into_bytes()[..TAG_HEX / 2])
+    }
+
+    /// Whether `tag` is this key's tag for `custom_id` (compared in constant time).
+    pub fn verify_tag(&self, custom_id: &str, tag: &str) -> bool {
+        match parse_bytes(tag) {
+            Some(bytes) if bytes.len() == TAG_HEX / 2 => {
+                self.mac("button", custom_id).verify_truncated_left(&bytes).is_ok()
+            }
+            _ => false,
+        }
     }
 }
 
@@ -134,5 +153,16 @@ mod tests {
         assert_eq!(format!("{a:?}"), "InstallKey(***)");
         std::fs::write(&path, "not a key").unwrap();
         assert!(matches!(InstallKey::load_or_create(&path), Err(KeyError::Malformed { .. })));
+    }
+
+    #[test]
+    fn tags_verify_only_for_their_text_and_key() {
+        let k = InstallKey::ephemeral();
+        let t = k.tag("vote:12:1");
+        assert_eq!(t.len(), TAG_HEX);
+        assert!(k.verify_tag("vote:12:1", &t));
+        assert!(!k.verify_tag("vote:13:1", &t));
+        assert!(!InstallKey::ephemeral().verify_tag("vote:12:1", &t));
+        assert!(!k.verify_tag("vote:12:1", "zz"));
     }
 }

@@ -205,8 +205,8 @@ async fn commands_autocomplete_buttons_and_forms_answer_in_the_response() {
         .map(|b| b["custom_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(buttons.len(), 3, "{buttons:?}");
-    assert!(buttons[0].starts_with("vote:") && buttons[0].ends_with(":1"));
-    assert_eq!(buttons[2], format!("remove:{ALICE}"));
+    assert!(buttons[0].starts_with("vote:") && buttons[0].split(':').nth(2) == Some("1"), "{buttons:?}");
+    assert!(buttons[2].starts_with(&format!("remove:{ALICE}:")), "{buttons:?}");
 
     // Autocomplete over HTTP.
     let (status, r) = bot
@@ -588,6 +588,48 @@ async fn a_replayed_interaction_is_refused_not_run_twice() {
     assert_eq!(status_of(&mut c, Duration::from_secs(5)).await, Some(409));
     assert_eq!(bot.metric("productbot_interactions_total{outcome=\"replayed\"").await, replayed + 1.0);
     assert_eq!(bot.metric("productbot_answers_total").await, answers, "not answered again");
+    assert!(bot.stop().await.is_ok());
+}
+
+/// `s` with its last hex digit changed.
+fn flip_last(s: &str) -> String {
+    let (head, last) = s.split_at(s.len() - 1);
+    format!("{head}{}", if last == "0" { "1" } else { "0" })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_custom_ids_are_refused() {
+    let bot = HttpBot::start("").await;
+    let (_, r) = bot.post(&ask(61, ALICE, "does the api have memory?")).await;
+    let buttons: Vec<String> = r["data"]["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap().to_owned())
+        .collect();
+    let message = json!({
+        "id": "900000000000000061", "channel_id": "100", "author": support::mock_discord::bot_user(),
+        "content": "", "timestamp": "2026-01-01T00:00:00.000Z", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0
+    });
+    // Bob names himself as the asker; or votes for an answer the bot never gave; or sends Alice's
+    // real 🗑 as a form.
+    let forged = [
+        component_interaction(62, &format!("remove:{BOB}"), message.clone(), BOB, 0),
+        component_interaction(63, "vote:123456789:1", message.clone(), BOB, 0),
+        component_interaction(64, &flip_last(&buttons[2]), message.clone(), BOB, 0),
+        support::mock_discord::modal_submit_interaction(65, &buttons[2], &[], ALICE),
+    ];
+    for (i, f) in forged.iter().enumerate() {
+        let (status, r) = bot.post(f).await;
+        assert_eq!((status, r["type"].clone()), (200, json!(4)), "forgery {i}: {r}");
+        assert!(is_ephemeral(&r["data"]), "forgery {i}: {r}");
+        let text = r["data"]["embeds"][0]["description"].as_str().unwrap_or_default();
+        assert!(text.contains("another version") && !text.contains("Removed"), "forgery {i}: {r}");
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!bot.mock.requests().iter().any(|q| q.method == "DELETE"), "nothing was deleted");
     assert!(bot.stop().await.is_ok());
 }
 

@@ -26,6 +26,7 @@ use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
 use crate::analytics::{Analytics, Origin};
 use crate::commands::{self, Caller, Command, Context as CommandContext, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
+use crate::key::InstallKey;
 use crate::store::Store;
 
 /// Who may run admin commands besides members with Administrator or Manage Server.
@@ -49,6 +50,8 @@ impl Admins {
 pub struct Shared {
     pub store: Arc<Store>,
     pub analytics: Arc<Analytics>,
+    /// Tags the custom ids of the buttons and forms this bot makes (`crate::key`).
+    pub key: Arc<InstallKey>,
     /// Other replicas on a shared PostgreSQL database, told about re-indexes.
     pub replicas: Option<Arc<crate::replicas::Replicas>>,
     pub admins: Admins,
@@ -98,10 +101,11 @@ fn remember(set: &mut HashSet<u64>, id: u64) {
 }
 
 impl Shared {
-    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, cfg: &DiscordConfig) -> Self {
+    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, key: Arc<InstallKey>, cfg: &DiscordConfig) -> Self {
         Shared {
             store,
             analytics,
+            key,
             replicas: None,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
@@ -369,7 +373,8 @@ impl Handler {
                 interaction: None,
             },
         };
-        rendered(run(s, command, caller).await, Audience { asker: msg.author.id.get(), private: false }).await
+        let to = Audience { asker: msg.author.id.get(), private: false };
+        rendered(run(s, command, caller).await, to, s.key.clone()).await
     }
 }
 
@@ -386,8 +391,8 @@ pub(super) fn without_mentions(command: Command) -> Command {
 
 /// Renders a reply off the async workers: a chart (`/stats`, a conversation `/cost`) is drawn and
 /// encoded as PNG, which takes milliseconds.
-pub(super) async fn rendered(reply: Reply, to: Audience) -> Rendered {
-    match tokio::task::spawn_blocking(move || render::reply_to(&reply, to)).await {
+pub(super) async fn rendered(reply: Reply, to: Audience, key: Arc<InstallKey>) -> Rendered {
+    match tokio::task::spawn_blocking(move || render::reply_to(&reply, to, &key)).await {
         Ok(r) => r,
         Err(e) => {
             error!("rendering a reply failed: {e}");

@@ -89,7 +89,7 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
             return retry("remove an answer", MESSAGE_BUDGET, || hooks.delete_original(token)).await;
         }
         After::Edit(rendered) => rendered,
-        After::Run { command, caller, to } => rendered(run(s, command, caller).await, to).await,
+        After::Run { command, caller, to } => rendered(run(s, command, caller).await, to, s.key.clone()).await,
     };
     if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, || hooks.edit_original(token, &rendered)).await {
         warn!("could not edit a deferred response, sending a follow-up: {e}");
@@ -124,21 +124,21 @@ async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
             token: c.token.clone(),
         };
     }
-    Plan::rendered(rendered(run(s, command, caller).await, to).await, &c.token)
+    Plan::rendered(rendered(run(s, command, caller).await, to, s.key.clone()).await, &c.token)
 }
 
 /// A button press: its custom id is a component command of the table.
 async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
-    let command =
-        match commands::component::invocation(&c.data.custom_id, &[]).and_then(|i| Command::from_invocation(&i)) {
-            Ok(command) => command,
-            Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
-        };
+    let command = match commands::component::invocation(&s.key, &c.data.custom_id, &[])
+        .and_then(|i| Command::from_invocation(&i))
+    {
+        Ok(command) => command,
+        Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
+    };
     let caller = caller(s, &c.user, c.member.as_ref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
     match run(s, command, caller).await {
-        // A vote down asks what was missing (where free text is kept); the vote already counts if
-        // the form is dismissed.
-        Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer), &c.token),
+        // A vote down asks what was missing; the vote already counts if the form is dismissed.
+        Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer, &s.key), &c.token),
         Reply::Remove => Plan {
             response: CreateInteractionResponse::Acknowledge,
             after: After::Delete { channel: c.channel_id, message: c.message.id },
@@ -146,14 +146,15 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
         },
         Reply::Share => {
             let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
-            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message));
+            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message), &s.key);
             Plan::now(shared.response_with_embeds(embeds), &c.token)
         }
         other => Plan::now(render::reply(&other).response(), &c.token),
     }
 }
 
-/// A submitted form: the 👎 form's comment, as the vote command's `comment` option.
+/// A submitted form: the 👎 form's comment, as the vote command's `comment` option. The 👎 form is
+/// the only form the bot makes: any other command in a form's custom id is refused.
 async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
     let fields: Vec<(String, String)> = m
         .data
@@ -165,9 +166,13 @@ async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
             _ => None,
         })
         .collect();
-    let rendered = match commands::component::invocation(&m.data.custom_id, &fields)
+    let command = commands::component::invocation(&s.key, &m.data.custom_id, &fields)
         .and_then(|i| Command::from_invocation(&i))
-    {
+        .and_then(|c| match c {
+            Command::Vote(_) => Ok(c),
+            _ => Err(commands::UsageError("this form is from another version of the bot; ask again".into())),
+        });
+    let rendered = match command {
         Ok(command) => {
             let caller =
                 caller(s, &m.user, m.member.as_ref(), (m.guild_id.map(|g| g.get()), m.channel_id.get(), m.id.get()));

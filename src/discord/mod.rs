@@ -82,7 +82,8 @@ pub async fn serve_on(
     // Nothing here waits for the database: the writer connects (and reconnects) on its own thread,
     // and answers never depend on it.
     let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
-    let mut shared = Shared::new(store.clone(), analytics, &config.discord);
+    let key = Arc::new(crate::key::InstallKey::load_or_ephemeral(&config.analytics.key_file));
+    let mut shared = Shared::new(store.clone(), analytics, key, &config.discord);
     if let Some(url) =
         config.analytics.database.to_str().filter(|_| crate::analytics::is_postgres(&config.analytics.database))
     {

@@ -13,6 +13,7 @@ use crate::commands::component::custom_id;
 use crate::commands::{self, Reply};
 use crate::corpus::Availability;
 use crate::cost::CostReport;
+use crate::key::InstallKey;
 use crate::render::text as plain;
 
 /// Discord's limits, in Unicode code points (what Discord and serenity count).
@@ -123,9 +124,9 @@ impl Rendered {
     }
 
     /// The same message, public, with the buttons of a public answer (used by "Post to channel").
-    pub fn shared(mut self, asker: u64, record: Option<i64>) -> Self {
+    pub fn shared(mut self, asker: u64, record: Option<i64>, key: &InstallKey) -> Self {
         self.ephemeral = false;
-        self.buttons = answer_buttons(record, Audience { asker, private: false });
+        self.buttons = answer_buttons(record, Audience { asker, private: false }, key);
         self
     }
 
@@ -254,30 +255,32 @@ impl Rendered {
     }
 }
 
-/// 👍 and 👎 for a recorded answer, then 🗑 for the asker (public) or "Post to channel" (private).
-fn answer_buttons(record: Option<i64>, to: Audience) -> Vec<Button> {
+/// 👍 and 👎 for a recorded answer, then 🗑 for the asker (public) or "Post to channel" (private);
+/// their custom ids tagged with the install's key.
+fn answer_buttons(record: Option<i64>, to: Audience, key: &InstallKey) -> Vec<Button> {
     let mut b = Vec::new();
     if let Some(id) = record {
         let id = id.to_string();
-        b.push(Button { custom_id: custom_id("vote", &[&id, "1"]), emoji: Some('👍'), label: None });
-        b.push(Button { custom_id: custom_id("vote", &[&id, "0"]), emoji: Some('👎'), label: None });
+        b.push(Button { custom_id: custom_id(key, "vote", &[&id, "1"]), emoji: Some('👍'), label: None });
+        b.push(Button { custom_id: custom_id(key, "vote", &[&id, "0"]), emoji: Some('👎'), label: None });
     }
     if to.private {
-        b.push(Button { custom_id: custom_id("share", &[]), emoji: None, label: Some("Post to channel") });
+        b.push(Button { custom_id: custom_id(key, "share", &[]), emoji: None, label: Some("Post to channel") });
     } else {
-        b.push(Button { custom_id: custom_id("remove", &[&to.asker.to_string()]), emoji: Some('🗑'), label: None });
+        let asker = to.asker.to_string();
+        b.push(Button { custom_id: custom_id(key, "remove", &[&asker]), emoji: Some('🗑'), label: None });
     }
     b
 }
 
 /// The form a 👎 opens: what the person was looking for (optional).
-pub fn why_modal(answer: i64) -> CreateInteractionResponse {
+pub fn why_modal(answer: i64, key: &InstallKey) -> CreateInteractionResponse {
     let field = CreateInputText::new(InputTextStyle::Paragraph, "What were you looking for?", "comment")
         .required(false)
         .max_length(1000)
         .placeholder("Optional: what the answer missed");
     CreateInteractionResponse::Modal(
-        CreateModal::new(custom_id("vote", &[&answer.to_string(), "0"]), "Sorry it didn't help")
+        CreateModal::new(custom_id(key, "vote", &[&answer.to_string(), "0"]), "Sorry it didn't help")
             .components(vec![CreateActionRow::InputText(field)]),
     )
 }
@@ -338,11 +341,11 @@ pub fn short_help(about: &str) -> Rendered {
 }
 
 /// The message for a reply, with the buttons an answer carries for `to`.
-pub fn reply_to(r: &Reply, to: Audience) -> Rendered {
+pub fn reply_to(r: &Reply, to: Audience, key: &InstallKey) -> Rendered {
     let mut rendered = reply(r);
     if let Reply::Answer(a) = r {
         rendered.ephemeral = to.private;
-        rendered.buttons = answer_buttons(a.record, to);
+        rendered.buttons = answer_buttons(a.record, to, key);
     }
     rendered
 }
