@@ -3,24 +3,37 @@
 //! posting signed `/ask` interactions (the dev questions, each from its own user so the per-user
 //! cooldown does not refuse them). Reports throughput, p50/p99 latency and errors for the first pass
 //! over a freshly opened index (cold: every passage still to analyze) and for a timed warm run.
-//! Client and server share the machine's cores. `cargo test --benches` runs a short smoke version.
+//! Each request is a new interaction (its own id, signed just before it is sent, outside the timed
+//! part): the endpoint refuses an interaction id it has handled already. Client and server share the
+//! machine's cores. `cargo test --benches` runs a short smoke version.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::json;
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-struct Signed {
-    body: Vec<u8>,
-    signature: String,
-    timestamp: String,
+/// Signs interactions as Discord does, each with a new id (from `next`) and the question it picks.
+struct Signer {
+    key: SigningKey,
+    questions: Vec<String>,
+}
+
+impl Signer {
+    /// The body, signature and timestamp of interaction `id`.
+    fn sign(&self, id: u64) -> (Vec<u8>, String, String) {
+        let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
+        let q = &self.questions[id as usize % self.questions.len()];
+        let body = serde_json::to_vec(&interaction(id, q)).unwrap();
+        let signature = hex(&self.key.sign(&[ts.as_bytes(), &body].concat()).to_bytes());
+        (body, signature, ts)
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -42,12 +55,15 @@ fn interaction(id: u64, question: &str) -> serde_json::Value {
     })
 }
 
+/// Posts signed `/ask` interactions from `concurrency` clients: `count` of them, or as many as fit
+/// in `limit`. Interaction ids start after `first`.
 async fn run(
     label: &str,
     url: &str,
-    requests: Arc<Vec<Signed>>,
+    signer: Arc<Signer>,
+    first: u64,
+    (count, limit): (Option<u64>, Option<Duration>),
     concurrency: usize,
-    limit: Option<Duration>,
 ) -> (usize, u64) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let next = Arc::new(AtomicU64::new(0));
@@ -55,24 +71,24 @@ async fn run(
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, next, errors, requests, url) =
-                (client.clone(), next.clone(), errors.clone(), requests.clone(), url.to_owned());
+            let (client, next, errors, signer, url) =
+                (client.clone(), next.clone(), errors.clone(), signer.clone(), url.to_owned());
             tokio::spawn(async move {
                 let mut lat = Vec::new();
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let i = next.fetch_add(1, Ordering::Relaxed);
                     let timed_out = limit.is_some_and(|l| started.elapsed() >= l);
-                    if timed_out || (limit.is_none() && i >= requests.len()) {
+                    if timed_out || count.is_some_and(|c| i >= c) {
                         break;
                     }
-                    let r = &requests[i % requests.len()];
+                    let (body, signature, ts) = signer.sign(first + i + 1);
                     let t = Instant::now();
                     let ok = match client
                         .post(&url)
-                        .header("X-Signature-Ed25519", &r.signature)
-                        .header("X-Signature-Timestamp", &r.timestamp)
+                        .header("X-Signature-Ed25519", &signature)
+                        .header("X-Signature-Timestamp", &ts)
                         .header("Content-Type", "application/json")
-                        .body(r.body.clone())
+                        .body(body)
                         .send()
                         .await
                     {
@@ -138,17 +154,8 @@ fn main() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["q"].as_str().unwrap().to_owned())
         .collect();
-    let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
-    let n = if full { 20_000 } else { 500 };
-    let requests: Arc<Vec<Signed>> = Arc::new(
-        (0..n)
-            .map(|i| {
-                let body = serde_json::to_vec(&interaction(i as u64 + 1, &questions[i % questions.len()])).unwrap();
-                let signature = hex(&key.sign(&[ts.as_bytes(), &body].concat()).to_bytes());
-                Signed { body, signature, timestamp: ts.clone() }
-            })
-            .collect(),
-    );
+    let n_questions = questions.len() as u64;
+    let signer = Arc::new(Signer { key, questions });
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
@@ -169,19 +176,11 @@ fn main() {
         }
         let url = format!("http://{addr}/interactions");
         // Cold: the first pass over the questions on a freshly opened index.
-        let cold: Arc<Vec<Signed>> = Arc::new(
-            requests
-                .iter()
-                .take(questions.len())
-                .map(|r| Signed {
-                    body: r.body.clone(),
-                    signature: r.signature.clone(),
-                    timestamp: r.timestamp.clone(),
-                })
-                .collect(),
-        );
-        run("cold index (first answer to each question)", &url, cold, concurrency.min(questions.len()), None).await;
-        let (_, errors) = run("warm index", &url, requests, concurrency, Some(Duration::from_secs(secs))).await;
+        let cold = concurrency.min(n_questions as usize);
+        run("cold index (first answer to each question)", &url, signer.clone(), 0, (Some(n_questions), None), cold)
+            .await;
+        let limit = (if full { None } else { Some(500) }, Some(Duration::from_secs(secs)));
+        let (_, errors) = run("warm index", &url, signer, n_questions, limit, concurrency).await;
         let metrics = client.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
         for l in metrics.lines().filter(|l| l.starts_with("productbot_db_") || l.starts_with("productbot_cooldown")) {
             println!("  {l}");

@@ -28,6 +28,7 @@ pub mod engine;
 pub mod eval;
 pub mod http;
 pub mod index;
+pub mod key;
 pub mod metrics;
 pub mod render;
 pub mod replicas;

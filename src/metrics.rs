@@ -1,7 +1,7 @@
 //! Process metrics in Prometheus's text format (the `prometheus` crate), served by the HTTP
 //! endpoint's `GET /metrics`. Counted where things happen: answers and re-indexes in the dispatcher,
-//! interactions and signature failures at the HTTP edge, cooldown refusals in the transports;
-//! database write failures are read from analytics' own counters when scraped.
+//! interactions, signature failures and connections at the HTTP edge, cooldown refusals in the
+//! transports; database write failures are read from analytics' own counters when scraped.
 
 use std::sync::LazyLock;
 
@@ -19,6 +19,10 @@ pub struct Metrics {
     pub cooldown_refusals: IntCounter,
     pub db_write_failures: IntGauge,
     pub db_dropped: IntGauge,
+    pub http_connections: IntGauge,
+    pub http_connections_shed: IntCounter,
+    pub http_connections_refused: IntCounter,
+    pub http_timeouts: IntCounter,
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -61,8 +65,24 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         signature_failures: counter(&r, "signature_failures_total", "Interactions refused for their signature"),
         reindex: counter_vec(&r, "reindex_total", "Re-index runs, by outcome", &["outcome"]),
         cooldown_refusals: counter(&r, "cooldown_refusals_total", "Questions refused by the per-user cooldown"),
-        db_write_failures: gauge(&r, "db_write_failures", "Analytics database write failures since start"),
+        db_write_failures: gauge(
+            &r,
+            "db_write_failures",
+            "Analytics records lost since start because the database could not be written",
+        ),
         db_dropped: gauge(&r, "db_records_dropped", "Analytics records dropped (queue full)"),
+        http_connections: gauge(&r, "http_connections", "HTTP connections open"),
+        http_connections_shed: counter(
+            &r,
+            "http_connections_shed_total",
+            "HTTP connections past http.max_connections, served health checks only (503 otherwise)",
+        ),
+        http_connections_refused: counter(
+            &r,
+            "http_connections_refused_total",
+            "HTTP connections closed at once: past http.max_connections and the spare ones",
+        ),
+        http_timeouts: counter(&r, "http_timeouts_total", "HTTP requests whose body did not arrive in time (408)"),
         registry: r,
     }
 });

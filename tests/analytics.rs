@@ -53,8 +53,33 @@ fn query_ids(db: &Path, sql: &str) -> Vec<i64> {
     st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
+/// The install's key for `db`: beside an SQLite file; for a PostgreSQL database, in a temp dir of
+/// this test binary, named after the database (one install per database, as replicas share it).
+fn key_for(db: &Path) -> PathBuf {
+    if !is_postgres(db) {
+        return db.with_extension("key");
+    }
+    static KEYS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let name = db.to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    KEYS.get_or_init(|| tempfile::tempdir().unwrap()).path().join(format!("{name}.key"))
+}
+
 fn config(db: &Path) -> AnalyticsConfig {
-    AnalyticsConfig { enabled: true, database: db.to_owned(), store_questions: true, retention_days: 90 }
+    AnalyticsConfig {
+        enabled: true,
+        database: db.to_owned(),
+        store_questions: true,
+        retention_days: 90,
+        key_file: key_for(db),
+    }
+}
+
+/// Opens analytics on `db` and waits until the writer is connected (migrated, purged).
+fn open(cfg: AnalyticsConfig) -> Analytics {
+    let db = cfg.database.clone();
+    let a = Analytics::open(cfg);
+    assert!(a.wait_connected(FLUSH), "{db:?}: {:?}", a.health());
+    a
 }
 
 fn store(s: &Scratch) -> Store {
@@ -67,7 +92,7 @@ fn person(id: &str) -> Caller {
         id: id.into(),
         name: id.into(),
         admin: false,
-        origin: Origin { transport: "discord", guild: Some(1), channel: Some(2), record: true },
+        origin: Origin { transport: "discord", guild: Some(1), channel: Some(2), record: true, interaction: None },
     }
 }
 
@@ -108,8 +133,7 @@ fn answers_and_votes_are_recorded_and_survive_a_restart() {
 
 fn restart_case(store: &Store, db: &Path) {
     let db = db.to_owned();
-    let a = Analytics::open(config(&db));
-    assert!(a.health().open, "{db:?}: {:?}", a.health());
+    let a = open(config(&db));
     let alice = person("alice");
     let answer = ask(store, &a, &alice, "Does the API have memory?");
     let id = answer.record.expect("a recorded answer has an id");
@@ -227,7 +251,7 @@ fn retention_purges_old_records_at_start() {
                 ),
             );
         }
-        let a = Analytics::open(AnalyticsConfig { retention_days: 30, ..config(&db) });
+        let a = open(AnalyticsConfig { retention_days: 30, ..config(&db) });
         let ids = query_ids(&db, "SELECT id FROM answers WHERE question = 'old'");
         assert_eq!(ids, [2], "{db:?}: the 31-day-old record is purged, the 29-day-old one kept");
         assert_eq!(stats(&store, &a).answers, 2, "{db:?}");
@@ -258,7 +282,7 @@ fn a_locked_database_never_delays_or_stops_an_answer() {
     let s = Scratch::shipped();
     let store = store(&s);
     let db = s.path("l.db");
-    let a = Analytics::open(config(&db));
+    let a = open(config(&db));
     // Another process holds the write lock for longer than the writer waits (5 s).
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
@@ -288,17 +312,18 @@ fn a_locked_database_never_delays_or_stops_an_answer() {
 }
 
 #[test]
-fn an_unusable_database_path_turns_recording_off_and_says_so() {
+fn an_unusable_database_path_loses_records_counted_and_says_so() {
     let s = Scratch::shipped();
     let store = store(&s);
     // The database's directory is a file: it cannot be created.
     std::fs::write(s.path("blocker"), "").unwrap();
-    let a = Analytics::open(config(&s.path("blocker/x.db")));
+    let a = Analytics::open(AnalyticsConfig { key_file: s.path("k.key"), ..config(&s.path("blocker/x.db")) });
     let answer = ask(&store, &a, &person("gina"), "Does the API have memory?");
     assert_eq!(answer.kind, Kind::Feature);
-    assert_eq!(answer.record, None);
+    assert!(a.flush(FLUSH));
     let h = a.health();
     assert!(!h.open && h.last_error.as_deref().is_some_and(|e| e.contains("blocker")), "{h:?}");
+    assert_eq!(h.write_failures, 1, "the record was lost, and counted: {h:?}");
 }
 
 #[test]
@@ -451,7 +476,8 @@ fn a_reindex_on_one_replica_reaches_the_others_through_postgres() {
         };
         let (a, b) = (open("index-a"), open("index-b"));
         let before = b.snapshot().revision().corpus.clone();
-        let _b_listens = productbot::replicas::Replicas::join(url, b.clone()).unwrap();
+        let b_listens = productbot::replicas::Replicas::join(url, b.clone());
+        wait_until(FLUSH, "the replica listens", || b_listens.is_listening());
         let a_announces = productbot::replicas::Replicas::announcer(url);
         std::fs::write(s.corpus().join("webhooks.md"), "# Webhooks\n\nNeither product sends webhooks.\n").unwrap();
         let ctx = Context::new(&a).with_replicas(&a_announces);
@@ -465,5 +491,434 @@ fn a_reindex_on_one_replica_reaches_the_others_through_postgres() {
         assert_eq!(b.snapshot().revision().corpus, r.revision, "the other replica serves the new revision");
         let text = productbot::render::text::reindex(&r);
         assert!(text.contains(&format!("Other replicas: 1 of 1 switched to revision {}", r.revision)), "{text}");
+    }
+}
+
+/// Waits until `cond` holds, failing with `what` after `timeout`.
+fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    query_ids(db, sql).first().copied().unwrap_or(0)
+}
+
+// ---- faults (issue 21) ----
+
+/// A PostgreSQL URL whose server accepts connections and never answers; the password must never
+/// show.
+fn silent_url(silent: &support::faulty::Faulty) -> String {
+    format!("postgres://productbot:s3cr3t-pw@{}/analytics", silent.addr)
+}
+
+#[test]
+fn a_silent_postgres_never_holds_an_answer_and_every_error_names_it() {
+    let silent = support::faulty::Faulty::silent();
+    let url = silent_url(&silent);
+    let shown = format!("postgres://productbot@{}/analytics", silent.addr);
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let started = Instant::now();
+    let a = Analytics::open(AnalyticsConfig { key_file: s.path("k.key"), ..config(Path::new(&url)) });
+    for i in 0..20 {
+        let answer = ask(&store, &a, &person(&format!("u{i}")), "Does the API have memory?");
+        assert_eq!(answer.kind, Kind::Feature);
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "answers waited for the database: {:?}", started.elapsed());
+    // Reads give up with an error naming the database (never its password).
+    let started = Instant::now();
+    let e = a.stats(7).unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(15), "/stats waited {:?}", started.elapsed());
+    assert!(e.contains(&shown) && e.contains("did not answer") && !e.contains("s3cr3t"), "{e}");
+    // The writer gives up too: the 20 records are lost, counted, and the error names the database.
+    assert!(a.flush(Duration::from_secs(30)));
+    let h = a.health();
+    assert!(!h.open && h.write_failures == 20, "{h:?}");
+    let last = h.last_error.unwrap_or_default();
+    assert!(last.contains(&shown) && !last.contains("s3cr3t"), "{last}");
+    drop(a);
+
+    // The command line: `ask --record` answers and ends; `stats` ends with an error naming it.
+    let site = Site::new();
+    for (args, ok) in [(&["ask", "--record", "Does the API have memory?"][..], true), (&["stats"][..], false)] {
+        let started = Instant::now();
+        let o = site.cmd(args).env("PRODUCTBOT__ANALYTICS__DATABASE", &url).output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?} took {:?}", started.elapsed());
+        assert_eq!(o.status.success(), ok, "{args:?}: {}", text(&o.stderr));
+        if ok {
+            assert!(text(&o.stdout).contains("No. The API does not offer memory."), "{}", text(&o.stdout));
+        } else {
+            let err = text(&o.stderr);
+            assert!(err.contains(&shown) && !err.contains("s3cr3t"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn a_reindex_says_when_the_other_replicas_could_not_be_reached() {
+    let silent = support::faulty::Faulty::silent();
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let announcer = productbot::replicas::Replicas::announcer(&silent_url(&silent));
+    let started = Instant::now();
+    let ctx = Context::new(&store).with_replicas(&announcer);
+    let Reply::Reindex(r) = dispatch(ctx, Command::Reindex(productbot::commands::reindex::Reindex), &admin()) else {
+        panic!("re-index failed")
+    };
+    assert!(started.elapsed() < Duration::from_secs(20), "the announcement waited {:?}", started.elapsed());
+    let text = productbot::render::text::reindex(&r);
+    assert!(text.contains("Other replicas: not reached (database unavailable: "), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+}
+
+#[test]
+fn a_database_down_at_start_is_used_when_it_returns_and_every_lost_record_is_counted() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    // SQLite: another process holds the write lock while the bot starts.
+    let db = s.path("locked.db");
+    {
+        let setup = open(config(&db));
+        drop(setup);
+    }
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let a = Analytics::open(config(&db));
+    let who = person("kim");
+    for _ in 0..100 {
+        ask(&store, &a, &who, "Does the API have memory?");
+    }
+    wait_until(Duration::from_secs(30), "the lock is reported", || {
+        a.health().last_error.is_some_and(|e| e.contains("locked"))
+    });
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    assert!(a.wait_connected(Duration::from_secs(60)), "never opened once free: {:?}", a.health());
+    down_then_up_accounting(&store, &a, &db, 100);
+
+    // PostgreSQL: down when the bot starts (and the replica joins), then back.
+    for db in databases(&s, "down").into_iter().filter(|d| is_postgres(d)) {
+        let url = db.to_str().unwrap();
+        let proxy = support::faulty::Faulty::in_front_of(url, support::faulty::Mode::Refuse);
+        let via = PathBuf::from(proxy.url(url));
+        let a = Analytics::open(AnalyticsConfig { key_file: key_for(&db), ..config(&via) });
+        let other = std::sync::Arc::new(
+            Store::open(
+                StoreConfig { corpus_dir: s.corpus(), index_dir: s.path("index-other"), threads: 1 },
+                support::prices(),
+            )
+            .unwrap()
+            .0,
+        );
+        let replica = productbot::replicas::Replicas::join(via.to_str().unwrap(), other.clone());
+        for _ in 0..100 {
+            ask(&store, &a, &who, "Does the API have memory?");
+        }
+        assert!(a.flush(FLUSH));
+        let h = a.health();
+        assert!(!h.open && h.write_failures == 100, "{h:?}");
+        assert!(!replica.is_listening());
+        proxy.set(support::faulty::Mode::Forward);
+        assert!(a.wait_connected(Duration::from_secs(90)), "never connected once up: {:?}", a.health());
+        down_then_up_accounting(&store, &a, &db, 100);
+        wait_until(Duration::from_secs(30), "the replica joins", || replica.is_listening());
+        let announcer = productbot::replicas::Replicas::announcer(url);
+        let ctx = Context::new(&store).with_replicas(&announcer);
+        let Reply::Reindex(r) = dispatch(ctx, Command::Reindex(productbot::commands::reindex::Reindex), &admin())
+        else {
+            panic!("re-index failed")
+        };
+        assert_eq!(r.replicas.len(), 1, "{r:?}");
+        assert_eq!(r.replicas[0].revision.as_deref(), Some(r.revision.as_str()), "{r:?}");
+    }
+}
+
+/// After `lost` answers asked while `db` was down, 100 more once it is up: all of those are
+/// written, and every answer is either in the database or counted as lost.
+fn down_then_up_accounting(store: &Store, a: &Analytics, db: &Path, lost: u64) {
+    let who = person("lee");
+    for _ in 0..100 {
+        ask(store, a, &who, "can I fine-tune in chatgpt?");
+    }
+    assert!(a.flush(FLUSH));
+    let written = count(db, "SELECT COUNT(*) FROM answers") as u64;
+    let h = a.health();
+    assert!(h.open && written >= 100, "{db:?}: {written} written, {h:?}");
+    assert_eq!(written + h.write_failures + h.dropped, lost + 100, "{db:?}: {written} written, {h:?}");
+}
+
+#[test]
+fn a_deleted_sqlite_file_is_noticed_and_started_again() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let db = s.path("data/productbot.db");
+    let a = open(config(&db));
+    let who = person("max");
+    for _ in 0..10 {
+        ask(&store, &a, &who, "Does the API have memory?");
+    }
+    assert!(a.flush(FLUSH));
+    assert_eq!(stats(&store, &a).answers, 10);
+    // The operator deletes the file while the bot runs (to forget everything).
+    std::fs::remove_file(&db).unwrap();
+    for _ in 0..5 {
+        ask(&store, &a, &who, "can I fine-tune in chatgpt?");
+    }
+    assert!(a.flush(FLUSH));
+    assert!(db.is_file(), "a new file is started");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM answers"), 5, "the records since go to the new file");
+    let st = stats(&store, &a);
+    assert_eq!((st.answers, st.health.write_failures), (5, 0), "{st:?}");
+    // With nothing to write, the writer notices on its own schedule too.
+    std::fs::remove_file(&db).unwrap();
+    wait_until(Duration::from_secs(15), "the file is made again", || db.is_file());
+}
+
+#[test]
+fn with_store_questions_off_no_free_text_is_kept() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    for db in databases(&s, "notext") {
+        let a = open(AnalyticsConfig { store_questions: false, ..config(&db) });
+        let id = ask(&store, &a, &person("ned"), "does the API support webhooks?").record.unwrap();
+        let v = Vote { answer: id, helpful: false, comment: None };
+        let r = dispatch(Context::new(&store).with_analytics(&a), Command::Vote(v), &person("ned"));
+        assert!(matches!(r, Reply::Voted { recorded: true, ask_why: false, .. }), "no form to fill: {r:?}");
+        vote(&store, &a, &person("ola"), id, false, Some("I wanted webhooks"));
+        assert!(a.flush(FLUSH));
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM votes WHERE comment IS NOT NULL"), 0, "{db:?}");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM answers WHERE question IS NOT NULL"), 0, "{db:?}");
+        let Reply::Gaps(g) =
+            dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin())
+        else {
+            panic!("gaps")
+        };
+        assert!(g.groups.iter().all(|x| x.comments.is_empty() && x.example.is_none()), "{db:?}: {g:?}");
+    }
+}
+
+#[test]
+fn purged_questions_and_comments_do_not_stay_readable_in_the_files() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let db = s.path("purge.db");
+    let a = open(AnalyticsConfig { retention_days: 30, ..config(&db) });
+    for i in 0..300 {
+        let id = ask(&store, &a, &person("pat"), &format!("does the API support qzxmarker{i:03} webhooks?")).record;
+        if i < 50 {
+            vote(&store, &a, &person("quinn"), id.unwrap(), false, Some(&format!("wanted qzxcomment{i:03}")));
+        }
+    }
+    assert!(a.flush(FLUSH));
+    drop(a);
+    // Two months pass.
+    execute(&db, "UPDATE answers SET at_ms = at_ms - 5184000000; UPDATE votes SET at_ms = at_ms - 5184000000;");
+    let a = open(AnalyticsConfig { retention_days: 30, ..config(&db) });
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM answers"), 0);
+    let mut found = Vec::new();
+    for file in ["purge.db", "purge.db-wal"] {
+        let bytes = std::fs::read(s.path(file)).unwrap_or_default();
+        let n = |marker: &[u8]| bytes.windows(marker.len()).filter(|w| *w == marker).count();
+        found.push((file, n(b"qzxmarker"), n(b"qzxcomment")));
+    }
+    assert!(found.iter().all(|(_, q, c)| *q == 0 && *c == 0), "deleted text still readable: {found:?}");
+    drop(a);
+}
+
+#[test]
+fn gaps_group_a_month_of_questions_in_seconds_each_question_in_one_group() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    for db in databases(&s, "manygaps") {
+        let a = open(config(&db));
+        drop(a);
+        // 20,000 declined questions on 40 topics the corpus lacks, as people write them: several
+        // words each (the topic's name and four of twenty words that go with it), written straight
+        // into the database as a month of a busy server would have.
+        let code = |i: usize| format!("{}{}", char::from(b'a' + (i % 26) as u8), char::from(b'a' + (i / 26) as u8));
+        let fillers = ["how do i use", "can i get", "is there", "what about", "tell me about", "does it have"];
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let mut sql = String::from("BEGIN;");
+        for i in 0..20_000usize {
+            let topic = code((i * 7) % 40);
+            let words: Vec<String> =
+                (0..4).map(|k| format!("zq{topic}{}ol", char::from(b'a' + ((i * (k + 3) + k) % 20) as u8))).collect();
+            let q = format!(
+                "{} zq{topic}vex with {} and {}",
+                fillers[i % fillers.len()],
+                words[..2].join(" "),
+                words[2..].join(" ")
+            );
+            sql.push_str(&format!(
+                "INSERT INTO answers (id, at_ms, transport, user_hash, question, kind, confidence, features, latency_us, revision)
+                 VALUES ({}, {}, 'discord', 'u', '{q}', 'out_of_scope', 'high', '', 1, 'r');",
+                i + 1,
+                now - 20_000 + i as i64
+            ));
+        }
+        sql.push_str("COMMIT;");
+        execute(&db, &sql);
+        let a = open(config(&db));
+        let started = Instant::now();
+        let Reply::Gaps(g) =
+            dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 30 }), &admin())
+        else {
+            panic!("gaps")
+        };
+        let took = started.elapsed();
+        // (The pairwise grouping took 38 s here in release.)
+        let bound = Duration::from_secs(if cfg!(debug_assertions) { 120 } else { 20 });
+        assert!(took < bound, "{db:?}: /gaps took {took:?}");
+        assert_eq!((g.questions, g.grouped), (20_000, 20_000), "{db:?}");
+        assert_eq!(g.groups.len() + g.more, 40, "{db:?}: one group per topic: {:?}", g.groups);
+        assert!(g.groups.iter().all(|x| x.count == 500), "{db:?}");
+    }
+}
+
+#[test]
+fn reports_drop_invisible_characters_and_make_links_inert() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let a = open(config(&s.path("text.db")));
+    let who = person("rae");
+    let sneaky = "does the API support \u{202E}txt.exe\u{202C} webhooks\u{200B}? see https://evil.example/x";
+    let id = ask(&store, &a, &who, sneaky).record.unwrap();
+    vote(&store, &a, &who, id, false, Some("look at www.evil.example/\u{2067}y and \u{FEFF}this"));
+    assert!(a.flush(FLUSH));
+    let Reply::Gaps(g) = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin())
+    else {
+        panic!("gaps")
+    };
+    let reply = Reply::Gaps(g);
+    let invisible = |t: &str| t.chars().any(productbot::render::is_invisible);
+    let cli = productbot::render::text::reply(&reply, productbot::render::Style::PLAIN);
+    assert!(!invisible(&cli) && cli.contains("txt.exe") && cli.contains("webhooks"), "{cli}");
+    let discord = productbot::discord::render::reply(&reply);
+    let text: String = discord.embeds().iter().filter_map(|e| e.description.clone()).collect();
+    assert!(!invisible(&text), "{text:?}");
+    assert!(text.contains("`https://evil.example/x") && text.contains("`www.evil.example/y`"), "{text}");
+    assert!(!text.contains(" https://") && !text.contains(" www."), "no bare link: {text}");
+}
+
+#[test]
+fn gaps_on_discord_say_how_many_groups_did_not_fit() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    let a = open(config(&s.path("long.db")));
+    let who = person("sam");
+    // 20 topics, each asked three times and voted down with a long comment: far more than one
+    // Discord message holds.
+    for i in 0..20u8 {
+        let topic = format!("zq{}wub", char::from(b'a' + i));
+        for _ in 0..3 {
+            let q = format!("does the API support {topic}? {}", format!("{topic} ").repeat(20));
+            let id = ask(&store, &a, &who, &q).record.unwrap();
+            vote(&store, &a, &who, id, false, Some(&format!("I wanted {topic} ").repeat(12)));
+        }
+    }
+    assert!(a.flush(FLUSH));
+    let Reply::Gaps(g) = dispatch(Context::new(&store).with_analytics(&a), Command::Gaps(Gaps { days: 7 }), &admin())
+    else {
+        panic!("gaps")
+    };
+    assert_eq!(g.groups.len() + g.more, 20, "{g:?}");
+    let rendered = productbot::discord::render::reply(&Reply::Gaps(g));
+    let text: String = rendered.embeds().iter().filter_map(|e| e.description.clone()).collect::<Vec<_>>().join("\n");
+    let total: usize = rendered.embeds().iter().map(|e| e.total_chars()).sum();
+    assert!(total <= 6000, "{total}");
+    let shown = text.lines().filter(|l| l.split_once(". ").is_some_and(|(n, _)| n.parse::<usize>().is_ok())).count();
+    let more: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("… and ")?.strip_suffix(" more groups")?.parse().ok())
+        .unwrap_or_else(|| panic!("no 'and N more groups' line:\n{text}"));
+    assert!(shown >= 3, "{text}");
+    assert_eq!(shown + more, 20, "{text}");
+}
+
+/// The schema as the version before issue 21 left it (its one migration applied), in types both
+/// backends take.
+const PREVIOUS_SCHEMA: &str = "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL);
+     INSERT INTO schema_migrations (version, applied_ms) VALUES (1, 0);
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE answers (id BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, transport TEXT NOT NULL, guild_id TEXT,
+         channel_id TEXT, user_hash TEXT NOT NULL, question TEXT, kind TEXT NOT NULL, confidence TEXT NOT NULL,
+         features TEXT NOT NULL, top_section TEXT, latency_us BIGINT NOT NULL, revision TEXT NOT NULL);
+     CREATE INDEX answers_at ON answers (at_ms);
+     CREATE TABLE votes (answer_id BIGINT NOT NULL, user_hash TEXT NOT NULL, helpful BIGINT NOT NULL, comment TEXT,
+         at_ms BIGINT NOT NULL, PRIMARY KEY (answer_id, user_hash));
+     CREATE INDEX votes_at ON votes (at_ms);";
+
+#[test]
+fn the_salt_is_a_private_key_file_never_in_the_database() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    for db in databases(&s, "salt") {
+        // A database made by the previous version, which kept its salt there: the salt is removed.
+        execute(&db, PREVIOUS_SCHEMA);
+        execute(&db, "INSERT INTO meta (key, value) VALUES ('salt', 'oldsaltoldsaltoldsalt')");
+        let a = open(config(&db));
+        ask(&store, &a, &person("600000000000000009"), "Does the API have memory?");
+        assert!(a.flush(FLUSH));
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM meta"), 0, "{db:?}: nothing of the salt in the database");
+        let key_file = key_for(&db);
+        let key = std::fs::read_to_string(&key_file).unwrap();
+        assert_eq!(key.trim().len(), 64, "{key_file:?}");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let hashes: Vec<String> = if is_postgres(&db) {
+            let mut c = postgres::Client::connect(db.to_str().unwrap(), postgres::NoTls).unwrap();
+            c.query("SELECT user_hash FROM answers", &[]).unwrap().iter().map(|r| r.get(0)).collect()
+        } else {
+            let c = rusqlite::Connection::open(&db).unwrap();
+            let mut st = c.prepare("SELECT user_hash FROM answers").unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+        };
+        assert_eq!(hashes, [a.user_hash("600000000000000009")]);
+        if !is_postgres(&db) {
+            let bytes = std::fs::read(&db).unwrap();
+            assert!(!bytes.windows(20).any(|w| w == &key.as_bytes()[..20]), "the key is not in the file");
+            assert!(!bytes.windows(12).any(|w| w == b"oldsaltoldsa"), "the old salt is overwritten");
+        }
+    }
+}
+
+#[test]
+fn stats_show_the_faults_another_process_reported() {
+    let s = Scratch::shipped();
+    let store = store(&s);
+    for db in databases(&s, "health") {
+        // The serving process loses records to a lock another connection holds.
+        let serving = open(config(&db));
+        let lock: Box<dyn FnOnce()> = if is_postgres(&db) {
+            let mut c = postgres::Client::connect(db.to_str().unwrap(), postgres::NoTls).unwrap();
+            c.batch_execute("BEGIN; LOCK TABLE answers IN ACCESS EXCLUSIVE MODE").unwrap();
+            Box::new(move || c.batch_execute("ROLLBACK").unwrap())
+        } else {
+            let c = rusqlite::Connection::open(&db).unwrap();
+            c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            Box::new(move || c.execute_batch("ROLLBACK").unwrap())
+        };
+        for _ in 0..3 {
+            ask(&store, &serving, &person("tom"), "Does the API have memory?");
+        }
+        wait_until(Duration::from_secs(30), "the serving process counts its failures", || {
+            serving.health().write_failures >= 3
+        });
+        lock();
+        // The host's `productbot stats` is another process with its own handle.
+        let host = open(config(&db));
+        wait_until(Duration::from_secs(30), "the host sees the serving process's failures", || {
+            stats(&store, &host).health.others.iter().any(|w| w.write_failures >= 3)
+        });
+        let st = stats(&store, &host);
+        assert_eq!(st.health.write_failures, 0, "{st:?}");
+        let text = productbot::render::text::reply(&Reply::Stats(Box::new(st)), productbot::render::Style::PLAIN);
+        assert!(text.contains("this process") && text.contains("reported 3 write failures"), "{text}");
     }
 }

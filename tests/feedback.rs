@@ -52,10 +52,24 @@ fn button_emojis(msg: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The answer id of a recorded answer's buttons, after checking they are exactly
-/// 👍 `vote:ID:1`, 👎 `vote:ID:0` and then `last` (with `{id}` standing for the answer id).
-fn recorded_answer(msg: &Value, last: &str) -> u64 {
+/// A custom id without its tag (`NAME:VALUES...:TAG`, the tag 16 hex digits).
+fn untagged(id: &str) -> &str {
+    let (rest, tag) = id.rsplit_once(':').unwrap_or_else(|| panic!("no tag: {id}"));
+    assert!(tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_hexdigit()), "no tag: {id}");
+    rest
+}
+
+/// The custom id (tagged, as the bot made it) of the button of `msg` that stands for `want`.
+fn button(msg: &Value, want: &str) -> String {
     let ids = button_ids(msg);
+    ids.iter().find(|id| untagged(id) == want).cloned().unwrap_or_else(|| panic!("no button {want}: {ids:?}"))
+}
+
+/// The answer id of a recorded answer's buttons, after checking they are exactly
+/// 👍 `vote:ID:1`, 👎 `vote:ID:0` and then `last` (with `{id}` standing for the answer id), each
+/// tagged.
+fn recorded_answer(msg: &Value, last: &str) -> u64 {
+    let ids: Vec<String> = button_ids(msg).iter().map(|id| untagged(id).to_owned()).collect();
     assert_eq!(ids.len(), 3, "{ids:?}");
     let id: u64 = ids[0]
         .strip_prefix("vote:")
@@ -191,7 +205,7 @@ async fn a_vote_round_trip_shows_in_stats() {
     assert!(report.contains("Helpful: no votes yet"), "{report}");
 
     let (data, answer) = ask_public(&bot, 1, ALICE, "does the API have memory?").await;
-    let cb = press(&bot, 2, &format!("vote:{answer}:1"), posted(5001, &data), ALICE, 0).await;
+    let cb = press(&bot, 2, &button(&data, &format!("vote:{answer}:1")), posted(5001, &data), ALICE, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     assert!(is_ephemeral(&cb.body["data"]), "the thanks is for the voter only: {}", cb.body);
     assert!(text_of(&cb.body["data"]).contains("Thanks"), "{}", cb.body);
@@ -213,28 +227,28 @@ async fn second_vote_replaces_first_and_two_people_count_twice() {
     let (data, answer) = ask_public(&bot, 1, ALICE, "does the API have memory?").await;
     let msg = posted(5001, &data);
 
-    let cb = press(&bot, 2, &format!("vote:{answer}:1"), msg.clone(), ALICE, 0).await;
+    let cb = press(&bot, 2, &button(&msg, &format!("vote:{answer}:1")), msg.clone(), ALICE, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     stats_until(&bot, 100, "Helpful: **100%** (1 👍, 0 👎)").await;
 
     // Alice changes her mind: her 👍 becomes a 👎 (which asks why; the vote counts already).
-    let cb = press(&bot, 3, &format!("vote:{answer}:0"), msg.clone(), ALICE, 0).await;
+    let cb = press(&bot, 3, &button(&msg, &format!("vote:{answer}:0")), msg.clone(), ALICE, 0).await;
     assert_eq!(cb.body["type"], 9, "{}", cb.body);
     stats_until(&bot, 200, "Helpful: **0%** (0 👍, 1 👎)").await;
 
     // Bob's 👍 on the same answer is a second vote.
-    let cb = press(&bot, 4, &format!("vote:{answer}:1"), msg.clone(), BOB, 0).await;
+    let cb = press(&bot, 4, &button(&msg, &format!("vote:{answer}:1")), msg.clone(), BOB, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     assert!(is_ephemeral(&cb.body["data"]));
     stats_until(&bot, 300, "Helpful: **50%** (1 👍, 1 👎)").await;
 
     // Pressing the same button again changes nothing.
-    let cb = press(&bot, 5, &format!("vote:{answer}:1"), msg.clone(), BOB, 0).await;
+    let cb = press(&bot, 5, &button(&msg, &format!("vote:{answer}:1")), msg.clone(), BOB, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     // And a vote on a second answer counts on its own.
     let (data2, answer2) = ask_public(&bot, 6, BOB, "can ChatGPT browse the web?").await;
     assert_ne!(answer2, answer);
-    let cb = press(&bot, 7, &format!("vote:{answer2}:1"), posted(5002, &data2), ALICE, 0).await;
+    let cb = press(&bot, 7, &button(&data2, &format!("vote:{answer2}:1")), posted(5002, &data2), ALICE, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     stats_until(&bot, 400, "Helpful: **67%** (2 👍, 1 👎)").await;
     bot.stop().await.0.unwrap();
@@ -244,7 +258,7 @@ async fn second_vote_replaces_first_and_two_people_count_twice() {
 async fn thumbs_down_asks_why_and_keeps_the_comment() {
     let bot = Bot::start().await;
     let (data, answer) = ask_public(&bot, 1, ALICE, "does the API have memory?").await;
-    let modal_id = format!("vote:{answer}:0");
+    let modal_id = button(&data, &format!("vote:{answer}:0"));
 
     let cb = press(&bot, 2, &modal_id, posted(5001, &data), ALICE, 0).await;
     assert_eq!(cb.body["type"], 9, "a form: {}", cb.body);
@@ -301,7 +315,7 @@ async fn private_answer_can_be_posted_to_the_channel() {
     assert_eq!(private["embeds"][0]["title"], "No. The API does not offer memory.");
 
     // Bob presses "Post to channel" on the message only he sees (ephemeral: flags 64).
-    let cb = press(&bot, 2, "share", posted(5001, &private), BOB, 0).await;
+    let cb = press(&bot, 2, &button(&private, "share"), posted(5001, &private), BOB, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     let public = &cb.body["data"];
     assert!(!is_ephemeral(public), "{public}");
@@ -322,7 +336,7 @@ async fn private_answer_can_be_posted_to_the_channel() {
     assert_eq!(button_emojis(public), ["👍", "👎", "🗑"]);
 
     // A vote from the shared copy counts on the same answer.
-    let cb = press(&bot, 3, &format!("vote:{answer}:1"), posted(5002, public), BOB, 0).await;
+    let cb = press(&bot, 3, &button(public, &format!("vote:{answer}:1")), posted(5002, public), BOB, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     stats_until(&bot, 100, "Helpful: **100%** (1 👍, 0 👎)").await;
     bot.stop().await.0.unwrap();
@@ -335,7 +349,7 @@ async fn only_the_asker_or_an_admin_can_remove() {
 
     // Bob (no rights) may not remove Alice's answer.
     let (data, _) = ask_public(&bot, 1, ALICE, "does the API have memory?").await;
-    let remove = format!("remove:{ALICE}");
+    let remove = button(&data, &format!("remove:{ALICE}"));
     let cb = press(&bot, 2, &remove, posted(5001, &data), BOB, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     assert!(is_ephemeral(&cb.body["data"]), "{}", cb.body);
@@ -382,12 +396,12 @@ async fn mention_answers_carry_the_buttons() {
     // 👍 under a channel message works like under an interaction reply.
     let mut on = posted(5070, &m.body);
     on["channel_id"] = json!(ch.to_string());
-    let cb = press(&bot, 2, &format!("vote:{answer}:1"), on.clone(), BOB, 0).await;
+    let cb = press(&bot, 2, &button(&on, &format!("vote:{answer}:1")), on.clone(), BOB, 0).await;
     assert_eq!(cb.body["type"], 4, "{}", cb.body);
     assert!(is_ephemeral(&cb.body["data"]));
     stats_until(&bot, 100, "Helpful: **100%** (1 👍, 0 👎)").await;
     // 🗑 deletes it in its own channel.
-    let cb = press(&bot, 3, &format!("remove:{ALICE}"), on, ALICE, 0).await;
+    let cb = press(&bot, 3, &button(&on, &format!("remove:{ALICE}")), on, ALICE, 0).await;
     assert_eq!(cb.body["type"], 6, "{}", cb.body);
     bot.mock.wait_request(T, |r| r.is("DELETE", &format!("/channels/{ch}/messages/5070"))).await;
     bot.stop().await.0.unwrap();

@@ -58,12 +58,18 @@ struct HttpBot {
 
 impl HttpBot {
     async fn start(extra: &str) -> HttpBot {
+        HttpBot::start_with_env(extra, &[]).await
+    }
+
+    /// With `PRODUCTBOT__...` variables (the `[http]` table is the test's own).
+    async fn start_with_env(extra: &str, vars: &[(&str, &str)]) -> HttpBot {
         let mock = MockDiscord::start().await;
         let site = Site::new(&format!("[discord]\ngateway = false\n[http]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
-        let env = vec![
+        let mut env = vec![
             ("DISCORD_PUBLIC_KEY".to_owned(), hex(key().verifying_key().as_bytes())),
             ("PRODUCTBOT__DISCORD__API_PROXY".to_owned(), mock.http_base()),
         ];
+        env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
         let (addr, tx, serve) = spawn_serve(config).await;
         let bot = HttpBot { addr, mock, _site: site, client: reqwest::Client::new(), shutdown: Some(tx), serve };
@@ -108,6 +114,10 @@ impl HttpBot {
         let ts = now().to_string();
         let sig = sign(&key(), &ts, &body);
         self.post_raw(&body, Some(sig), Some(ts)).await
+    }
+
+    async fn metric_owned(&self, name: String) -> f64 {
+        self.metric(&name).await
     }
 
     async fn metric(&self, name: &str) -> f64 {
@@ -195,8 +205,8 @@ async fn commands_autocomplete_buttons_and_forms_answer_in_the_response() {
         .map(|b| b["custom_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(buttons.len(), 3, "{buttons:?}");
-    assert!(buttons[0].starts_with("vote:") && buttons[0].ends_with(":1"));
-    assert_eq!(buttons[2], format!("remove:{ALICE}"));
+    assert!(buttons[0].starts_with("vote:") && buttons[0].split(':').nth(2) == Some("1"), "{buttons:?}");
+    assert!(buttons[2].starts_with(&format!("remove:{ALICE}:")), "{buttons:?}");
 
     // Autocomplete over HTTP.
     let (status, r) = bot
@@ -225,10 +235,13 @@ async fn commands_autocomplete_buttons_and_forms_answer_in_the_response() {
     let (_, r) = bot.post(&component_interaction(16, &buttons[2], message.clone(), BOB, 0)).await;
     assert_eq!(r["type"], 4);
     assert!(is_ephemeral(&r["data"]) && r["data"]["embeds"][0]["description"].as_str().unwrap().contains("Only"));
-    // 🗑 by the asker: acknowledged in the response, the message deleted afterwards.
+    // 🗑 by the asker: acknowledged in the response, the message deleted afterwards (no bot token
+    // here: through the interaction's webhook, with no Authorization header at all).
     let (_, r) = bot.post(&component_interaction(17, &buttons[2], message.clone(), ALICE, 0)).await;
     assert_eq!(r["type"], 6, "{r}");
-    bot.mock.wait_request(T, |q| q.is("DELETE", "/channels/100/messages/900000000000000001")).await;
+    let delete =
+        bot.mock.wait_request(T, |q| q.is("DELETE", &format!("/webhooks/{APP_ID}/itoken-17/messages/@original"))).await;
+    assert_eq!(delete.authorization, None);
     assert!(bot.metric("productbot_interactions_total{outcome=\"ok\",type=\"component\"}").await >= 3.0);
     assert!(bot.metric("productbot_answers_total").await >= 1.0);
     assert!(bot.stop().await.is_ok());
@@ -247,11 +260,25 @@ async fn a_slow_command_is_deferred_at_once_and_completed_through_the_webhook() 
         bot.mock.wait_request(T, |q| q.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-21/messages/@original"))).await;
     assert_valid_message(&edit.body);
     assert_eq!(edit.body["embeds"][0]["title"], "Re-indexed");
+    // With no bot token, webhook calls carry no `Authorization: Bot ` with nothing after it.
+    assert_eq!(edit.authorization, None, "{:?}", edit.authorization);
     // A member without Manage Server is refused at once, in the response.
     let (_, r) = bot.post(&slash_interaction(22, "reindex", json!([]), BOB, 0)).await;
     assert_eq!(r["type"], 4);
     assert!(is_ephemeral(&r["data"]));
     assert!(bot.metric("productbot_reindex_total{outcome=\"ok\"}").await >= 1.0);
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reindex_counts_as_refused_not_as_failed() {
+    let bot = HttpBot::start("").await;
+    let metric = |outcome: &'static str| bot.metric_owned(format!("productbot_reindex_total{{outcome=\"{outcome}\"}}"));
+    let (refused, failed) = (metric("refused").await, metric("failed").await);
+    let (_, r) = bot.post(&slash_interaction(23, "reindex", json!([]), BOB, 0)).await;
+    assert_eq!(r["type"], 4, "{r}");
+    // `failed` is what README says to alert on: a member without the permission must not move it.
+    assert_eq!((metric("refused").await, metric("failed").await), (refused + 1.0, failed));
     assert!(bot.stop().await.is_ok());
 }
 
@@ -367,12 +394,13 @@ async fn serves_with_analytics_on_postgres() {
     let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
     let (status, r) = bot.post(&ask(41, ALICE, "does the api have memory?")).await;
     assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");
-    // The record goes through the writer's queue: wait until it is in the database.
+    // The record goes through the writer's queue (and the writer migrates the database on its own
+    // thread, which readiness does not wait for): wait until it is in the database.
     let count = {
         let url = url.clone();
         move || -> i64 {
             let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).unwrap().get(0)
+            c.query_one("SELECT COUNT(*)::BIGINT FROM answers", &[]).map_or(0, |r| r.get(0))
         }
     };
     let deadline = Instant::now() + T;
@@ -388,4 +416,407 @@ async fn serves_with_analytics_on_postgres() {
     let text = edit.body["embeds"][0]["description"].as_str().unwrap_or_default().to_owned();
     assert!(text.contains("**1** answers") && !text.contains(":productbot@"), "{text}");
     assert!(bot.stop().await.is_ok());
+}
+
+// ---- hostile clients and faults (issue 21) ----
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The status of the response on `stream`, waiting at most `within`; `None` when none came.
+async fn status_of(stream: &mut TcpStream, within: Duration) -> Option<u16> {
+    let read = async {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
+                return String::from_utf8_lossy(&buf[..end]).split(' ').nth(1)?.parse().ok();
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.ok().flatten()
+}
+
+/// Whether the server closes `stream` within `within` (whatever it sends first).
+async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    let read = async {
+        let mut chunk = [0u8; 1024];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.is_ok()
+}
+
+/// A connection that has sent `bytes`.
+async fn raw(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(bytes).await.unwrap();
+    c
+}
+
+/// Headers of a POST to /interactions declaring `length` bytes of body.
+fn post_head(length: usize, signature: Option<(&str, &str)>) -> Vec<u8> {
+    let mut h = format!(
+        "POST /interactions HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n"
+    );
+    if let Some((sig, ts)) = signature {
+        h.push_str(&format!("X-Signature-Ed25519: {sig}\r\nX-Signature-Timestamp: {ts}\r\n"));
+    }
+    h.push_str("\r\n");
+    h.into_bytes()
+}
+
+/// A whole signed request for `interaction`, as bytes on the wire.
+fn signed_request(interaction: &Value) -> Vec<u8> {
+    let body = serde_json::to_vec(interaction).unwrap();
+    let ts = now().to_string();
+    let mut r = post_head(body.len(), Some((&sign(&key(), &ts, &body), &ts)));
+    r.extend_from_slice(&body);
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_refused_on_their_headers_before_any_body_is_read() {
+    let bot = HttpBot::start("").await;
+    let (unsigned, too_large) = (
+        bot.metric("productbot_signature_failures_total").await,
+        bot.metric("productbot_interactions_total{outcome=\"too_large\"").await,
+    );
+    let fresh = now().to_string();
+    let shaped = "ab".repeat(64);
+    // (what, headers, status expected at once, with no body sent)
+    let cases: [(&str, Vec<u8>, u16); 4] = [
+        ("no signature headers", post_head(1_999_999, None), 401),
+        ("a malformed signature", post_head(1_999_999, Some(("abc", &fresh))), 401),
+        ("a stale timestamp", post_head(1_999_999, Some((&shaped, &(now() - 3600).to_string()))), 401),
+        ("a body far over an interaction's", post_head(1_999_999, Some((&shaped, &fresh))), 413),
+    ];
+    for (what, head, want) in cases {
+        let mut c = raw(bot.addr, &head).await;
+        assert_eq!(status_of(&mut c, Duration::from_secs(3)).await, Some(want), "{what}");
+    }
+    // A body with no declared length is read only up to the limit.
+    let mut c = raw(
+        bot.addr,
+        format!(
+            "POST /interactions HTTP/1.1\r\nHost: bot\r\nTransfer-Encoding: chunked\r\nX-Signature-Ed25519: {shaped}\r\nX-Signature-Timestamp: {fresh}\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, "x".repeat(16 * 1024));
+    for _ in 0..8 {
+        if c.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(status_of(&mut c, Duration::from_secs(3)).await, Some(413));
+    // A body that never arrives in full is given up on (408) after the request timeout.
+    let bot_quick = HttpBot::start_with_env("", &[("PRODUCTBOT__HTTP__TIMEOUT_S", "1")]).await;
+    let mut c = raw(bot_quick.addr, &post_head(300, Some((&shaped, &fresh)))).await;
+    c.write_all(&[b'{'; 100]).await.unwrap();
+    assert_eq!(status_of(&mut c, Duration::from_secs(5)).await, Some(408));
+    // Every refusal is counted; a signed request still goes through.
+    assert!(bot.metric("productbot_signature_failures_total").await - unsigned >= 3.0);
+    assert!(bot.metric("productbot_interactions_total{outcome=\"too_large\"").await - too_large >= 2.0);
+    let mut c = raw(bot.addr, &signed_request(&ping())).await;
+    assert_eq!(status_of(&mut c, Duration::from_secs(3)).await, Some(200));
+    assert!(bot_quick.stop().await.is_ok());
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn past_the_connection_cap_health_answers_interactions_get_503_and_idle_connections_close() {
+    let bot = HttpBot::start_with_env(
+        "",
+        &[("PRODUCTBOT__HTTP__MAX_CONNECTIONS", "8"), ("PRODUCTBOT__HTTP__TIMEOUT_S", "2")],
+    )
+    .await;
+    // The client's pooled connections from start-up are closed by the server's idle timeout.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (shed, refused) = (
+        bot.metric("productbot_http_connections_shed_total").await,
+        bot.metric("productbot_http_connections_refused_total").await,
+    );
+    let half = b"POST /interactions HTTP/1.1\r\nHost: bot\r\n";
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(raw(bot.addr, half).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Past the cap: health checks answer, interactions are turned away.
+    let mut c = raw(bot.addr, b"GET /healthz HTTP/1.1\r\nHost: bot\r\n\r\n").await;
+    assert_eq!(status_of(&mut c, Duration::from_secs(2)).await, Some(200), "/healthz past the cap");
+    let mut c = raw(bot.addr, &signed_request(&ping())).await;
+    assert_eq!(status_of(&mut c, Duration::from_secs(2)).await, Some(503), "an interaction past the cap");
+    // Past the spare connections too: closed as soon as accepted.
+    for _ in 0..productbot::http::SPARE_CONNECTIONS {
+        held.push(raw(bot.addr, half).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = raw(bot.addr, half).await;
+    assert!(closed_within(&mut extra, Duration::from_secs(1)).await, "a connection past every limit is closed");
+    // The half-open connections are closed by the server once their headers are late.
+    for (i, c) in held.iter_mut().enumerate() {
+        assert!(closed_within(c, Duration::from_secs(5)).await, "half-open connection {i} still open");
+    }
+    let mut c = raw(bot.addr, &signed_request(&ping())).await;
+    assert_eq!(status_of(&mut c, Duration::from_secs(2)).await, Some(200), "served again");
+    assert!(bot.metric("productbot_http_connections_shed_total").await - shed >= 2.0);
+    assert!(bot.metric("productbot_http_connections_refused_total").await - refused >= 1.0);
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_interaction_is_refused_not_run_twice() {
+    let bot = HttpBot::start("").await;
+    let replayed = bot.metric("productbot_interactions_total{outcome=\"replayed\"").await;
+    let request = signed_request(&ask(51, ALICE, "does the api have memory?"));
+    let mut c = raw(bot.addr, &request).await;
+    assert_eq!(status_of(&mut c, Duration::from_secs(5)).await, Some(200));
+    let answers = bot.metric("productbot_answers_total").await;
+    let mut c = raw(bot.addr, &request).await;
+    assert_eq!(status_of(&mut c, Duration::from_secs(5)).await, Some(409));
+    assert_eq!(bot.metric("productbot_interactions_total{outcome=\"replayed\"").await, replayed + 1.0);
+    assert_eq!(bot.metric("productbot_answers_total").await, answers, "not answered again");
+    assert!(bot.stop().await.is_ok());
+}
+
+/// `s` with its last hex digit changed.
+fn flip_last(s: &str) -> String {
+    let (head, last) = s.split_at(s.len() - 1);
+    format!("{head}{}", if last == "0" { "1" } else { "0" })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_custom_ids_are_refused() {
+    let bot = HttpBot::start("").await;
+    let (_, r) = bot.post(&ask(61, ALICE, "does the api have memory?")).await;
+    let buttons: Vec<String> = r["data"]["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap().to_owned())
+        .collect();
+    let message = json!({
+        "id": "900000000000000061", "channel_id": "100", "author": support::mock_discord::bot_user(),
+        "content": "", "timestamp": "2026-01-01T00:00:00.000Z", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0
+    });
+    // Bob names himself as the asker; or votes for an answer the bot never gave; or sends Alice's
+    // real 🗑 as a form.
+    let forged = [
+        component_interaction(62, &format!("remove:{BOB}"), message.clone(), BOB, 0),
+        component_interaction(63, "vote:123456789:1", message.clone(), BOB, 0),
+        component_interaction(64, &flip_last(&buttons[2]), message.clone(), BOB, 0),
+        support::mock_discord::modal_submit_interaction(65, &buttons[2], &[], ALICE),
+    ];
+    for (i, f) in forged.iter().enumerate() {
+        let (status, r) = bot.post(f).await;
+        assert_eq!((status, r["type"].clone()), (200, json!(4)), "forgery {i}: {r}");
+        assert!(is_ephemeral(&r["data"]), "forgery {i}: {r}");
+        let text = r["data"]["embeds"][0]["description"].as_str().unwrap_or_default();
+        assert!(text.contains("another version") && !text.contains("Removed"), "forgery {i}: {r}");
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!bot.mock.requests().iter().any(|q| q.method == "DELETE"), "nothing was deleted");
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_question_text_off_a_vote_down_opens_no_form() {
+    let bot = HttpBot::start("[analytics]\nstore_questions = false\n").await;
+    let (_, r) = bot.post(&ask(71, ALICE, "does the api support webhooks?")).await;
+    let down = r["data"]["components"][0]["components"][1]["custom_id"].as_str().unwrap().to_owned();
+    let message = json!({
+        "id": "900000000000000071", "channel_id": "100", "author": support::mock_discord::bot_user(),
+        "content": "", "timestamp": "2026-01-01T00:00:00.000Z", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0
+    });
+    let (_, r) = bot.post(&component_interaction(72, &down, message, BOB, 0)).await;
+    assert_eq!(r["type"], 4, "a thank-you, not a form: {r}");
+    assert!(bot.stop().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_analytics_database_delays_neither_readiness_nor_answers() {
+    let silent = support::faulty::Faulty::silent();
+    let url = format!("postgres://productbot:s3cr3t-pw@{}/analytics", silent.addr);
+    let started = Instant::now();
+    let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
+    assert!(started.elapsed() < Duration::from_secs(15), "ready after {:?}", started.elapsed());
+    let (status, r) = bot.post(&ask(81, ALICE, "does the api have memory?")).await;
+    assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");
+    // /stats gives up within the database's timeouts and says which database.
+    let (_, r) = bot.post(&slash_interaction(82, "stats", json!([]), ALICE, MANAGE_GUILD)).await;
+    assert_eq!(r["type"], 5, "{r}");
+    let edit = bot
+        .mock
+        .wait_request(Duration::from_secs(30), |q| {
+            q.is("PATCH", &format!("/webhooks/{APP_ID}/itoken-82/messages/@original"))
+        })
+        .await;
+    let text = edit.body["embeds"][0]["description"].as_str().unwrap_or_default().to_owned();
+    let shown = format!("postgres://productbot@{}/analytics", silent.addr);
+    assert!(text.contains(&shown) && text.contains("did not answer") && !text.contains("s3cr3t"), "{text}");
+    assert!(bot.stop().await.is_ok());
+}
+
+/// The binary serving HTTP only on a free port of 127.0.0.1 from `site` (extra environment in
+/// `env`), and its base URL once `/readyz` says 200.
+fn spawn_binary(site: &Site, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_productbot"));
+    cmd.args(["--config", site.config_file.to_str().unwrap(), "serve"])
+        .current_dir(site.dir.path())
+        .env("PRODUCTBOT__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("DISCORD_PUBLIC_KEY", hex(key().verifying_key().as_bytes()))
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if get_status(&format!("{base}/readyz")) == Some(200) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the binary never became ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, base)
+}
+
+/// The status of a GET of `url`, from outside a runtime.
+fn get_status(url: &str) -> Option<u16> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async { Some(reqwest::get(url).await.ok()?.status().as_u16()) })
+}
+
+/// Resident memory of process `pid`, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// Waits (up to `within`) for `child` to exit.
+fn exited_within(child: &mut std::process::Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn unsigned_two_megabyte_bodies_on_300_connections_leave_memory_flat() {
+    let site = Site::new("[discord]\ngateway = false\n");
+    let (mut child, base) = spawn_binary(&site, &[]);
+    let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let pid = child.id();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let before = rss(pid);
+    let peak = rt.block_on(async {
+        let sends: Vec<_> = (0..300)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let Ok(mut c) = TcpStream::connect(addr).await else { return };
+                    let _ = c.write_all(&post_head(1_999_999, None)).await;
+                    let block = vec![b'x'; 64 * 1024];
+                    let mut sent = 0;
+                    while sent < 1_999_999 {
+                        let n = block.len().min(1_999_999 - sent);
+                        if c.write_all(&block[..n]).await.is_err() {
+                            break;
+                        }
+                        sent += n;
+                    }
+                    let _ = status_of(&mut c, Duration::from_secs(5)).await;
+                })
+            })
+            .collect();
+        let mut peak = before;
+        while sends.iter().any(|s| !s.is_finished()) {
+            peak = peak.max(rss(pid));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        peak
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let after = rss(pid);
+    let metrics = rt.block_on(async { reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap() });
+    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = exited_within(&mut child, Duration::from_secs(15));
+    let mb = |b: u64| b as f64 / 1e6;
+    assert!(
+        peak < before + 64_000_000 && after < before + 16_000_000,
+        "RSS {:.0} MB before, {:.0} MB at the peak, {:.0} MB after",
+        mb(before),
+        mb(peak),
+        mb(after)
+    );
+    let refused: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("productbot_signature_failures_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(refused >= 300.0, "every unsigned request is counted: {refused}");
+    assert!(status.is_some_and(|s| s.success()));
+}
+
+#[test]
+fn sigterm_with_half_sent_requests_ends_within_ten_seconds_keeping_every_record() {
+    let site = Site::new("[discord]\ngateway = false\n");
+    let (mut child, base) = spawn_binary(&site, &[]);
+    let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _held = rt.block_on(async {
+        for i in 0..3 {
+            let mut c = raw(addr, &signed_request(&ask(90 + i, ALICE, "does the api have memory?"))).await;
+            assert_eq!(status_of(&mut c, Duration::from_secs(5)).await, Some(200));
+        }
+        // One client stops in the middle of its headers, another in the middle of its body.
+        let headers = raw(addr, b"POST /interactions HTTP/1.1\r\nHost: bot\r\nContent-Le").await;
+        let ts = now().to_string();
+        let body = raw(addr, &post_head(500, Some((&"ab".repeat(64), &ts)))).await;
+        let mut body = body;
+        body.write_all(&[b'{'; 100]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        (headers, body)
+    });
+    let signalled = Instant::now();
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = exited_within(&mut child, Duration::from_secs(13));
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let took = signalled.elapsed();
+    assert!(status.is_some_and(|s| s.success()), "still running {took:?} after SIGTERM");
+    let db = rusqlite::Connection::open(site.dir.path().join("data/productbot.db")).unwrap();
+    let n: i64 = db.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 3, "every answer recorded before the process ended");
 }

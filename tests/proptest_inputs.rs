@@ -277,7 +277,7 @@ fn cost_request() -> impl Strategy<Value = CostRequest> {
 fn check_estimate(req: &CostRequest) -> Result<(), TestCaseError> {
     match cost::estimate(&prices(), req) {
         Ok(report) => {
-            let marks = Marks { strong: &|s| format!("**{s}**"), escape: &|s| s.to_owned() };
+            let marks = Marks { strong: &|s| format!("**{s}**"), escape: &|s| s.to_owned(), user: &|s| s.to_owned() };
             prop_assert!(!render::cost::lines(&report, &marks).is_empty());
             let json = serde_json::to_string(&report).unwrap();
             prop_assert!(json.starts_with(r#"{"form":"#), "{}", json);

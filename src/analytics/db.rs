@@ -3,24 +3,33 @@
 //! Schema (also in ARCHITECTURE.md):
 //!
 //! ```sql
-//! meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)          -- 'salt'
+//! meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)          -- nothing yet (the salt was here)
 //! schema_migrations(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)
 //! answers(id INTEGER PRIMARY KEY, at_ms, transport, guild_id, channel_id, user_hash, question,
 //!         kind, confidence, features, top_section, latency_us, revision)
 //! votes(answer_id, user_hash, helpful, comment, at_ms, PRIMARY KEY(answer_id, user_hash))
+//! writers(process TEXT PRIMARY KEY, started_ms, updated_ms, write_failures, dropped, last_error)
 //! ```
+//!
+//! The SQLite writer runs with `secure_delete` on (deleted rows are overwritten with zeros) and
+//! truncates the write-ahead log after each purge, so deleted text does not stay readable in the
+//! files.
 
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+/// How long an SQLite statement waits for a lock another connection holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
 use super::{AnswerRecord, VoteRecord};
 
 /// Each migration runs once, in order, in its own transaction; its index + 1 is its version.
 /// Never edit one that shipped: add the next.
-const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE answers (
          id INTEGER PRIMARY KEY,
          at_ms INTEGER NOT NULL,
@@ -45,9 +54,47 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY, value TE
          at_ms INTEGER NOT NULL,
          PRIMARY KEY (answer_id, user_hash)
      );
-     CREATE INDEX votes_at ON votes (at_ms);"];
+     CREATE INDEX votes_at ON votes (at_ms);",
+    // The salt moved out of the database (to the install's key file); each writing process reports
+    // its health here, for the others' /stats.
+    "DELETE FROM meta WHERE key = 'salt';
+     CREATE TABLE writers (
+         process TEXT PRIMARY KEY,
+         started_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         write_failures INTEGER NOT NULL,
+         dropped INTEGER NOT NULL,
+         last_error TEXT
+     );",
+];
 
-pub struct Sqlite(Connection);
+/// An SQLite connection, and for the writer the file it opened (to notice the file deleted or
+/// replaced under it).
+pub struct Sqlite {
+    conn: Connection,
+    file: Option<(std::path::PathBuf, FileId)>,
+}
+
+/// A file's identity: device and inode.
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// How one process that writes to the database is doing, as it last reported (for the other
+/// processes' /stats).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WriterReport {
+    /// `PID@HOST` and a random suffix.
+    pub process: String,
+    pub started_ms: i64,
+    pub updated_ms: i64,
+    pub write_failures: i64,
+    pub dropped: i64,
+    pub last_error: Option<String>,
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DayCount {
@@ -87,12 +134,21 @@ impl Sqlite {
             })?;
         }
         let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let mut db = Sqlite(conn);
+        // Deleted rows (purged questions and comments) are overwritten, not left in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let mut db = Sqlite { conn, file: None };
         db.migrate()?;
+        db.file = file_id(path).map(|id| (path.to_owned(), id));
         Ok(db)
+    }
+
+    /// Whether the file this writer opened was deleted, or another put in its place: records
+    /// written now would be lost with the old file.
+    pub fn replaced(&self) -> bool {
+        self.file.as_ref().is_some_and(|(path, id)| file_id(path) != Some(*id))
     }
 
     /// Opens an existing database for queries (a separate connection: WAL lets it read while the
@@ -100,20 +156,20 @@ impl Sqlite {
     pub fn open_read(path: &Path) -> Result<Sqlite, rusqlite::Error> {
         if !path.exists() {
             // Nothing recorded yet: an empty in-memory database answers every query with nothing.
-            let mut db = Sqlite(Connection::open_in_memory()?);
+            let mut db = Sqlite { conn: Connection::open_in_memory()?, file: None };
             db.migrate()?;
             return Ok(db);
         }
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(Sqlite(conn))
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(Sqlite { conn, file: None })
     }
 
     fn migrate(&mut self) -> Result<(), rusqlite::Error> {
         // One writer at a time (IMMEDIATE): two processes creating the file at once do not both run
         // a migration.
-        let tx = self.0.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
         )?;
@@ -128,21 +184,9 @@ impl Sqlite {
         tx.commit()
     }
 
-    /// This install's salt for user ids, made on first use.
-    pub fn salt(&mut self) -> Result<String, rusqlite::Error> {
-        let existing: Option<String> =
-            self.0.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| r.get(0)).optional()?;
-        if let Some(s) = existing {
-            return Ok(s);
-        }
-        let salt = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
-        self.0.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?1)", params![salt])?;
-        self.0.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| r.get(0))
-    }
-
     /// Writes answers and votes in one transaction (a batch is much cheaper than a commit per record).
     pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), rusqlite::Error> {
-        let tx = self.0.transaction()?;
+        let tx = self.conn.transaction()?;
         for r in answers {
             Self::insert_answer(&tx, r)?;
         }
@@ -188,16 +232,63 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Deletes answers and votes older than `before` (Unix ms).
+    /// Deletes answers, votes and process reports older than `before` (Unix ms); the deleted
+    /// rows are overwritten (`secure_delete`) and the write-ahead log, which held them too, is
+    /// emptied.
     pub fn purge(&mut self, before: i64) -> Result<(), rusqlite::Error> {
-        let tx = self.0.transaction()?;
+        let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM answers WHERE at_ms < ?1", params![before])?;
         tx.execute("DELETE FROM votes WHERE at_ms < ?1", params![before])?;
-        tx.commit()
+        tx.execute("DELETE FROM writers WHERE updated_ms < ?1", params![before])?;
+        tx.commit()?;
+        // A reader holding an old snapshot can keep the log from being emptied; the next purge
+        // tries again.
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    }
+
+    pub fn report(&mut self, r: &WriterReport) -> Result<(), rusqlite::Error> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO writers (process, started_ms, updated_ms, write_failures, dropped, last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (process) DO UPDATE SET updated_ms = excluded.updated_ms,
+                     write_failures = excluded.write_failures, dropped = excluded.dropped,
+                     last_error = excluded.last_error",
+            )?
+            .execute(params![r.process, r.started_ms, r.updated_ms, r.write_failures, r.dropped, r.last_error])?;
+        Ok(())
+    }
+
+    pub fn writers(&self, since: i64) -> Result<Vec<WriterReport>, rusqlite::Error> {
+        if !self.has_table("writers")? {
+            return Ok(Vec::new());
+        }
+        let mut st = self.conn.prepare(
+            "SELECT process, started_ms, updated_ms, write_failures, dropped, last_error FROM writers
+             WHERE updated_ms >= ?1 ORDER BY updated_ms DESC",
+        )?;
+        st.query_map(params![since], |r| {
+            Ok(WriterReport {
+                process: r.get(0)?,
+                started_ms: r.get(1)?,
+                updated_ms: r.get(2)?,
+                write_failures: r.get(3)?,
+                dropped: r.get(4)?,
+                last_error: r.get(5)?,
+            })
+        })?
+        .collect()
+    }
+
+    /// A file written by an older version (read-only readers do not migrate).
+    fn has_table(&self, name: &str) -> Result<bool, rusqlite::Error> {
+        self.conn.query_row("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |r| {
+            r.get(0)
+        })
     }
 
     pub fn per_day(&self, since: i64) -> Result<Vec<DayCount>, rusqlite::Error> {
-        let mut st = self.0.prepare(
+        let mut st = self.conn.prepare(
             "SELECT strftime('%Y-%m-%d', at_ms / 1000, 'unixepoch') AS day, kind, COUNT(*) FROM answers
              WHERE at_ms >= ?1 GROUP BY day, kind ORDER BY day, kind",
         )?;
@@ -208,14 +299,14 @@ impl Sqlite {
     }
 
     pub fn top_features(&self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, rusqlite::Error> {
-        let mut st = self.0.prepare("SELECT features FROM answers WHERE at_ms >= ?1 AND features <> ''")?;
+        let mut st = self.conn.prepare("SELECT features FROM answers WHERE at_ms >= ?1 AND features <> ''")?;
         let rows: Vec<String> = st.query_map(params![since], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
         Ok(count_features(rows.into_iter(), limit))
     }
 
     /// Votes up and down on answers given since `since`.
     pub fn votes(&self, since: i64) -> Result<(u64, u64), rusqlite::Error> {
-        self.0.query_row(
+        self.conn.query_row(
             "SELECT COALESCE(SUM(v.helpful = 1), 0), COALESCE(SUM(v.helpful = 0), 0)
              FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= ?1",
             params![since],
@@ -224,33 +315,43 @@ impl Sqlite {
     }
 
     pub fn latencies(&self, since: i64) -> Result<Vec<i64>, rusqlite::Error> {
-        let mut st = self.0.prepare("SELECT latency_us FROM answers WHERE at_ms >= ?1")?;
+        let mut st = self.conn.prepare("SELECT latency_us FROM answers WHERE at_ms >= ?1")?;
         st.query_map(params![since], |r| r.get(0))?.collect()
     }
 
-    pub fn gap_questions(&self, since: i64) -> Result<Vec<GapQuestion>, rusqlite::Error> {
-        let mut st = self.0.prepare(
-            "SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
-                    EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
-                    (SELECT v.comment FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
-                     ORDER BY v.at_ms DESC LIMIT 1)
-             FROM answers a
-             WHERE a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
-             ORDER BY a.at_ms",
-        )?;
-        st.query_map(params![since], |r| {
-            Ok(GapQuestion {
-                id: r.get(0)?,
-                question: r.get(1)?,
-                kind: r.get(2)?,
-                confidence: r.get(3)?,
-                top_section: r.get(4)?,
-                voted_down: r.get(5)?,
-                comment: r.get(6)?,
-            })
-        })?
-        .collect()
+    /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
+    pub fn gap_questions(&self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), rusqlite::Error> {
+        const GAP: &str = "a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))";
+        let mut st = self.conn.prepare(&format!(
+            "SELECT * FROM (
+                 SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
+                        EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
+                        (SELECT v.comment FROM votes v
+                         WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
+                         ORDER BY v.at_ms DESC LIMIT 1),
+                        a.at_ms AS at
+                 FROM answers a WHERE {GAP} ORDER BY a.at_ms DESC, a.id DESC LIMIT ?2)
+             ORDER BY at, id"
+        ))?;
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let questions = st
+            .query_map(params![since, limit], |r| {
+                Ok(GapQuestion {
+                    id: r.get(0)?,
+                    question: r.get(1)?,
+                    kind: r.get(2)?,
+                    confidence: r.get(3)?,
+                    top_section: r.get(4)?,
+                    voted_down: r.get(5)?,
+                    comment: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total: i64 =
+            self.conn
+                .query_row(&format!("SELECT COUNT(*) FROM answers a WHERE {GAP}"), params![since], |r| r.get(0))?;
+        Ok((questions, total.max(0) as usize))
     }
 }
 
@@ -267,16 +368,6 @@ impl std::fmt::Display for DbError {
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
         DbError(e.to_string())
-    }
-}
-
-impl From<postgres::Error> for DbError {
-    fn from(e: postgres::Error) -> Self {
-        // The driver's message names the server-side cause (and never the URL or its password).
-        DbError(match e.as_db_error() {
-            Some(db) => db.message().to_owned(),
-            None => e.to_string(),
-        })
     }
 }
 
@@ -311,10 +402,22 @@ impl Db {
         matches!(self, Db::Postgres(d) if d.is_closed())
     }
 
-    pub fn salt(&mut self) -> Result<String, DbError> {
+    /// Whether the SQLite file this writer opened was deleted or replaced (see [`Sqlite::replaced`]).
+    pub fn replaced(&self) -> bool {
+        matches!(self, Db::Sqlite(d) if d.replaced())
+    }
+
+    pub fn report(&mut self, r: &WriterReport) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.salt()?),
-            Db::Postgres(d) => d.salt(),
+            Db::Sqlite(d) => Ok(d.report(r)?),
+            Db::Postgres(d) => d.report(r),
+        }
+    }
+
+    pub fn writers(&mut self, since: i64) -> Result<Vec<WriterReport>, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.writers(since)?),
+            Db::Postgres(d) => d.writers(since),
         }
     }
 
@@ -360,10 +463,10 @@ impl Db {
         }
     }
 
-    pub fn gap_questions(&mut self, since: i64) -> Result<Vec<GapQuestion>, DbError> {
+    pub fn gap_questions(&mut self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.gap_questions(since)?),
-            Db::Postgres(d) => d.gap_questions(since),
+            Db::Sqlite(d) => Ok(d.gap_questions(since, limit)?),
+            Db::Postgres(d) => d.gap_questions(since, limit),
         }
     }
 }

@@ -6,36 +6,48 @@
 //! - Writes never sit on an answer's path: [`Analytics::record`] and [`Analytics::vote`] put the
 //!   record on a bounded queue and return; one writer thread owns the write connection. A full queue
 //!   drops the record (counted), it never blocks.
-//! - A database fault never stops an answer: opening, migrating or writing may fail; the fault is
-//!   logged once, then counted, and reported by [`Analytics::health`] (and so by `/stats`).
-//! - User ids are stored hashed with a per-install salt (kept in the database); question text only
-//!   with `store_questions`.
+//! - A database fault never stops an answer, and nothing waits for the database: opening happens on
+//!   the writer thread, which connects again (with growing pauses, up to a minute) whenever the
+//!   database is unreachable, locked, or its file was deleted. Every record that could not be
+//!   written is counted; the fault is logged once per kind, and reported by [`Analytics::health`]
+//!   (so by `/stats` and `/metrics`), and in the database for other processes.
+//! - User ids are stored as HMACs keyed with the install's key (`crate::key`), which is never in the
+//!   database; question text and vote comments only with `store_questions`.
 //!
-//! Layout: `db` holds the schema, its migrations and every query; `gaps` groups unanswered questions;
-//! this file is the handle transports and the dispatcher use.
+//! Layout: `db` holds the schema, its migrations and every query (`pg` on PostgreSQL, over
+//! `pgconn`'s bounded connection); `gaps` groups unanswered questions; this file is the handle
+//! transports and the dispatcher use, and the writer thread.
 
 mod db;
 pub mod gaps;
 mod pg;
-
-pub use self::pg::client as pg_client;
+mod pgconn;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use tracing::{info, warn};
 
-pub use self::db::{DayCount, FeatureCount, GapQuestion, is_postgres};
+pub use self::db::{DayCount, DbError, FeatureCount, GapQuestion, WriterReport, is_postgres};
 pub use self::gaps::{GapGroup, GapTerm};
+pub use self::pgconn::{PgConn, TIMEOUT as DB_TIMEOUT};
 use crate::answer::Answer;
+use crate::key::InstallKey;
 
 /// How many records may wait for the writer before new ones are dropped.
 const QUEUE: usize = 4096;
 const DAY_MS: i64 = 86_400_000;
+/// The writer's pauses between attempts to reach the database: doubling from the first to the last.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(60);
+/// How often the writer wakes with nothing queued: to notice a deleted file, retry, report.
+const TICK: Duration = Duration::from_secs(2);
+/// How often at most the writer writes its health to the database.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
 
 /// `[analytics]` settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +57,8 @@ pub struct AnalyticsConfig {
     pub database: PathBuf,
     pub store_questions: bool,
     pub retention_days: u32,
+    /// The install's key (user pseudonyms, button tags), created with mode 0600 on first use.
+    pub key_file: PathBuf,
 }
 
 /// Where an answer was served.
@@ -56,6 +70,9 @@ pub struct Origin {
     pub channel: Option<u64>,
     /// Whether answers to this caller are recorded (`ask` only with `--record`).
     pub record: bool,
+    /// The Discord interaction this answers: its record's id is derived from it, so that the same
+    /// interaction delivered twice (to two replicas) is recorded once.
+    pub interaction: Option<u64>,
 }
 
 /// One answer as recorded.
@@ -97,35 +114,45 @@ enum Op {
 pub struct Health {
     pub enabled: bool,
     pub database: String,
-    /// False when the database could not be opened or migrated: nothing is recorded.
+    /// Whether this process's writer is connected to the database now (false: records are being
+    /// lost, and the writer keeps trying).
     pub open: bool,
+    /// Records this process could not write.
     pub write_failures: u64,
+    /// Records this process dropped because the queue was full.
     pub dropped: u64,
     pub last_error: Option<String>,
+    /// Other processes writing to the same database that reported faults in the period asked
+    /// about (filled by [`Analytics::stats`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<WriterReport>,
 }
 
+/// What the writer and the handle share.
 #[derive(Default)]
-struct Faults {
+struct Status {
     write_failures: AtomicU64,
     dropped: AtomicU64,
     last_error: Mutex<Option<String>>,
+    connected: AtomicBool,
 }
 
-impl Faults {
-    /// Logs the first fault of a kind, counts every one.
-    fn fail(&self, what: &str, e: &dyn std::fmt::Display) {
-        self.fail_many(what, e, 1);
-    }
-
-    /// A fault that lost `records` records.
-    fn fail_many(&self, what: &str, e: &dyn std::fmt::Display, records: u64) {
-        let n = self.write_failures.fetch_add(records, Ordering::Relaxed);
+impl Status {
+    /// Logs the first fault of a kind (and the first after a different one), keeps it as the last
+    /// error; loses no record.
+    fn fault(&self, what: &str, e: &dyn std::fmt::Display) {
         let message = format!("{what}: {e}");
         let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        if n == 0 || last.as_deref().is_none_or(|l| !same_kind(l, &message)) {
+        if last.as_deref().is_none_or(|l| !same_kind(l, &message)) {
             warn!("analytics database: {message} (answers go on; further faults are counted in /stats)");
         }
         *last = Some(message);
+    }
+
+    /// A fault that lost `records` records: counted, and logged as [`Status::fault`] does.
+    fn lose(&self, what: &str, e: &dyn std::fmt::Display, records: u64) {
+        self.write_failures.fetch_add(records, Ordering::Relaxed);
+        self.fault(what, e);
     }
 }
 
@@ -137,61 +164,65 @@ fn same_kind(a: &str, b: &str) -> bool {
 pub struct Analytics {
     cfg: AnalyticsConfig,
     tx: Option<SyncSender<Op>>,
-    salt: String,
-    open: bool,
-    faults: Arc<Faults>,
+    key: Arc<InstallKey>,
+    status: Arc<Status>,
+    /// This process's name in the database's `writers` table.
+    process: String,
     writer: Option<std::thread::JoinHandle<()>>,
     /// Wait for room in the queue instead of dropping a record (batch jobs, not live answers).
     lossless: bool,
 }
 
 impl Analytics {
-    /// Opens (creating and migrating) the database and starts the writer. Never fails: a database
-    /// that cannot be opened leaves analytics off, logged once and reported in [`Analytics::health`].
+    /// Starts the writer, which opens (creating and migrating) the database on its own thread and
+    /// keeps trying while it cannot. Returns at once and never fails: faults are logged, counted
+    /// and reported in [`Analytics::health`].
     pub fn open(cfg: AnalyticsConfig) -> Analytics {
-        let faults = Arc::new(Faults::default());
         if !cfg.enabled {
-            return Analytics::off(cfg, faults);
+            return Analytics::off(cfg);
         }
-        let mut conn = match db::Db::open(&cfg.database) {
-            Ok(conn) => conn,
-            Err(e) => {
-                faults.fail(&format!("opening {}", shown_database(&cfg.database)), &e);
-                return Analytics::off(cfg, faults);
-            }
-        };
-        let salt = match conn.salt() {
-            Ok(s) => s,
-            Err(e) => {
-                faults.fail("reading the salt", &e);
-                return Analytics::off(cfg, faults);
-            }
-        };
-        if let Err(e) = conn.purge(cutoff(cfg.retention_days)) {
-            faults.fail("purging old records", &e);
-        }
+        let key = Arc::new(InstallKey::load_or_ephemeral(&cfg.key_file));
+        let status = Arc::new(Status::default());
+        let process = process_name();
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-        let (database, retention, f) = (cfg.database.clone(), cfg.retention_days, faults.clone());
-        let writer = std::thread::Builder::new()
-            .name("analytics-writer".into())
-            .spawn(move || write_loop(conn, &database, rx, f, retention))
-            .ok();
+        let writer = {
+            let (cfg, status, process) = (cfg.clone(), status.clone(), process.clone());
+            std::thread::Builder::new()
+                .name("analytics-writer".into())
+                .spawn(move || Writer::new(cfg, status, process).run(rx))
+        };
+        let writer = match writer {
+            Ok(w) => Some(w),
+            Err(e) => {
+                status.fault("starting the writer", &e);
+                None
+            }
+        };
         info!(database = %shown_database(&cfg.database), "analytics on");
-        Analytics { open: writer.is_some(), tx: Some(tx), salt, writer, cfg, faults, lossless: false }
+        Analytics { tx: writer.as_ref().map(|_| tx), writer, key, status, process, cfg, lossless: false }
     }
 
-    /// Records nothing (off, or the database could not be opened: `faults` says why).
-    fn off(cfg: AnalyticsConfig, faults: Arc<Faults>) -> Analytics {
-        Analytics { cfg, tx: None, salt: String::new(), open: false, faults, writer: None, lossless: false }
+    /// Records nothing.
+    fn off(cfg: AnalyticsConfig) -> Analytics {
+        Analytics {
+            cfg,
+            tx: None,
+            key: Arc::new(InstallKey::ephemeral()),
+            status: Arc::new(Status::default()),
+            process: String::new(),
+            writer: None,
+            lossless: false,
+        }
     }
 
     /// Analytics off, for commands and tests that record nothing.
     pub fn disabled() -> Analytics {
-        Analytics::open(AnalyticsConfig {
+        Analytics::off(AnalyticsConfig {
             enabled: false,
             database: PathBuf::new(),
             store_questions: false,
             retention_days: 90,
+            key_file: PathBuf::new(),
         })
     }
 
@@ -202,18 +233,33 @@ impl Analytics {
         self
     }
 
-    /// A user id hashed with this install's salt.
+    /// A user id as it is recorded: an HMAC keyed with the install's key.
     pub fn user_hash(&self, user: &str) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(format!("{}:{user}", self.salt).as_bytes());
-        crate::corpus::hex(&digest[..12])
+        self.key.user_hash(user)
+    }
+
+    /// Whether free text (questions, vote comments) is kept.
+    pub fn stores_text(&self) -> bool {
+        self.cfg.enabled && self.cfg.store_questions
+    }
+
+    /// Waits (up to `timeout`) until the writer is connected to the database.
+    pub fn wait_connected(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.status.connected.load(Ordering::SeqCst) {
+            if Instant::now() >= deadline || self.tx.is_none() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
     }
 
     /// Queues a record of `answer`, served to `user` from `origin` in `latency`; returns the record's
     /// id (what feedback buttons carry), or `None` when analytics are off.
     pub fn record(&self, answer: &Answer, user: &str, origin: &Origin, latency: Duration) -> Option<i64> {
         let tx = self.tx.as_ref()?;
-        let id = new_id();
+        let id = origin.interaction.map_or_else(new_id, id_of_interaction);
         let rec = AnswerRecord {
             id,
             at_ms: now_ms(),
@@ -233,10 +279,14 @@ impl Analytics {
         Some(id)
     }
 
-    /// Queues a vote; a second vote by the same person on the same answer replaces the first.
+    /// Queues a vote; a second vote by the same person on the same answer replaces the first. The
+    /// comment is kept only with `store_questions`.
     pub fn vote(&self, answer_id: i64, user: &str, helpful: bool, comment: Option<String>) -> bool {
         let Some(tx) = &self.tx else { return false };
-        let comment = comment.map(|c| c.trim().chars().take(1000).collect::<String>()).filter(|c| !c.is_empty());
+        let comment = comment
+            .filter(|_| self.cfg.store_questions)
+            .map(|c| c.trim().chars().take(1000).collect::<String>())
+            .filter(|c| !c.is_empty());
         self.send(
             tx,
             Op::Vote(VoteRecord { answer_id, user_hash: self.user_hash(user), helpful, comment, at_ms: now_ms() }),
@@ -247,41 +297,54 @@ impl Analytics {
     fn send(&self, tx: &SyncSender<Op>, op: Op) {
         if self.lossless {
             if tx.send(op).is_err() {
-                self.faults.dropped.fetch_add(1, Ordering::Relaxed);
+                self.status.dropped.fetch_add(1, Ordering::Relaxed);
             }
             return;
         }
         match tx.try_send(op) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                if self.faults.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+                if self.status.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
                     warn!("analytics queue full: dropping records (the database is slow or stuck)");
                 }
             }
             Err(TrySendError::Disconnected(_)) => {
-                self.faults.dropped.fetch_add(1, Ordering::Relaxed);
+                self.status.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 
-    /// Waits (up to `timeout`) until everything queued so far is written.
+    /// Waits (up to `timeout`) until everything queued so far is written (or counted as lost).
     pub fn flush(&self, timeout: Duration) -> bool {
         let Some(tx) = &self.tx else { return true };
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-        if tx.send(Op::Flush(done_tx)).is_err() {
-            return false;
+        let deadline = Instant::now() + timeout;
+        // The queue may be full: wait for room, but not past the deadline.
+        let mut op = Op::Flush(done_tx);
+        loop {
+            match tx.try_send(op) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    op = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
         }
-        done_rx.recv_timeout(timeout).is_ok()
+        done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
     }
 
+    /// How this process's writer is doing.
     pub fn health(&self) -> Health {
+        let s = &self.status;
         Health {
             enabled: self.cfg.enabled,
             database: shown_database(&self.cfg.database),
-            open: self.open,
-            write_failures: self.faults.write_failures.load(Ordering::Relaxed),
-            dropped: self.faults.dropped.load(Ordering::Relaxed),
-            last_error: self.faults.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            open: s.connected.load(Ordering::SeqCst),
+            write_failures: s.write_failures.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+            last_error: s.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            others: Vec::new(),
         }
     }
 
@@ -290,19 +353,24 @@ impl Analytics {
         if !self.cfg.enabled {
             return Err(AnalyticsError::Off);
         }
-        db::Db::open_read(&self.cfg.database).map_err(|e| AnalyticsError::Db(e.to_string()))
+        db::Db::open_read(&self.cfg.database).map_err(|e| self.unreadable(e))
     }
 
-    /// Questions declined, answered with low confidence or voted down in the last `days`.
-    pub fn gap_questions(&self, days: u32) -> Result<Vec<GapQuestion>, AnalyticsError> {
-        self.reader()?.gap_questions(cutoff(days)).map_err(|e| AnalyticsError::Db(e.to_string()))
+    fn unreadable(&self, e: db::DbError) -> AnalyticsError {
+        AnalyticsError::Db { database: shown_database(&self.cfg.database), message: e.to_string() }
+    }
+
+    /// The latest `limit` questions declined, answered with low confidence or voted down in the last
+    /// `days` (oldest first), and how many there were in all.
+    pub fn gap_questions(&self, days: u32, limit: usize) -> Result<(Vec<GapQuestion>, usize), AnalyticsError> {
+        self.reader()?.gap_questions(cutoff(days), limit).map_err(|e| self.unreadable(e))
     }
 
     /// Usage over the last `days`.
     pub fn stats(&self, days: u32) -> Result<Stats, AnalyticsError> {
         let mut db = self.reader()?;
         let since = cutoff(days);
-        let q = |e: db::DbError| AnalyticsError::Db(e.to_string());
+        let q = |e: db::DbError| self.unreadable(e);
         let (up, down) = db.votes(since).map_err(q)?;
         let mut latencies = db.latencies(since).map_err(q)?;
         latencies.sort_unstable();
@@ -310,6 +378,13 @@ impl Analytics {
             (!latencies.is_empty())
                 .then(|| latencies[((latencies.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0)
         };
+        let mut health = self.health();
+        health.others = db
+            .writers(since)
+            .map_err(q)?
+            .into_iter()
+            .filter(|w| w.process != self.process && (w.write_failures > 0 || w.dropped > 0))
+            .collect();
         Ok(Stats {
             days,
             answers: latencies.len() as u64,
@@ -320,7 +395,7 @@ impl Analytics {
             helpful_ratio: (up + down > 0).then(|| up as f64 / (up + down) as f64),
             latency_p50_ms: pct(0.5),
             latency_p99_ms: pct(0.99),
-            health: self.health(),
+            health,
         })
     }
 }
@@ -339,8 +414,8 @@ impl Drop for Analytics {
 pub enum AnalyticsError {
     #[error("analytics are off ([analytics] enabled = false in bot.toml)")]
     Off,
-    #[error("the analytics database cannot be read: {0}")]
-    Db(String),
+    #[error("the analytics database {database} cannot be read: {message}")]
+    Db { database: String, message: String },
 }
 
 /// What `/stats` reports.
@@ -361,50 +436,210 @@ pub struct Stats {
 /// Records written per transaction at most.
 const BATCH: usize = 512;
 
-fn write_loop(
-    mut conn: db::Db,
-    database: &std::path::Path,
-    rx: Receiver<Op>,
-    faults: Arc<Faults>,
-    retention_days: u32,
-) {
-    let mut last_purge = std::time::Instant::now();
-    while let Ok(first) = rx.recv() {
-        // Everything already queued goes in the same transaction.
-        let mut ops = vec![first];
-        while ops.len() < BATCH {
-            match rx.try_recv() {
-                Ok(op) => ops.push(op),
-                Err(_) => break,
+/// The writer thread's state: its connection (if any) and when to try again without one.
+struct Writer {
+    cfg: AnalyticsConfig,
+    status: Arc<Status>,
+    db: Option<db::Db>,
+    next_attempt: Instant,
+    retry: Duration,
+    /// Records lost since the connection was last up (said when it comes back).
+    lost_while_down: u64,
+    last_purge: Option<Instant>,
+    report: WriterReport,
+    last_report: Option<Instant>,
+}
+
+impl Writer {
+    fn new(cfg: AnalyticsConfig, status: Arc<Status>, process: String) -> Writer {
+        let now = now_ms();
+        let report =
+            WriterReport { process, started_ms: now, updated_ms: now, write_failures: 0, dropped: 0, last_error: None };
+        Writer {
+            cfg,
+            status,
+            db: None,
+            next_attempt: Instant::now(),
+            retry: FIRST_RETRY,
+            lost_while_down: 0,
+            last_purge: None,
+            report,
+            last_report: None,
+        }
+    }
+
+    fn shown(&self) -> String {
+        shown_database(&self.cfg.database)
+    }
+
+    fn run(mut self, rx: Receiver<Op>) {
+        loop {
+            self.connect_if_due();
+            let wait = if self.db.is_some() {
+                TICK
+            } else {
+                self.next_attempt.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(1), TICK)
+            };
+            let first = match rx.recv_timeout(wait) {
+                Ok(op) => op,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.housekeeping();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            // Everything already queued goes in the same transaction.
+            let mut ops = vec![first];
+            while ops.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(op) => ops.push(op),
+                    Err(_) => break,
+                }
+            }
+            self.write(&ops);
+            for op in ops {
+                if let Op::Flush(done) = op {
+                    let _ = done.send(());
+                }
+            }
+            self.housekeeping();
+        }
+        self.report_health(true);
+    }
+
+    /// Opens the database if there is no connection and the pause after the last attempt is over.
+    fn connect_if_due(&mut self) {
+        if self.db.as_ref().is_some_and(db::Db::replaced) {
+            warn!(
+                database = %self.shown(),
+                "the analytics database file was deleted or replaced; starting a new one (records go there from now on)"
+            );
+            // Closing the old connection first lets SQLite clean up the old file's log.
+            self.disconnected();
+            self.next_attempt = Instant::now();
+        }
+        if self.db.is_some() || Instant::now() < self.next_attempt {
+            return;
+        }
+        match db::Db::open(&self.cfg.database) {
+            Ok(conn) => {
+                if self.lost_while_down > 0 {
+                    info!(
+                        database = %self.shown(),
+                        lost = self.lost_while_down,
+                        "analytics database reachable again; records lost while it was not are counted in /stats"
+                    );
+                }
+                self.db = Some(conn);
+                self.retry = FIRST_RETRY;
+                self.lost_while_down = 0;
+                if self.last_purge.is_none() {
+                    self.purge();
+                }
+                self.report_health(true);
+                // Connected: migrated, and purged at start.
+                self.status.connected.store(self.db.is_some(), Ordering::SeqCst);
+            }
+            Err(e) => {
+                self.status.fault(&format!("opening {}", self.shown()), &e);
+                self.next_attempt = Instant::now() + self.retry;
+                self.retry = (self.retry * 2).min(LAST_RETRY);
             }
         }
+    }
+
+    fn disconnected(&mut self) {
+        self.db = None;
+        self.status.connected.store(false, Ordering::SeqCst);
+    }
+
+    fn write(&mut self, ops: &[Op]) {
         let answers: Vec<&AnswerRecord> =
             ops.iter().filter_map(|o| if let Op::Answer(a) = o { Some(a.as_ref()) } else { None }).collect();
         let votes: Vec<&VoteRecord> =
             ops.iter().filter_map(|o| if let Op::Vote(v) = o { Some(v) } else { None }).collect();
-        if (!answers.is_empty() || !votes.is_empty())
-            && let Err(e) = conn.write_batch(&answers, &votes)
-        {
-            faults.fail_many("recording answers and votes", &e, (answers.len() + votes.len()) as u64);
-            // A server connection that dropped (restart, failover) is opened again for the next batch.
-            if conn.is_closed()
-                && let Ok(again) = db::Db::open(database)
-            {
-                conn = again;
-            }
+        let n = (answers.len() + votes.len()) as u64;
+        if n == 0 {
+            return;
         }
-        for op in ops {
-            if let Op::Flush(done) = op {
-                let _ = done.send(());
-            }
-        }
-        if last_purge.elapsed() >= Duration::from_millis(DAY_MS as u64) {
-            last_purge = std::time::Instant::now();
-            if let Err(e) = conn.purge(cutoff(retention_days)) {
-                faults.fail("purging old records", &e);
+        self.connect_if_due();
+        let Some(conn) = self.db.as_mut() else {
+            // Counted; the cause (why it cannot be opened) is the error logged and shown already.
+            self.lost_while_down += n;
+            self.status.write_failures.fetch_add(n, Ordering::Relaxed);
+            return;
+        };
+        if let Err(e) = conn.write_batch(&answers, &votes) {
+            self.status.lose("recording answers and votes", &e, n);
+            // A server connection that dropped (restart, failover, no answer) is opened again.
+            if conn.is_closed() {
+                self.lost_while_down += n;
+                self.disconnected();
+                self.next_attempt = Instant::now();
             }
         }
     }
+
+    /// The daily purge and the health report, when due.
+    fn housekeeping(&mut self) {
+        self.connect_if_due();
+        if self.last_purge.is_some_and(|t| t.elapsed() >= Duration::from_millis(DAY_MS as u64)) {
+            self.purge();
+        }
+        self.report_health(false);
+    }
+
+    fn purge(&mut self) {
+        let Some(conn) = self.db.as_mut() else { return };
+        self.last_purge = Some(Instant::now());
+        if let Err(e) = conn.purge(cutoff(self.cfg.retention_days)) {
+            self.status.fault("purging old records", &e);
+            if conn.is_closed() {
+                self.disconnected();
+            }
+        }
+    }
+
+    /// Writes this process's counters to the database when they changed (at most every
+    /// [`REPORT_EVERY`], unless `now`), once it has lost a record: a process that never did has
+    /// nothing to tell the others.
+    fn report_health(&mut self, now: bool) {
+        let Some(conn) = self.db.as_mut() else { return };
+        let s = &self.status;
+        let failures = s.write_failures.load(Ordering::Relaxed) as i64;
+        let dropped = s.dropped.load(Ordering::Relaxed) as i64;
+        if failures == 0 && dropped == 0 {
+            return;
+        }
+        let last_error = s.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let changed = self.last_report.is_none()
+            || (failures, dropped, &last_error)
+                != (self.report.write_failures, self.report.dropped, &self.report.last_error);
+        let due = now || self.last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
+        if !changed || !due {
+            return;
+        }
+        self.report.updated_ms = now_ms();
+        self.report.write_failures = failures;
+        self.report.dropped = dropped;
+        self.report.last_error = last_error;
+        self.last_report = Some(Instant::now());
+        if let Err(e) = conn.report(&self.report) {
+            self.status.fault("reporting this process's health", &e);
+        }
+    }
+}
+
+/// This process as the `writers` table names it: `PID@HOST`, and a random suffix (one process may
+/// open several handles).
+fn process_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    format!(
+        "{}@{}-{:04x}",
+        std::process::id(),
+        if host.is_empty() { "localhost" } else { &host },
+        rand::random::<u16>()
+    )
 }
 
 /// The database as messages show it: a file's path, or a server's user, hosts, ports and database
@@ -413,7 +648,7 @@ pub fn shown_database(database: &std::path::Path) -> String {
     if !is_postgres(database) {
         return database.display().to_string();
     }
-    let Ok(c) = database.to_str().unwrap_or_default().parse::<postgres::Config>() else {
+    let Ok(c) = database.to_str().unwrap_or_default().parse::<tokio_postgres::Config>() else {
         return "postgres://(a URL that does not parse)".into();
     };
     let hosts: Vec<String> = c
@@ -421,8 +656,8 @@ pub fn shown_database(database: &std::path::Path) -> String {
         .iter()
         .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
         .map(|(h, p)| match h {
-            postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
-            postgres::config::Host::Unix(path) => format!("{}:{p}", path.display()),
+            tokio_postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
+            tokio_postgres::config::Host::Unix(path) => format!("{}:{p}", path.display()),
         })
         .collect();
     format!(
@@ -433,7 +668,8 @@ pub fn shown_database(database: &std::path::Path) -> String {
     )
 }
 
-fn now_ms() -> i64 {
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -446,4 +682,13 @@ fn cutoff(days: u32) -> i64 {
 /// database never collide in practice.
 fn new_id() -> i64 {
     (rand::random::<u64>() >> 11).max(1) as i64
+}
+
+/// The record id of the answer to a Discord interaction: the same on every replica, so a replayed
+/// interaction that reaches another one is not recorded twice (`INSERT ... ON CONFLICT DO NOTHING`).
+fn id_of_interaction(interaction: u64) -> i64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("interaction:{interaction}").as_bytes());
+    let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
+    (n >> 11).max(1) as i64
 }

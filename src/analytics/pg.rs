@@ -1,14 +1,14 @@
 //! The analytics database on PostgreSQL (`[analytics] database = "postgres://..."`), for replicas
 //! that share one database: the same schema (PostgreSQL types), migrations and results as SQLite.
-//! Sync `postgres` client: the writer is a thread, reads open their own connection.
+//! Each handle is one [`PgConn`]: connecting and every statement are bounded in time.
 
-use postgres::{Client, NoTls};
-
-use super::db::{DayCount, DbError, FeatureCount, GapQuestion, count_features};
+use super::db::{DayCount, DbError, FeatureCount, GapQuestion, WriterReport, count_features};
+use super::pgconn::PgConn;
 use super::{AnswerRecord, VoteRecord};
 
 /// As SQLite's migrations, in PostgreSQL's types. Never edit one that shipped: add the next.
-const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE answers (
          id BIGINT PRIMARY KEY,
          at_ms BIGINT NOT NULL,
@@ -33,26 +33,29 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY, value TE
          at_ms BIGINT NOT NULL,
          PRIMARY KEY (answer_id, user_hash)
      );
-     CREATE INDEX votes_at ON votes (at_ms);"];
+     CREATE INDEX votes_at ON votes (at_ms);",
+    // The salt moved out of the database (to the install's key file); each writing process reports
+    // its health here, for the others' /stats.
+    "DELETE FROM meta WHERE key = 'salt';
+     CREATE TABLE writers (
+         process TEXT PRIMARY KEY,
+         started_ms BIGINT NOT NULL,
+         updated_ms BIGINT NOT NULL,
+         write_failures BIGINT NOT NULL,
+         dropped BIGINT NOT NULL,
+         last_error TEXT
+     );",
+];
 
 /// Serializes migrations across replicas starting at once (any constant key of our own).
 const MIGRATION_LOCK: i64 = 0x7072_6f64_6274;
 
-pub struct Postgres(Client);
-
-/// How long connecting may take before the database counts as unreachable.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A client for `url`, giving up after [`CONNECT_TIMEOUT`].
-pub fn client(url: &str) -> Result<Client, postgres::Error> {
-    let mut config: postgres::Config = url.parse()?;
-    config.connect_timeout(CONNECT_TIMEOUT);
-    config.connect(NoTls)
-}
+pub struct Postgres(PgConn);
 
 impl Postgres {
+    /// Connects, without migrating (readers).
     pub fn connect(url: &str) -> Result<Postgres, DbError> {
-        Ok(Postgres(client(url)?))
+        Ok(Postgres(PgConn::connect(url)?))
     }
 
     pub fn is_closed(&self) -> bool {
@@ -67,120 +70,192 @@ impl Postgres {
     }
 
     fn migrate(&mut self) -> Result<(), DbError> {
-        let mut tx = self.0.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
-        )?;
-        let done: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations", &[])?.get(0);
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
-            tx.batch_execute(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
-                &[&(i as i64 + 1), &super::now_ms()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn salt(&mut self) -> Result<String, DbError> {
-        let salt = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
-        self.0.execute("INSERT INTO meta (key, value) VALUES ('salt', $1) ON CONFLICT (key) DO NOTHING", &[&salt])?;
-        Ok(self.0.query_one("SELECT value FROM meta WHERE key = 'salt'", &[])?.get(0))
+        self.0.run(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+            )
+            .await?;
+            let done: i64 =
+                tx.query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations", &[]).await?.get(0);
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                    &[&(i as i64 + 1), &super::now_ms()],
+                )
+                .await?;
+            }
+            tx.commit().await
+        })
     }
 
     pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), DbError> {
-        let mut tx = self.0.transaction()?;
-        let insert = tx.prepare(
-            "INSERT INTO answers (id, at_ms, transport, guild_id, channel_id, user_hash, question, kind,
-                 confidence, features, top_section, latency_us, revision)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
-        )?;
-        for r in answers {
-            tx.execute(
-                &insert,
-                &[
-                    &r.id,
-                    &r.at_ms,
-                    &r.transport,
-                    &r.guild,
-                    &r.channel,
-                    &r.user_hash,
-                    &r.question,
-                    &r.kind,
-                    &r.confidence,
-                    &r.features.join(","),
-                    &r.top_section,
-                    &r.latency_us,
-                    &r.revision,
-                ],
-            )?;
-        }
-        let vote = tx.prepare(
-            "INSERT INTO votes (answer_id, user_hash, helpful, comment, at_ms) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (answer_id, user_hash) DO UPDATE SET helpful = excluded.helpful,
-                 comment = COALESCE(excluded.comment, CASE WHEN excluded.helpful = votes.helpful THEN votes.comment END),
-                 at_ms = excluded.at_ms",
-        )?;
-        for v in votes {
-            tx.execute(&vote, &[&v.answer_id, &v.user_hash, &i64::from(v.helpful), &v.comment, &v.at_ms])?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.0.run(async |c| {
+            let tx = c.transaction().await?;
+            let insert = tx
+                .prepare(
+                    "INSERT INTO answers (id, at_ms, transport, guild_id, channel_id, user_hash, question, kind,
+                         confidence, features, top_section, latency_us, revision)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
+                )
+                .await?;
+            for r in answers {
+                tx.execute(
+                    &insert,
+                    &[
+                        &r.id,
+                        &r.at_ms,
+                        &r.transport,
+                        &r.guild,
+                        &r.channel,
+                        &r.user_hash,
+                        &r.question,
+                        &r.kind,
+                        &r.confidence,
+                        &r.features.join(","),
+                        &r.top_section,
+                        &r.latency_us,
+                        &r.revision,
+                    ],
+                )
+                .await?;
+            }
+            let vote = tx
+                .prepare(
+                    "INSERT INTO votes (answer_id, user_hash, helpful, comment, at_ms) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (answer_id, user_hash) DO UPDATE SET helpful = excluded.helpful,
+                         comment = COALESCE(excluded.comment, CASE WHEN excluded.helpful = votes.helpful THEN votes.comment END),
+                         at_ms = excluded.at_ms",
+                )
+                .await?;
+            for v in votes {
+                tx.execute(&vote, &[&v.answer_id, &v.user_hash, &i64::from(v.helpful), &v.comment, &v.at_ms]).await?;
+            }
+            tx.commit().await
+        })
     }
 
     pub fn purge(&mut self, before: i64) -> Result<(), DbError> {
-        let mut tx = self.0.transaction()?;
-        tx.execute("DELETE FROM answers WHERE at_ms < $1", &[&before])?;
-        tx.execute("DELETE FROM votes WHERE at_ms < $1", &[&before])?;
-        tx.commit()?;
-        Ok(())
+        self.0.run(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("DELETE FROM answers WHERE at_ms < $1", &[&before]).await?;
+            tx.execute("DELETE FROM votes WHERE at_ms < $1", &[&before]).await?;
+            tx.execute("DELETE FROM writers WHERE updated_ms < $1", &[&before]).await?;
+            tx.commit().await
+        })
+    }
+
+    pub fn report(&mut self, r: &WriterReport) -> Result<(), DbError> {
+        self.0.run(async |c| {
+            c.execute(
+                "INSERT INTO writers (process, started_ms, updated_ms, write_failures, dropped, last_error)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (process) DO UPDATE SET updated_ms = excluded.updated_ms,
+                     write_failures = excluded.write_failures, dropped = excluded.dropped,
+                     last_error = excluded.last_error",
+                &[&r.process, &r.started_ms, &r.updated_ms, &r.write_failures, &r.dropped, &r.last_error],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    pub fn writers(&mut self, since: i64) -> Result<Vec<WriterReport>, DbError> {
+        let rows = self.0.run(async |c| {
+            c.query(
+                "SELECT process, started_ms, updated_ms, write_failures, dropped, last_error FROM writers
+                 WHERE updated_ms >= $1 ORDER BY updated_ms DESC",
+                &[&since],
+            )
+            .await
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| WriterReport {
+                process: r.get(0),
+                started_ms: r.get(1),
+                updated_ms: r.get(2),
+                write_failures: r.get(3),
+                dropped: r.get(4),
+                last_error: r.get(5),
+            })
+            .collect())
     }
 
     pub fn per_day(&mut self, since: i64) -> Result<Vec<DayCount>, DbError> {
-        let rows = self.0.query(
-            "SELECT to_char(to_timestamp(at_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, kind,
-                    COUNT(*)::BIGINT
-             FROM answers WHERE at_ms >= $1 GROUP BY day, kind ORDER BY day, kind",
-            &[&since],
-        )?;
+        let rows = self.0.run(async |c| {
+            c.query(
+                "SELECT to_char(to_timestamp(at_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, kind,
+                        COUNT(*)::BIGINT
+                 FROM answers WHERE at_ms >= $1 GROUP BY day, kind ORDER BY day, kind",
+                &[&since],
+            )
+            .await
+        })?;
         Ok(rows.iter().map(|r| DayCount { day: r.get(0), kind: r.get(1), count: r.get::<_, i64>(2) as u64 }).collect())
     }
 
     pub fn top_features(&mut self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, DbError> {
-        let rows = self.0.query("SELECT features FROM answers WHERE at_ms >= $1 AND features <> ''", &[&since])?;
+        let rows = self.0.run(async |c| {
+            c.query("SELECT features FROM answers WHERE at_ms >= $1 AND features <> ''", &[&since]).await
+        })?;
         Ok(count_features(rows.iter().map(|r| r.get::<_, String>(0)), limit))
     }
 
     pub fn votes(&mut self, since: i64) -> Result<(u64, u64), DbError> {
-        let r = self.0.query_one(
-            "SELECT COALESCE(SUM(CASE WHEN v.helpful = 1 THEN 1 ELSE 0 END), 0)::BIGINT,
-                    COALESCE(SUM(CASE WHEN v.helpful = 0 THEN 1 ELSE 0 END), 0)::BIGINT
-             FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= $1",
-            &[&since],
-        )?;
+        let r = self.0.run(async |c| {
+            c.query_one(
+                "SELECT COALESCE(SUM(CASE WHEN v.helpful = 1 THEN 1 ELSE 0 END), 0)::BIGINT,
+                        COALESCE(SUM(CASE WHEN v.helpful = 0 THEN 1 ELSE 0 END), 0)::BIGINT
+                 FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= $1",
+                &[&since],
+            )
+            .await
+        })?;
         Ok((r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
     }
 
     pub fn latencies(&mut self, since: i64) -> Result<Vec<i64>, DbError> {
-        let rows = self.0.query("SELECT latency_us FROM answers WHERE at_ms >= $1", &[&since])?;
+        let rows =
+            self.0.run(async |c| c.query("SELECT latency_us FROM answers WHERE at_ms >= $1", &[&since]).await)?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    pub fn gap_questions(&mut self, since: i64) -> Result<Vec<GapQuestion>, DbError> {
-        let rows = self.0.query(
-            "SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
-                    EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
-                    (SELECT v.comment FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
-                     ORDER BY v.at_ms DESC LIMIT 1)
-             FROM answers a
-             WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
-             ORDER BY a.at_ms, a.id",
-            &[&since],
-        )?;
-        Ok(rows
+    /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
+    pub fn gap_questions(&mut self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let (rows, total) = self.0.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT * FROM (
+                         SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
+                                EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0),
+                                (SELECT v.comment FROM votes v
+                                 WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
+                                 ORDER BY v.at_ms DESC LIMIT 1),
+                                a.at_ms
+                         FROM answers a
+                         WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                               OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
+                         ORDER BY a.at_ms DESC, a.id DESC LIMIT $2) latest
+                     ORDER BY at_ms, id",
+                    &[&since, &limit],
+                )
+                .await?;
+            let total: i64 = c
+                .query_one(
+                    "SELECT COUNT(*)::BIGINT FROM answers a
+                     WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                           OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))",
+                    &[&since],
+                )
+                .await?
+                .get(0);
+            Ok((rows, total))
+        })?;
+        let questions = rows
             .iter()
             .map(|r| GapQuestion {
                 id: r.get(0),
@@ -191,6 +266,7 @@ impl Postgres {
                 voted_down: r.get(5),
                 comment: r.get(6),
             })
-            .collect())
+            .collect();
+        Ok((questions, total.max(0) as usize))
     }
 }

@@ -78,8 +78,10 @@ fn parse_remove(o: &Options) -> Result<Command, UsageError> {
 impl Vote {
     pub fn run(self, ctx: Context, caller: &Caller) -> Reply {
         let commented = self.comment.as_deref().is_some_and(|c| !c.trim().is_empty());
+        let stores_text = ctx.analytics().is_some_and(|a| a.stores_text());
         let recorded = ctx.analytics().is_some_and(|a| a.vote(self.answer, &caller.id, self.helpful, self.comment));
-        Reply::Voted { answer: self.answer, helpful: self.helpful, commented, recorded }
+        let ask_why = recorded && !self.helpful && !commented && stores_text;
+        Reply::Voted { answer: self.answer, helpful: self.helpful, commented, recorded, ask_why }
     }
 }
 

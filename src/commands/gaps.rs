@@ -9,6 +9,10 @@ use crate::analytics::{GapGroup, gaps};
 pub const DEFAULT_DAYS: u64 = 30;
 /// Groups shown; the report says how many more there are.
 const SHOWN: usize = 15;
+/// Questions grouped per call at most (the latest): the work a call does stays bounded however
+/// busy the server was (a month of a busy server is ~100,000), within Discord's 15 minutes and far
+/// less.
+pub const MAX_QUESTIONS: usize = 50_000;
 
 pub static SPEC: CommandSpec = CommandSpec {
     name: "gaps",
@@ -36,6 +40,8 @@ pub struct GapsReport {
     pub days: u32,
     /// Questions counted (declined, unsure or voted down).
     pub questions: usize,
+    /// How many of them (the latest) were grouped: all of them, up to [`MAX_QUESTIONS`].
+    pub grouped: usize,
     pub groups: Vec<GapGroup>,
     /// Groups left out of `groups` (the smallest).
     pub more: usize,
@@ -50,7 +56,7 @@ impl Gaps {
             Ok(store) => store,
             Err(reply) => return reply,
         };
-        let questions = match analytics.gap_questions(self.days) {
+        let (questions, total) = match analytics.gap_questions(self.days, MAX_QUESTIONS) {
             Ok(q) => q,
             Err(e) => return Reply::error(e.to_string()),
         };
@@ -58,6 +64,12 @@ impl Gaps {
         let mut groups = gaps::group(&questions, |q| engine.gap_terms(q));
         let more = groups.len().saturating_sub(SHOWN);
         groups.truncate(SHOWN);
-        Reply::Gaps(Box::new(GapsReport { days: self.days, questions: questions.len(), groups, more }))
+        Reply::Gaps(Box::new(GapsReport {
+            days: self.days,
+            questions: total.max(questions.len()),
+            grouped: questions.len(),
+            groups,
+            more,
+        }))
     }
 }

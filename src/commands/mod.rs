@@ -231,13 +231,16 @@ pub enum Reply {
     Help {
         text: String,
     },
-    /// A vote was taken. A vote down without a comment is where Discord asks what was missing.
+    /// A vote was taken. A vote down without a comment is where Discord asks what was missing,
+    /// unless free text is not kept (`store_questions = false`).
     Voted {
         answer: i64,
         helpful: bool,
         commented: bool,
         /// False when analytics are off: the vote went nowhere, and the reply says so.
         recorded: bool,
+        /// Ask what was missing (a vote down with no comment yet, where free text is kept).
+        ask_why: bool,
     },
     /// The transport removes the reply the button was on.
     Remove,
@@ -293,7 +296,13 @@ pub fn dispatch(ctx: Context, command: Command, caller: &Caller) -> Reply {
         m.answer_seconds.with_label_values(&[a.kind.as_str()]).observe(started.elapsed().as_secs_f64());
     }
     if reindex {
-        m.reindex.with_label_values(&[if reply.is_error() { "failed" } else { "ok" }]).inc();
+        // A refusal (not an admin) is not a failure to re-index: the alert on failures stays quiet.
+        let outcome = match &reply {
+            Reply::Refused { .. } => "refused",
+            r if r.is_error() => "failed",
+            _ => "ok",
+        };
+        m.reindex.with_label_values(&[outcome]).inc();
     }
     if question
         && caller.origin.record

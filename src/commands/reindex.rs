@@ -35,7 +35,10 @@ impl Reindex {
                 if let Some(replicas) = ctx.replicas() {
                     match replicas.announce(ANNOUNCE_WAIT) {
                         Ok(reports) => r.replicas = reports,
-                        Err(e) => tracing::warn!("could not announce the re-index to other replicas: {e}"),
+                        Err(e) => {
+                            tracing::warn!("could not announce the re-index to other replicas: {e}");
+                            r.replicas_unreached = Some(e.to_string());
+                        }
                     }
                 }
                 Reply::Reindex(Box::new(r))

@@ -64,10 +64,19 @@ struct RawConfig {
     http: RawHttp,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawHttp {
     listen: Option<String>,
+    timeout_s: u64,
+    max_connections: usize,
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        let d = crate::http::Limits::default();
+        RawHttp { listen: None, timeout_s: d.timeout.as_secs(), max_connections: d.max_connections }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,11 +86,18 @@ struct RawAnalytics {
     database: PathBuf,
     store_questions: bool,
     retention_days: u32,
+    key_file: PathBuf,
 }
 
 impl Default for RawAnalytics {
     fn default() -> Self {
-        RawAnalytics { enabled: true, database: "data/productbot.db".into(), store_questions: true, retention_days: 90 }
+        RawAnalytics {
+            enabled: true,
+            database: "data/productbot.db".into(),
+            store_questions: true,
+            retention_days: 90,
+            key_file: "data/productbot.key".into(),
+        }
     }
 }
 
@@ -217,6 +233,8 @@ pub struct Config {
     /// `[http] listen`: where the interactions endpoint, health and metrics are served; `None`: no
     /// HTTP server.
     pub http_listen: Option<std::net::SocketAddr>,
+    /// `[http] timeout_s` and `max_connections`.
+    pub http_limits: crate::http::Limits,
     /// `DISCORD_PUBLIC_KEY` (hex), for verifying interactions sent over HTTP.
     pub public_key: Option<String>,
 }
@@ -396,6 +414,10 @@ impl Config {
                 gateway: raw.discord.gateway,
             },
             http_listen,
+            http_limits: crate::http::Limits {
+                timeout: std::time::Duration::from_secs(raw.http.timeout_s),
+                max_connections: raw.http.max_connections,
+            },
             public_key,
             analytics: crate::analytics::AnalyticsConfig {
                 enabled: raw.analytics.enabled,
@@ -407,6 +429,7 @@ impl Config {
                 },
                 store_questions: raw.analytics.store_questions,
                 retention_days: raw.analytics.retention_days,
+                key_file: resolve(raw.analytics.key_file),
             },
         })
     }

@@ -49,7 +49,14 @@ pub const SCHEMA: &[(&str, Kind)] = &[
         ]),
     ),
     ("pricing", Kind::Opaque),
-    ("http", Kind::Table(&[("listen", Kind::Text)])),
+    (
+        "http",
+        Kind::Table(&[
+            ("listen", Kind::Text),
+            ("timeout_s", Kind::Count { min: 1, max: 300 }),
+            ("max_connections", Kind::Count { min: 1, max: 1_000_000 }),
+        ]),
+    ),
     (
         "analytics",
         Kind::Table(&[
@@ -57,6 +64,7 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("database", Kind::Text),
             ("store_questions", Kind::Bool),
             ("retention_days", Kind::Count { min: 1, max: 36_500 }),
+            ("key_file", Kind::Text),
         ]),
     ),
     (

@@ -26,6 +26,7 @@ use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
 use crate::analytics::{Analytics, Origin};
 use crate::commands::{self, Caller, Command, Context as CommandContext, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
+use crate::key::InstallKey;
 use crate::store::Store;
 
 /// Who may run admin commands besides members with Administrator or Manage Server.
@@ -49,6 +50,8 @@ impl Admins {
 pub struct Shared {
     pub store: Arc<Store>,
     pub analytics: Arc<Analytics>,
+    /// Tags the custom ids of the buttons and forms this bot makes (`crate::key`).
+    pub key: Arc<InstallKey>,
     /// Other replicas on a shared PostgreSQL database, told about re-indexes.
     pub replicas: Option<Arc<crate::replicas::Replicas>>,
     pub admins: Admins,
@@ -98,10 +101,11 @@ fn remember(set: &mut HashSet<u64>, id: u64) {
 }
 
 impl Shared {
-    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, cfg: &DiscordConfig) -> Self {
+    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, key: Arc<InstallKey>, cfg: &DiscordConfig) -> Self {
         Shared {
             store,
             analytics,
+            key,
             replicas: None,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
@@ -177,7 +181,10 @@ impl EventHandler for Handler {
         let id = interaction.id();
         let respond = || plan.response.clone().execute(&ctx.http, (id, plan.token.as_str()));
         let result = match retry("answer an interaction", INTERACTION_BUDGET, respond).await {
-            Ok(()) => interactions::finish(&self.shared, &ctx.http, &plan.token, plan.after).await,
+            Ok(()) => {
+                let hooks = super::webhook::Webhooks::Bot(&ctx.http);
+                interactions::finish(&self.shared, hooks, &plan.token, plan.after).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -312,15 +319,27 @@ async fn start_thread(http: &Http, msg: &Message, bot: u64) -> serenity::Result<
     Ok(thread.id)
 }
 
-/// Who pressed or typed: their id, name, whether they may run admin commands, where they are.
-pub(super) fn caller(s: &Shared, user: &User, member: Option<&Member>, guild: Option<u64>, channel: u64) -> Caller {
+/// Who pressed or typed: their id, name, whether they may run admin commands, where they are, and
+/// the interaction (its record's id derives from it).
+pub(super) fn caller(
+    s: &Shared,
+    user: &User,
+    member: Option<&Member>,
+    (guild, channel, interaction): (Option<u64>, u64, u64),
+) -> Caller {
     let roles = member.map(|m| m.roles.as_slice()).unwrap_or_default();
     let permissions = member.and_then(|m| m.permissions);
     Caller {
         id: user.id.to_string(),
         name: user.name.clone(),
         admin: s.admins.allows(user.id.get(), permissions, roles),
-        origin: Origin { transport: "discord", guild, channel: Some(channel), record: true },
+        origin: Origin {
+            transport: "discord",
+            guild,
+            channel: Some(channel),
+            record: true,
+            interaction: Some(interaction),
+        },
     }
 }
 
@@ -351,9 +370,11 @@ impl Handler {
                 guild: msg.guild_id.map(|g| g.get()),
                 channel: Some(msg.channel_id.get()),
                 record: true,
+                interaction: None,
             },
         };
-        rendered(run(s, command, caller).await, Audience { asker: msg.author.id.get(), private: false }).await
+        let to = Audience { asker: msg.author.id.get(), private: false };
+        rendered(run(s, command, caller).await, to, s.key.clone()).await
     }
 }
 
@@ -370,8 +391,8 @@ pub(super) fn without_mentions(command: Command) -> Command {
 
 /// Renders a reply off the async workers: a chart (`/stats`, a conversation `/cost`) is drawn and
 /// encoded as PNG, which takes milliseconds.
-pub(super) async fn rendered(reply: Reply, to: Audience) -> Rendered {
-    match tokio::task::spawn_blocking(move || render::reply_to(&reply, to)).await {
+pub(super) async fn rendered(reply: Reply, to: Audience, key: Arc<InstallKey>) -> Rendered {
+    match tokio::task::spawn_blocking(move || render::reply_to(&reply, to, &key)).await {
         Ok(r) => r,
         Err(e) => {
             error!("rendering a reply failed: {e}");

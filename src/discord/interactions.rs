@@ -6,16 +6,15 @@
 
 use serenity::all::{
     ActionRowComponent, ButtonKind, ChannelId, CommandInteraction, ComponentInteraction, CreateEmbed,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, Http, Interaction, Message, MessageId,
-    ModalInteraction,
+    CreateInteractionResponse, Interaction, Message, MessageId, ModalInteraction,
 };
-use serenity::builder::Builder as _;
 use tracing::warn;
 
 use super::cooldown;
 use super::handler::{Shared, caller, invocation, rendered, run, without_mentions};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
+use super::webhook::Webhooks;
 use crate::commands::{self, Caller, Command, Completion, Reply};
 
 /// The response to an interaction and what is left to do once it is sent.
@@ -73,38 +72,34 @@ pub async fn plan(s: &Shared, interaction: &Interaction) -> Option<Plan> {
 
 /// The work after the response: runs a slow command and edits the deferred response (a follow-up
 /// if the edit fails), or deletes a message.
-pub async fn finish(s: &Shared, http: &Http, token: &str, after: After) -> serenity::Result<()> {
+pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) -> serenity::Result<()> {
     let rendered = match after {
         After::Nothing => return Ok(()),
         After::Delete { channel, message } => {
             // With the bot's token (the gateway's, or given to an HTTP-only replica) the message is
-            // deleted as the bot's own; without one, through the interaction's webhook, whose
-            // "original" message is the one the button is on.
-            let by_bot = retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
-            if let Err(e) = by_bot {
-                warn!("could not delete an answer as the bot ({e}); trying the interaction's webhook");
-                return retry("remove an answer", MESSAGE_BUDGET, || http.delete_original_interaction_response(token))
-                    .await;
+            // deleted as the bot's own; without one, or if that fails, through the interaction's
+            // webhook, whose "original" message is the one the button is on.
+            if let Webhooks::Bot(http) = hooks {
+                let by_bot = retry("remove an answer", MESSAGE_BUDGET, || channel.delete_message(http, message)).await;
+                match by_bot {
+                    Ok(()) => return Ok(()),
+                    Err(e) => warn!("could not delete an answer as the bot ({e}); trying the interaction's webhook"),
+                }
             }
-            return Ok(());
+            return retry("remove an answer", MESSAGE_BUDGET, || hooks.delete_original(token)).await;
         }
         After::Edit(rendered) => rendered,
-        After::Run { command, caller, to } => rendered(run(s, command, caller).await, to).await,
+        After::Run { command, caller, to } => rendered(run(s, command, caller).await, to, s.key.clone()).await,
     };
-    let edit = || rendered.edit().execute(http, token);
-    if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, edit).await {
+    if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, || hooks.edit_original(token, &rendered)).await {
         warn!("could not edit a deferred response, sending a follow-up: {e}");
-        let followup = || -> std::pin::Pin<Box<dyn std::future::Future<Output = serenity::Result<Message>> + Send>> {
-            let f: CreateInteractionResponseFollowup = rendered.followup();
-            Box::pin(f.execute(http, (None, token)))
-        };
-        retry("send a follow-up", MESSAGE_BUDGET, followup).await?;
+        retry("send a follow-up", MESSAGE_BUDGET, || hooks.followup(token, &rendered)).await?;
     }
     Ok(())
 }
 
 async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
-    let caller = caller(s, &c.user, c.member.as_deref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+    let caller = caller(s, &c.user, c.member.as_deref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
     let command = match Command::from_invocation(&invocation(&c.data)) {
         Ok(command) => without_mentions(command),
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
@@ -129,22 +124,21 @@ async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
             token: c.token.clone(),
         };
     }
-    Plan::rendered(rendered(run(s, command, caller).await, to).await, &c.token)
+    Plan::rendered(rendered(run(s, command, caller).await, to, s.key.clone()).await, &c.token)
 }
 
 /// A button press: its custom id is a component command of the table.
 async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
-    let command =
-        match commands::component::invocation(&c.data.custom_id, &[]).and_then(|i| Command::from_invocation(&i)) {
-            Ok(command) => command,
-            Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
-        };
-    let caller = caller(s, &c.user, c.member.as_ref(), c.guild_id.map(|g| g.get()), c.channel_id.get());
+    let command = match commands::component::invocation(&s.key, &c.data.custom_id, &[])
+        .and_then(|i| Command::from_invocation(&i))
+    {
+        Ok(command) => command,
+        Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
+    };
+    let caller = caller(s, &c.user, c.member.as_ref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
     match run(s, command, caller).await {
         // A vote down asks what was missing; the vote already counts if the form is dismissed.
-        Reply::Voted { answer, helpful: false, commented: false, recorded: true } => {
-            Plan::now(render::why_modal(answer), &c.token)
-        }
+        Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer, &s.key), &c.token),
         Reply::Remove => Plan {
             response: CreateInteractionResponse::Acknowledge,
             after: After::Delete { channel: c.channel_id, message: c.message.id },
@@ -152,14 +146,15 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
         },
         Reply::Share => {
             let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
-            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message));
+            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message), &s.key);
             Plan::now(shared.response_with_embeds(embeds), &c.token)
         }
         other => Plan::now(render::reply(&other).response(), &c.token),
     }
 }
 
-/// A submitted form: the 👎 form's comment, as the vote command's `comment` option.
+/// A submitted form: the 👎 form's comment, as the vote command's `comment` option. The 👎 form is
+/// the only form the bot makes: any other command in a form's custom id is refused.
 async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
     let fields: Vec<(String, String)> = m
         .data
@@ -171,14 +166,20 @@ async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
             _ => None,
         })
         .collect();
-    let rendered =
-        match commands::component::invocation(&m.data.custom_id, &fields).and_then(|i| Command::from_invocation(&i)) {
-            Ok(command) => {
-                let caller = caller(s, &m.user, m.member.as_ref(), m.guild_id.map(|g| g.get()), m.channel_id.get());
-                render::reply(&run(s, command, caller).await)
-            }
-            Err(e) => render::usage(&e),
-        };
+    let command = commands::component::invocation(&s.key, &m.data.custom_id, &fields)
+        .and_then(|i| Command::from_invocation(&i))
+        .and_then(|c| match c {
+            Command::Vote(_) => Ok(c),
+            _ => Err(commands::UsageError("this form is from another version of the bot; ask again".into())),
+        });
+    let rendered = match command {
+        Ok(command) => {
+            let caller =
+                caller(s, &m.user, m.member.as_ref(), (m.guild_id.map(|g| g.get()), m.channel_id.get(), m.id.get()));
+            render::reply(&run(s, command, caller).await)
+        }
+        Err(e) => render::usage(&e),
+    };
     Plan::now(rendered.response(), &m.token)
 }
 

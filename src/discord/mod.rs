@@ -14,6 +14,7 @@ pub(crate) mod interactions;
 pub mod register;
 pub mod render;
 mod retry;
+pub(crate) mod webhook;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -57,42 +58,36 @@ pub async fn serve_on(
     // The gateway needs the token; the HTTP endpoint's webhook calls authenticate with each
     // interaction's own token.
     let token = if gateway || config.discord.token.is_some() { Some(token(&config)?) } else { None };
+    // Cancelled when shutdown begins (or serve_on returns early): the HTTP endpoint stops accepting,
+    // lets open connections finish for up to `http::DRAIN`, then closes them.
     let stop_http = CancellationToken::new();
-    // However serve_on returns (a start-up error included), the HTTP endpoint stops with it.
     let _stop_http_on_return = stop_http.clone().drop_guard();
     let mut http_server = None;
     let mut http_state = None;
     if listener.is_some() || config.http_listen.is_some() {
         let verifier = crate::http::verifier(config.public_key.as_deref())?;
-        let state = crate::http::HttpState::new(verifier, Arc::new(http(token.unwrap_or(""), &config)?));
+        // Without a bot token, webhook calls go out with no Authorization header (`webhook`).
+        let tokenless = token.is_none().then(|| rest_client(&config)).transpose()?;
+        let state = crate::http::HttpState::new(verifier, Arc::new(http(token.unwrap_or(""), &config)?), tokenless);
         let listener = match (listener, config.http_listen) {
             (Some(l), _) => l,
             (None, Some(addr)) => crate::http::bind(addr).await?,
             (None, None) => unreachable!("checked above"),
         };
-        let stop = stop_http.clone();
         http_server =
-            Some(tokio::spawn(crate::http::run(listener, state.clone(), async move { stop.cancelled().await })));
+            Some(tokio::spawn(crate::http::run(listener, state.clone(), config.http_limits, stop_http.clone())));
         http_state = Some(state);
     }
     let store = Arc::new(open_store(&config).await?);
-    // Opening connects (PostgreSQL) or migrates a file: blocking work, off the async workers.
-    let analytics_config = config.analytics.clone();
-    let analytics = Arc::new(
-        tokio::task::spawn_blocking(move || crate::analytics::Analytics::open(analytics_config))
-            .await
-            .context("opening the analytics database panicked")?,
-    );
-    let mut shared = Shared::new(store.clone(), analytics, &config.discord);
+    // Nothing here waits for the database: the writer connects (and reconnects) on its own thread,
+    // and answers never depend on it.
+    let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
+    let key = Arc::new(crate::key::InstallKey::load_or_ephemeral(&config.analytics.key_file));
+    let mut shared = Shared::new(store.clone(), analytics, key, &config.discord);
     if let Some(url) =
         config.analytics.database.to_str().filter(|_| crate::analytics::is_postgres(&config.analytics.database))
     {
-        let (url, store) = (url.to_owned(), store.clone());
-        match tokio::task::spawn_blocking(move || crate::replicas::Replicas::join(&url, store)).await {
-            Ok(Ok(r)) => shared.replicas = Some(Arc::new(r)),
-            Ok(Err(e)) => warn!("re-indexes will not reach other replicas: cannot listen on the database: {e}"),
-            Err(e) => warn!("joining the other replicas failed: {e}"),
-        }
+        shared.replicas = Some(Arc::new(crate::replicas::Replicas::join(url, store.clone())));
     }
     let shared = Arc::new(shared);
     if let Some(state) = &http_state {
@@ -100,12 +95,10 @@ pub async fn serve_on(
     }
     let stop_http_server = async {
         stop_http.cancel();
-        if let Some(server) = http_server {
-            match server.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => warn!("the HTTP endpoint failed: {e}"),
-                Err(e) => warn!("the HTTP endpoint task failed: {e}"),
-            }
+        if let Some(server) = http_server
+            && let Err(e) = server.await
+        {
+            warn!("the HTTP endpoint task failed: {e}");
         }
     };
     if !gateway {
@@ -115,14 +108,19 @@ pub async fn serve_on(
         info!("serving interactions over HTTP only (discord.gateway = false)");
         shutdown.await;
         info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
-        if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
-            warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
-        }
+        // The endpoint stops taking connections at once; requests in flight and open connections
+        // share one deadline.
+        let drain = async {
+            if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
+                warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
+            }
+        };
+        tokio::join!(stop_http_server, drain);
         stop.cancel();
-        stop_http_server.await;
         if let Some(p) = poller {
             let _ = p.await;
         }
+        flush_analytics(&shared).await;
         return Ok(());
     }
     let http = http(token.unwrap_or(""), &config)?;
@@ -192,6 +190,7 @@ pub async fn serve_on(
         }
         Ended::Shutdown => {
             info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
+            stop_http.cancel();
             if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
                 warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
             }
@@ -213,7 +212,21 @@ pub async fn serve_on(
     if let Some(p) = poller {
         let _ = p.await;
     }
+    flush_analytics(&shared).await;
     result
+}
+
+/// How long shutdown waits for queued records to be written.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Writes what is queued for the database before the process ends (bounded: a database that does
+/// not answer loses them, counted and logged).
+async fn flush_analytics(shared: &Shared) {
+    let analytics = shared.analytics.clone();
+    let flushed = tokio::task::spawn_blocking(move || analytics.flush(FLUSH_TIMEOUT)).await.unwrap_or(false);
+    if !flushed {
+        warn!("records still queued for the analytics database after {} s were not written", FLUSH_TIMEOUT.as_secs());
+    }
 }
 
 /// How the gateway client's run ended.
@@ -350,13 +363,7 @@ fn token(config: &Config) -> anyhow::Result<&str> {
 /// that accepts and never answers must not hang the bot), through `discord.api_proxy` if set.
 fn http(token: &str, config: &Config) -> anyhow::Result<Http> {
     let d = &config.discord;
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(d.http_timeout)
-        .connect_timeout(d.http_timeout.min(Duration::from_secs(10)))
-        .build()
-        .context("cannot create the HTTP client")?;
-    let mut b = HttpBuilder::new(token).client(client);
+    let mut b = HttpBuilder::new(token).client(rest_client(config)?);
     if let Some(p) = &d.api_proxy {
         // serenity ignores the proxy while its own rate limiter is on; the proxy does the limiting.
         b = b.proxy(p).ratelimiter_disabled(true);
@@ -365,6 +372,17 @@ fn http(token: &str, config: &Config) -> anyhow::Result<Http> {
         b = b.application_id(ApplicationId::new(id));
     }
     Ok(b.default_allowed_mentions(render::no_mentions()).build())
+}
+
+/// The client REST calls go out on: every call times out after `discord.http_timeout_s`.
+fn rest_client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    let d = &config.discord;
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(d.http_timeout)
+        .connect_timeout(d.http_timeout.min(Duration::from_secs(10)))
+        .build()
+        .context("cannot create the HTTP client")
 }
 
 /// Opening may build the index (seconds): off the async workers.

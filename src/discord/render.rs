@@ -13,6 +13,7 @@ use crate::commands::component::custom_id;
 use crate::commands::{self, Reply};
 use crate::corpus::Availability;
 use crate::cost::CostReport;
+use crate::key::InstallKey;
 use crate::render::text as plain;
 
 /// Discord's limits, in Unicode code points (what Discord and serenity count).
@@ -123,9 +124,9 @@ impl Rendered {
     }
 
     /// The same message, public, with the buttons of a public answer (used by "Post to channel").
-    pub fn shared(mut self, asker: u64, record: Option<i64>) -> Self {
+    pub fn shared(mut self, asker: u64, record: Option<i64>, key: &InstallKey) -> Self {
         self.ephemeral = false;
-        self.buttons = answer_buttons(record, Audience { asker, private: false });
+        self.buttons = answer_buttons(record, Audience { asker, private: false }, key);
         self
     }
 
@@ -254,30 +255,32 @@ impl Rendered {
     }
 }
 
-/// 👍 and 👎 for a recorded answer, then 🗑 for the asker (public) or "Post to channel" (private).
-fn answer_buttons(record: Option<i64>, to: Audience) -> Vec<Button> {
+/// 👍 and 👎 for a recorded answer, then 🗑 for the asker (public) or "Post to channel" (private);
+/// their custom ids tagged with the install's key.
+fn answer_buttons(record: Option<i64>, to: Audience, key: &InstallKey) -> Vec<Button> {
     let mut b = Vec::new();
     if let Some(id) = record {
         let id = id.to_string();
-        b.push(Button { custom_id: custom_id("vote", &[&id, "1"]), emoji: Some('👍'), label: None });
-        b.push(Button { custom_id: custom_id("vote", &[&id, "0"]), emoji: Some('👎'), label: None });
+        b.push(Button { custom_id: custom_id(key, "vote", &[&id, "1"]), emoji: Some('👍'), label: None });
+        b.push(Button { custom_id: custom_id(key, "vote", &[&id, "0"]), emoji: Some('👎'), label: None });
     }
     if to.private {
-        b.push(Button { custom_id: custom_id("share", &[]), emoji: None, label: Some("Post to channel") });
+        b.push(Button { custom_id: custom_id(key, "share", &[]), emoji: None, label: Some("Post to channel") });
     } else {
-        b.push(Button { custom_id: custom_id("remove", &[&to.asker.to_string()]), emoji: Some('🗑'), label: None });
+        let asker = to.asker.to_string();
+        b.push(Button { custom_id: custom_id(key, "remove", &[&asker]), emoji: Some('🗑'), label: None });
     }
     b
 }
 
 /// The form a 👎 opens: what the person was looking for (optional).
-pub fn why_modal(answer: i64) -> CreateInteractionResponse {
+pub fn why_modal(answer: i64, key: &InstallKey) -> CreateInteractionResponse {
     let field = CreateInputText::new(InputTextStyle::Paragraph, "What were you looking for?", "comment")
         .required(false)
         .max_length(1000)
         .placeholder("Optional: what the answer missed");
     CreateInteractionResponse::Modal(
-        CreateModal::new(custom_id("vote", &[&answer.to_string(), "0"]), "Sorry it didn't help")
+        CreateModal::new(custom_id(key, "vote", &[&answer.to_string(), "0"]), "Sorry it didn't help")
             .components(vec![CreateActionRow::InputText(field)]),
     )
 }
@@ -338,11 +341,11 @@ pub fn short_help(about: &str) -> Rendered {
 }
 
 /// The message for a reply, with the buttons an answer carries for `to`.
-pub fn reply_to(r: &Reply, to: Audience) -> Rendered {
+pub fn reply_to(r: &Reply, to: Audience, key: &InstallKey) -> Rendered {
     let mut rendered = reply(r);
     if let Reply::Answer(a) = r {
         rendered.ephemeral = to.private;
-        rendered.buttons = answer_buttons(a.record, to);
+        rendered.buttons = answer_buttons(a.record, to, key);
     }
     rendered
 }
@@ -352,11 +355,16 @@ pub fn reply(reply: &Reply) -> Rendered {
     match reply {
         Reply::Answer(a) => Rendered::new(None, vec![answer(a)], false),
         Reply::Gaps(g) => {
-            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
-            Rendered::new(None, text_embeds(Some("Coverage gaps"), &crate::render::usage::gaps(g, &marks), AMBER), true)
+            let marks =
+                crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape, user: &user_text };
+            // Whole groups while they fit in one message, then how many more there are.
+            const TITLE: &str = "Coverage gaps";
+            let text = crate::render::usage::gaps_within(g, &marks, limits::TOTAL - TITLE.len() - 16);
+            Rendered::new(None, text_embeds(Some(TITLE), &text, AMBER), true)
         }
         Reply::Stats(s) => {
-            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            let marks =
+                crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape, user: &user_text };
             let mut r =
                 Rendered::new(None, text_embeds(Some("Usage"), &crate::render::usage::stats(s, &marks), BLURPLE), true);
             r.image = chart(crate::charts::stats(s), "stats.png");
@@ -378,7 +386,8 @@ pub fn reply(reply: &Reply) -> Rendered {
             Rendered::new(None, embeds, false)
         }
         Reply::Cost(r) => {
-            let marks = crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape };
+            let marks =
+                crate::render::cost::Marks { strong: &|s| format!("**{s}**"), escape: &escape, user: &user_text };
             let mut rendered = Rendered::new(
                 None,
                 text_embeds(Some("Cost estimate"), &crate::render::cost::lines(r, &marks), BLURPLE),
@@ -535,6 +544,25 @@ pub fn escape(s: &str) -> String {
             c => out.push(c),
         }
         line_start = c == '\n' || (line_start && c == ' ');
+    }
+    out
+}
+
+/// Text a user typed, shown to admins (`/gaps`): invisible characters dropped, markdown escaped,
+/// and each link in inline code, where Discord does not make it clickable.
+pub fn user_text(s: &str) -> String {
+    let s = crate::render::visible(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for piece in s.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end();
+        if crate::render::is_link(word) {
+            out.push('`');
+            out.extend(word.chars().filter(|c| *c != '`' && !c.is_control()));
+            out.push('`');
+            out.push_str(&piece[word.len()..]);
+        } else {
+            out.push_str(&escape(piece));
+        }
     }
     out
 }

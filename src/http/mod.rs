@@ -4,31 +4,54 @@
 //! work after it (a slow command's result, a deletion) runs in a task that edits the response
 //! through Discord's webhook routes (or the `api_proxy`).
 //!
+//! A request to `/interactions` is refused on its headers before its body is read (no signature
+//! headers, a malformed signature, a stale timestamp, a declared body over
+//! [`INTERACTION_BODY_LIMIT`]); the body is then read up to that limit, its signature checked, and an
+//! interaction id this process has already handled is refused (a replay). `server` holds the
+//! connection limits and timeouts.
+//!
 //! Any number of identical processes can serve this endpoint behind a load balancer: nothing here
-//! depends on state kept in one process, beyond the per-process cooldown.
+//! depends on state kept in one process, beyond the per-process cooldown and replay set.
 
+mod server;
+
+pub use self::server::{DRAIN, Limits, SPARE_CONNECTIONS};
+
+use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serenity::all::{Http, Interaction};
 use serenity::interactions_endpoint::Verifier;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::discord::handler::{Shared, enter};
 use crate::discord::interactions;
 use crate::discord::render;
+use crate::discord::webhook::Webhooks;
 use crate::metrics::METRICS;
 
-/// Signed requests older (or newer) than this are refused: a captured request cannot be replayed.
+/// Signed requests older (or newer) than this are refused: a captured request cannot be replayed
+/// later, and one replayed sooner is caught by the set of ids already handled.
 pub const MAX_SKEW: Duration = Duration::from_secs(300);
+/// The largest interaction body read. Discord's are a few KB (a button press carries its message,
+/// embeds included: tens of KB at most).
+pub const INTERACTION_BODY_LIMIT: usize = 64 * 1024;
+/// Interaction ids remembered at most (each for `MAX_SKEW` past its timestamp, about 10 bytes
+/// each): over 3,000 interactions a second for five minutes. Past it, replays are not caught until
+/// ids expire.
+const MAX_REMEMBERED: usize = 1_000_000;
 
 /// What the endpoint serves from; `shared` is set once the index is loaded (`/readyz` says 503
 /// until then).
@@ -36,16 +59,69 @@ pub struct HttpState {
     verifier: Verifier,
     shared: OnceLock<Arc<Shared>>,
     http: Arc<Http>,
+    /// Without a bot token: the client webhook calls go out on, with no `Authorization` header.
+    tokenless: Option<reqwest::Client>,
+    replays: Mutex<Replays>,
 }
 
 impl HttpState {
-    pub fn new(verifier: Verifier, http: Arc<Http>) -> Arc<HttpState> {
-        Arc::new(HttpState { verifier, shared: OnceLock::new(), http })
+    pub fn new(verifier: Verifier, http: Arc<Http>, tokenless: Option<reqwest::Client>) -> Arc<HttpState> {
+        Arc::new(HttpState {
+            verifier,
+            shared: OnceLock::new(),
+            http,
+            tokenless,
+            replays: Mutex::new(Replays::default()),
+        })
     }
 
     /// Marks the endpoint ready to answer.
     pub fn set_ready(&self, shared: Arc<Shared>) {
         let _ = self.shared.set(shared);
+    }
+}
+
+/// Interaction ids handled here, each until its signed timestamp is too old to be accepted again,
+/// in buckets of [`BUCKET_SECS`] by expiry: a bucket is dropped whole (its memory freed) once all of
+/// its ids have expired.
+#[derive(Default)]
+struct Replays {
+    /// (end of the bucket's expiry range, Unix seconds; ids), oldest first.
+    buckets: VecDeque<(u64, HashSet<u64>)>,
+    len: usize,
+    full_warned: bool,
+}
+
+/// The span of expiry times one bucket of remembered ids covers.
+const BUCKET_SECS: u64 = 30;
+
+impl Replays {
+    /// Whether `id` is new (and now remembered until `expires`, Unix seconds).
+    fn first_time(&mut self, id: u64, expires: u64, now: u64) -> bool {
+        while self.buckets.front().is_some_and(|(end, _)| *end <= now) {
+            if let Some((_, ids)) = self.buckets.pop_front() {
+                self.len -= ids.len();
+            }
+        }
+        if self.buckets.iter().any(|(_, ids)| ids.contains(&id)) {
+            return false;
+        }
+        if self.len >= MAX_REMEMBERED {
+            if !std::mem::replace(&mut self.full_warned, true) {
+                warn!(
+                    "more than {MAX_REMEMBERED} interactions in five minutes: replays are not caught until ids expire"
+                );
+            }
+            return true;
+        }
+        let end = (expires / BUCKET_SECS + 1) * BUCKET_SECS;
+        let at = self.buckets.partition_point(|(e, _)| *e < end);
+        if self.buckets.get(at).is_none_or(|(e, _)| *e != end) {
+            self.buckets.insert(at, (end, HashSet::new()));
+        }
+        self.buckets[at].1.insert(id);
+        self.len += 1;
+        true
     }
 }
 
@@ -67,12 +143,37 @@ pub fn verifier(hex: Option<&str>) -> anyhow::Result<Verifier> {
     Verifier::try_new(bytes).map_err(|_| anyhow::anyhow!("{var} is not a valid Ed25519 public key"))
 }
 
-pub fn router(state: Arc<HttpState>) -> Router {
+/// The routes, with a request (headers and body) allowed `timeout` to arrive.
+pub fn router(state: Arc<HttpState>, timeout: Duration) -> Router {
     Router::new()
         .route("/interactions", post(interactions_endpoint))
+        .merge(health_routes())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(INTERACTION_BODY_LIMIT))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    METRICS.http_timeouts.inc();
+                    (StatusCode::REQUEST_TIMEOUT, "the request did not arrive in time\n")
+                }))
+                .layer(tower::timeout::TimeoutLayer::new(timeout)),
+        )
+}
+
+fn health_routes() -> Router<Arc<HttpState>> {
+    Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+}
+
+/// What a connection past the cap is served: health and metrics, and 503 for anything else.
+fn shed_router(state: Arc<HttpState>) -> Router {
+    health_routes()
+        .fallback(|| async {
+            METRICS.interactions.with_label_values(&["unknown", "busy"]).inc();
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], "too many connections\n")
+        })
         .with_state(state)
 }
 
@@ -86,13 +187,11 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Serves until `stop` resolves.
-pub async fn run(
-    listener: TcpListener,
-    state: Arc<HttpState>,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(stop).await
+/// Serves until `stop` is cancelled, then lets open connections finish for up to [`DRAIN`] and
+/// closes the rest.
+pub async fn run(listener: TcpListener, state: Arc<HttpState>, limits: Limits, stop: CancellationToken) {
+    let app = router(state.clone(), limits.timeout);
+    server::serve(listener, app, shed_router(state), limits, stop).await;
 }
 
 async fn readyz(State(st): State<Arc<HttpState>>) -> Response {
@@ -117,11 +216,48 @@ fn refuse(why: &'static str) -> Response {
     (StatusCode::UNAUTHORIZED, why).into_response()
 }
 
-/// Whether the signed timestamp is within [`MAX_SKEW`] of now.
-fn fresh(timestamp: &str) -> bool {
-    let Ok(ts) = timestamp.trim().parse::<u64>() else { return false };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    now.abs_diff(ts) <= MAX_SKEW.as_secs()
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The signature headers of a request, checked for presence, shape and freshness, and its declared
+/// length, before any of its body is read.
+struct SignatureHeaders {
+    signature: String,
+    timestamp: String,
+    /// The signed timestamp, Unix seconds.
+    at: u64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignatureHeaders {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let (Some(signature), Some(timestamp)) = (header("x-signature-ed25519"), header("x-signature-timestamp"))
+        else {
+            return Err(refuse("missing signature headers\n"));
+        };
+        // An Ed25519 signature is 64 bytes: 128 hex digits.
+        if signature.len() != 128 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refuse("invalid request signature\n"));
+        }
+        let Some(at) = timestamp.trim().parse::<u64>().ok().filter(|ts| now_secs().abs_diff(*ts) <= MAX_SKEW.as_secs())
+        else {
+            return Err(refuse("stale request timestamp\n"));
+        };
+        let declared = header("content-length").and_then(|l| l.trim().parse::<u64>().ok());
+        if declared.is_some_and(|l| l > INTERACTION_BODY_LIMIT as u64) {
+            return Err(too_large());
+        }
+        Ok(SignatureHeaders { signature: signature.to_owned(), timestamp: timestamp.to_owned(), at })
+    }
+}
+
+fn too_large() -> Response {
+    METRICS.interactions.with_label_values(&["unknown", "too_large"]).inc();
+    (StatusCode::PAYLOAD_TOO_LARGE, format!("an interaction is at most {INTERACTION_BODY_LIMIT} bytes\n"))
+        .into_response()
 }
 
 fn kind(i: &Interaction) -> &'static str {
@@ -135,16 +271,21 @@ fn kind(i: &Interaction) -> &'static str {
     }
 }
 
-async fn interactions_endpoint(State(st): State<Arc<HttpState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let (Some(signature), Some(timestamp)) = (header("x-signature-ed25519"), header("x-signature-timestamp")) else {
-        return refuse("missing signature headers\n");
+async fn interactions_endpoint(
+    State(st): State<Arc<HttpState>>,
+    signed: SignatureHeaders,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+        Err(e) => {
+            METRICS.interactions.with_label_values(&["unknown", "bad_request"]).inc();
+            return (e.status(), format!("cannot read the request: {e}\n")).into_response();
+        }
     };
-    if st.verifier.verify(signature, timestamp, &body).is_err() {
+    if st.verifier.verify(&signed.signature, &signed.timestamp, &body).is_err() {
         return refuse("invalid request signature\n");
-    }
-    if !fresh(timestamp) {
-        return refuse("stale request timestamp\n");
     }
     let interaction: Interaction = match serde_json::from_slice(&body) {
         Ok(i) => i,
@@ -154,6 +295,14 @@ async fn interactions_endpoint(State(st): State<Arc<HttpState>>, headers: Header
         }
     };
     let kind = kind(&interaction);
+    let first_time = {
+        let mut replays = st.replays.lock().unwrap_or_else(|p| p.into_inner());
+        replays.first_time(interaction.id().get(), signed.at + MAX_SKEW.as_secs(), now_secs())
+    };
+    if !first_time {
+        METRICS.interactions.with_label_values(&[kind, "replayed"]).inc();
+        return (StatusCode::CONFLICT, "this interaction was handled already\n").into_response();
+    }
     if let Interaction::Ping(_) = interaction {
         METRICS.interactions.with_label_values(&[kind, "ok"]).inc();
         return axum::Json(serde_json::json!({ "type": 1 })).into_response();
@@ -180,11 +329,15 @@ async fn interactions_endpoint(State(st): State<Arc<HttpState>>, headers: Header
     let response = json_response(&plan.response);
     let after = plan.after;
     if !matches!(after, interactions::After::Nothing) {
-        let http = st.http.clone();
+        let st = st.clone();
         tokio::spawn(async move {
             // The request's slot in flight lasts until the follow-up work is done.
             let _guard = guard;
-            if let Err(e) = interactions::finish(&shared, &http, &plan.token, after).await {
+            let hooks = match &st.tokenless {
+                None => Webhooks::Bot(&st.http),
+                Some(client) => Webhooks::Tokenless { http: &st.http, client },
+            };
+            if let Err(e) = interactions::finish(&shared, hooks, &plan.token, after).await {
                 warn!("could not complete an interaction: {e}");
             }
         });
@@ -205,5 +358,25 @@ fn json_response(r: &serenity::all::CreateInteractionResponse) -> Response {
     match serde_json::to_vec(r) {
         Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {e}\n")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_refused_until_its_timestamp_would_be_refused_anyway() {
+        let mut r = Replays::default();
+        let now = 1_000_000;
+        assert!(r.first_time(1, now + 300, now));
+        assert!(r.first_time(2, now + 10, now));
+        assert!(!r.first_time(2, now + 10, now + 5));
+        assert!(!r.first_time(1, now + 300, now + 100));
+        // Expired ids go, bucket by bucket; the others stay.
+        assert!(r.first_time(2, now + 400, now + 100));
+        assert!(!r.first_time(1, now + 300, now + 299));
+        assert!(r.first_time(1, now + 700, now + 400));
+        assert!(r.buckets.iter().all(|(end, _)| *end > now + 400) && r.len == 2, "{:?}", r.len);
     }
 }

@@ -15,6 +15,9 @@ const MAX_SHOWN_NOTE_CHARS: usize = 160;
 pub struct Marks<'a> {
     pub strong: &'a dyn Fn(&str) -> String,
     pub escape: &'a dyn Fn(&str) -> String,
+    /// Text a user typed, shown to admins (`/gaps`): escaped, without invisible characters
+    /// ([`super::visible`]), and with links made inert where the renderer would follow them.
+    pub user: &'a dyn Fn(&str) -> String,
 }
 
 /// The estimate, ending with where the prices come from.
@@ -189,7 +192,7 @@ mod tests {
     };
 
     fn markdown() -> Marks<'static> {
-        Marks { strong: &|s| format!("**{s}**"), escape: &|s| s.to_owned() }
+        Marks { strong: &|s| format!("**{s}**"), escape: &|s| s.to_owned(), user: &|s| s.to_owned() }
     }
 
     fn pricing() -> PricingConfig {

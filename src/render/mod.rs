@@ -26,6 +26,27 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     Cow::Owned(s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { ' ' } else { c }).collect())
 }
 
+/// Whether `c` changes how text around it is shown without being seen itself: bidirectional
+/// controls (a right-to-left override makes "gpj.exe" read as "exe.jpg") and zero-width characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// User text without invisible characters ([`is_invisible`]), as admins' reports show it.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_invisible) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().filter(|c| !is_invisible(*c)).collect())
+}
+
+/// Whether a word of user text is a link a chat client would make clickable.
+pub fn is_link(word: &str) -> bool {
+    let w = word.trim_start_matches(['(', '"', '\'', '<']).to_ascii_lowercase();
+    w.contains("://") || w.starts_with("www.")
+}
+
 /// The style for standard output: bold where it is a terminal and `NO_COLOR` is not set.
 pub fn stdout_style() -> Style {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -40,6 +61,13 @@ pub fn plain(a: &Answer) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_dropped_from_user_text() {
+        assert_eq!(visible("abc\u{202E}gpj.exe\u{200B}\u{2066}x\u{FEFF}"), "abcgpj.exex");
+        assert!(matches!(visible("plain"), Cow::Borrowed(_)));
+        assert!(is_link("https://x.example/a") && is_link("(www.x.example") && !is_link("x.example"));
+    }
 
     #[test]
     fn control_characters_never_reach_a_terminal() {

@@ -55,13 +55,15 @@ pub fn reply(r: &Reply, style: Style) -> String {
 }
 
 fn marks(style: Style) -> super::cost::Marks<'static> {
+    let user = &|s: &str| clean(&super::visible(s)).into_owned();
     if style.bold {
         super::cost::Marks {
             strong: &|s| Style { bold: true, ..Style::PLAIN }.strong(s),
             escape: &|s| clean(s).into_owned(),
+            user,
         }
     } else {
-        super::cost::Marks { strong: &|s| s.to_owned(), escape: &|s| clean(s).into_owned() }
+        super::cost::Marks { strong: &|s| s.to_owned(), escape: &|s| clean(s).into_owned(), user }
     }
 }
 
@@ -196,6 +198,9 @@ pub fn reindex(r: &ReindexReport) -> String {
         for x in r.replicas.iter().filter(|x| x.error.is_some()) {
             let _ = writeln!(s, "- {} failed: {}", clean(&x.replica), clean(x.error.as_deref().unwrap_or_default()));
         }
+    }
+    if let Some(e) = &r.replicas_unreached {
+        let _ = writeln!(s, "Other replicas: not reached (database unavailable: {}).", clean(e));
     }
     s.truncate(s.trim_end().len());
     s

@@ -13,37 +13,65 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 pub fn gaps(r: &GapsReport, m: &Marks) -> String {
+    gaps_within(r, m, usize::MAX)
+}
+
+/// The gaps report in at most `max` characters (a Discord message's budget): whole groups while
+/// they fit, then a line saying how many more there are.
+pub fn gaps_within(r: &GapsReport, m: &Marks, max: usize) -> String {
     if r.groups.is_empty() {
         return format!("No coverage gaps in the last {} days: nothing was declined, unsure or voted down.", r.days);
     }
-    let mut lines = vec![format!(
-        "Coverage gaps, last {} days: {} questions in {} groups",
+    let grouped = if r.grouped < r.questions { format!(" (the latest {} grouped)", r.grouped) } else { String::new() };
+    let header = format!(
+        "Coverage gaps, last {} days: {} questions{grouped} in {} groups",
         r.days,
         r.questions,
         r.groups.len() + r.more
-    )];
+    );
+    let more_line = |n: usize| format!("… and {n} more groups");
+    // Room kept for the closing line, whatever its count.
+    let reserve = more_line(r.groups.len() + r.more).chars().count() + 1;
+    let mut out = header;
+    let mut used = out.chars().count();
+    let mut shown = 0;
     for (i, g) in r.groups.iter().enumerate() {
-        let mut how = Vec::new();
-        for (n, what) in [(g.declined, "declined"), (g.low_confidence, "unsure"), (g.voted_down, "voted down")] {
-            if n > 0 {
-                how.push(format!("{n} {what}"));
-            }
+        let block = group_lines(i + 1, g, m);
+        let cost = block.chars().count() + 1;
+        let last = i + 1 == r.groups.len() && r.more == 0;
+        if used + cost + if last { 0 } else { reserve } > max {
+            break;
         }
-        let about =
-            if g.terms.is_empty() { String::new() } else { format!(" about {}", (m.escape)(&g.terms.join(", "))) };
-        lines.push(format!("{}. {}{about} ({})", i + 1, (m.strong)(&format!("{}×", g.count)), how.join(", ")));
-        if let Some(e) = &g.example {
-            lines.push(format!("   e.g. \"{}\"", (m.escape)(&clip(e, MAX_EXAMPLE_CHARS))));
-        }
-        if let Some(s) = &g.nearest_section {
-            lines.push(format!("   nearest section: {}", (m.escape)(s)));
-        }
-        for c in &g.comments {
-            lines.push(format!("   wanted: \"{}\"", (m.escape)(&clip(c, MAX_EXAMPLE_CHARS))));
+        out.push('\n');
+        out.push_str(&block);
+        used += cost;
+        shown += 1;
+    }
+    let more = r.groups.len() - shown + r.more;
+    if more > 0 {
+        out.push('\n');
+        out.push_str(&more_line(more));
+    }
+    out
+}
+
+fn group_lines(n: usize, g: &crate::analytics::GapGroup, m: &Marks) -> String {
+    let mut how = Vec::new();
+    for (count, what) in [(g.declined, "declined"), (g.low_confidence, "unsure"), (g.voted_down, "voted down")] {
+        if count > 0 {
+            how.push(format!("{count} {what}"));
         }
     }
-    if r.more > 0 {
-        lines.push(format!("… and {} smaller groups", r.more));
+    let about = if g.terms.is_empty() { String::new() } else { format!(" about {}", (m.user)(&g.terms.join(", "))) };
+    let mut lines = vec![format!("{n}. {}{about} ({})", (m.strong)(&format!("{}×", g.count)), how.join(", "))];
+    if let Some(e) = &g.example {
+        lines.push(format!("   e.g. \"{}\"", (m.user)(&clip(e, MAX_EXAMPLE_CHARS))));
+    }
+    if let Some(s) = &g.nearest_section {
+        lines.push(format!("   nearest section: {}", (m.escape)(s)));
+    }
+    for c in &g.comments {
+        lines.push(format!("   wanted: \"{}\"", (m.user)(&clip(c, MAX_EXAMPLE_CHARS))));
     }
     lines.join("\n")
 }
@@ -82,14 +110,16 @@ pub fn stats(s: &Stats, m: &Marks) -> String {
     lines.join("\n")
 }
 
+/// The database's health as this process sees it, and what other processes writing to it
+/// reported (a host's `productbot stats` shows the serving processes' faults).
 pub fn health(h: &Health, m: &Marks) -> String {
     if !h.enabled {
         return "analytics off".into();
     }
     let mut s = if h.open {
-        format!("ok ({})", (m.escape)(&h.database))
+        format!("ok ({}; this process)", (m.escape)(&h.database))
     } else {
-        format!("NOT RECORDING ({})", (m.escape)(&h.database))
+        format!("NOT RECORDING ({}; this process)", (m.escape)(&h.database))
     };
     if h.write_failures > 0 || h.dropped > 0 {
         s.push_str(&format!("; {} write failures, {} records dropped", h.write_failures, h.dropped));
@@ -97,5 +127,24 @@ pub fn health(h: &Health, m: &Marks) -> String {
     if let Some(e) = &h.last_error {
         s.push_str(&format!("; last error: {}", (m.escape)(&clip(e, 160))));
     }
+    for w in &h.others {
+        let ago = (crate::analytics::now_ms() - w.updated_ms).max(0) / 1000;
+        s.push_str(&format!(
+            "\nProcess {} reported {} write failures, {} records dropped ({} ago){}",
+            (m.escape)(&w.process),
+            w.write_failures,
+            w.dropped,
+            age(ago),
+            w.last_error.as_deref().map(|e| format!("; last error: {}", (m.escape)(&clip(e, 160)))).unwrap_or_default()
+        ));
+    }
     s
+}
+
+fn age(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
 }

@@ -45,6 +45,9 @@ pub struct ReindexReport {
     /// Other replicas that re-indexed on this one's announcement (PostgreSQL setups).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replicas: Vec<crate::replicas::ReplicaReport>,
+    /// Why the other replicas could not be told (the shared database did not answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas_unreached: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -321,6 +324,7 @@ fn report(
         coalesced: false,
         diff: diff::diff(previous.as_deref(), before, &manifest.digest),
         replicas: Vec::new(),
+        replicas_unreached: None,
         generation,
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod bot;
+pub mod faulty;
 pub mod mock_discord;
 
 use std::path::{Path, PathBuf};
