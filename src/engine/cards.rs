@@ -147,6 +147,7 @@ impl Cards {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text;
     use crate::corpus::Headline;
 
     fn feature(id: &str, aliases: &[&str], examples: &[&str], note: &str) -> Feature {
