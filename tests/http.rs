@@ -388,9 +388,10 @@ fn the_binary_serves_interactions_over_http_and_stops_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PRODUCTBOT_TEST_POSTGRES (.ci/run starts a server and runs these)"]
 async fn serves_with_analytics_on_postgres() {
     // (Sync PostgreSQL clients run off the async workers, in the test as in the bot.)
-    let Some(url) = tokio::task::spawn_blocking(support::postgres_database).await.unwrap() else { return };
+    let url = tokio::task::spawn_blocking(support::postgres_database).await.unwrap();
     let bot = HttpBot::start(&format!("[analytics]\ndatabase = \"{url}\"\n")).await;
     let (status, r) = bot.post(&ask(41, ALICE, "does the api have memory?")).await;
     assert_eq!((status, r["type"].clone()), (200, json!(4)), "{r}");

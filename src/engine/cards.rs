@@ -147,8 +147,8 @@ impl Cards {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text;
     use crate::corpus::Headline;
+    use crate::text;
 
     fn feature(id: &str, aliases: &[&str], examples: &[&str], note: &str) -> Feature {
         Feature {
