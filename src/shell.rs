@@ -34,6 +34,8 @@ pub enum Step {
     Quit,
 }
 
+const QUIT: &str = "/quit";
+
 /// Handles one line: a question, a slash command, or `/quit`.
 pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Style) -> Step {
     let line = line.trim();
@@ -43,11 +45,19 @@ pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Styl
     if matches!(line, "/quit" | "/exit" | "quit" | "exit") {
         return Step::Quit;
     }
-    let reply = match commands::parse_line(line).and_then(|inv| Command::from_invocation(&inv)) {
-        Ok(cmd) => commands::dispatch(ctx, cmd, caller),
-        Err(e) => Reply::error(format!("{e} (type /help)")),
+    let (reply, listing) = match commands::parse_line(line).and_then(|inv| Command::from_invocation(&inv)) {
+        Ok(cmd) => {
+            let listing = matches!(&cmd, Command::Help(h) if h.command.is_none());
+            (commands::dispatch(ctx, cmd, caller), listing)
+        }
+        Err(e) => (Reply::error(format!("{e} (type /help)")), false),
     };
-    Step::Print(render::text::reply(&reply, style))
+    let mut text = render::text::reply(&reply, style);
+    if listing {
+        // The shell's own command, which no other transport has.
+        text.push_str(&format!("\n{QUIT} — Leave the shell"));
+    }
+    Step::Print(text)
 }
 
 /// Runs the interactive loop until `/quit` or end of input. From a terminal: line editing and a
@@ -74,7 +84,8 @@ pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
         .auto_add_history(false)
         .build();
     let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::with_config(config)?;
-    editor.set_helper(Some(ShellHelper { features }));
+    let models = prices_models(store);
+    editor.set_helper(Some(ShellHelper { features, models }));
     let history = history_path();
     if let Some(h) = history.as_deref().filter(|h| history_is_small(h)) {
         let _ = editor.load_history(h);
@@ -134,9 +145,32 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".productbot_history"))
 }
 
-/// Tab completion of command names, option names and feature names.
+/// Tab completion of command names, option names and option values (features, models, command
+/// names, choices).
 struct ShellHelper {
     features: Vec<String>,
+    models: Vec<String>,
+}
+
+impl ShellHelper {
+    /// The values `option` may take that start with `prefix`.
+    fn values(&self, option: &commands::OptSpec, prefix: &str) -> Vec<String> {
+        let prefix = prefix.to_lowercase();
+        let all: Vec<String> = match (option.complete, option.kind) {
+            (Completion::Feature, _) => self.features.clone(),
+            (Completion::Model, _) => self.models.clone(),
+            (Completion::Command, _) => commands::typed().map(|c| c.name.to_owned()).collect(),
+            (_, commands::OptKind::Choice(choices)) => choices.iter().map(|c| (*c).to_owned()).collect(),
+            (_, commands::OptKind::Bool) => vec!["true".into(), "false".into()],
+            _ => Vec::new(),
+        };
+        all.into_iter().filter(|v| v.to_lowercase().starts_with(&prefix)).collect()
+    }
+}
+
+/// The price table's model names, for completing `model:`.
+fn prices_models(store: &Store) -> Vec<String> {
+    store.snapshot().prices().models().iter().map(|m| m.name().to_owned()).collect()
 }
 
 impl Helper for ShellHelper {}
@@ -153,25 +187,62 @@ impl Completer for ShellHelper {
         let head = &line[..pos];
         let pair = |s: String| Pair { display: s.clone(), replacement: s };
         if let Some(name) = head.strip_prefix('/').filter(|n| !n.contains(' ')) {
-            let c =
+            let mut c: Vec<Pair> =
                 commands::typed().filter(|c| c.name.starts_with(name)).map(|c| pair(format!("/{} ", c.name))).collect();
+            if QUIT[1..].starts_with(name) {
+                c.push(pair(QUIT.to_owned()));
+            }
             return Ok((0, c));
         }
-        let start = head.rfind([' ', ':']).map_or(0, |i| i + 1);
-        let word = &head[start..];
         let command = head.strip_prefix('/').and_then(|h| h.split_whitespace().next()).and_then(commands::spec);
-        let Some(spec) = command else { return Ok((start, Vec::new())) };
-        let wants_feature = spec.options.first().is_some_and(|o| o.complete == Completion::Feature);
-        let mut out: Vec<Pair> = Vec::new();
-        if wants_feature {
-            out.extend(self.features.iter().filter(|f| f.starts_with(word)).map(|f| pair(f.clone())));
+        let Some(spec) = command else { return Ok((pos, Vec::new())) };
+        let start = head.rfind(' ').map_or(0, |i| i + 1);
+        let word = &head[start..];
+        // `name:pre` completes the option's values after the colon.
+        if let Some((name, prefix)) = word.split_once([':', '=']) {
+            let name = name.trim_start_matches('-').to_lowercase().replace('-', "_");
+            let Some(option) = spec.options.iter().find(|o| o.name == name) else { return Ok((pos, Vec::new())) };
+            let at = start + name.len() + 1;
+            return Ok((at, self.values(option, prefix).into_iter().map(|v| pair(v + " ")).collect()));
         }
-        out.extend(
-            spec.options
-                .iter()
-                .filter(|o| o.name.starts_with(word) && !word.is_empty())
-                .map(|o| pair(format!("{}:", o.name))),
-        );
+        // A bare word: the values of a command's only option (`/help co`, `/feature mem`), then the
+        // option names.
+        let typed: Vec<&commands::OptSpec> = spec.options.iter().filter(|o| !o.discord_only).collect();
+        let mut out: Vec<Pair> = Vec::new();
+        if let [only] = typed[..] {
+            out.extend(self.values(only, word).into_iter().map(pair));
+        }
+        if !word.is_empty() {
+            out.extend(typed.iter().filter(|o| o.name.starts_with(word)).map(|o| pair(format!("{}:", o.name))));
+        }
         Ok((start, out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(line: &str) -> (usize, Vec<String>) {
+        let helper = ShellHelper {
+            features: vec!["memory".into(), "fine_tuning".into()],
+            models: vec!["gpt-4o".into(), "gpt-4o-mini".into(), "o3-mini".into()],
+        };
+        let history = DefaultHistory::new();
+        let (at, pairs) = helper.complete(line, line.len(), &Context::new(&history)).unwrap();
+        (at, pairs.into_iter().map(|p| p.replacement).collect())
+    }
+
+    #[test]
+    fn completes_commands_option_names_and_values() {
+        assert_eq!(complete("/q"), (0, vec!["/quit".to_owned()]));
+        assert_eq!(complete("/co"), (0, vec!["/cost ".to_owned()]));
+        // A model after `model:`, replacing only what follows the colon.
+        assert_eq!(complete("/cost model:gpt"), (12, vec!["gpt-4o ".to_owned(), "gpt-4o-mini ".to_owned()]));
+        assert_eq!(complete("/cost requests:10 mo").1, vec!["model:".to_owned()]);
+        // The only option's values, unnamed: command names for /help, features for /feature.
+        assert_eq!(complete("/help co"), (6, vec!["cost".to_owned(), "command:".to_owned()]));
+        assert_eq!(complete("/feature mem"), (9, vec!["memory".to_owned()]));
+        assert_eq!(complete("/cost nosuch:x").1, Vec::<String>::new());
     }
 }

@@ -258,7 +258,7 @@ fn reindex_builds_once_and_diffs_against_the_generation_before_it() {
 #[test]
 fn shell_takes_questions_and_slash_commands() {
     let e = Env::new();
-    let script = "/help\n/feature memmory\n/cost model:4o input_tokens:1000 output_tokens:500\ndoes the API have memory?\n/nope\n/ask\n/quit\n";
+    let script = "/help\n/feature memmory\n/cost model:4o input_tokens:1000 output_tokens:500\ndoes the API have memory?\n/nope\n/ask\n/gaps 7\n/stats 1\n/quit\n";
     let o = e.run_stdin(&["shell"], script.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -269,6 +269,9 @@ fn shell_takes_questions_and_slash_commands() {
         "No. The API does not offer memory.",
         "unknown command /nope",
         "needs `question`",
+        "/quit — Leave the shell",
+        "in the last 7 days",
+        "Last day: ",
     ] {
         assert!(out.contains(expect), "missing {expect:?} in:\n{out}");
     }

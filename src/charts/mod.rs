@@ -101,7 +101,10 @@ pub fn stats(s: &Stats) -> Result<Vec<u8>, ChartError> {
     };
     png(|root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(format!("Answers per day, last {} days ({helpful})", s.days), ("sans-serif", 22))
+            .caption(
+                format!("Answers per day, {} ({helpful})", crate::render::last_days(s.days.into())),
+                ("sans-serif", 22),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)

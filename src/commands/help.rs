@@ -2,12 +2,14 @@
 
 use std::fmt::Write as _;
 
-use super::{Command, CommandSpec, Context, OptKind, OptSpec, Options, Reply, UsageError, Via, spec, typed};
+use super::{
+    Command, CommandSpec, Completion, Context, OptKind, OptSpec, Options, Reply, UsageError, Via, spec, typed,
+};
 
 pub static SPEC: CommandSpec = CommandSpec {
     name: "help",
     help: "List the commands, or explain one",
-    options: &[OptSpec::new("command", "A command name", OptKind::Text).positional()],
+    options: &[OptSpec::new("command", "A command name", OptKind::Text).positional().complete(Completion::Command)],
     admin: false,
     slow: false,
     examples: &[],

@@ -27,17 +27,24 @@ pub fn parse_line(line: &str) -> Result<Invocation, UsageError> {
     if args.is_empty() {
         return Ok(inv);
     }
-    // Only single-option text commands take the whole line: `/cost` options are always named.
-    // (Options that only slash commands show do not count: `/ask` takes the line.)
+    // A command of one option takes its value unnamed: a text option the whole line (`/ask`), any
+    // other one word (`/gaps 7`). `/cost` options are always named. (Options that only slash
+    // commands show do not count: `/ask` takes the line.)
     let typed_options = spec.options.iter().filter(|o| !o.discord_only).count();
-    let first_text = spec.options.first().filter(|o| o.kind == OptKind::Text && typed_options == 1);
+    let only = spec.options.first().filter(|_| typed_options == 1);
     let starts_with_option = spec.options.iter().any(|o| {
         let a = args.to_lowercase();
         a.starts_with(&format!("{}:", o.name)) || a.starts_with(&format!("{}=", o.name))
     });
-    if let (Some(o), false) = (first_text, starts_with_option) {
-        inv.options.push((o.name.to_owned(), OptValue::Str(unquote(args))));
-        return Ok(inv);
+    if let (Some(o), false) = (only, starts_with_option) {
+        if o.kind == OptKind::Text {
+            inv.options.push((o.name.to_owned(), OptValue::Str(unquote(args))));
+            return Ok(inv);
+        }
+        if o.kind != OptKind::Bool && !args.contains([':', '=']) && !args.contains(char::is_whitespace) {
+            inv.options.push((o.name.to_owned(), OptValue::Str(args.to_owned())));
+            return Ok(inv);
+        }
     }
     for word in split_args(args)? {
         let (key, value) = match word.split_once([':', '=']) {
@@ -122,6 +129,16 @@ mod tests {
     fn unknown_command_lists_the_known_ones() {
         let e = cmd("/frobnicate").unwrap_err().to_string();
         assert!(e.contains("/frobnicate") && e.contains("/ask") && e.contains("/reindex"), "{e}");
+    }
+
+    #[test]
+    fn a_single_option_takes_a_bare_value() {
+        let inv = parse_line("/gaps 7").unwrap();
+        assert_eq!(inv.options, vec![("days".to_owned(), OptValue::Str("7".into()))]);
+        assert_eq!(parse_line("/stats days:3").unwrap().options, vec![("days".to_owned(), OptValue::Str("3".into()))]);
+        // Still checked as the option's kind, and several words are not one value.
+        assert!(cmd("/gaps seven").is_err());
+        assert!(parse_line("/gaps 7 8").is_err());
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub enum Completion {
     None,
     Feature,
     Model,
+    /// A typed command's name (`/help`).
+    Command,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -197,6 +197,10 @@ fn autocomplete(s: &Shared, c: &CommandInteraction) -> Plan {
                 Completion::Model => {
                     engine.prices().complete_model(focused.value).into_iter().map(|m| (m.clone(), m)).collect()
                 }
+                Completion::Command => commands::typed()
+                    .filter(|c| c.name.starts_with(&focused.value.trim_start_matches('/').to_lowercase()))
+                    .map(|c| (format!("/{}", c.name), c.name.to_owned()))
+                    .collect(),
                 Completion::None => Vec::new(),
             }
         }

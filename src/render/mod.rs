@@ -75,3 +75,8 @@ mod tests {
         assert!(matches!(clean("plain\ttext"), Cow::Borrowed(_)));
     }
 }
+
+/// "last day" or "last 7 days".
+pub fn last_days(days: u64) -> String {
+    if days == 1 { "last day".to_owned() } else { format!("last {days} days") }
+}

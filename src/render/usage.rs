@@ -20,12 +20,15 @@ pub fn gaps(r: &GapsReport, m: &Marks) -> String {
 /// they fit, then a line saying how many more there are.
 pub fn gaps_within(r: &GapsReport, m: &Marks, max: usize) -> String {
     if r.groups.is_empty() {
-        return format!("No coverage gaps in the last {} days: nothing was declined, unsure or voted down.", r.days);
+        return format!(
+            "No coverage gaps in the {}: nothing was declined, unsure or voted down.",
+            super::last_days(r.days.into())
+        );
     }
     let grouped = if r.grouped < r.questions { format!(" (the latest {} grouped)", r.grouped) } else { String::new() };
     let header = format!(
-        "Coverage gaps, last {} days: {} questions{grouped} in {} groups",
-        r.days,
+        "Coverage gaps, {}: {} questions{grouped} in {} groups",
+        super::last_days(r.days.into()),
         r.questions,
         r.groups.len() + r.more
     );
@@ -77,7 +80,11 @@ fn group_lines(n: usize, g: &crate::analytics::GapGroup, m: &Marks) -> String {
 }
 
 pub fn stats(s: &Stats, m: &Marks) -> String {
-    let mut lines = vec![format!("Last {} days: {} answers", s.days, (m.strong)(&s.answers.to_string()))];
+    let mut lines = vec![format!(
+        "{}: {} answers",
+        crate::engine::capitalize(&super::last_days(s.days.into())),
+        (m.strong)(&s.answers.to_string())
+    )];
     let mut kinds: Vec<(String, u64)> = Vec::new();
     for d in &s.per_day {
         match kinds.iter_mut().find(|(k, _)| *k == d.kind) {
