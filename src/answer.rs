@@ -214,9 +214,15 @@ pub enum Caveat {
 /// ([`Suggestion::command`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suggestion {
-    /// `/cost` for a model: per call, or as a conversation habit against the price table's plan.
-    Cost { model: String, conversation: bool },
+    /// `/cost` for a model: per call ([`CALL`]), or as a conversation habit ([`CONVERSATION`])
+    /// against the price table's plan, with what that costs by the price table.
+    Cost { model: String, conversation: bool, estimate: Option<Box<crate::cost::CostReport>> },
 }
+
+/// The call a price question's estimate prices: input and output tokens.
+pub const CALL: (u64, u64) = (1000, 500);
+/// The conversation habit it prices: conversations a day, turns, tokens per message and per reply.
+pub const CONVERSATION: (u64, u64, u64, u64) = (20, 10, 150, 400);
 
 /// How commands are written where an answer is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

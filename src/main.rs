@@ -122,7 +122,14 @@ fn init_logging(verbose: u8, serving: bool) {
     };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("productbot={default},warn")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).with_target(false).init();
+    // Colour only on a terminal that wants it: a log redirected to a file stays plain text.
+    let colour = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .with_ansi(colour)
+        .init();
 }
 
 fn store_config(config: &Config) -> StoreConfig {

@@ -382,3 +382,42 @@ fn corpus_faults_at_first_start_name_the_file() {
     let o = e.cmd(&["ask", "memory?"]).env("PRODUCTBOT__CORPUS__DIR", &empty).output().unwrap();
     assert!(stderr(&o).contains("no .md or .txt document"), "{}", stderr(&o));
 }
+
+#[test]
+fn run_where_there_is_no_corpus_it_says_so_creates_nothing_and_logs_plain_text() {
+    let e = Env::new();
+    let elsewhere = e.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_productbot"))
+        .args(["ask", "does the api have memory?"])
+        .current_dir(&elsewhere)
+        .env("HOME", e.path(""))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("elsewhere/corpus: no such directory"), "{err}");
+    // Nothing left behind, and stderr (not a terminal here) carries no colour codes.
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    // A warning logged while serving is plain text too.
+    std::fs::write(e.path("corpus/features.toml"), "").ok();
+    let o = e.run(&["-v", "ask", "memory"]);
+    assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
+}
+
+#[test]
+fn a_price_question_says_the_figure_and_the_matching_estimate_in_command_line_syntax() {
+    let e = Env::new();
+    let o = e.run(&["ask", "how much is it to use the api compared to paying for chatgpt plus?"]);
+    let out = stdout(&o);
+    // The conversation form (the question compares with the plan), worked out from the price table.
+    assert!(out.contains("20 conversations a day of 10 turns"), "{out}");
+    assert!(out.contains("a month over the API; ChatGPT Plus is $"), "{out}");
+    assert!(out.contains("productbot cost --model gpt-4o --conversations-per-day 20"), "{out}");
+    let o = e.run(&["ask", "--json", "what would 10k gpt-4o calls cost me?"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["suggestion"], "/cost model:gpt-4o input_tokens:1000 output_tokens:500", "{j}");
+    assert!(j["estimate"].as_str().unwrap().contains("costs about $0.0075"), "{j}");
+}

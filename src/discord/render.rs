@@ -481,7 +481,9 @@ fn answer(a: &Answer) -> Embed {
         }
     }
     if let Some(s) = &a.suggestion {
-        e.fields.push(Field::new("For an estimate, try", escape(&s.command(crate::answer::Syntax::Slash)), false));
+        let sentence = s.sentence().map(|t| escape(&t) + "\n").unwrap_or_default();
+        let value = sentence + &escape(&s.command(crate::answer::Syntax::Slash));
+        e.fields.push(Field::new("For an estimate, try", value, false));
     }
     if a.verdicts.is_empty() && a.sources.is_empty() {
         e.description = Some("Nothing in the corpus matched.".into());
@@ -890,7 +892,7 @@ mod tests {
         let mut a = answer_with(&question, Some(memory(Some(API), Availability::Yes, Availability::No)), 30, caveats);
         a.verdicts[0].note = question.clone();
         a.verdicts[0].headline = question.clone();
-        a.suggestion = Some(Suggestion::Cost { model: question.clone(), conversation: false });
+        a.suggestion = Some(Suggestion::Cost { model: question.clone(), conversation: false, estimate: None });
         let r = reply(&Reply::Answer(Box::new(a)));
         for v in all_builders(&r) {
             assert_within_limits(&v);

@@ -6,7 +6,8 @@ mod verdict;
 
 pub(super) use self::verdict::verdict;
 use super::*;
-use crate::answer::{Caveat, ListGroup, Suggestion, Syntax};
+use crate::answer::{CALL, CONVERSATION, Caveat, ListGroup, Suggestion, Syntax};
+use crate::cost::{CostReport, format_count, format_usd};
 
 impl Engine {
     /// The message of a decline, saying what the bot covers (from the titles and product names).
@@ -128,19 +129,63 @@ impl Suggestion {
     /// The command, written as `syntax` writes commands.
     pub fn command(&self, syntax: Syntax) -> String {
         match (self, syntax) {
-            (Suggestion::Cost { model, conversation: false }, Syntax::Slash) => {
-                format!("/cost model:{model} input_tokens:1000 output_tokens:500")
+            (Suggestion::Cost { model, conversation: false, .. }, Syntax::Slash) => {
+                format!("/cost model:{model} input_tokens:{i} output_tokens:{o}", i = CALL.0, o = CALL.1)
             }
-            (Suggestion::Cost { model, conversation: true }, Syntax::Slash) => {
-                format!("/cost model:{model} conversations_per_day:20 turns:10 user_tokens:150 reply_tokens:400")
+            (Suggestion::Cost { model, conversation: true, .. }, Syntax::Slash) => {
+                let (c, t, u, r) = CONVERSATION;
+                format!("/cost model:{model} conversations_per_day:{c} turns:{t} user_tokens:{u} reply_tokens:{r}")
             }
-            (Suggestion::Cost { model, conversation: false }, Syntax::Cli) => {
-                format!("productbot cost --model {model} --input-tokens 1000 --output-tokens 500")
+            (Suggestion::Cost { model, conversation: false, .. }, Syntax::Cli) => {
+                format!(
+                    "productbot cost --model {model} --input-tokens {i} --output-tokens {o}",
+                    i = CALL.0,
+                    o = CALL.1
+                )
             }
-            (Suggestion::Cost { model, conversation: true }, Syntax::Cli) => format!(
-                "productbot cost --model {model} --conversations-per-day 20 --turns 10 --user-tokens 150 --reply-tokens 400"
-            ),
+            (Suggestion::Cost { model, conversation: true, .. }, Syntax::Cli) => {
+                let (c, t, u, r) = CONVERSATION;
+                format!(
+                    "productbot cost --model {model} --conversations-per-day {c} --turns {t} --user-tokens {u} --reply-tokens {r}"
+                )
+            }
         }
+    }
+
+    /// What the suggested estimate comes to, in a sentence ("By the price table (2025-01), 20
+    /// conversations a day ... cost about $X a month over the API; ChatGPT Plus is $20 a month.").
+    pub fn sentence(&self) -> Option<String> {
+        let Suggestion::Cost { estimate, .. } = self;
+        let as_of = |a: &str| if a.is_empty() { String::new() } else { format!(" ({a})") };
+        Some(match estimate.as_deref()? {
+            CostReport::Call(r) => {
+                let many = r
+                    .usd_per_request
+                    .checked_mul(rust_decimal::Decimal::from(10_000))
+                    .map(|d| format!(" ({} for 10,000 such calls)", format_usd(d)))
+                    .unwrap_or_default();
+                format!(
+                    "By the price table{}, one {} call of {} input and {} output tokens costs about {} over the API{many}.",
+                    as_of(&r.as_of),
+                    r.model,
+                    format_count(r.input_tokens.into()),
+                    format_count(r.output_tokens.into()),
+                    format_usd(r.usd_per_request),
+                )
+            }
+            CostReport::Conversation(r) => format!(
+                "By the price table{}, {} conversations a day of {} turns ({}-token messages, {}-token replies) on {} cost about {} a month over the API; {} is {} a month.",
+                as_of(&r.as_of),
+                r.conversations_per_day,
+                r.turns,
+                r.user_tokens,
+                r.reply_tokens,
+                r.model,
+                format_usd(r.usd_per_month),
+                r.plan,
+                format_usd(r.plan_usd_per_month),
+            ),
+        })
     }
 }
 

@@ -417,7 +417,27 @@ impl Engine {
             matches!(w.stem.as_str(), "month" | "monthli" | "subscript" | "subscrib")
                 || (plan_words.contains(&w.text) && !product_words.contains(&w.text.as_str()))
         });
-        Some(Suggestion::Cost { model: model.to_owned(), conversation })
+        // What the suggested command computes, worked out now for the answer to say.
+        let request = if conversation {
+            let (conversations_per_day, turns, user_tokens, reply_tokens) = crate::answer::CONVERSATION;
+            crate::cost::CostRequest::Conversation(crate::cost::ConversationRequest {
+                model: Some(model.to_owned()),
+                conversations_per_day,
+                turns,
+                user_tokens,
+                reply_tokens,
+                batch: false,
+            })
+        } else {
+            crate::cost::CostRequest::Calls(crate::cost::CallRequest {
+                model: Some(model.to_owned()),
+                input: Some(crate::cost::Input::Tokens(crate::answer::CALL.0)),
+                output_tokens: Some(crate::answer::CALL.1),
+                ..Default::default()
+            })
+        };
+        let estimate = crate::cost::estimate(&self.prices, &request).ok().map(Box::new);
+        Some(Suggestion::Cost { model: model.to_owned(), conversation, estimate })
     }
 
     /// An out-of-scope answer, with a sentence saying what the corpus covers (from its titles and

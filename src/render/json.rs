@@ -29,6 +29,9 @@ pub struct AnswerJson<'a> {
     evidence: &'a crate::answer::Evidence,
     #[serde(skip_serializing_if = "Option::is_none")]
     suggestion: Option<String>,
+    /// What the suggestion's estimate comes to, in a sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +134,7 @@ pub fn answer(a: &Answer) -> AnswerJson<'_> {
         revision: &a.revision,
         evidence: &a.evidence,
         suggestion: a.suggestion.as_ref().map(|s| s.command(crate::answer::Syntax::Slash)),
+        estimate: a.suggestion.as_ref().and_then(|s| s.sentence()),
     }
 }
 

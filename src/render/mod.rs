@@ -58,6 +58,11 @@ pub fn plain(a: &Answer) -> String {
     text::answer(a, Style::PLAIN)
 }
 
+/// "last day" or "last 7 days".
+pub fn last_days(days: u64) -> String {
+    if days == 1 { "last day".to_owned() } else { format!("last {days} days") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,9 +79,4 @@ mod tests {
         assert_eq!(clean("a\u{1b}[2J\u{1b}]0;pwned\u{7}b\u{8}\nc"), "a [2J ]0;pwned b \nc");
         assert!(matches!(clean("plain\ttext"), Cow::Borrowed(_)));
     }
-}
-
-/// "last day" or "last 7 days".
-pub fn last_days(days: u64) -> String {
-    if days == 1 { "last day".to_owned() } else { format!("last {days} days") }
 }

@@ -127,6 +127,9 @@ pub fn answer(a: &Answer, style: Style) -> String {
         }
     }
     if let Some(s) = &a.suggestion {
+        if let Some(sentence) = s.sentence() {
+            let _ = write!(out, "\n{}", clean(&sentence));
+        }
         let _ = writeln!(out, "\nFor an estimate, try: {}", clean(&s.command(style.syntax)));
     }
     if a.kind == Kind::Search && a.sources.is_empty() {

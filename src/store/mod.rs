@@ -68,6 +68,21 @@ pub enum StoreError {
     Validation(String),
 }
 
+/// With neither a corpus directory nor an index directory there is nothing to serve: said at once,
+/// with the directory looked for, and nothing created (a mistyped path or the wrong working
+/// directory leaves no empty `index/` behind).
+fn no_corpus_nor_index(cfg: &StoreConfig) -> Result<(), StoreError> {
+    if cfg.corpus_dir.is_dir() || cfg.index_dir.exists() {
+        return Ok(());
+    }
+    let path = std::path::absolute(&cfg.corpus_dir).unwrap_or_else(|_| cfg.corpus_dir.clone());
+    Err(StoreError::Data {
+        path,
+        message: "no such directory (run from the directory that has the corpus, or set corpus_dir in the config)"
+            .into(),
+    })
+}
+
 /// Where the corpus and index live, and how to build.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
@@ -117,6 +132,7 @@ impl Store {
     /// cannot be indexed (or even read) but a previous generation opens, that one is served
     /// ([`Opened::StaleFallback`]); the caller says so, once.
     pub fn open(cfg: StoreConfig, prices: Arc<PriceTable>) -> Result<(Store, Opened), StoreError> {
+        no_corpus_nor_index(&cfg)?;
         fs::create_dir_all(&cfg.index_dir).map_err(|error| StoreError::Io { path: cfg.index_dir.clone(), error })?;
         clean_leftovers(&cfg.index_dir);
         let existing = read_current(&cfg.index_dir);
@@ -151,6 +167,7 @@ impl Store {
     /// if the corpus changed since, so that the re-index compares with it and builds once. With no
     /// usable generation, opening builds the first one and the re-index reports that build.
     pub fn open_for_reindex(cfg: StoreConfig, prices: Arc<PriceTable>) -> Result<Store, StoreError> {
+        no_corpus_nor_index(&cfg)?;
         fs::create_dir_all(&cfg.index_dir).map_err(|error| StoreError::Io { path: cfg.index_dir.clone(), error })?;
         clean_leftovers(&cfg.index_dir);
         if let Some(g) = read_current(&cfg.index_dir)
