@@ -280,6 +280,8 @@ fn finish(reply: &Reply, json: bool, png: Option<&std::path::Path>) -> anyhow::R
         if let Some(bytes) = bytes {
             let bytes = bytes?;
             std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            // On stderr: stdout carries only the reply.
+            eprintln!("Chart written to {}", path.display());
         }
     }
     print_reply(reply, json)

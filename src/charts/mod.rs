@@ -15,9 +15,9 @@ use crate::cost::ConversationReport;
 const FONT: &[u8] = include_bytes!("DejaVuSans.ttf");
 const SIZE: (u32, u32) = (800, 450);
 const KINDS: &[(&str, &str, RGBColor)] = &[
-    ("feature", "verdict", RGBColor(46, 125, 50)),
-    ("search", "passages", RGBColor(21, 101, 192)),
-    ("out_of_scope", "declined", RGBColor(198, 40, 40)),
+    ("feature", "feature", RGBColor(46, 125, 50)),
+    ("search", "search", RGBColor(21, 101, 192)),
+    ("out_of_scope", "out of scope", RGBColor(198, 40, 40)),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,9 @@ pub fn stats(s: &Stats) -> Result<Vec<u8>, ChartError> {
             .x_labels(days.len().clamp(1, 60))
             .x_label_formatter(&|x| {
                 let i = x.floor() as usize;
-                if i.is_multiple_of(label_every) && (x - i as f64).abs() < 1e-9 {
+                // Every few days, and always the last (today's) bar.
+                let shown = i.is_multiple_of(label_every) || i + 1 == days.len();
+                if shown && (x - i as f64).abs() < 1e-9 {
                     days.get(i).map(|d| d[5..].to_owned()).unwrap_or_default()
                 } else {
                     String::new()
@@ -173,6 +175,8 @@ pub fn conversation_cost(r: &ConversationReport) -> Result<Vec<u8>, ChartError> 
                 r.turns, r.user_tokens, r.reply_tokens
             ))
             .y_desc("USD a month")
+            .y_label_formatter(&|y| format!("${y:.0}"))
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 14))
             .draw()
             .map_err(err)?;
