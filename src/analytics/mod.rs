@@ -151,8 +151,9 @@ impl Status {
 
     /// A fault that lost `records` records: counted, and logged as [`Status::fault`] does.
     fn lose(&self, what: &str, e: &dyn std::fmt::Display, records: u64) {
-        self.write_failures.fetch_add(records, Ordering::Relaxed);
+        // The error first: whoever sees the count sees why.
         self.fault(what, e);
+        self.write_failures.fetch_add(records, Ordering::Release);
     }
 }
 
@@ -341,7 +342,7 @@ impl Analytics {
             enabled: self.cfg.enabled,
             database: shown_database(&self.cfg.database),
             open: s.connected.load(Ordering::SeqCst),
-            write_failures: s.write_failures.load(Ordering::Relaxed),
+            write_failures: s.write_failures.load(Ordering::Acquire),
             dropped: s.dropped.load(Ordering::Relaxed),
             last_error: s.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             others: Vec::new(),
@@ -606,7 +607,7 @@ impl Writer {
     fn report_health(&mut self, now: bool) {
         let Some(conn) = self.db.as_mut() else { return };
         let s = &self.status;
-        let failures = s.write_failures.load(Ordering::Relaxed) as i64;
+        let failures = s.write_failures.load(Ordering::Acquire) as i64;
         let dropped = s.dropped.load(Ordering::Relaxed) as i64;
         if failures == 0 && dropped == 0 {
             return;
