@@ -414,7 +414,7 @@ fn a_price_question_says_the_figure_and_the_matching_estimate_in_command_line_sy
     let out = stdout(&o);
     // The conversation form (the question compares with the plan), worked out from the price table.
     assert!(out.contains("20 conversations a day of 10 turns"), "{out}");
-    assert!(out.contains("a month over the API; ChatGPT Plus is $"), "{out}");
+    assert!(out.contains("a month; ChatGPT Plus is $"), "{out}");
     assert!(out.contains("productbot cost --model gpt-4o --conversations-per-day 20"), "{out}");
     let o = e.run(&["ask", "--json", "what would 10k gpt-4o calls cost me?"]);
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

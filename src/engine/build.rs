@@ -121,6 +121,11 @@ impl Engine {
         let articles = Articles::new(&titles, &spread);
         let mut identifiers: FxHashSet<String> =
             corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
+        let priced = prices.models().iter().any(|m| {
+            std::iter::once(m.name())
+                .chain(m.aliases().iter().map(String::as_str))
+                .any(|n| identifiers.contains(&n.to_lowercase()))
+        });
         for m in prices.models() {
             identifiers.insert(m.name().to_lowercase());
             identifiers.extend(m.aliases().iter().map(|a| a.to_lowercase()));
@@ -155,6 +160,7 @@ impl Engine {
             synonyms,
             synonym_scores,
             identifiers,
+            priced,
             word_analyzer,
             index_analyzer,
             passage_tokens,

@@ -108,6 +108,9 @@ pub struct Engine {
     /// Tokens with digits that the corpus or the price table mention ("gpt-4o", "4o-mini"), so a
     /// question about a model the corpus never names ("gpt-5") is recognised as uncovered.
     identifiers: FxHashSet<String>,
+    /// Whether the articles name a model of the price table: only then do price questions get an
+    /// estimate (a table of one vendor's prices says nothing of another corpus's products).
+    priced: bool,
     /// Stems the corpus's own words once (see [`WordAnalyzer`]).
     word_analyzer: WordAnalyzer,
     index_analyzer: TextAnalyzer,

@@ -153,7 +153,7 @@ impl Suggestion {
     }
 
     /// What the suggested estimate comes to, in a sentence ("By the price table (2025-01), 20
-    /// conversations a day ... cost about $X a month over the API; ChatGPT Plus is $20 a month.").
+    /// conversations a day ... cost about $X a month; ChatGPT Plus is $20 a month.").
     pub fn sentence(&self) -> Option<String> {
         let Suggestion::Cost { estimate, .. } = self;
         let as_of = |a: &str| if a.is_empty() { String::new() } else { format!(" ({a})") };
@@ -165,7 +165,7 @@ impl Suggestion {
                     .map(|d| format!(" ({} for 10,000 such calls)", format_usd(d)))
                     .unwrap_or_default();
                 format!(
-                    "By the price table{}, one {} call of {} input and {} output tokens costs about {} over the API{many}.",
+                    "By the price table{}, one {} call of {} input and {} output tokens costs about {}{many}.",
                     as_of(&r.as_of),
                     r.model,
                     format_count(r.input_tokens.into()),
@@ -174,7 +174,7 @@ impl Suggestion {
                 )
             }
             CostReport::Conversation(r) => format!(
-                "By the price table{}, {} conversations a day of {} turns ({}-token messages, {}-token replies) on {} cost about {} a month over the API; {} is {} a month.",
+                "By the price table{}, {} conversations a day of {} turns ({}-token messages, {}-token replies) on {} cost about {} a month; {} is {} a month.",
                 as_of(&r.as_of),
                 r.conversations_per_day,
                 r.turns,

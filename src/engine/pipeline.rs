@@ -401,7 +401,7 @@ impl Engine {
             &["cost", "price", "pricing", "expens", "cheap", "cheaper", "pay", "dollar", "bill", "spend", "budget"];
         let asks_price =
             q.text.contains('$') || q.words.iter().any(|w| PRICE_WORDS.iter().any(|p| w.stem.starts_with(p)));
-        if !asks_price {
+        if !asks_price || !self.priced {
             return None;
         }
         let model = self.prices.mentioned_model(&q.text).or_else(|| self.prices.default_model().map(|m| m.name()))?;
