@@ -294,7 +294,7 @@ fn print_reply(reply: &Reply, json: bool) -> anyhow::Result<ExitCode> {
         write_json(&mut out, reply)?;
         out.write_all(b"\n")?;
     } else if failed {
-        eprintln!("error: {}", render::text::reply(reply, Style::PLAIN));
+        eprintln!("error: {}", render::text::with_cli_flags(&render::text::reply(reply, Style::PLAIN)));
     } else {
         writeln!(out, "{}", render::text::reply(reply, render::stdout_style().cli()))?;
     }

@@ -191,7 +191,7 @@ fn cost_command_prices_exactly_and_names_bad_options() {
 
     let o = e.run(&["cost", "--input-tokens", "-5"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("input_tokens"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("option `--input-tokens`"), "{}", stderr(&o));
     let o = e.run(&["cost", "--model", "gpt-5", "--input-tokens", "10"]);
     assert!(stderr(&o).contains("gpt-4o") && stderr(&o).contains("gpt-5"), "{}", stderr(&o));
     let o = e.run(&["cost", "--input-tokens", "10", "--requests", "0"]);
@@ -215,9 +215,9 @@ fn cost_command_prices_exactly_and_names_bad_options() {
     assert_eq!(v["plan"], "ChatGPT Plus");
 
     let o = e.run(&["cost", "--input-tokens", "10", "--text", "hi"]);
-    assert!(stderr(&o).contains("`text` cannot be combined with input_tokens"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`--text` cannot be combined with --input-tokens"), "{}", stderr(&o));
     let o = e.run(&["cost", "--turns", "3", "--input-tokens", "10"]);
-    assert!(stderr(&o).contains("`input_tokens` cannot be combined with the conversation options"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`--input-tokens` cannot be combined with the conversation options"), "{}", stderr(&o));
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn shell_takes_questions_and_slash_commands() {
         "unknown command /nope",
         "needs `question`",
         "/quit — Leave the shell",
-        "in the last 7 days",
+        "last 7 days",
         "Last day: ",
     ] {
         assert!(out.contains(expect), "missing {expect:?} in:\n{out}");
@@ -420,4 +420,13 @@ fn a_price_question_says_the_figure_and_the_matching_estimate_in_command_line_sy
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["suggestion"], "/cost model:gpt-4o input_tokens:1000 output_tokens:500", "{j}");
     assert!(j["estimate"].as_str().unwrap().contains("costs about $0.0075"), "{j}");
+}
+
+#[test]
+fn command_line_errors_name_the_flags_it_takes() {
+    let e = Env::new();
+    let o = e.run(&["cost", "--cached-input-tokens", "5000", "--input-tokens", "10", "--output-tokens", "1"]);
+    let err = stderr(&o);
+    assert!(err.contains("--cached-input-tokens (5000) cannot exceed"), "{err}");
+    assert!(!err.contains("cached_input_tokens"), "{err}");
 }

@@ -64,6 +64,11 @@ impl Gaps {
         let mut groups = gaps::group(&questions, |q| engine.gap_terms(q));
         let more = groups.len().saturating_sub(SHOWN);
         groups.truncate(SHOWN);
+        // Declined questions cited nothing: the section closest to the group's example, by words
+        // or by meaning, is what an admin would extend.
+        for g in groups.iter_mut().filter(|g| g.nearest_section.is_none()) {
+            g.nearest_section = g.example.as_deref().and_then(|e| engine.nearest_section(e));
+        }
         Reply::Gaps(Box::new(GapsReport {
             days: self.days,
             questions: total.max(questions.len()),

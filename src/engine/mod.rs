@@ -203,6 +203,20 @@ impl Engine {
     /// index terms without filler and without the words that name a product (every question names
     /// one), each weighted by how specific it is: 1 for a term the corpus never uses (the missing
     /// topic itself), down to 0 for one in every passage.
+    /// The section of the passage closest to `asked` (by words, else by meaning), if any.
+    pub fn nearest_section(&self, asked: &str) -> Option<String> {
+        let analyzer = &mut self.index_analyzer.clone();
+        let searcher = self.index.searcher();
+        let stats = Stats::new(&searcher);
+        let a = self.analyze(asked, &stats, analyzer);
+        let best = a
+            .closest
+            .first()
+            .map(|h| h.pid)
+            .or_else(|| a.candidates.iter().max_by(|x, y| x.meaning.total_cmp(&y.meaning)).map(|c| c.pid))?;
+        Some(self.corpus.passages[best].section.clone())
+    }
+
     pub fn gap_terms(&self, asked: &str) -> Vec<crate::analytics::GapTerm> {
         let analyzer = &mut self.index_analyzer.clone();
         let q = self.question(asked, analyzer);

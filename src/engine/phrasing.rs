@@ -23,8 +23,10 @@ impl Engine {
             }
             Declined::NotCovered => format!("That's outside what I cover. I answer from {covers}."),
             Declined::Empty => format!("Ask me something: I answer from {covers}."),
+            // The topic as the table lists it, quoted: a phrase ("used for training") need not
+            // read as a noun.
             Declined::Topic(t) => format!(
-                "That's outside what I cover: I answer from {covers}, and {} nothing about {t}.",
+                "That's outside what I cover: I answer from {covers}, and {} nothing about “{t}”.",
                 self.sources_verb("it says", "they say")
             ),
             Declined::Unknown(names) => format!(

@@ -208,3 +208,37 @@ pub fn reindex(r: &ReindexReport) -> String {
     s.truncate(s.trim_end().len());
     s
 }
+/// A message with the commands' option names written as command-line flags (`input_tokens` ->
+/// `--input-tokens`): the command line's errors name what its user types. Only names with an
+/// underscore are rewritten; a one-word name ("model", "text") reads as a plain word too.
+pub fn with_cli_flags(message: &str) -> String {
+    let all: std::collections::HashSet<&str> =
+        crate::commands::typed().flat_map(|c| c.options.iter().map(|o| o.name)).collect();
+    // Any option name in backticks ("option `text`") is a flag too.
+    let mut message = message.to_owned();
+    for name in &all {
+        message = message.replace(&format!("`{name}`"), &format!("`--{}`", name.replace('_', "-")));
+    }
+    let names: std::collections::HashSet<&str> = all.into_iter().filter(|n| n.contains('_')).collect();
+    let mut out = String::with_capacity(message.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if names.contains(word.as_str()) {
+            out.push_str("--");
+            out.push_str(&word.replace('_', "-"));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}

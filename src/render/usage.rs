@@ -65,7 +65,11 @@ fn group_lines(n: usize, g: &crate::analytics::GapGroup, m: &Marks) -> String {
             how.push(format!("{count} {what}"));
         }
     }
-    let about = if g.terms.is_empty() { String::new() } else { format!(" about {}", (m.user)(&g.terms.join(", "))) };
+    let about = match (g.terms.is_empty(), &g.example) {
+        (false, _) => format!(" about {}", (m.user)(&g.terms.join(", "))),
+        (true, Some(_)) => " with no informative words".to_owned(),
+        (true, None) => " (question text not kept)".to_owned(),
+    };
     let mut lines = vec![format!("{n}. {}{about} ({})", (m.strong)(&format!("{}×", g.count)), how.join(", "))];
     if let Some(e) = &g.example {
         lines.push(format!("   e.g. \"{}\"", (m.user)(&clip(e, MAX_EXAMPLE_CHARS))));
