@@ -412,7 +412,9 @@ fn a_price_question_says_the_figure_and_the_matching_estimate_in_command_line_sy
     let e = Env::new();
     let o = e.run(&["ask", "how much is it to use the api compared to paying for chatgpt plus?"]);
     let out = stdout(&o);
-    // The conversation form (the question compares with the plan), worked out from the price table.
+    // The conversation form (the question compares with the plan), worked out from the price table,
+    // opens the answer.
+    assert!(out.starts_with("By the price table"), "{out}");
     assert!(out.contains("20 conversations a day of 10 turns"), "{out}");
     assert!(out.contains("a month; ChatGPT Plus is $"), "{out}");
     assert!(out.contains("productbot cost --model gpt-4o --conversations-per-day 20"), "{out}");

@@ -39,6 +39,8 @@ use crate::answer::Answer;
 use crate::key::InstallKey;
 
 /// How many records may wait for the writer before new ones are dropped.
+/// How long a report waits for the writer's first open of the database.
+const READ_WAIT: Duration = Duration::from_secs(3);
 const QUEUE: usize = 4096;
 const DAY_MS: i64 = 86_400_000;
 /// The writer's pauses between attempts to reach the database: doubling from the first to the last.
@@ -354,6 +356,10 @@ impl Analytics {
         if !self.cfg.enabled {
             return Err(AnalyticsError::Off);
         }
+        // The writer creates the tables when it first opens the database, on its own thread: a
+        // report asked for just after start waits for that (briefly: a database that is down is
+        // reported, not waited on).
+        self.wait_connected(READ_WAIT);
         db::Db::open_read(&self.cfg.database).map_err(|e| self.unreadable(e))
     }
 

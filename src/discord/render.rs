@@ -455,6 +455,11 @@ fn answer(a: &Answer) -> Embed {
     if let Some(lead) = &a.lead {
         e.description = Some(format!("\u{201c}{}\u{201d} [{}]", escape(&lead.sentence), lead.source + 1));
     }
+    // A price question without a verdict opens with the figure (the field below keeps the command).
+    if let Some(sentence) = a.suggestion.as_ref().and_then(|s| s.sentence()).filter(|_| a.verdicts.is_empty()) {
+        let rest = e.description.take().map(|d| format!("\n{d}")).unwrap_or_default();
+        e.description = Some(escape(&sentence) + &rest);
+    }
     if let Some(list) = &a.listing {
         for g in &list.groups {
             let names: Vec<String> = g.features.iter().map(|f| escape(&f.name)).collect();
@@ -481,7 +486,8 @@ fn answer(a: &Answer) -> Embed {
         }
     }
     if let Some(s) = &a.suggestion {
-        let sentence = s.sentence().map(|t| escape(&t) + "\n").unwrap_or_default();
+        // Said in the description already when the answer has no verdict.
+        let sentence = s.sentence().filter(|_| !a.verdicts.is_empty()).map(|t| escape(&t) + "\n").unwrap_or_default();
         let value = sentence + &escape(&s.command(crate::answer::Syntax::Slash));
         e.fields.push(Field::new("For an estimate, try", value, false));
     }

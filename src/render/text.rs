@@ -87,6 +87,12 @@ pub fn answer(a: &Answer, style: Style) -> String {
     if a.confidence == Confidence::Low {
         out.push_str("I'm not sure I understood; these are the closest passages.\n");
     }
+    // A price question without a verdict opens with the figure; otherwise it closes the answer.
+    let estimate = a.suggestion.as_ref().and_then(|s| s.sentence());
+    let figure_first = a.verdicts.is_empty() && estimate.is_some();
+    if let Some(sentence) = estimate.as_ref().filter(|_| figure_first) {
+        let _ = writeln!(out, "{}", clean(sentence));
+    }
     if let Some(lead) = &a.lead {
         let _ = writeln!(out, "\u{201c}{}\u{201d} [{}]", clean(&lead.sentence), lead.source + 1);
     }
@@ -127,8 +133,8 @@ pub fn answer(a: &Answer, style: Style) -> String {
         }
     }
     if let Some(s) = &a.suggestion {
-        if let Some(sentence) = s.sentence() {
-            let _ = write!(out, "\n{}", clean(&sentence));
+        if let Some(sentence) = estimate.as_ref().filter(|_| !figure_first) {
+            let _ = write!(out, "\n{}", clean(sentence));
         }
         let _ = writeln!(out, "\nFor an estimate, try: {}", clean(&s.command(style.syntax)));
     }
