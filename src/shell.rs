@@ -71,6 +71,7 @@ pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
         render::clean(&engine.covers_phrase())
     );
     let features: Vec<String> = engine.features().features.iter().map(|f| f.id.clone()).collect();
+    let models: Vec<String> = engine.prices().models().iter().map(|m| m.name().to_owned()).collect();
     drop(engine);
     let caller = Caller { origin: Origin { transport: "shell", record: true, ..Origin::default() }, ..Caller::local() };
     let ctx = CommandContext::new(store).with_analytics(analytics);
@@ -84,7 +85,6 @@ pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
         .auto_add_history(false)
         .build();
     let mut editor: Editor<ShellHelper, DefaultHistory> = Editor::with_config(config)?;
-    let models = prices_models(store);
     editor.set_helper(Some(ShellHelper { features, models }));
     let history = history_path();
     if let Some(h) = history.as_deref().filter(|h| history_is_small(h)) {
@@ -168,11 +168,6 @@ impl ShellHelper {
     }
 }
 
-/// The price table's model names, for completing `model:`.
-fn prices_models(store: &Store) -> Vec<String> {
-    store.snapshot().prices().models().iter().map(|m| m.name().to_owned()).collect()
-}
-
 impl Helper for ShellHelper {}
 impl Highlighter for ShellHelper {}
 impl Validator for ShellHelper {}
@@ -200,7 +195,7 @@ impl Completer for ShellHelper {
         let word = &head[start..];
         // `name:pre` completes the option's values after the colon.
         if let Some((name, prefix)) = word.split_once([':', '=']) {
-            let name = name.trim_start_matches('-').to_lowercase().replace('-', "_");
+            let name = commands::line::option_key(name);
             let Some(option) = spec.options.iter().find(|o| o.name == name) else { return Ok((pos, Vec::new())) };
             let at = start + name.len() + 1;
             return Ok((at, self.values(option, prefix).into_iter().map(|v| pair(v + " ")).collect()));

@@ -18,6 +18,11 @@ pub fn subcommands() -> Vec<clap::Command> {
     typed().filter(|c| c.name != "help").map(subcommand).collect()
 }
 
+/// An option's name as a command-line flag, without the dashes: `input_tokens` -> `input-tokens`.
+pub fn long_flag(name: &str) -> String {
+    name.replace('_', "-")
+}
+
 fn subcommand(spec: &CommandSpec) -> clap::Command {
     let mut cmd = clap::Command::new(spec.name).about(spec.help);
     for o in spec.options.iter().filter(|o| !o.discord_only) {
@@ -25,9 +30,9 @@ fn subcommand(spec: &CommandSpec) -> clap::Command {
         arg = if o.positional {
             arg.value_name(o.name.to_uppercase()).required(o.required).allow_hyphen_values(true)
         } else if o.kind == OptKind::Bool {
-            arg.long(o.name.replace('_', "-")).action(ArgAction::SetTrue)
+            arg.long(long_flag(o.name)).action(ArgAction::SetTrue)
         } else {
-            arg.long(o.name.replace('_', "-")).value_name(value_name(o.kind)).allow_hyphen_values(true)
+            arg.long(long_flag(o.name)).value_name(value_name(o.kind)).allow_hyphen_values(true)
         };
         cmd = cmd.arg(arg);
     }

@@ -48,8 +48,8 @@ pub fn parse_line(line: &str) -> Result<Invocation, UsageError> {
     }
     for word in split_args(args)? {
         let (key, value) = match word.split_once([':', '=']) {
-            Some((k, v)) => (k.trim_start_matches('-').to_lowercase().replace('-', "_"), Some(v.to_owned())),
-            None => (word.trim_start_matches('-').to_lowercase().replace('-', "_"), None),
+            Some((k, v)) => (option_key(k), Some(v.to_owned())),
+            None => (option_key(&word), None),
         };
         let value = match (value, spec.options.iter().find(|o| o.name == key).map(|o| o.kind)) {
             (Some(v), _) => OptValue::Str(v),
@@ -66,6 +66,11 @@ pub fn parse_line(line: &str) -> Result<Invocation, UsageError> {
         inv.options.push((key, value));
     }
     Ok(inv)
+}
+
+/// The option a typed key names: `--input-tokens`, `Input_Tokens` and `input_tokens` alike.
+pub fn option_key(key: &str) -> String {
+    key.trim_start_matches('-').to_lowercase().replace('-', "_")
 }
 
 fn unquote(s: &str) -> String {

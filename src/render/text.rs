@@ -218,12 +218,13 @@ pub fn reindex(r: &ReindexReport) -> String {
 /// `--input-tokens`): the command line's errors name what its user types. Only names with an
 /// underscore are rewritten; a one-word name ("model", "text") reads as a plain word too.
 pub fn with_cli_flags(message: &str) -> String {
+    use crate::commands::cli::long_flag;
     let all: std::collections::HashSet<&str> =
         crate::commands::typed().flat_map(|c| c.options.iter().map(|o| o.name)).collect();
     // Any option name in backticks ("option `text`") is a flag too.
     let mut message = message.to_owned();
     for name in &all {
-        message = message.replace(&format!("`{name}`"), &format!("`--{}`", name.replace('_', "-")));
+        message = message.replace(&format!("`{name}`"), &format!("`--{}`", long_flag(name)));
     }
     let names: std::collections::HashSet<&str> = all.into_iter().filter(|n| n.contains('_')).collect();
     let mut out = String::with_capacity(message.len());
@@ -231,7 +232,7 @@ pub fn with_cli_flags(message: &str) -> String {
     let flush = |word: &mut String, out: &mut String| {
         if names.contains(word.as_str()) {
             out.push_str("--");
-            out.push_str(&word.replace('_', "-"));
+            out.push_str(&long_flag(word));
         } else {
             out.push_str(word);
         }
