@@ -14,27 +14,23 @@
 //! and what the server counted: connections refused and shed, timeouts, unsigned and oversized
 //! requests. Client and server share the machine's cores.
 
+#[path = "support/interactions.rs"]
+mod interactions;
+
+use interactions::{Signer, hex, percentile};
+
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use ed25519_dalek::{Signer as _, SigningKey};
-use serde_json::json;
+use ed25519_dalek::SigningKey;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or_default()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -55,24 +51,8 @@ fn mb(b: u64) -> f64 {
     b as f64 / 1_048_576.0
 }
 
-fn interaction(id: u64, question: &str) -> serde_json::Value {
-    json!({
-        "id": id.to_string(), "application_id": "300000000000000001", "type": 2, "token": format!("t{id}"),
-        "version": 1, "locale": "en-US", "entitlements": [], "app_permissions": "0", "attachment_size_limit": 8388608,
-        "channel_id": "200000000000000001", "guild_id": "100000000000000001", "guild_locale": "en-US",
-        "authorizing_integration_owners": {}, "context": 0,
-        "data": { "id": "400000000000000001", "name": "ask", "type": 1,
-                  "options": [{"name": "question", "type": 3, "value": question}] },
-        "member": { "user": { "id": (600000000000000000u64 + id).to_string(), "username": "u", "discriminator": "0",
-                              "global_name": null, "avatar": null },
-                    "roles": [], "joined_at": "2025-01-01T00:00:00.000Z", "deaf": false, "mute": false,
-                    "flags": 0, "permissions": "0" }
-    })
-}
-
 struct Load {
-    key: SigningKey,
-    questions: Vec<String>,
+    signer: Signer,
     next: AtomicU64,
     errors: AtomicU64,
 }
@@ -87,10 +67,7 @@ async fn normal(load: Arc<Load>, url: String, concurrency: usize, stop: Arc<Atom
                 let mut lat = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let id = load.next.fetch_add(1, Ordering::Relaxed) + 1;
-                    let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
-                    let q = &load.questions[id as usize % load.questions.len()];
-                    let body = serde_json::to_vec(&interaction(id, q)).unwrap();
-                    let sig = hex(&load.key.sign(&[ts.as_bytes(), &body].concat()).to_bytes());
+                    let (body, sig, ts) = load.signer.sign(id);
                     let t = Instant::now();
                     let ok = match client
                         .post(&url)
@@ -270,7 +247,7 @@ fn main() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["q"].as_str().unwrap().to_owned())
         .collect();
-    let load = Arc::new(Load { key, questions, next: AtomicU64::new(0), errors: AtomicU64::new(0) });
+    let load = Arc::new(Load { signer: Signer { key, questions }, next: AtomicU64::new(0), errors: AtomicU64::new(0) });
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let report = rt.block_on(async {
