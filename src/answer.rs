@@ -208,6 +208,9 @@ pub enum Caveat {
     OtherVendor { vendor: String, articles: usize },
     /// Models, products or names in the question that the articles never mention.
     Unmentioned { names: Vec<String>, articles: usize },
+    /// A word of the question names products of several vendors and nothing else in it says which:
+    /// the word as asked and the products' names. The answer covers each of them.
+    Ambiguous { word: String, products: Vec<String> },
 }
 
 /// A command that computes what a question asks, as a reason; worded per transport

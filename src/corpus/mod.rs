@@ -1,5 +1,5 @@
-//! The corpus directory as data: its documents split into passages ([`document`]), the feature table
-//! ([`table`], `features.toml`) and the chat lexicon ([`lexicon`], `lexicon.toml`). [`load`] is the
+//! The corpus directory as data: its documents split into passages ([`document`]), the feature
+//! tables ([`table`]: `features.toml` and each article's `NAME.features.toml`) and the chat lexicon ([`lexicon`], `lexicon.toml`). [`load`] is the
 //! one way in, for the store and for in-memory engines alike; every problem in a file is reported
 //! at once, each as `file:line: message` ([`diag`]).
 
@@ -16,7 +16,10 @@ use sha2::{Digest, Sha256};
 pub use diag::{Diagnostic, Diagnostics};
 pub use document::{Document, Passage, VerifyMark, item_label, split_document, verify_marks};
 pub use lexicon::{LEXICON_FILE, Lexicon};
-pub use table::{Availability, FEATURES_FILE, Feature, FeatureTable, Headline, Product};
+pub use table::{
+    ARTICLE_TABLE_SUFFIX, Availability, Evidence, FEATURES_FILE, Feature, FeatureTable, Headline, Product, Vendor,
+    article_of_table, is_table_file,
+};
 
 /// Every document and passage of one corpus directory, its feature table and lexicon, and a
 /// fingerprint of the files. A generation on disk stores it as `corpus.json`.
@@ -52,8 +55,8 @@ impl Corpus {
     }
 }
 
-/// The files that make up a corpus: `.md` and `.txt` documents, `features.toml` and
-/// `lexicon.toml`, sorted by name.
+/// The files that make up a corpus: `.md` and `.txt` documents, `features.toml`, the articles'
+/// `NAME.features.toml` and `lexicon.toml`, sorted by name.
 pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     let entries = fs::read_dir(dir).map_err(|error| CorpusError::Dir { path: dir.to_owned(), error })?;
     let mut files = Vec::new();
@@ -67,7 +70,7 @@ pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
         if name.starts_with('.') || path.is_dir() {
             continue;
         }
-        if is_document(&path) || name == FEATURES_FILE || name == LEXICON_FILE {
+        if is_document(&path) || is_table_file(&name) || name == LEXICON_FILE {
             files.push(path);
         }
     }
@@ -101,7 +104,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads, splits and validates the corpus directory: documents, `features.toml`, `lexicon.toml`.
+/// Reads, splits and validates the corpus directory: documents, the feature tables, `lexicon.toml`.
 /// Every content problem of every file is collected before failing.
 pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     let files = corpus_files(dir)?;
@@ -110,7 +113,7 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     let mut passages = Vec::new();
     let mut bytes_total = 0;
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut table_text = None;
+    let mut table_texts: Vec<(PathBuf, String)> = Vec::new();
     let mut lexicon_text = None;
     for path in &files {
         let bytes = fs::read(path).map_err(|error| CorpusError::Read { path: path.clone(), error })?;
@@ -125,8 +128,8 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
             }
         };
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name == FEATURES_FILE {
-            table_text = Some((path.clone(), text));
+        if is_table_file(name) {
+            table_texts.push((path.clone(), text));
             continue;
         }
         if name == LEXICON_FILE {
@@ -147,9 +150,12 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
         return Err(CorpusError::Empty { path: dir.to_owned() });
     }
     // Without a feature table the corpus is searched and cited, with no verdicts.
-    let table = match table_text {
-        Some((path, text)) => table::parse(&path, &text, &docs, &passages).map_err(|d| problems.extend(d)),
-        None => Ok(FeatureTable::default()),
+    let table = if table_texts.is_empty() {
+        Ok(FeatureTable::default())
+    } else {
+        let files: Vec<table::TableFile> =
+            table_texts.iter().map(|(path, text)| table::TableFile { path, text }).collect();
+        table::parse_files(&files, &docs, &passages).map_err(|d| problems.extend(d))
     };
     let lexicon = match lexicon_text {
         Some((path, text)) => lexicon::parse(&path, &text).map_err(|d| problems.extend(d)),

@@ -505,13 +505,14 @@ fn verdict_colour(v: &Verdict) -> u32 {
         Yes => GREEN,
         No => RED,
         Partial => AMBER,
-        Unknown => GREY,
+        Unknown | NotCovered => GREY,
     };
     if let Some(a) = v.asked_value() {
         return of(a);
     }
-    let values: Vec<Availability> = v.availability.iter().map(|p| p.value).collect();
-    if values.contains(&Unknown) {
+    // Products no article covers say nothing either way.
+    let values: Vec<Availability> = v.availability.iter().map(|p| p.value).filter(|a| *a != NotCovered).collect();
+    if values.contains(&Unknown) || values.is_empty() {
         GREY
     } else if values.iter().all(|a| *a == Yes) {
         GREEN
@@ -528,6 +529,7 @@ fn availability(a: Availability) -> &'static str {
         Availability::No => "❌ No",
         Availability::Partial => "🟡 Partly",
         Availability::Unknown => "❔ Not stated",
+        Availability::NotCovered => "➖ Not covered",
     }
 }
 
@@ -967,6 +969,8 @@ mod tests {
                 name: "A".into(),
                 short: "A".into(),
                 words: vec![],
+                vendor: String::new(),
+                plural: false,
             }],
             features: vec![crate::corpus::Feature {
                 id: "memory".into(),
@@ -980,10 +984,12 @@ mod tests {
                 caveats: vec![],
                 examples: vec![],
                 headline: Default::default(),
+                evidence: vec![],
             }],
             others: vec![],
             topics: vec![],
             synonyms: vec![],
+            vendors: vec![],
         };
         let r = reply(&Reply::Features(Box::new(table)));
         let d = r.embeds()[0].description.as_deref().unwrap();

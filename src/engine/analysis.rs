@@ -94,26 +94,25 @@ impl Engine {
     /// Reads a question once.
     pub(super) fn analyze(&self, asked: &str, stats: &Stats, analyzer: &mut TextAnalyzer) -> Analysis {
         let q = self.question(asked, analyzer);
-        let u = self.matcher.understand(&q.words, &|stem| self.index.has_term(stats, stem));
+        let mut u = self.matcher.understand(&q.words, &|stem| self.index.has_term(stats, stem));
         // With several articles, those the question names come first: the others' cards count for
         // less, and their aliases name a feature only where the whole question reads best as it
         // ("automatic review" in a question about screening posts through the API is no code review).
         let named = self.articles.named(&q.words);
         let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
         let hits: Vec<AliasHit> = if named.prefers() {
-            for (card, &doc) in cards.iter_mut().zip(&self.feature_doc) {
-                *card *= named.weight(doc);
+            // A concept several articles have counts as much as the article the question names.
+            let weight = |fi: usize| self.feature_docs[fi].iter().map(|&d| named.weight(d)).fold(0.0_f32, f32::max);
+            for (fi, card) in cards.iter_mut().enumerate() {
+                *card *= weight(fi);
             }
             let best = intent::best(&cards);
-            u.hits
-                .iter()
-                .filter(|h| Some(h.feature) == best || !named.passes_over(self.feature_doc[h.feature]))
-                .cloned()
-                .collect()
+            u.hits.iter().filter(|h| Some(h.feature) == best || weight(h.feature) >= 1.0).cloned().collect()
         } else {
             u.hits.clone()
         };
         let intent = intent::decide(&hits, &cards, &card_terms);
+        self.settle_by_feature(&mut u, &intent.features);
         let (mut unknown, (unknown_asked, code_asked)) = self.unknown_identifiers(&q);
         let names = self.unknown_names(&q, &u, stats);
         let unknown_names = names.len();
@@ -134,7 +133,7 @@ impl Engine {
         };
         let closest = self.retrieve(&q, &named, None, stats, analyzer);
         let mut evidence = self.evidence(&q, &u, &intent, &cards, &closest, stats, analyzer);
-        if intent.by == Found::Alias && evidence.mostly_unknown(!u.products.is_empty()) {
+        if intent.by == Found::Alias && evidence.mostly_unknown(u.named > 0) {
             evidence.rest = Some(rest);
         }
         let focus = self.focus_terms(&q, &u, &hits, stats, analyzer);
@@ -229,7 +228,7 @@ impl Engine {
                 pids.push((pid, 0.0));
             }
         }
-        let own: Vec<usize> = a.intent.features.iter().filter_map(|&f| self.features[f].passage).collect();
+        let own: Vec<usize> = a.intent.features.iter().flat_map(|&f| self.own_passages(f, &a.u)).collect();
         for &pid in &own {
             if !pids.iter().any(|p| p.0 == pid) {
                 pids.push((pid, 0.0));

@@ -5,7 +5,8 @@
 use super::*;
 
 impl Engine {
-    pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
+    pub fn new(index: SearchIndex, mut corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
+        corpus.table.normalize();
         let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
         // Each passage body's words, and their stems.
@@ -16,6 +17,16 @@ impl Engine {
         let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
         let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
         let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
+        let feature_docs: Vec<Vec<usize>> = corpus
+            .table
+            .features
+            .iter()
+            .map(|f| {
+                let mut docs: Vec<usize> = f.evidence.iter().map(|e| doc_index(&e.doc)).collect();
+                docs.dedup();
+                docs
+            })
+            .collect();
         // Each article's title words, stemmed, and how many passages it has and in how many of them
         // each word is.
         let titles: Vec<Vec<String>> =
@@ -79,6 +90,7 @@ impl Engine {
                     .zip(&alias_terms)
                     .map(|(f, terms)| FeatureIndex {
                         passage: supporting_passage(f, &corpus.passages),
+                        evidence: f.evidence.iter().map(|e| evidence_passage(e, &corpus.passages)).collect(),
                         // The first aliases are the canonical ones; more would widen recall past the
                         // feature.
                         expansion: terms.iter().take(MAX_EXPANSION_TERMS).cloned().collect(),
@@ -118,7 +130,7 @@ impl Engine {
             let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
             (matcher, cards.join().expect("building the feature cards does not panic"))
         });
-        let articles = Articles::new(&titles, &spread);
+        let articles = Articles::new(&vendor_titles(&corpus, &titles, &mut word_analyzer), &spread);
         let mut identifiers: FxHashSet<String> =
             corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
         let priced = prices.models().iter().any(|m| {
@@ -155,7 +167,7 @@ impl Engine {
             cards,
             articles,
             passage_doc,
-            feature_doc,
+            feature_docs,
             alias_scores,
             synonyms,
             synonym_scores,
@@ -183,6 +195,40 @@ impl Engine {
         self.decisions = decisions;
         self
     }
+}
+
+/// The title words that may mark an article's subject: with several vendors, not a word of
+/// another vendor's product names ("apps" in "Claude Apps vs. the Anthropic API" is also
+/// ChatGPT's "the app", so "my app" names neither vendor's article).
+fn vendor_titles(corpus: &Corpus, titles: &[Vec<String>], analyzer: &mut WordAnalyzer) -> Vec<Vec<String>> {
+    let table = &corpus.table;
+    let vendor_of = |id: &str| table.product(id).map(|p| p.vendor.as_str());
+    let mut vendors: Vec<&str> = table.products.iter().map(|p| p.vendor.as_str()).collect();
+    vendors.sort_unstable();
+    vendors.dedup();
+    if vendors.len() < 2 {
+        return titles.to_vec();
+    }
+    // Each vendor's product-name stems.
+    let stems: Vec<(&str, Vec<String>)> = table
+        .products
+        .iter()
+        .map(|p| (p.vendor.as_str(), p.words.iter().flat_map(|w| analyzer.words(w)).map(|w| w.stem).collect()))
+        .collect();
+    corpus
+        .docs
+        .iter()
+        .zip(titles)
+        .map(|(d, title)| {
+            let own: Vec<&str> = table
+                .features
+                .iter()
+                .flat_map(|f| f.evidence.iter().filter(|e| e.doc == d.id))
+                .flat_map(|e| e.products.iter().filter_map(|p| vendor_of(p)))
+                .collect();
+            title.iter().filter(|t| !stems.iter().any(|(v, s)| !own.contains(v) && s.contains(t))).cloned().collect()
+        })
+        .collect()
 }
 
 /// Each distinct term's scores over every passage, at `boost` (none, with a warning, if the index
@@ -272,6 +318,14 @@ pub(super) fn synonym_map(groups: &[Vec<String>], analyzer: &mut TextAnalyzer) -
         }
     }
     map
+}
+
+/// The passage one article's entry rests on: its item, else the first passage of its section.
+pub(super) fn evidence_passage(e: &corpus::Evidence, passages: &[Passage]) -> Option<usize> {
+    match e.item_heading() {
+        Some(full) => passages.iter().position(|p| p.doc == e.doc && p.heading.eq_ignore_ascii_case(&full)),
+        None => passages.iter().position(|p| p.doc == e.doc && p.section.eq_ignore_ascii_case(&e.section)),
+    }
 }
 
 /// The passage a feature's verdict rests on: its item ("Features Only in ChatGPT › Memory") when the

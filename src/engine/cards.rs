@@ -163,6 +163,7 @@ mod tests {
             caveats: vec![],
             examples: examples.iter().map(|s| (*s).to_owned()).collect(),
             headline: Headline::default(),
+            evidence: vec![],
         }
     }
 

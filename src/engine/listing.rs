@@ -19,12 +19,15 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
         a.q.words.iter().zip(&a.q.focus).filter(|(_, f)| **f).map(|(w, _)| w.text.as_str()).collect();
     let has = |group: &[String]| asking.iter().any(|w| Cues::is(group, w));
     let (negation, only, both) = (has(&CUES.negation), has(&CUES.only), has(&CUES.both));
-    let others = |p: usize| all.iter().copied().filter(|&o| o != p).collect::<Vec<_>>();
-    let named = &a.u.products;
-    let wanted: Vec<(Vec<usize>, Vec<usize>)> = if both {
-        vec![(if named.len() >= 2 { named.clone() } else { all.clone() }, vec![])]
-    } else {
-        match named.as_slice() {
+    // What one product has and the others lack is against its own vendor's other products: another
+    // vendor's are compared in their own article.
+    let vendor = |p: usize| table.products.get(p).map(|x| x.vendor.as_str());
+    let others = |p: usize| all.iter().copied().filter(|&o| o != p && vendor(o) == vendor(p)).collect::<Vec<_>>();
+    let wanted_for = |named: &[usize]| -> Vec<(Vec<usize>, Vec<usize>)> {
+        if both {
+            return vec![(if named.len() >= 2 { named.to_vec() } else { all.clone() }, vec![])];
+        }
+        match named {
             [] => all.iter().map(|&p| (vec![p], others(p))).collect(),
             [p] if only => vec![(vec![*p], others(*p))],
             [p] if negation => vec![(others(*p), vec![*p])],
@@ -32,6 +35,11 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
             [first, second, ..] if negation => vec![(vec![*first], vec![*second])],
             [first, second, ..] => vec![(vec![*first], vec![*second]), (vec![*second], vec![*first])],
         }
+    };
+    // A word that names several vendors' products ("the API") is asked of each of them.
+    let wanted: Vec<(Vec<usize>, Vec<usize>)> = match &a.u.ambiguous {
+        Some((_, group)) if a.u.products == *group => group.iter().flat_map(|&p| wanted_for(&[p])).collect(),
+        _ => wanted_for(&a.u.products),
     };
     let groups: Vec<ListGroup> = wanted
         .into_iter()

@@ -76,8 +76,10 @@ pub struct Revision {
 
 /// What the engine keeps about each feature of the table, in table order.
 struct FeatureIndex {
-    /// The passage the verdict rests on, cited first.
+    /// The passage the verdict rests on, cited first (the primary evidence's).
     passage: Option<usize>,
+    /// Each evidence's passage (see [`corpus::Evidence`]), in the feature's evidence order.
+    evidence: Vec<Option<usize>>,
     /// The first [`MAX_EXPANSION_TERMS`] analyzed alias terms (aliases come most canonical first):
     /// a question about the feature also looks for these, at [`EXPANSION_BOOST`].
     expansion: Vec<String>,
@@ -96,8 +98,8 @@ pub struct Engine {
     articles: Articles,
     /// Each passage's article (index into `corpus.docs`).
     passage_doc: Vec<usize>,
-    /// Each feature's article, in table order.
-    feature_doc: Vec<usize>,
+    /// Each feature's articles (every evidence's), in table order.
+    feature_docs: Vec<Vec<usize>>,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
     alias_scores: FxHashMap<String, ScoreList>,
@@ -195,7 +197,7 @@ impl Engine {
         // the one asked for, whatever its name reads as.
         let a = self.analyze(&self.corpus.table.features[fi].name, &stats, analyzer);
         let hits = self.retrieve(&a.q, &a.named, Some(fi), &stats, analyzer);
-        let cited = self.cite(&[fi], &hits);
+        let cited = self.cite(&[fi], &hits, &a.u);
         Some(self.assemble(&a, &[fi], &cited, &stats, Confidence::High, Evidence::default(), analyzer))
     }
 

@@ -123,6 +123,15 @@ impl Caveat {
                 let (who, verb) = articles(*n, "doesn't", "don't");
                 format!("{who} {verb} mention {}.", names.join(", "))
             }
+            Caveat::Ambiguous { word, products } => {
+                let or = match products.as_slice() {
+                    [rest @ .., last] if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                    _ => products.join(""),
+                };
+                format!(
+                    "\u{201c}{word}\u{201d} could mean {or}: this answers for each; name the vendor to ask about one."
+                )
+            }
         }
     }
 }

@@ -162,7 +162,7 @@ impl Engine {
         analyzer: &mut TextAnalyzer,
     ) -> Answer {
         let intent = &a.intent;
-        let own = intent.features.first().and_then(|&f| self.features[f].passage);
+        let own = intent.features.first().and_then(|&f| self.own_passages(f, &a.u).first().copied());
         // A feature named only in the backstory, when the sentences that ask name none of the
         // verdict's features and the passage closest to the whole question is not the feature's
         // ("... no chat window. Was this whole thing a mistake?"), is not what is asked: an unsure
@@ -186,9 +186,9 @@ impl Engine {
         // passages lead, and the features' own come after.
         let listing = a.u.hits.iter().filter(|h| h.skipped == 0).count() >= intent::MAX_VERDICTS;
         let cited = if steer.is_none() || listing {
-            self.cite_closest(&intent.features, &hits)
+            self.cite_closest(&intent.features, &hits, &a.u)
         } else {
-            self.cite(&intent.features, &hits)
+            self.cite(&intent.features, &hits, &a.u)
         };
         if cited.is_empty() {
             return self.decline(&a.q, Declined::NotCovered, evidence, Confidence::Low);
@@ -364,7 +364,15 @@ impl Engine {
             }
         };
         for &fi in features {
-            for c in &self.corpus.table.features[fi].caveats {
+            let f = &self.corpus.table.features[fi];
+            // The caveats of the articles whose values the verdict shows.
+            let order = self.evidence_order(fi, u);
+            let caveats: Vec<&String> = if order.is_empty() {
+                f.caveats.iter().collect()
+            } else {
+                order.iter().filter_map(|&e| f.evidence.get(e)).flat_map(|e| &e.caveats).collect()
+            };
+            for c in caveats {
                 push(Caveat::Table(c.clone()));
             }
         }
@@ -387,6 +395,13 @@ impl Engine {
         }
         if !read.is_empty() {
             push(Caveat::ReadAs(read));
+        }
+        if let Some((word, products)) = &u.ambiguous
+            && !features.is_empty()
+        {
+            let table = &self.corpus.table;
+            let products = products.iter().filter_map(|&p| table.products.get(p)).map(|p| p.name.clone()).collect();
+            push(Caveat::Ambiguous { word: word.clone(), products });
         }
         if let Some((vendor, _)) = &u.other {
             push(Caveat::OtherVendor { vendor: vendor.clone(), articles: self.corpus.docs.len() });

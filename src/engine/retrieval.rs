@@ -45,24 +45,26 @@ impl Engine {
 
     /// The passages to cite: each verdict feature's supporting passage first (its passage, or
     /// else its section's best hit), then the best other hits above a share of the top score.
-    pub(super) fn cite(&self, features: &[usize], hits: &[Hit]) -> Vec<Hit> {
+    pub(super) fn cite(&self, features: &[usize], hits: &[Hit], u: &Understanding) -> Vec<Hit> {
         let mut cited: Vec<Hit> = Vec::new();
         for &fi in features {
             let f = &self.corpus.table.features[fi];
-            let pid = self.features[fi].passage.or_else(|| {
-                hits.iter()
-                    .find(|h| {
-                        let p = &self.corpus.passages[h.pid];
-                        p.doc == f.doc && p.section.eq_ignore_ascii_case(&f.section)
-                    })
-                    .map(|h| h.pid)
-            });
-            if let Some(pid) = pid
-                && cited.len() < MAX_SOURCES
-                && !cited.iter().any(|c| c.pid == pid)
-            {
-                let score = hits.iter().find(|h| h.pid == pid).map_or(0.0, |h| h.score);
-                cited.push(Hit { pid, score });
+            let mut own = self.own_passages(fi, u);
+            if own.is_empty() {
+                own.extend(
+                    hits.iter()
+                        .find(|h| {
+                            let p = &self.corpus.passages[h.pid];
+                            p.doc == f.doc && p.section.eq_ignore_ascii_case(&f.section)
+                        })
+                        .map(|h| h.pid),
+                );
+            }
+            for pid in own {
+                if cited.len() < MAX_SOURCES && !cited.iter().any(|c| c.pid == pid) {
+                    let score = hits.iter().find(|h| h.pid == pid).map_or(0.0, |h| h.score);
+                    cited.push(Hit { pid, score });
+                }
             }
         }
         let top = hits.first().map_or(0.0, |h| h.score);
@@ -80,9 +82,9 @@ impl Engine {
 
     /// For an unsure reading: the closest passages in retrieval order, with the first feature's own
     /// passage among them.
-    pub(super) fn cite_closest(&self, features: &[usize], hits: &[Hit]) -> Vec<Hit> {
-        let mut cited = self.cite(&[], hits);
-        let own = self.cite(&features[..1], hits);
+    pub(super) fn cite_closest(&self, features: &[usize], hits: &[Hit], u: &Understanding) -> Vec<Hit> {
+        let mut cited = self.cite(&[], hits, u);
+        let own = self.cite(&features[..1], hits, u);
         if let Some(first) = own.first()
             && !cited.iter().any(|c| c.pid == first.pid)
         {
@@ -90,6 +92,65 @@ impl Engine {
             cited.push(*first);
         }
         cited
+    }
+
+    /// The passages feature `fi`'s verdict rests on for this question: the evidence of the product
+    /// asked about, or of each product compared (every product when none is named), each article's
+    /// once, the primary first when nothing is named. One article's table: its one passage.
+    pub(super) fn own_passages(&self, fi: usize, u: &Understanding) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for pid in
+            self.evidence_order(fi, u).into_iter().filter_map(|e| self.features[fi].evidence.get(e).copied().flatten())
+        {
+            if !out.contains(&pid) {
+                out.push(pid);
+            }
+        }
+        if out.is_empty() {
+            out.extend(self.features[fi].passage);
+        }
+        out
+    }
+
+    /// Which of feature `fi`'s evidence a question reads (indexes into its `evidence`): that of the
+    /// product asked about, or of each product compared (every product when none is named).
+    pub(super) fn evidence_order(&self, fi: usize, u: &Understanding) -> Vec<usize> {
+        let f = &self.corpus.table.features[fi];
+        let compared: Vec<usize> = match u.asked() {
+            Some(p) => vec![p],
+            None if u.products.len() >= 2 => u.products.clone(),
+            None => (0..self.corpus.table.products.len()).collect(),
+        };
+        let mut order: Vec<usize> = Vec::new();
+        for p in compared {
+            let Some(product) = self.corpus.table.products.get(p) else { continue };
+            if let Some(e) = f.evidence_for(&product.id)
+                && !order.contains(&e)
+            {
+                order.push(e);
+            }
+        }
+        order
+    }
+
+    /// A word several vendors' products share, which the question's own words leave open, names the
+    /// product of the article the question is about: the products the feature asked about is
+    /// covered for ("the API" with Canvas, which only one article's table has, is that article's).
+    pub(super) fn settle_by_feature(&self, u: &mut Understanding, features: &[usize]) {
+        let Some((_, group)) = &u.ambiguous else { return };
+        let Some(f) = features.first().and_then(|&fi| self.corpus.table.features.get(fi)) else { return };
+        let keep: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&p| f.availability.get(p).is_some_and(|a| *a != corpus::Availability::NotCovered))
+            .collect();
+        if keep.is_empty() || keep.len() == group.len() {
+            return;
+        }
+        let drop: Vec<usize> = group.iter().copied().filter(|p| !keep.contains(p)).collect();
+        u.products.retain(|p| !drop.contains(p));
+        u.ambiguous = None;
+        u.named = u.products.len();
     }
 
     /// A passage's analyzed tokens, made on first use.

@@ -248,7 +248,7 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
     let by_alias = matches!(a.intent.by, Found::Alias | Found::SkippedAlias);
     let by_card = a.intent.by == Found::Card;
     let nothing = a.intent.by == Found::Nothing;
-    let named = !a.u.products.is_empty();
+    let named = a.u.named > 0;
     let e = &a.evidence;
     let mostly_unknown = e.mostly_unknown(named);
     let rules = rules_stance(a);
@@ -274,8 +274,8 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
         flag(a.intent.sure && a.intent.by != Found::Nothing),
         f64::from(best).ln_1p() / 4.0,
         f64::from((best + 1.0) / (second + 1.0)).ln(),
-        flag(!a.u.products.is_empty()),
-        flag(a.u.products.len() >= 2),
+        flag(a.u.named > 0),
+        flag(a.u.named >= 2),
         flag(a.u.other.as_ref().is_some_and(|(_, at)| a.q.focus[*at])),
         flag(a.u.topic.as_ref().is_some_and(|(_, at)| at.iter().any(|p| a.q.focus[*p]))),
         flag(a.unknown_asked > 0 || a.unknown_names > 0),
@@ -334,7 +334,7 @@ pub fn rules_reading(a: &Analysis) -> crate::answer::QuestionType {
 /// signal among the others, so the fitted model weighs what the rules knew.
 fn rules_stance(a: &Analysis) -> Stance {
     let e = &a.evidence;
-    let named = !a.u.products.is_empty();
+    let named = a.u.named > 0;
     let t = &TUNING;
     match a.intent.by {
         Found::Alias if e.mostly_unknown(named) && a.rest < t.rest_support => {

@@ -23,6 +23,10 @@ pub struct Matcher {
     features: Vec<Vec<Alias>>,
     /// Each product's names, in table order.
     products: Vec<Vec<Alias>>,
+    /// Each product's vendor (index into `vendors`), if its table names one.
+    product_vendor: Vec<Option<usize>>,
+    /// Each vendor's names.
+    vendors: Vec<Vec<Alias>>,
     others: Vec<(String, Alias)>,
     /// Topics the corpus does not cover.
     topics: Vec<(String, Alias)>,
@@ -42,6 +46,8 @@ struct Entry {
     features: Vec<(usize, usize)>,
     /// (product, alias) pairs whose name starts with the word.
     products: Vec<(usize, usize)>,
+    /// (vendor, name) pairs whose name starts with the word.
+    vendors: Vec<(usize, usize)>,
     /// Vendors whose name starts with the word.
     others: Vec<usize>,
     /// Uncovered topics whose phrase starts with the word.
@@ -71,7 +77,18 @@ pub struct AliasHit {
 #[derive(Debug, Clone, Default)]
 pub struct Understanding {
     /// Products named (indexes into the table's products), in question order, without duplicates.
+    /// A word several vendors' products share ("api") names the one of the vendor the question
+    /// names otherwise; failing that, all of them (and `ambiguous` says so). A vendor named without
+    /// a product names its products.
     pub products: Vec<usize>,
+    /// A product word that names products of several vendors and that nothing else in the question
+    /// settles: the word as asked, and the products it may name.
+    pub ambiguous: Option<(String, Vec<usize>)>,
+    /// Vendors named (indexes into the table's vendors).
+    pub vendors: Vec<usize>,
+    /// How many products the question names: a word that may name several, or a vendor standing
+    /// for its products, counts once.
+    pub named: usize,
     /// Each feature's best alias occurrence, strongest first (weight, then earliest).
     pub hits: Vec<AliasHit>,
     /// Another vendor's product named in the question, with the position of its first word.
@@ -143,6 +160,13 @@ impl Matcher {
             .iter()
             .map(|p| p.words.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect())
             .collect();
+        let vendors: Vec<Vec<Alias>> = table
+            .vendors
+            .iter()
+            .map(|v| v.words.iter().map(|n| compile(n)).filter(|a| !a.words.is_empty()).collect())
+            .collect();
+        let product_vendor: Vec<Option<usize>> =
+            table.products.iter().map(|p| table.vendors.iter().position(|v| v.id == p.vendor)).collect();
         let others: Vec<(String, Alias)> =
             table.others.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
         let topics: Vec<(String, Alias)> =
@@ -163,6 +187,13 @@ impl Matcher {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
                     words.entry(key.clone()).or_default().products.push((pi, ai));
+                }
+            }
+        }
+        for (vi, aliases) in vendors.iter().enumerate() {
+            for (ai, alias) in aliases.iter().enumerate() {
+                for key in first_keys(alias) {
+                    words.entry(key.clone()).or_default().vendors.push((vi, ai));
                 }
             }
         }
@@ -196,7 +227,7 @@ impl Matcher {
                 }
             }
         }
-        Matcher { features, products, others, topics, words, typo_starts }
+        Matcher { features, products, product_vendor, vendors, others, topics, words, typo_starts }
     }
 
     /// How replies name a feature's alias set: its first alias, as written.
@@ -270,17 +301,19 @@ impl Matcher {
 
         // Products and vendors are matched exactly, so only where a question word is a first word.
         let mut product_hits: Vec<(usize, usize, usize)> = Vec::new(); // (position, product, alias)
+        let mut vendor_hits: Vec<(usize, usize, usize)> = Vec::new(); // (position, vendor, name)
         let mut other_hits: Vec<(usize, usize)> = Vec::new(); // (vendor, position)
         for (pos, e) in entries.iter().enumerate() {
             for e in e.iter().flatten() {
                 product_hits.extend(e.products.iter().map(|&(pi, ai)| (pos, pi, ai)));
+                vendor_hits.extend(e.vendors.iter().map(|&(vi, ai)| (pos, vi, ai)));
                 other_hits.extend(e.others.iter().map(|&oi| (oi, pos)));
             }
         }
         // By position, then in table order: the order products are named in.
         product_hits.sort_unstable();
         product_hits.dedup();
-        let mut products = Vec::new();
+        let mut found: Vec<(usize, Vec<usize>)> = Vec::new();
         for (start, pi, ai) in product_hits {
             let Some(m) = find_at(&self.products[pi][ai].words, words, start, None) else { continue };
             if m.positions.iter().all(|p| feature_positions.contains(p)) {
@@ -289,10 +322,26 @@ impl Matcher {
             for &p in &m.positions {
                 matched[p] = true;
             }
-            if !products.contains(&pi) {
-                products.push(pi);
+            found.push((pi, m.positions));
+        }
+        let mut vendors: Vec<usize> = Vec::new();
+        vendor_hits.sort_unstable();
+        for (start, vi, ai) in vendor_hits {
+            if let Some(m) = find_at(&self.vendors[vi][ai].words, words, start, None) {
+                for &p in &m.positions {
+                    matched[p] = true;
+                }
+                if !vendors.contains(&vi) {
+                    vendors.push(vi);
+                }
             }
         }
+        let (products, ambiguous) = self.resolve_products(&found, &vendors, words);
+        let named = match &ambiguous {
+            Some((_, group)) => products.len() + 1 - group.len(),
+            None if found.is_empty() => vendors.len().min(products.len()),
+            None => products.len(),
+        };
 
         // The first vendor in table order that the question names; each one's first occurrence
         // counts as matched.
@@ -330,7 +379,59 @@ impl Matcher {
         }
         let topic = topic.map(|(_, name, positions)| (name.to_owned(), positions));
 
-        Understanding { products, hits, other, topic, matched }
+        Understanding { products, ambiguous, vendors, named, hits, other, topic, matched }
+    }
+}
+
+impl Matcher {
+    /// The products named, from each product name found (product, positions): a name inside a
+    /// longer one names only the longer one's product ("anthropic api" is not also "api"); a word
+    /// several products share names those of the vendors the question names (by a vendor word or
+    /// another product of theirs), else all of them, reported as ambiguous.
+    fn resolve_products(
+        &self,
+        found: &[(usize, Vec<usize>)],
+        vendors: &[usize],
+        words: &[Word],
+    ) -> (Vec<usize>, Option<(String, Vec<usize>)>) {
+        let inside_longer =
+            |pos: &Vec<usize>| found.iter().any(|(_, o)| o.len() > pos.len() && pos.iter().all(|p| o.contains(p)));
+        // Products named at the same words, in the order they are named.
+        let mut groups: Vec<(&Vec<usize>, Vec<usize>)> = Vec::new();
+        for (pi, pos) in found.iter().filter(|(_, pos)| !inside_longer(pos)) {
+            match groups.iter_mut().find(|(p, _)| *p == pos) {
+                Some((_, g)) if !g.contains(pi) => g.push(*pi),
+                Some(_) => {}
+                None => groups.push((pos, vec![*pi])),
+            }
+        }
+        let mut known: Vec<Option<usize>> = vendors.iter().map(|&v| Some(v)).collect();
+        known.extend(groups.iter().filter(|(_, g)| g.len() == 1).map(|(_, g)| self.product_vendor[g[0]]));
+        let mut products: Vec<usize> = Vec::new();
+        let mut ambiguous = None;
+        for (pos, group) in &groups {
+            let vendors_of_group: Vec<Option<usize>> = group.iter().map(|&p| self.product_vendor[p]).collect();
+            let several_vendors = vendors_of_group.iter().any(|v| *v != vendors_of_group[0]);
+            let by_vendor: Vec<usize> =
+                group.iter().copied().filter(|&p| known.contains(&self.product_vendor[p])).collect();
+            let chosen = if several_vendors && !by_vendor.is_empty() { by_vendor } else { group.clone() };
+            if several_vendors && chosen.len() == group.len() && ambiguous.is_none() {
+                let word = pos.iter().map(|&p| words[p].text.as_str()).collect::<Vec<_>>().join(" ");
+                ambiguous = Some((word, group.clone()));
+            }
+            for p in chosen {
+                if !products.contains(&p) {
+                    products.push(p);
+                }
+            }
+        }
+        // A vendor named without any of its products names them all ("does Anthropic offer ...").
+        if products.is_empty() {
+            for &v in vendors {
+                products.extend((0..self.products.len()).filter(|&p| self.product_vendor[p] == Some(v)));
+            }
+        }
+        (products, ambiguous)
     }
 }
 
@@ -431,12 +532,15 @@ mod tests {
             caveats: vec![],
             examples: vec![],
             headline: Headline::default(),
+            evidence: vec![],
         };
         let p = |id: &str, words: &[&str]| Product {
             id: id.into(),
             name: id.into(),
             short: id.into(),
             words: words.iter().map(|s| (*s).to_owned()).collect(),
+            vendor: String::new(),
+            plural: false,
         };
         FeatureTable {
             features: vec![
@@ -448,6 +552,7 @@ mod tests {
             others: vec!["llama".into(), "claude".into()],
             topics: vec!["privacy".into(), "context window".into()],
             synonyms: vec![],
+            vendors: vec![],
         }
     }
 

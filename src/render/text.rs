@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::clean;
 use crate::answer::{Answer, Confidence, Kind, Syntax};
 use crate::commands::Reply;
-use crate::corpus::FeatureTable;
+use crate::corpus::{Availability, FeatureTable};
 use crate::cost::CostReport;
 use crate::engine::list_heading;
 use crate::store::ReindexReport;
@@ -101,8 +101,12 @@ pub fn answer(a: &Answer, style: Style) -> String {
             out.push('\n');
         }
         let values: Vec<String> = v.availability.iter().map(|p| format!("{}: {}", p.short, p.value)).collect();
-        let _ =
-            write!(out, "{}\n{}\n{}\n", style.strong(&clean(&v.headline)), clean(&v.note), clean(&values.join(" · ")));
+        let _ = writeln!(out, "{}", style.strong(&clean(&v.headline)));
+        // Several articles' notes stand on lines of their own.
+        for line in v.note.lines().filter(|l| !l.trim().is_empty()) {
+            let _ = writeln!(out, "{}", clean(line));
+        }
+        let _ = writeln!(out, "{}", clean(&values.join(" · ")));
     }
     if let Some(list) = &a.listing {
         for g in &list.groups {
@@ -158,12 +162,17 @@ pub fn features(table: &FeatureTable) -> String {
     for f in &table.features {
         let mut line = format!("{:<name_w$}", clean(&f.name));
         for (a, w) in f.availability.iter().zip(&widths) {
-            let _ = write!(line, "  {:<w$}", a.as_str());
+            let shown = if *a == Availability::NotCovered { "-" } else { a.as_str() };
+            let _ = write!(line, "  {:<w$}", shown);
         }
         s.push_str(line.trim_end());
         s.push('\n');
     }
-    s.push_str("(unknown = the articles don't say)");
+    s.push_str("(unknown = the articles don't say");
+    if table.features.iter().any(|f| f.availability.contains(&Availability::NotCovered)) {
+        s.push_str("; - = no article covers it for that product");
+    }
+    s.push(')');
     s
 }
 

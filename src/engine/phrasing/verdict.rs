@@ -9,7 +9,8 @@ use super::{capitalize, join_and};
 
 /// The verdict on `feature` for the product `asked` (an index into the table's products), or
 /// across `named` (or every product, when fewer than two are named). `sources` is how replies
-/// refer to the corpus ("the article").
+/// refer to the corpus ("the article"). Each product's value reads from the article whose table
+/// gives it: its note, its wording; a product no article covers reads as not covered.
 pub fn verdict(
     table: &FeatureTable,
     feature: &Feature,
@@ -23,15 +24,19 @@ pub fn verdict(
         .zip(&feature.availability)
         .map(|(p, &value)| ProductValue { id: p.id.clone(), name: p.name.clone(), short: p.short.clone(), value })
         .collect();
+    let compared: Vec<usize> = match asked {
+        Some(p) => vec![p],
+        None if named.len() >= 2 => named.to_vec(),
+        None => (0..availability.len()).collect(),
+    };
     let headline = match asked {
-        Some(p) => for_product(feature, &availability[p], sources),
+        Some(p) => for_product(feature, table, p, &availability[p], sources),
         None => {
-            let compared: Vec<&ProductValue> = if named.len() >= 2 {
-                named.iter().filter_map(|&i| availability.get(i)).collect()
-            } else {
-                availability.iter().collect()
-            };
-            format!("{}: {}.", feature.name, summary(&compared, sources))
+            let values: Vec<(&ProductValue, bool)> = compared
+                .iter()
+                .filter_map(|&i| Some((availability.get(i)?, table.products.get(i).is_some_and(|p| p.plural))))
+                .collect();
+            format!("{}: {}.", feature.name, summary(&values, sources))
         }
     };
     Verdict {
@@ -39,23 +44,53 @@ pub fn verdict(
         name: feature.name.clone(),
         asked: asked.and_then(|p| table.products.get(p)).map(|p| p.id.clone()),
         availability,
-        note: feature.note.clone(),
+        note: note(table, feature, &compared),
         headline,
     }
 }
 
-fn for_product(feature: &Feature, p: &ProductValue, sources: &str) -> String {
+/// The notes of the articles that give the compared products' values, each once; with several,
+/// each says whose it is ("ChatGPT, API: ...").
+fn note(table: &FeatureTable, feature: &Feature, compared: &[usize]) -> String {
+    if feature.evidence.is_empty() {
+        return feature.note.clone();
+    }
+    let mut used: Vec<(usize, Vec<&str>)> = Vec::new();
+    for &p in compared {
+        let Some(product) = table.products.get(p) else { continue };
+        let Some(e) = feature.evidence_for(&product.id) else { continue };
+        match used.iter_mut().find(|(x, _)| *x == e) {
+            Some((_, shorts)) => shorts.push(&product.short),
+            None => used.push((e, vec![&product.short])),
+        }
+    }
+    match used.as_slice() {
+        [] => String::new(),
+        [(e, _)] => feature.evidence[*e].note.clone(),
+        many => many
+            .iter()
+            .map(|(e, shorts)| format!("{}: {}", shorts.join(", "), feature.evidence[*e].note))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn for_product(feature: &Feature, table: &FeatureTable, pi: usize, p: &ProductValue, sources: &str) -> String {
+    let plural = table.products.get(pi).is_some_and(|p| p.plural);
     let lead = match p.value {
         Availability::Yes => "Yes.",
         Availability::No => "No.",
         Availability::Partial => "Partly.",
         Availability::Unknown => "Not stated.",
+        Availability::NotCovered => "Not covered.",
     };
+    // The wording of the article whose table gives this product's value.
+    let own = feature.evidence_for(&p.id).map(|e| &feature.evidence[e].headline);
     let owned;
-    let template = match feature.headline.get(p.value) {
+    let template = match own.unwrap_or(&feature.headline).get(p.value) {
         Some(t) => t,
         None => {
-            owned = default_template(p.value, sources);
+            owned = default_template(p.value, sources, plural);
             &owned
         }
     };
@@ -65,35 +100,76 @@ fn for_product(feature: &Feature, p: &ProductValue, sources: &str) -> String {
     format!("{lead} {sentence}{stop}")
 }
 
-fn default_template(a: Availability, sources: &str) -> String {
+/// "does"/"do", "offers"/"offer": the verb agreeing with a product's name.
+fn agree(plural: bool, one: &'static str, many: &'static str) -> &'static str {
+    if plural { many } else { one }
+}
+
+/// "doesn't say" of "the article", "don't say" of "the articles".
+fn sources_say(sources: &str, verb: &str) -> String {
+    if sources.ends_with('s') { format!("don't {verb}") } else { format!("doesn't {verb}") }
+}
+
+fn default_template(a: Availability, sources: &str, plural: bool) -> String {
+    let offers = agree(plural, "offers", "offer");
     match a {
-        Availability::Yes => "{product} offers {name}".into(),
-        Availability::No => "{product} does not offer {name}".into(),
-        Availability::Partial => "{product} offers {name} only in a limited form".into(),
-        Availability::Unknown => format!("{sources} doesn't say whether {{product}} offers {{name}}"),
+        Availability::Yes => format!("{{product}} {offers} {{name}}"),
+        Availability::No => format!("{{product}} {} not offer {{name}}", agree(plural, "does", "do")),
+        Availability::Partial => format!("{{product}} {offers} {{name}} only in a limited form"),
+        Availability::Unknown => {
+            format!("{sources} {} whether {{product}} {offers} {{name}}", sources_say(sources, "say"))
+        }
+        Availability::NotCovered => format!("{sources} {} {{name}} for {{product}}", sources_say(sources, "cover")),
     }
 }
 
 /// How the compared products stand: "only ChatGPT has it", "both ChatGPT and the API have it",
-/// "ChatGPT: yes, API: partial".
-fn summary(compared: &[&ProductValue], sources: &str) -> String {
+/// "ChatGPT: yes, API: partial". Products no article covers are named apart ("; the articles don't
+/// cover the Claude apps").
+fn summary(compared: &[(&ProductValue, bool)], sources: &str) -> String {
     use Availability::*;
-    let names = |v: &[&&ProductValue]| join_and(&v.iter().map(|p| p.name.as_str()).collect::<Vec<_>>());
-    let with = |a: Availability| compared.iter().filter(|p| p.value == a).collect::<Vec<_>>();
+    let uncovered: Vec<&str> =
+        compared.iter().filter(|(p, _)| p.value == NotCovered).map(|(p, _)| p.name.as_str()).collect();
+    let covered: Vec<(&ProductValue, bool)> = compared.iter().copied().filter(|(p, _)| p.value != NotCovered).collect();
+    if covered.is_empty() && !uncovered.is_empty() {
+        return format!("{sources} {} {}", sources_say(sources, "cover"), join_and(&uncovered));
+    }
+    let main = summary_covered(&covered, sources);
+    if uncovered.is_empty() {
+        main
+    } else {
+        format!("{main}; {sources} {} {}", sources_say(sources, "cover"), join_or(&uncovered))
+    }
+}
+
+fn join_or(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn summary_covered(compared: &[(&ProductValue, bool)], sources: &str) -> String {
+    use Availability::*;
+    let names = |v: &[&(&ProductValue, bool)]| join_and(&v.iter().map(|(p, _)| p.name.as_str()).collect::<Vec<_>>());
+    let with = |a: Availability| compared.iter().filter(|(p, _)| p.value == a).collect::<Vec<_>>();
     let (yes, no) = (with(Yes), with(No));
     let n = compared.len();
+    // One product's verb agrees with its name; two or more are plural.
+    let has = |v: &[&(&ProductValue, bool)]| if v.len() == 1 && !v[0].1 { "has" } else { "have" };
     match () {
         _ if n == 0 => "no product to compare".into(),
         _ if yes.len() == n && n == 2 => format!("both {} have it", names(&yes)),
-        _ if yes.len() == n && n == 1 => format!("{} has it", names(&yes)),
+        _ if yes.len() == n && n == 1 => format!("{} {} it", names(&yes), has(&yes)),
         _ if yes.len() == n => format!("all of {} have it", names(&yes)),
-        _ if no.len() == n && n == 2 => format!("neither {} nor {} has it", compared[0].name, compared[1].name),
+        _ if no.len() == n && n == 2 => format!("neither {} nor {} has it", compared[0].0.name, compared[1].0.name),
         _ if no.len() == n => format!("none of {} has it", names(&no)),
-        _ if with(Unknown).len() == n => format!("{sources} doesn't say for {}", names(&with(Unknown))),
-        _ if yes.len() + no.len() == n => {
-            format!("only {} {} it", names(&yes), if yes.len() == 1 { "has" } else { "have" })
+        _ if with(Unknown).len() == n => {
+            format!("{sources} {} for {}", sources_say(sources, "say"), names(&with(Unknown)))
         }
-        _ => compared.iter().map(|p| format!("{}: {}", p.short, p.value)).collect::<Vec<_>>().join(", "),
+        _ if yes.len() + no.len() == n => format!("only {} {} it", names(&yes), has(&yes)),
+        _ => compared.iter().map(|(p, _)| format!("{}: {}", p.short, p.value)).collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -125,12 +201,15 @@ mod tests {
                     name: (*name).into(),
                     short: (*id).to_uppercase(),
                     words: vec![],
+                    vendor: String::new(),
+                    plural: false,
                 })
                 .collect(),
             features: vec![],
             others: vec![],
             topics: vec![],
             synonyms: vec![],
+            vendors: vec![],
         }
     }
 
@@ -147,6 +226,7 @@ mod tests {
             caveats: vec![],
             examples: vec![],
             headline: Headline::default(),
+            evidence: vec![],
         }
     }
 

@@ -1,0 +1,294 @@
+//! Two vendors side by side: `tests/fixtures/two-vendors` is the shipped corpus (its article and
+//! its one `features.toml`, unchanged but for `[scope] others`) plus a second vendor's article,
+//! `claude-apps-vs-anthropic-api.md`, with its own table beside it. The same concept (memory,
+//! batch, fine-tuning) has evidence per article; "api" names both vendors' APIs until a vendor
+//! word, another product or the feature settles which; a product no article covers is "not
+//! covered", not "unknown"; every problem of every table file comes in one report; and today's
+//! single-table corpora load as they did.
+
+mod support;
+
+use std::path::PathBuf;
+
+use productbot::answer::{Answer, Caveat, Kind};
+use productbot::corpus::{self, Availability, CorpusError};
+use productbot::engine::Engine;
+use productbot::render;
+
+const OPENAI: &str = "openai-api-vs-chatgpt";
+const CLAUDE: &str = "claude-apps-vs-anthropic-api";
+
+fn fixture() -> PathBuf {
+    support::repo().join("tests/fixtures/two-vendors")
+}
+
+fn engine() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| support::engine(&fixture()))
+}
+
+fn ask(q: &str) -> Answer {
+    let a = engine().answer(q);
+    assert_eq!(a.kind, Kind::Feature, "{q}: {}", render::plain(&a));
+    a
+}
+
+fn ambiguous(a: &Answer) -> Option<&Vec<String>> {
+    a.caveats.iter().find_map(|c| match c {
+        Caveat::Ambiguous { products, .. } => Some(products),
+        _ => None,
+    })
+}
+
+/// (question, feature, product asked, its value, the article cited first).
+#[test]
+fn the_same_concept_per_vendor_cites_its_own_article_first() {
+    for (q, feature, asked, value, doc) in [
+        ("does Claude have memory?", "memory", "claude", "yes", CLAUDE),
+        ("does ChatGPT have memory?", "memory", "chatgpt", "yes", OPENAI),
+        ("does the Anthropic API support batch processing?", "batch", "anthropic_api", "yes", CLAUDE),
+        ("does the OpenAI API support batch processing?", "batch", "api", "yes", OPENAI),
+        ("can I fine-tune a model through the Anthropic API?", "fine_tuning", "anthropic_api", "partial", CLAUDE),
+        ("can I fine-tune a model through the OpenAI API?", "fine_tuning", "api", "yes", OPENAI),
+        ("does the anthropic api have embeddings?", "embeddings", "anthropic_api", "no", CLAUDE),
+        ("can claude.ai search the web?", "web_browsing", "claude", "yes", CLAUDE),
+        ("can ChatGPT search the web?", "web_browsing", "chatgpt", "yes", OPENAI),
+    ] {
+        let a = ask(q);
+        let v = a.verdict().unwrap();
+        assert_eq!((v.feature.as_str(), v.asked.as_deref()), (feature, Some(asked)), "{q}");
+        assert_eq!(v.asked_value().unwrap().as_str(), value, "{q}");
+        assert_eq!(a.sources[0].doc, doc, "{q}: {}", render::plain(&a));
+        assert!(ambiguous(&a).is_none(), "{q}: {:?}", a.caveats);
+        // The note is the article's own, about the product asked (each names its products).
+        let product = engine().features().product(asked).unwrap();
+        let own = v.note.contains(product.short.as_str()) || v.note.contains(product.name.as_str());
+        assert!(own, "{q}: note {:?} does not name {}", v.note, product.name);
+    }
+}
+
+#[test]
+fn the_api_is_ambiguous_until_a_vendor_word_settles_it() {
+    // Nothing says which API: both are answered, each from its own article, and the answer says so.
+    let a = ask("does the API support batch processing?");
+    let v = a.verdict().unwrap();
+    assert_eq!(v.asked, None);
+    assert_eq!(v.headline, "Batch processing: both the API and the Anthropic API have it.");
+    assert_eq!(ambiguous(&a).map(Vec::as_slice), Some(&["the API".to_owned(), "the Anthropic API".to_owned()][..]));
+    let docs: Vec<&str> = a.sources.iter().map(|s| s.doc.as_str()).collect();
+    assert!(docs.starts_with(&[OPENAI, CLAUDE]), "{docs:?}");
+    assert!(v.note.contains("API:") && v.note.contains("Anthropic API:"), "{}", v.note);
+    let text = render::plain(&a);
+    assert!(text.contains("could mean the API or the Anthropic API"), "{text}");
+
+    // A vendor word, another product of the vendor, or its own name settles it.
+    for (q, asked, doc) in [
+        ("does Anthropic's API support batch processing?", "anthropic_api", CLAUDE),
+        ("does the anthropic api support batch processing?", "anthropic_api", CLAUDE),
+        ("is batch processing in ChatGPT or only in the API?", "", OPENAI),
+    ] {
+        let a = ask(q);
+        let v = a.verdict().unwrap();
+        assert!(ambiguous(&a).is_none(), "{q}: {:?}", a.caveats);
+        if asked.is_empty() {
+            let ids: Vec<&str> = ["chatgpt", "api"].to_vec();
+            assert!(v.headline.starts_with("Batch processing: only the API"), "{q}: {}", v.headline);
+            assert!(!v.headline.contains("Anthropic"), "{q}: {ids:?} {}", v.headline);
+        } else {
+            assert_eq!(v.asked.as_deref(), Some(asked), "{q}");
+        }
+        assert_eq!(a.sources[0].doc, doc, "{q}");
+    }
+    // A feature only one vendor's article covers says which API is meant.
+    let a = ask("does the API have Canvas?");
+    assert_eq!(a.verdict().unwrap().asked.as_deref(), Some("api"));
+    assert!(ambiguous(&a).is_none());
+    let a = ask("can I use computer use through the API?");
+    assert_eq!(a.verdict().unwrap().asked.as_deref(), Some("anthropic_api"));
+    assert_eq!(a.sources[0].doc, CLAUDE);
+}
+
+#[test]
+fn a_product_no_article_covers_is_not_covered_not_unknown() {
+    let a = ask("does Claude have custom GPTs?");
+    let v = a.verdict().unwrap();
+    assert_eq!(v.asked.as_deref(), Some("claude"));
+    assert_eq!(v.asked_value(), Some(Availability::NotCovered));
+    assert_eq!(v.headline, "Not covered. The articles don't cover Custom GPTs and the GPT Store for the Claude apps.");
+    // An article that covers the product and does not say is "unknown".
+    let a = ask("does ChatGPT have whisper transcription?");
+    let v = a.verdict().unwrap();
+    assert_eq!(v.asked_value(), Some(Availability::Unknown));
+    assert!(v.headline.starts_with("Not stated. The articles don't say whether ChatGPT offers"), "{}", v.headline);
+    // Neither table lists the other's products, and the merged table holds both values.
+    let t = engine().features();
+    let projects = t.get("projects").unwrap();
+    let at = |id: &str| projects.availability[t.product_index(id).unwrap()];
+    assert_eq!((at("chatgpt"), at("api")), (Availability::NotCovered, Availability::NotCovered));
+    assert_eq!((at("claude"), at("anthropic_api")), (Availability::Yes, Availability::No));
+    let json = serde_json::to_value(render::json::answer(&ask("does the API have projects?"))).unwrap();
+    assert_eq!(json["verdict"]["availability"]["chatgpt"], "not_covered", "{json}");
+    let table = render::text::features(t);
+    assert!(table.contains("- = no article covers it for that product"), "{table}");
+}
+
+#[test]
+fn sentences_agree_with_the_products_number() {
+    for (q, headline) in [
+        ("does Claude have memory?", "Yes. The Claude apps offer memory."),
+        ("do the claude apps support batch processing?", "No. The Claude apps do not offer batch processing."),
+        ("does claude.ai let me fine-tune?", "No. The Claude apps do not offer fine-tuning."),
+        (
+            "do the claude apps have extended thinking?",
+            "Partly. The Claude apps offer extended thinking only in a limited form.",
+        ),
+        ("does Anthropic offer embeddings?", "Embeddings: neither the Claude apps nor the Anthropic API has it."),
+        ("can claude.ai make artifacts?", "Yes. The Claude apps offer artifacts."),
+    ] {
+        let a = ask(q);
+        assert_eq!(a.verdict().unwrap().headline, headline, "{q}");
+    }
+}
+
+#[test]
+fn a_list_question_compares_a_product_with_its_own_vendors() {
+    let a = engine().answer("what can the Claude apps do that the Anthropic API can't?");
+    let list = a.listing.as_ref().unwrap_or_else(|| panic!("{}", render::plain(&a)));
+    let ids: Vec<&str> = list.groups[0].features.iter().map(|f| f.feature.as_str()).collect();
+    for id in ["memory", "projects", "artifacts", "desktop_app"] {
+        assert!(ids.contains(&id), "{ids:?}");
+    }
+    assert!(!ids.contains(&"canvas"), "an OpenAI-only feature is not the Claude apps': {ids:?}");
+}
+
+/// Writes the fixture into a temporary directory with `edit(file name, text)` applied to each file.
+fn edited(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(dir.path().join(&name), edit(&name, text)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn every_problem_of_every_table_file_comes_in_one_report() {
+    let dir = edited(|name, text| match name {
+        // A section typo in the shipped table, and an alias another feature has in the other table.
+        "features.toml" => text
+            .replace(
+                "section = \"Features Only in ChatGPT\"\nheading = \"Canvas\"",
+                "section = \"Features Only in ChatGPT\"\nheading = \"Canvass\"",
+            )
+            .replace("\"document editor\",", "\"document editor\", \"side panel\","),
+        // A product value missing, a value for a product the other table already gives, and an
+        // alias of the shipped table's canvas on a different feature.
+        n if n.ends_with(".features.toml") => text
+            .replace(
+                "availability = { claude = \"yes\", anthropic_api = \"no\" }\nnote = \"The Claude apps have Projects",
+                "availability = { claude = \"yes\" }\nnote = \"The Claude apps have Projects",
+            )
+            .replace(
+                "availability = { claude = \"no\", anthropic_api = \"no\" }",
+                "availability = { claude = \"no\", anthropic_api = \"no\", api = \"yes\" }",
+            )
+            .replace("aliases = [\"artifacts\",", "aliases = [\"artifacts\", \"collaborative editing\","),
+        _ => text,
+    });
+    let Err(CorpusError::Invalid(d)) = corpus::load(dir.path()) else { panic!("the faults were accepted") };
+    let shown: Vec<String> =
+        d.0.iter()
+            .map(|x| format!("{}:{}: {}", x.path.file_name().unwrap().to_str().unwrap(), x.line, x.message))
+            .collect();
+    let has = |file: &str, needle: &str| shown.iter().any(|s| s.starts_with(file) && s.contains(needle));
+    assert!(
+        has("claude-apps-vs-anthropic-api.features.toml:", "feature `projects`: availability misses anthropic_api"),
+        "{shown:#?}"
+    );
+    assert!(
+        has(
+            "claude-apps-vs-anthropic-api.features.toml:",
+            "feature `embeddings`: the value for product `api` is already given in"
+        ),
+        "{shown:#?}"
+    );
+    assert!(
+        has(
+            "claude-apps-vs-anthropic-api.features.toml:",
+            "alias `collaborative editing` of feature `artifacts` is also `collaborative editing` of feature `canvas` ("
+        ),
+        "{shown:#?}"
+    );
+    assert!(
+        has("features.toml:", "no item `Canvass` in section `Features Only in ChatGPT` (did you mean `Canvas`?)"),
+        "{shown:#?}"
+    );
+    // The shipped table's alias comes first (features.toml is read first): the article's is the duplicate.
+    assert!(
+        has(
+            "claude-apps-vs-anthropic-api.features.toml:",
+            "alias `side panel` of feature `artifacts` is also `side panel` of feature `canvas` ("
+        ),
+        "{shown:#?}"
+    );
+    assert_eq!(shown.len(), 5, "{shown:#?}");
+}
+
+#[test]
+fn the_same_concept_may_share_aliases_across_tables_and_product_words_across_vendors() {
+    let t = engine().features();
+    // "memory" and "batch" are aliases of the concept in both tables: one feature, both articles.
+    for id in ["memory", "batch", "fine_tuning", "embeddings", "web_browsing"] {
+        let f = t.get(id).unwrap();
+        let docs: Vec<&str> = f.evidence.iter().map(|e| e.doc.as_str()).collect();
+        assert_eq!(docs, [OPENAI, CLAUDE], "{id}");
+    }
+    assert_eq!(t.features.iter().filter(|f| f.id == "memory").count(), 1);
+    let api: Vec<&str> =
+        t.products.iter().filter(|p| p.words.contains(&"api".to_owned())).map(|p| p.id.as_str()).collect();
+    assert_eq!(api, ["api", "anthropic_api"]);
+    // Within one vendor a shared word is still an error.
+    let dir = edited(|name, text| {
+        if name.ends_with(".features.toml") {
+            text.replace("\"claude.ai\",", "\"claude.ai\", \"claude api\",")
+        } else {
+            text
+        }
+    });
+    let e = corpus::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("product word `claude api` names both `anthropic_api` and `claude` (both of vendor `anthropic`)")
+            || e.contains(
+                "product word `claude api` names both `claude` and `anthropic_api` (both of vendor `anthropic`)"
+            ),
+        "{e}"
+    );
+}
+
+/// Today's single `features.toml` is a table covering every product it declares: it loads as it did,
+/// each feature with one evidence over every product, nothing "not covered".
+#[test]
+fn todays_single_table_loads_unchanged() {
+    for dir in ["corpus", "tests/fixtures/three-editions"] {
+        let c = corpus::load(&support::repo().join(dir)).unwrap();
+        let t = &c.table;
+        assert!(t.vendors.is_empty(), "{dir}");
+        for f in &t.features {
+            assert_eq!(f.evidence.len(), 1, "{dir}: {}", f.id);
+            let e = &f.evidence[0];
+            assert_eq!((&e.doc, &e.section, &e.heading, &e.note), (&f.doc, &f.section, &f.heading, &f.note), "{dir}");
+            let ids: Vec<&str> = t.products.iter().map(|p| p.id.as_str()).collect();
+            assert_eq!(e.products, ids, "{dir}: {}", f.id);
+            assert!(!f.availability.contains(&Availability::NotCovered), "{dir}: {}", f.id);
+        }
+    }
+    // Adding the second vendor's article left the shipped table alone but for the vendors it had
+    // listed as out of scope.
+    let shipped = std::fs::read_to_string(support::repo().join("corpus/features.toml")).unwrap();
+    let two = std::fs::read_to_string(fixture().join("features.toml")).unwrap();
+    assert_eq!(two, shipped.replace("others = [\"claude\", \"anthropic\", \"gemini\"", "others = [\"gemini\""));
+    let article = std::fs::read_to_string(support::repo().join("corpus/openai-api-vs-chatgpt.md")).unwrap();
+    assert_eq!(std::fs::read_to_string(fixture().join("openai-api-vs-chatgpt.md")).unwrap(), article);
+}
