@@ -5,7 +5,14 @@
 use super::*;
 
 impl Engine {
-    pub fn new(index: SearchIndex, corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
+    /// `overrides` are prices from outside the corpus (bot.toml's `[pricing]`, or none): the engine
+    /// prices with them and the corpus's price files, a model of the same name taken from `overrides`.
+    pub fn new(index: SearchIndex, corpus: Corpus, overrides: Arc<PriceTable>, revision: Revision) -> Self {
+        let (prices, overridden) = corpus::prices::combined(&corpus.prices, &overrides);
+        if !overridden.is_empty() {
+            tracing::debug!("bot.toml [pricing] overrides the corpus's prices of {}", overridden.join(", "));
+        }
+        let prices = Arc::new(prices);
         let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
         // Each passage body's words, and their stems.
