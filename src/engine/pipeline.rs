@@ -371,7 +371,8 @@ impl Engine {
         let many_docs = self.corpus.docs.len() > 1;
         for hit in cited {
             let p = &self.corpus.passages[hit.pid];
-            for mark in &p.verify {
+            // A mark with neither a claim nor words of its own says nothing a reader could use.
+            for mark in p.verify.iter().filter(|m| !m.claim.is_empty() || !m.what.is_empty()) {
                 let article = many_docs.then(|| self.title_of(&p.doc).to_owned());
                 push(Caveat::Unverified { article, claim: mark.to_string() });
             }
