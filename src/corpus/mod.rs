@@ -8,6 +8,7 @@ pub mod diag;
 pub mod document;
 pub mod lexicon;
 pub mod prices;
+pub mod scope;
 pub mod table;
 
 use std::fs;
@@ -159,7 +160,16 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     }
     // Without a feature table the corpus is searched and cited, with no verdicts.
     let table = match table_text {
-        Some((path, text)) => table::parse(&path, &text, &docs, &passages).map_err(|d| problems.extend(d)),
+        Some((path, text)) => match table::parse(&path, &text, &docs, &passages) {
+            Ok(t) => {
+                problems.extend(scope::check(&path, &text, &t, &docs, &passages));
+                Ok(t)
+            }
+            Err(d) => {
+                problems.extend(d);
+                Err(())
+            }
+        },
         None => Ok(FeatureTable::default()),
     };
     let lexicon = match lexicon_text {
