@@ -179,9 +179,9 @@ pub fn parse(
         v.into_iter().map(|o| o.trim().to_lowercase()).filter(|o| !o.is_empty()).collect()
     };
     let synonyms = synonym_groups(&mut r, &root);
-    let features = features(&mut r, &root, &products, docs, passages);
+    let (features, alias_sets) = features(&mut r, &root, &products, docs, passages);
     let mut diagnostics = r.into_diagnostics();
-    diagnostics.extend(duplicate_aliases(path, text, &features));
+    diagnostics.extend(duplicate_aliases(path, text, &alias_sets));
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
@@ -273,29 +273,37 @@ fn synonym_groups(r: &mut Reader, root: &Table) -> Vec<Vec<String>> {
     out
 }
 
-/// Each feature with the line of its `id` (for later cross-feature checks).
+/// Each feature with the line of its `id` (for later cross-feature checks), and the aliases of
+/// every entry with an id, complete or not: an alias collision is reported in the same load as a
+/// missing availability, not in the next.
 fn features(
     r: &mut Reader,
     root: &Table,
     products: &[Product],
     docs: &[Document],
     passages: &[Passage],
-) -> Vec<(Feature, usize)> {
+) -> (Vec<(Feature, usize)>, Vec<AliasSet>) {
     let Some((key, v)) = get(root, "feature") else {
         r.error(0..0, "no [[feature]] entries");
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let Some(items) = v.get_ref().as_array() else {
         r.error(key.span(), "`feature` must be an array of tables: write each entry as [[feature]]");
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::new();
+    let (mut out, mut alias_sets) = (Vec::new(), Vec::new());
     for item in items.iter() {
         let Some(t) = r.table(item, "feature") else { continue };
         let id_span = get(t, "id").map_or(item.span(), |(_, v)| v.span());
         let line = r.line_of(id_span.start);
-        if let Some(f) = feature(r, t, item, products, docs, passages) {
+        let (f, aliases) = feature(r, t, item, products, docs, passages);
+        if let Some((id, aliases)) = aliases
+            && !seen.contains_key(&id)
+        {
+            alias_sets.push(AliasSet { id, aliases, line });
+        }
+        if let Some(f) = f {
             if let Some(first) = seen.insert(f.id.clone(), line) {
                 r.error(id_span, format!("duplicate feature id `{}` (first at line {first})", f.id));
                 continue;
@@ -303,7 +311,14 @@ fn features(
             out.push((f, line));
         }
     }
-    out
+    (out, alias_sets)
+}
+
+/// A feature entry's id and aliases (as the matcher sees them), with the line of its `id`.
+struct AliasSet {
+    id: String,
+    aliases: Vec<String>,
+    line: usize,
 }
 
 fn feature(
@@ -313,7 +328,7 @@ fn feature(
     products: &[Product],
     docs: &[Document],
     passages: &[Passage],
-) -> Option<Feature> {
+) -> (Option<Feature>, Option<(String, Vec<String>)>) {
     r.unknown_keys(t, FEATURE_KEYS, "[[feature]]");
     let required = |r: &mut Reader, key: &str| -> Option<String> {
         match get(t, key) {
@@ -341,15 +356,22 @@ fn feature(
     let examples = get(t, "examples").and_then(|(_, v)| r.strings(v, "examples")).unwrap_or_default();
     let availability = availability(r, t, item, products, &label);
     let headline = headline(r, t);
-    let (doc, section, heading) = location(r, t, item, docs, passages, &label)?;
-    let (id, name, note, availability) = (id?, name?, note?, availability?);
+    let location = location(r, t, item, docs, passages, &label);
     let mut aliases: Vec<String> = aliases.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
-    for implied in [name.to_lowercase(), id.replace('_', " ")] {
+    let implied = name.iter().map(|n| n.to_lowercase()).chain(id.iter().map(|i| i.replace('_', " ")));
+    for implied in implied.collect::<Vec<_>>() {
         if !aliases.contains(&implied) {
             aliases.push(implied);
         }
     }
-    Some(Feature { id, name, aliases, availability, note, doc, section, heading, caveats, examples, headline })
+    let alias_set = id.clone().map(|id| (id, aliases.clone()));
+    let feature = match (id, name, note, availability, location) {
+        (Some(id), Some(name), Some(note), Some(availability), Some((doc, section, heading))) => {
+            Some(Feature { id, name, aliases, availability, note, doc, section, heading, caveats, examples, headline })
+        }
+        _ => None,
+    };
+    (feature, alias_set)
 }
 
 fn availability(
@@ -536,19 +558,20 @@ fn has_section(doc: &Document, passages: &[Passage], section: &str) -> bool {
 
 /// An alias in two features makes the second unreachable: report both, by line. Aliases are
 /// compared as the matcher sees them, stemmed ("fine-tuning" and "fine tuning" are one alias).
-fn duplicate_aliases(path: &Path, text: &str, features: &[(Feature, usize)]) -> Vec<Diagnostic> {
+fn duplicate_aliases(path: &Path, text: &str, features: &[AliasSet]) -> Vec<Diagnostic> {
     let mut analyzer = text::word_analyzer();
     let mut owner: HashMap<Vec<String>, (usize, &str)> = HashMap::new();
     let mut out = Vec::new();
-    for (fi, (f, line)) in features.iter().enumerate() {
+    for (fi, f) in features.iter().enumerate() {
+        let line = &f.line;
         for a in &f.aliases {
             let key: Vec<String> = text::words(&mut analyzer, a).into_iter().map(|w| w.stem).collect();
             if key.is_empty() {
                 continue;
             }
             match owner.get(&key) {
-                Some(&(other, other_alias)) if other != fi => {
-                    let (g, gline) = &features[other];
+                Some(&(other, other_alias)) if other != fi && features[other].id != f.id => {
+                    let (g, gline) = (&features[other], features[other].line);
                     out.push(Diagnostic {
                         path: path.to_owned(),
                         line: alias_line(text, *line, a).unwrap_or(*line),
@@ -639,6 +662,9 @@ heading = "Memory"
                 "features.toml:13: feature `memory`: section `Onyl` does not exist in the corpus (did you mean `Only`?)",
                 "features.toml:19: feature `canvas`: unknown product `apx` in availability; products: chat, api (did you mean `api`?)",
                 "features.toml:22: feature `canvas`: no item `Memroy` in section `Only` (did you mean `Memory`?)",
+                // The second entry kept the name "Memory": its implied alias collides, reported in
+                // the same load although the entry is incomplete.
+                "features.toml:18: alias `memory` of feature `canvas` is also `memory` of feature `memory` (line 9): a question with it would only ever reach one; keep it in one feature",
             ]
         );
     }
@@ -682,6 +708,21 @@ heading = "Memory"
         let e = errors(&two);
         assert_eq!(e.len(), 1, "{e:#?}");
         assert!(e[0].contains("alias `recall` of feature `canvas` is also `recall` of feature `memory`"), "{}", e[0]);
+    }
+
+    #[test]
+    fn an_alias_collision_is_reported_with_a_missing_availability_not_after_it() {
+        let two = format!(
+            "{PRODUCTS}{}{}",
+            OK.replace("note =", "aliases = [\"recall\"]\nnote =").replace(", api = \"no\"", ""),
+            OK.replace("\"memory\"", "\"canvas\"")
+                .replace("\"Memory\"\navail", "\"Canvas\"\navail")
+                .replace("note =", "aliases = [\"recall\"]\nnote =")
+        );
+        let e = errors(&two);
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert!(e[0].contains("availability misses api"), "{}", e[0]);
+        assert!(e[1].contains("alias `recall` of feature `canvas` is also `recall` of feature `memory`"), "{}", e[1]);
     }
 
     #[test]
