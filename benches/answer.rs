@@ -258,12 +258,13 @@ fn bench_answer(c: &mut Criterion) {
 }
 
 fn bench_cost(c: &mut Criterion) {
-    let table = prices();
+    let engine = engine();
+    let table = engine.prices();
     let call = typical_call();
     let conversation = typical_conversation();
-    c.bench_function("cost/estimate_call", |b| b.iter(|| black_box(cost::estimate(&table, black_box(&call)).ok())));
+    c.bench_function("cost/estimate_call", |b| b.iter(|| black_box(cost::estimate(table, black_box(&call)).ok())));
     c.bench_function("cost/estimate_conversation", |b| {
-        b.iter(|| black_box(cost::estimate(&table, black_box(&conversation)).ok()))
+        b.iter(|| black_box(cost::estimate(table, black_box(&conversation)).ok()))
     });
 }
 
@@ -316,7 +317,7 @@ fn main() {
     let engine = engine();
     latency_report(&engine, &dev_questions(), rounds());
     println!();
-    cost_report(&prices(), if test_mode() { 1_000 } else { 1_000_000 });
+    cost_report(engine.prices(), if test_mode() { 1_000 } else { 1_000_000 });
     let p = prebuilt();
     let table = prices();
     let n = if test_mode() { 2 } else { 200 };

@@ -151,6 +151,9 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
     let config = Config::load(m.get_one::<PathBuf>("config").map(PathBuf::as_path))?;
+    if !config.prices.sheets().is_empty() {
+        tracing::warn!("{}: move them there and remove [pricing]", productbot::config::PRICING_OVERRIDE_NOTE);
+    }
     let (name, sub) = match m.subcommand() {
         Some((name, sub)) => (name, Some(sub)),
         None => ("shell", None),
@@ -222,7 +225,15 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             let analytics = (record || matches!(command, Command::Gaps(_) | Command::Stats(_)))
                 .then(|| Analytics::open(config.analytics.clone()).lossless());
             if !command.needs_store() {
-                let mut ctx = Context::prices_only(&config.prices);
+                // Prices without an index: the corpus's price files, after bot.toml's override.
+                let files = match productbot::corpus::load_prices(&config.corpus_dir) {
+                    Ok(files) => files,
+                    // No corpus here: only bot.toml's prices, if it has any.
+                    Err(productbot::corpus::CorpusError::Dir { .. }) => Vec::new(),
+                    Err(e) => return Err(anyhow::anyhow!("{e}")),
+                };
+                let (prices, _) = productbot::corpus::prices::combined(&files, &config.prices);
+                let mut ctx = Context::prices_only(&prices);
                 if let Some(a) = &analytics {
                     ctx = ctx.with_analytics(a);
                 }

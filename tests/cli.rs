@@ -23,7 +23,7 @@ impl Env {
             let e = e.unwrap();
             std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
         }
-        // The shipped bot.toml (prices; corpus and index next to it), read from the working directory.
+        // The shipped bot.toml (corpus and index next to it), read from the working directory.
         std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml"), tmp.path().join("bot.toml")).unwrap();
         Env { tmp }
     }
@@ -253,6 +253,22 @@ fn reindex_builds_once_and_diffs_against_the_generation_before_it() {
     assert_eq!(d["alias_changes"], serde_json::json!(["memory: +recall facts about me"]));
     assert_eq!(d["note_changes"], serde_json::json!(["memory"]));
     assert_eq!(d["product_changes"], serde_json::json!(["api: +oai api"]));
+
+    // Scope lists and prices are corpus data too: their edits are in the report.
+    let table = std::fs::read_to_string(&path).unwrap().replacen("others = [\"claude\",", "others = [", 1);
+    std::fs::write(&path, table).unwrap();
+    let prices = e.path("corpus/openai-api-vs-chatgpt.prices.toml");
+    let text = std::fs::read_to_string(&prices).unwrap().replacen("input_per_mtok = 2.50", "input_per_mtok = 2.00", 1);
+    std::fs::write(&prices, text).unwrap();
+    let v = json(&e.run(&["reindex", "--json"]));
+    let d = &v["diff"];
+    assert_eq!(d["scope_changes"], serde_json::json!(["others: -claude"]), "{d}");
+    assert_eq!(d["price_changes"], serde_json::json!(["model gpt-4o: input_per_mtok 2.5 -> 2"]));
+    let text = stdout(&e.run(&["reindex"]));
+    assert!(text.contains("No changes"), "{text}");
+    // And /cost prices with the re-indexed figures.
+    let o = e.run(&["cost", "--model", "gpt-4o", "--input-tokens", "1000000"]);
+    assert!(stdout(&o).contains("$2.00"), "{}", stdout(&o));
 }
 
 #[test]
@@ -333,13 +349,53 @@ fn a_read_only_index_is_served_and_reindex_says_why() {
 }
 
 #[test]
-fn cost_opens_no_index_and_needs_no_corpus() {
+fn cost_opens_no_index_and_prices_from_the_corpus_price_files() {
     let e = Env::new();
-    std::fs::remove_dir_all(e.path("corpus")).unwrap();
+    // A feature table that cannot be read does not stop /cost, which reads only the price files.
+    std::fs::write(e.path("corpus/features.toml"), "[[feature]\n").unwrap();
     let o = e.run(&["cost", "--model", "4o", "--input-tokens", "1000", "--output-tokens", "500"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("$0.0075"), "{}", stdout(&o));
     assert!(!e.path("index").exists(), "cost built an index");
+    // Without the repo's bot.toml, from another directory, with the corpus mounted elsewhere.
+    let elsewhere = e.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let o =
+        e.cmd(&["cost", "--model", "gpt-4o-mini", "--input-tokens", "1m"]).current_dir(&elsewhere).output().unwrap();
+    assert!(stdout(&o).contains("$0.15"), "{} / {}", stdout(&o), stderr(&o));
+    // A price file's problem is named with its file and line.
+    let prices = e.path("corpus/openai-api-vs-chatgpt.prices.toml");
+    let text = std::fs::read_to_string(&prices).unwrap();
+    std::fs::write(&prices, text.replacen("tokenizer = \"o200k_base\"", "tokenizer = \"o100k\"", 1)).unwrap();
+    let o = e.run(&["cost", "--model", "4o", "--input-tokens", "1000"]);
+    assert!(!o.status.success());
+    let line = text.lines().position(|l| l.contains("tokenizer = \"o200k_base\"")).unwrap() + 1;
+    assert!(
+        stderr(&o).contains(&format!(
+            "openai-api-vs-chatgpt.prices.toml:{line}: `models.gpt-4o.tokenizer` is unknown (`o100k`)"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // No corpus at all: no prices, and the message says where they live.
+    std::fs::remove_dir_all(e.path("corpus")).unwrap();
+    let o = e.run(&["cost", "--model", "4o", "--input-tokens", "1000"]);
+    assert!(stderr(&o).contains("NAME.prices.toml") || stdout(&o).contains("NAME.prices.toml"), "{}", stderr(&o));
+}
+
+#[test]
+fn pricing_in_bot_toml_overrides_and_says_where_prices_now_live() {
+    let e = Env::new();
+    let toml = std::fs::read_to_string(e.path("bot.toml")).unwrap()
+        + "\n[pricing]\nas_of = \"2026\"\nsource = \"ours\"\nbatch_discount_percent = 50\ndefault_model = \"gpt-4o\"\n[pricing.models.gpt-4o]\ninput_per_mtok = 1\noutput_per_mtok = 1\ntokenizer = \"o200k_base\"\n";
+    std::fs::write(e.path("bot.toml"), toml).unwrap();
+    let o = e.run(&["cost", "--model", "gpt-4o", "--input-tokens", "1m"]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(out.contains("$1.00") && out.contains("prices now live in the corpus directory"), "{out}");
+    assert!(err.contains("[pricing] in bot.toml") && err.contains("NAME.prices.toml"), "{err}");
+    // The models it does not name keep the corpus's prices.
+    let o = e.run(&["cost", "--model", "gpt-4o-mini", "--input-tokens", "1m"]);
+    assert!(stdout(&o).contains("$0.15") && !stdout(&o).contains("overrides"), "{}", stdout(&o));
 }
 
 #[test]

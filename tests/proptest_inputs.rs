@@ -25,8 +25,9 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-fn prices() -> std::sync::Arc<PriceTable> {
-    support::prices()
+/// The shipped corpus's prices.
+fn prices() -> &'static PriceTable {
+    support::shipped().prices()
 }
 
 fn engine() -> &'static Engine {
@@ -275,7 +276,7 @@ fn cost_request() -> impl Strategy<Value = CostRequest> {
 
 /// Estimates and renders; both must finish for any request.
 fn check_estimate(req: &CostRequest) -> Result<(), TestCaseError> {
-    match cost::estimate(&prices(), req) {
+    match cost::estimate(prices(), req) {
         Ok(report) => {
             let marks = Marks { strong: &|s| format!("**{s}**"), escape: &|s| s.to_owned(), user: &|s| s.to_owned() };
             prop_assert!(!render::cost::lines(&report, &marks).is_empty());

@@ -108,7 +108,7 @@ fn parse(o: &Options) -> Result<Command, UsageError> {
 
 impl Cost {
     pub fn run(self, ctx: Context) -> Reply {
-        match cost::estimate(ctx.prices(), &self.request) {
+        match cost::estimate(&ctx.prices(), &self.request) {
             Ok(r) => Reply::Cost(Box::new(r)),
             Err(e) => Reply::error(e.to_string()),
         }

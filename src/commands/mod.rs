@@ -20,6 +20,7 @@ pub mod options;
 pub mod reindex;
 pub mod stats;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::warn;
@@ -170,24 +171,24 @@ impl Caller {
     }
 }
 
-/// What commands run against: the price table, and the store (index and corpus) unless the caller
-/// runs only commands that need none (`productbot cost` opens no index).
+/// What commands run against: the store (index, corpus and the prices of its snapshot), or only a
+/// price table for callers that run only commands that need no index (`productbot cost`).
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     store: Option<&'a Store>,
-    prices: &'a PriceTable,
+    prices: Option<&'a PriceTable>,
     analytics: Option<&'a Analytics>,
     replicas: Option<&'a crate::replicas::Replicas>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(store: &'a Store) -> Self {
-        Context { store: Some(store), prices: store.prices(), analytics: None, replicas: None }
+        Context { store: Some(store), prices: None, analytics: None, replicas: None }
     }
 
     /// For commands that need no index ([`Command::needs_store`] false).
     pub fn prices_only(prices: &'a PriceTable) -> Self {
-        Context { store: None, prices, analytics: None, replicas: None }
+        Context { store: None, prices: Some(prices), analytics: None, replicas: None }
     }
 
     /// Where answers are recorded and what `/gaps` and `/stats` read.
@@ -208,14 +209,38 @@ impl<'a> Context<'a> {
         self.replicas
     }
 
-    pub fn prices(&self) -> &'a PriceTable {
-        self.prices
+    /// The prices commands use: those of the store's current snapshot (the corpus's price files
+    /// as last indexed, after bot.toml's override), else the table given.
+    pub fn prices(&self) -> Prices<'a> {
+        match (self.store, self.prices) {
+            (Some(store), _) => Prices::Snapshot(store.snapshot()),
+            (None, Some(p)) => Prices::Table(p),
+            (None, None) => Prices::Table(&EMPTY_PRICES),
+        }
     }
 
     /// The store; a command that needs it and was given none is a programming error in the
     /// transport, reported as an error reply rather than a panic.
     pub fn store(&self) -> Result<&'a Store, Reply> {
         self.store.ok_or_else(|| Reply::error("this command needs the index, which was not opened".to_owned()))
+    }
+}
+
+static EMPTY_PRICES: std::sync::LazyLock<PriceTable> = std::sync::LazyLock::new(PriceTable::empty);
+
+/// A price table borrowed from a context, or held through the snapshot it belongs to.
+pub enum Prices<'a> {
+    Snapshot(Arc<crate::engine::Engine>),
+    Table(&'a PriceTable),
+}
+
+impl std::ops::Deref for Prices<'_> {
+    type Target = PriceTable;
+    fn deref(&self) -> &PriceTable {
+        match self {
+            Prices::Snapshot(e) => e.prices(),
+            Prices::Table(t) => t,
+        }
     }
 }
 

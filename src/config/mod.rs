@@ -18,6 +18,9 @@ pub const ENV_PREFIX: &str = "PRODUCTBOT";
 /// The conventional variable for the bot token, accepted besides `PRODUCTBOT__DISCORD__TOKEN`.
 pub const TOKEN_ENV: &str = "DISCORD_TOKEN";
 
+/// Said under every estimate priced from bot.toml's `[pricing]`, and logged at start.
+pub const PRICING_OVERRIDE_NOTE: &str = "these prices are from [pricing] in bot.toml, which overrides the corpus's price files; prices now live in the corpus directory (NAME.prices.toml beside each article)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("config file {0} does not exist")]
@@ -227,6 +230,8 @@ pub struct Config {
     pub watch_debounce_ms: u64,
     pub index_threads: usize,
     pub poll_ms: u64,
+    /// bot.toml's `[pricing]`, if it has one: it overrides the corpus's price files for the models
+    /// it names. Empty without one (the prices are then the corpus's own).
     pub prices: PriceTable,
     pub discord: DiscordConfig,
     pub analytics: crate::analytics::AnalyticsConfig,
@@ -342,7 +347,10 @@ impl Config {
         let resolve = |p: PathBuf| if p.is_absolute() || base.as_os_str().is_empty() { p } else { base.join(p) };
         let prices = match raw.pricing {
             None => Ok(PriceTable::empty()),
-            Some(p) => p.validate().map_err(|e| ConfigError::Invalid { key: "pricing".into(), message: e.to_string() }),
+            Some(p) => p
+                .validate()
+                .map(|t| t.noted(PRICING_OVERRIDE_NOTE))
+                .map_err(|e| ConfigError::Invalid { key: "pricing".into(), message: e.to_string() }),
         }?;
         if raw.index.threads == 0 || raw.index.threads > 64 {
             return Err(ConfigError::Invalid {

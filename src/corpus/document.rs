@@ -205,8 +205,14 @@ pub fn verify_marks(text: &str) -> Vec<VerifyMark> {
         // The claim runs back to the start of its clause: a sentence end (". ", not the point in
         // "$2.50"), an opening bracket, a dash or a semicolon.
         let clause_start = clause_start(before);
-        let claim = before[clause_start..].trim().trim_end_matches(',').trim().to_owned();
-        marks.push(VerifyMark { claim, what });
+        let mut claim = before[clause_start..].trim().trim_end_matches(',').trim();
+        if !claim.chars().any(char::is_alphanumeric) {
+            // The mark follows a sentence's end ("... billed per search. [VERIFY]"): it qualifies
+            // that whole sentence.
+            let sentence = before.trim_end().trim_end_matches(['.', '!', '?']);
+            claim = sentence[clause_start_of_sentence(sentence)..].trim();
+        }
+        marks.push(VerifyMark { claim: claim.to_owned(), what });
         from = end + 1;
     }
     marks
@@ -230,10 +236,31 @@ fn clause_start(before: &str) -> usize {
     start
 }
 
+/// Where the sentence ending `text` starts: after the previous sentence's end, or a line break.
+fn clause_start_of_sentence(text: &str) -> usize {
+    let mut start = 0;
+    let mut prev: Option<(usize, char)> = None;
+    for (i, c) in text.char_indices() {
+        if let Some((pi, pc)) = prev
+            && matches!(pc, '.' | '!' | '?')
+            && c.is_whitespace()
+        {
+            start = pi + pc.len_utf8();
+        }
+        if c == '\n' {
+            start = i + 1;
+        }
+        prev = Some((i, c));
+    }
+    start
+}
+
 impl fmt::Display for VerifyMark {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.what.is_empty() {
             write!(f, "\"{}\"", self.claim)
+        } else if self.claim.is_empty() {
+            write!(f, "[VERIFY {}]", self.what)
         } else {
             write!(f, "\"{}\" (marked [VERIFY {}])", self.claim, self.what)
         }
@@ -272,6 +299,26 @@ mod tests {
             "API pricing is per-token. GPT-4o input tokens cost around $2.50 per million [VERIFY current pricing].",
         );
         assert_eq!(m[0].claim, "GPT-4o input tokens cost around $2.50 per million");
+    }
+
+    #[test]
+    fn a_verify_mark_after_a_sentence_qualifies_that_sentence() {
+        let m = verify_marks(
+            "The API has a web search tool. It is billed per search. [VERIFY pricing] Results carry citations.",
+        );
+        assert_eq!((m[0].claim.as_str(), m[0].what.as_str()), ("It is billed per search", "pricing"));
+        // At a paragraph's end, after "!" or "?", and with no text of its own.
+        let m = verify_marks("Plans changed.\nRetention grew to five years! [VERIFY]");
+        assert_eq!(m[0].claim, "Retention grew to five years");
+        assert_eq!(m[0].to_string(), "\"Retention grew to five years\"");
+        let m = verify_marks("Costs rose (a lot). [VERIFY] Then fell.");
+        assert_eq!(m[0].claim, "Costs rose (a lot)");
+        // A mark inside a sentence still qualifies its clause, and a mark with nothing before it
+        // has no claim rather than a made-up one.
+        let m = verify_marks("Batches finish in a day, usually within hours [VERIFY]. Next.");
+        assert_eq!(m[0].claim, "Batches finish in a day, usually within hours");
+        let m = &verify_marks("[VERIFY all prices]")[0];
+        assert_eq!((m.claim.as_str(), m.to_string().as_str()), ("", "[VERIFY all prices]"));
     }
 
     #[test]

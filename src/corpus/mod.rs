@@ -1,11 +1,15 @@
 //! The corpus directory as data: its documents split into passages ([`document`]), the feature
-//! tables ([`table`]: `features.toml` and each article's `NAME.features.toml`) and the chat lexicon ([`lexicon`], `lexicon.toml`). [`load`] is the
+//! tables ([`table`]: `features.toml` and each article's `NAME.features.toml`), the chat lexicon
+//! ([`lexicon`], `lexicon.toml`) and the price files ([`prices`], `NAME.prices.toml` beside an
+//! article, or `prices.toml`). [`load`] is the
 //! one way in, for the store and for in-memory engines alike; every problem in a file is reported
 //! at once, each as `file:line: message` ([`diag`]).
 
 pub mod diag;
 pub mod document;
 pub mod lexicon;
+pub mod prices;
+pub mod scope;
 pub mod table;
 
 use std::fs;
@@ -16,6 +20,7 @@ use sha2::{Digest, Sha256};
 pub use diag::{Diagnostic, Diagnostics};
 pub use document::{Document, Passage, VerifyMark, item_label, split_document, verify_marks};
 pub use lexicon::{LEXICON_FILE, Lexicon};
+pub use prices::{PRICES_FILE, PRICES_SUFFIX, PriceFile};
 pub use table::{
     ARTICLE_TABLE_SUFFIX, Availability, Evidence, FEATURES_FILE, Feature, FeatureTable, Headline, Product, Vendor,
     article_of_table, is_table_file,
@@ -29,6 +34,9 @@ pub struct Corpus {
     pub passages: Vec<Passage>,
     pub table: FeatureTable,
     pub lexicon: Lexicon,
+    /// The price files, sorted by file name.
+    #[serde(default)]
+    pub prices: Vec<PriceFile>,
     /// SHA-256 over file names and contents (hex); identifies a corpus revision.
     pub fingerprint: String,
     pub bytes: u64,
@@ -56,7 +64,7 @@ impl Corpus {
 }
 
 /// The files that make up a corpus: `.md` and `.txt` documents, `features.toml`, the articles'
-/// `NAME.features.toml` and `lexicon.toml`, sorted by name.
+/// `NAME.features.toml`, `lexicon.toml` and price files, sorted by name.
 pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     let entries = fs::read_dir(dir).map_err(|error| CorpusError::Dir { path: dir.to_owned(), error })?;
     let mut files = Vec::new();
@@ -70,7 +78,7 @@ pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
         if name.starts_with('.') || path.is_dir() {
             continue;
         }
-        if is_document(&path) || is_table_file(&name) || name == LEXICON_FILE {
+        if is_document(&path) || is_table_file(&name) || name == LEXICON_FILE || prices::is_price_file(&name) {
             files.push(path);
         }
     }
@@ -104,8 +112,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads, splits and validates the corpus directory: documents, the feature tables, `lexicon.toml`.
-/// Every content problem of every file is collected before failing.
+/// Reads, splits and validates the corpus directory: documents, the feature tables, `lexicon.toml`
+/// and the price files. Every content problem of every file is collected before failing.
 pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     let files = corpus_files(dir)?;
     let mut hasher = Sha256::new();
@@ -115,6 +123,7 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut table_texts: Vec<(PathBuf, String)> = Vec::new();
     let mut lexicon_text = None;
+    let mut price_texts = Vec::new();
     for path in &files {
         let bytes = fs::read(path).map_err(|error| CorpusError::Read { path: path.clone(), error })?;
         hash_file(&mut hasher, path, &bytes);
@@ -136,6 +145,10 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
             lexicon_text = Some((path.clone(), text));
             continue;
         }
+        if prices::is_price_file(name) {
+            price_texts.push((path.clone(), text));
+            continue;
+        }
         bytes_total += text.len() as u64;
         let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let (doc, mut doc_passages) = split_document(&id, &text);
@@ -155,18 +168,79 @@ pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
     } else {
         let files: Vec<table::TableFile> =
             table_texts.iter().map(|(path, text)| table::TableFile { path, text }).collect();
-        table::parse_files(&files, &docs, &passages).map_err(|d| problems.extend(d))
+        match table::parse_files(&files, &docs, &passages) {
+            Ok(t) => {
+                for (path, text) in &table_texts {
+                    problems.extend(scope::check(path, text, &t, &docs, &passages));
+                }
+                Ok(t)
+            }
+            Err(d) => {
+                problems.extend(d);
+                Err(())
+            }
+        }
     };
     let lexicon = match lexicon_text {
         Some((path, text)) => lexicon::parse(&path, &text).map_err(|d| problems.extend(d)),
         None => Ok(Lexicon::default()),
     };
+    let doc_ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    let mut price_files = Vec::new();
+    for (path, text) in price_texts {
+        let (f, d) = prices::read(&path, &text, &doc_ids);
+        problems.extend(d);
+        price_files.push((f, text));
+    }
+    let product_ids: Option<Vec<&str>> =
+        table.as_ref().ok().map(|t: &FeatureTable| t.products.iter().map(|p| p.id.as_str()).collect());
+    problems.extend(prices::check_across(&price_files, product_ids.as_deref(), dir));
+    let prices = price_files.into_iter().map(|(f, _)| f).collect();
     match (table, lexicon) {
-        (Ok(table), Ok(lexicon)) if problems.is_empty() => {
-            Ok(Corpus { docs, passages, table, lexicon, fingerprint: hex(&hasher.finalize()), bytes: bytes_total })
-        }
+        (Ok(table), Ok(lexicon)) if problems.is_empty() => Ok(Corpus {
+            docs,
+            passages,
+            table,
+            lexicon,
+            prices,
+            fingerprint: hex(&hasher.finalize()),
+            bytes: bytes_total,
+        }),
         _ => Err(invalid(problems)),
     }
+}
+
+/// Only the price files of the corpus directory, for commands that price without an index
+/// (`productbot cost`). An article's price file is checked against the articles' names, not their text.
+pub fn load_prices(dir: &Path) -> Result<Vec<PriceFile>, CorpusError> {
+    let files = corpus_files(dir)?;
+    let stems: Vec<String> = files
+        .iter()
+        .filter(|p| is_document(p))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let doc_ids: Vec<&str> = stems.iter().map(String::as_str).collect();
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    for path in files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if !prices::is_price_file(name) {
+            continue;
+        }
+        let bytes = fs::read(&path).map_err(|error| CorpusError::Read { path: path.clone(), error })?;
+        let Ok(text) = String::from_utf8(bytes) else {
+            problems.push(Diagnostic { path: path.clone(), line: 1, message: "invalid UTF-8".into() });
+            continue;
+        };
+        let (f, d) = prices::read(&path, &text, &doc_ids);
+        problems.extend(d);
+        out.push((f, text));
+    }
+    problems.extend(prices::check_across(&out, None, dir));
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    Ok(out.into_iter().map(|(f, _)| f).collect())
 }
 
 fn invalid(problems: Vec<Diagnostic>) -> CorpusError {

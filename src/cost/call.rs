@@ -4,13 +4,13 @@ use rust_decimal::Decimal;
 
 use super::arith::{add, at_least_one, batch_caveat, batch_discount, capped, div, mul, overflow, sub, token_cost};
 use super::money::{format_count, format_usd};
-use super::pricing::{ModelPrice, PriceTable};
+use super::pricing::{ModelPrice, Sheet};
 use super::report::{Breakdown, CallReport};
 use super::request::{CallRequest, DAYS_PER_MONTH, Input, MAX_REQUESTS, MAX_TOKENS, Period};
 use super::tokens::count_tokens;
 use super::{CostError, MAX_TEXT_BYTES};
 
-pub(super) fn report(table: &PriceTable, model: &ModelPrice, req: &CallRequest) -> Result<CallReport, CostError> {
+pub(super) fn report(table: &Sheet, model: &ModelPrice, req: &CallRequest) -> Result<CallReport, CostError> {
     let output_tokens = capped(req.output_tokens.unwrap_or(0), "output_tokens", MAX_TOKENS)?;
     let cached_input_tokens = capped(req.cached_input_tokens.unwrap_or(0), "cached_input_tokens", MAX_TOKENS)?;
     let requests = at_least_one(capped(req.requests, "requests", MAX_REQUESTS)?, "requests")?;

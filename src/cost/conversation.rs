@@ -8,12 +8,12 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::CostError;
 use super::arith::{add, at_least_one, batch_caveat, batch_discount, capped, div, mul, overflow, sub, token_cost};
 use super::money::{format_count, format_usd};
-use super::pricing::{ModelPrice, PriceTable};
+use super::pricing::{ModelPrice, Sheet};
 use super::report::{Breakdown, ConversationReport};
 use super::request::{ConversationRequest, DAYS_PER_MONTH, MAX_CONVERSATIONS_PER_DAY, MAX_TOKENS, MAX_TURNS};
 
 pub(super) fn report(
-    table: &PriceTable,
+    table: &Sheet,
     model: &ModelPrice,
     req: &ConversationRequest,
 ) -> Result<ConversationReport, CostError> {

@@ -1,7 +1,9 @@
-//! Cost model: a validated price table (`[pricing]` in bot.toml), token counting, and estimates of
-//! what a call, many calls or a daily chat habit cost, against a subscription plan.
+//! Cost model: a validated price table (the corpus's price files, `corpus::prices`, and bot.toml's
+//! `[pricing]` as an override), token counting, and estimates of what a call, many calls or a
+//! daily chat habit cost, against a subscription plan.
 //!
-//! `PricingConfig` -> `validate()` -> `PriceTable`; then `estimate(&table, &CostRequest)` ->
+//! `PricingConfig` -> `check()` -> `PriceTable` (one sheet per file, combined); then
+//! `estimate(&table, &CostRequest)` ->
 //! `CostReport`, plain data that serializes to one JSON object; renderers format it at the edge.
 
 mod arith;
@@ -14,7 +16,8 @@ mod request;
 mod tokens;
 
 pub use money::{format_count, format_decimal, format_usd};
-pub use pricing::{ModelPrice, ModelPriceConfig, Plan, PlanConfig, PriceTable, PricingConfig};
+pub use pricing::{ModelPrice, ModelPriceConfig, Plan, PlanConfig, PriceTable, PricingConfig, Sheet};
+pub(crate) use pricing::{key_segment, normalize as normalize_model_name};
 pub use report::{Breakdown, CallReport, ConversationReport, CostReport};
 pub use request::{
     CallRequest, ConversationRequest, CostRequest, DAYS_PER_MONTH, Input, MAX_CONVERSATIONS_PER_DAY, MAX_REQUESTS,
@@ -64,10 +67,12 @@ pub enum CostError {
     #[error("token counting failed: {reason}")]
     Tokenizer { reason: String },
 
-    #[error("no price table is configured: add a [pricing] section to bot.toml")]
+    #[error(
+        "no prices: the corpus has no price file (NAME.prices.toml beside an article, or prices.toml) and bot.toml no [pricing]"
+    )]
     NoPrices,
 
-    #[error("no plan to compare with: set [pricing] compare_plan to one of [pricing.plans]")]
+    #[error("no plan to compare with: set compare_plan in the model's price file to one of its [plans]")]
     NoPlan,
 }
 
@@ -93,25 +98,27 @@ pub fn estimate(table: &PriceTable, req: &CostRequest) -> Result<CostReport, Cos
         Some(name) if !name.is_empty() => table.resolve_model(name)?,
         _ => table.default_model().ok_or(CostError::NoPrices)?,
     };
-    match req {
-        CostRequest::Calls(c) => call::report(table, model, c).map(CostReport::Call),
-        CostRequest::Conversation(c) => conversation::report(table, model, c).map(CostReport::Conversation),
+    // Each model is priced with its own sheet's discount, dates, source and plan.
+    let sheet = table.sheet_of(model);
+    let mut report = match req {
+        CostRequest::Calls(c) => call::report(sheet, model, c).map(CostReport::Call),
+        CostRequest::Conversation(c) => conversation::report(sheet, model, c).map(CostReport::Conversation),
+    }?;
+    if let Some(note) = sheet.note() {
+        match &mut report {
+            CostReport::Call(r) => r.caveats.push(note.to_owned()),
+            CostReport::Conversation(r) => r.caveats.push(note.to_owned()),
+        }
     }
+    Ok(report)
 }
 
-/// The `[pricing]` section of the shipped bot.toml, for tests of the arithmetic with real figures.
+/// The shipped corpus's price file, for tests of the arithmetic with real figures.
 #[cfg(test)]
 pub(crate) fn shipped_pricing() -> PricingConfig {
-    #[derive(serde::Deserialize)]
-    struct BotToml {
-        pricing: PricingConfig,
-    }
-    let file: BotToml = config::Config::builder()
-        .add_source(config::File::from_str(include_str!("../../bot.toml"), config::FileFormat::Toml))
-        .build()
-        .and_then(config::Config::try_deserialize)
-        .expect("the shipped bot.toml has a [pricing] section");
-    file.pricing
+    let path = std::path::Path::new("corpus/openai-api-vs-chatgpt.prices.toml");
+    let text = include_str!("../../corpus/openai-api-vs-chatgpt.prices.toml");
+    crate::corpus::prices::parse(path, text, &["openai-api-vs-chatgpt"]).expect("the shipped price file parses").prices
 }
 
 #[cfg(test)]

@@ -22,6 +22,10 @@ pub struct PricingConfig {
     pub source: String,
     pub batch_discount_percent: Decimal,
     pub default_model: String,
+    /// The product ids of the corpus these prices are for (a price file's models price its API
+    /// product, its plans the subscription product).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
     pub models: BTreeMap<String, ModelPriceConfig>,
     #[serde(default)]
     pub plans: BTreeMap<String, PlanConfig>,
@@ -63,6 +67,8 @@ pub struct ModelPrice {
     output_per_mtok: Decimal,
     tokenizer: Tokenizer,
     aliases: Vec<String>,
+    /// Index into the table's sheets: where the model's prices come from.
+    sheet: usize,
 }
 
 impl ModelPrice {
@@ -109,24 +115,70 @@ impl Plan {
     }
 }
 
-/// Validated prices: every model has a known tokenizer and non-negative prices, names and
-/// aliases are unambiguous, the default model exists and so does the plan to compare with, if one
-/// is named. Built by [`PricingConfig::validate`], or [`PriceTable::empty`] when bot.toml has no
-/// `[pricing]`.
-#[derive(Debug, Clone, Default)]
-pub struct PriceTable {
+/// One price file (or bot.toml's `[pricing]`) as validated: when and where its figures come from,
+/// the products and article it prices, its batch discount, default model and the plan its
+/// conversation estimates compare with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    origin: String,
+    doc: Option<String>,
+    products: Vec<String>,
     as_of: String,
     source: String,
     batch_discount_percent: Decimal,
-    /// Sorted by name, as the config's BTreeMap yields them.
+    /// The default model's canonical name.
+    default_model: String,
+    compare: Option<Plan>,
+    /// Said under every estimate priced from this sheet.
+    note: Option<String>,
+}
+
+impl Sheet {
+    /// The file the figures were read from ("openai-api-vs-chatgpt.prices.toml", "bot.toml [pricing]").
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+    /// The article whose prices these are (`NAME` of `NAME.prices.toml`), if one.
+    pub fn doc(&self) -> Option<&str> {
+        self.doc.as_deref()
+    }
+    /// The product ids these prices are for.
+    pub fn products(&self) -> &[String] {
+        &self.products
+    }
+    pub fn as_of(&self) -> &str {
+        &self.as_of
+    }
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+    pub fn batch_discount_percent(&self) -> Decimal {
+        self.batch_discount_percent
+    }
+    /// The plan conversation estimates compare with, if `compare_plan` names one.
+    pub fn compare_plan(&self) -> Option<&Plan> {
+        self.compare.as_ref()
+    }
+    /// A caveat for every estimate priced from this sheet.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
+/// Validated prices of one or more sheets (a price file per vendor or article, or bot.toml's
+/// `[pricing]`): every model has a known tokenizer and non-negative prices, names and aliases are
+/// unambiguous across all sheets, each sheet's default model exists and so does its plan to
+/// compare with, if one is named. Built by [`PricingConfig::validate`] and [`PriceTable::combine`],
+/// or [`PriceTable::empty`] when there are no prices at all.
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    sheets: Vec<Sheet>,
+    /// Sorted by name.
     models: Vec<ModelPrice>,
-    /// Index into `models`.
-    default_model: Option<usize>,
     /// Normalized name or alias -> index into `models`.
     lookup: HashMap<String, usize>,
     /// Lookup keys longest first, so free-text scanning prefers "gpt-4o-mini" to "gpt-4o".
     keys_longest_first: Vec<(String, usize)>,
-    compare: Option<Plan>,
 }
 
 /// How many entries Discord accepts in an autocomplete answer.
@@ -137,27 +189,35 @@ const MIN_SUGGESTION_SIMILARITY: f64 = 0.5;
 
 impl PricingConfig {
     /// Checks the section and builds the lookup structures. Every error names the offending
-    /// key path so the operator can find it in bot.toml.
+    /// key path so the operator can find it in bot.toml; this is the first of them.
     pub fn validate(&self) -> Result<PriceTable, CostError> {
-        let invalid = |key: String, reason: String| CostError::InvalidConfig { key, reason };
+        self.check("pricing.").map_err(|mut errors| errors.remove(0))
+    }
+
+    /// Every problem of the table, each naming its key path under `prefix` (`"pricing."` in
+    /// bot.toml, `""` in a price file of the corpus).
+    pub fn check(&self, prefix: &str) -> Result<PriceTable, Vec<CostError>> {
+        let invalid = |key: String, reason: String| CostError::InvalidConfig { key: format!("{prefix}{key}"), reason };
+        let mut errors = Vec::new();
 
         if self.batch_discount_percent < Decimal::ZERO || self.batch_discount_percent > Decimal::ONE_HUNDRED {
-            return Err(invalid(
-                "pricing.batch_discount_percent".into(),
+            errors.push(invalid(
+                "batch_discount_percent".into(),
                 format!("must be between 0 and 100 (got {})", self.batch_discount_percent),
             ));
         }
         if self.models.is_empty() {
-            return Err(invalid("pricing.models".into(), "must list at least one model".into()));
+            errors.push(invalid("models".into(), "must list at least one model".into()));
         }
 
         let mut models = Vec::with_capacity(self.models.len());
         let mut lookup: HashMap<String, usize> = HashMap::new();
         for (index, (name, m)) in self.models.iter().enumerate() {
-            let base = format!("pricing.models.{}", key_segment(name));
+            let base = format!("models.{}", key_segment(name));
             let normalized_name = normalize(name);
             if normalized_name.is_empty() {
-                return Err(invalid(base, "needs a non-empty model name".into()));
+                errors.push(invalid(base, "needs a non-empty model name".into()));
+                continue;
             }
             for (field, value) in [
                 ("input_per_mtok", Some(m.input_per_mtok)),
@@ -165,39 +225,41 @@ impl PricingConfig {
                 ("output_per_mtok", Some(m.output_per_mtok)),
             ] {
                 if value.is_some_and(|v| v < Decimal::ZERO) {
-                    return Err(invalid(format!("{base}.{field}"), "must not be negative".into()));
+                    errors.push(invalid(format!("{base}.{field}"), "must not be negative".into()));
                 }
             }
-            let tokenizer = Tokenizer::from_str(&m.tokenizer).map_err(|_| {
-                invalid(
-                    format!("{base}.tokenizer"),
-                    format!("is unknown (`{}`): use o200k_base or cl100k_base", m.tokenizer.trim()),
-                )
-            })?;
+            let tokenizer = match Tokenizer::from_str(&m.tokenizer) {
+                Ok(t) => t,
+                Err(_) => {
+                    errors.push(invalid(
+                        format!("{base}.tokenizer"),
+                        format!("is unknown (`{}`): use o200k_base or cl100k_base", m.tokenizer.trim()),
+                    ));
+                    Tokenizer::O200kBase
+                }
+            };
 
-            let mut register = |key: String, what: &str, field: &str| -> Result<(), CostError> {
+            let mut register = |key: String, what: &str, at: String| {
                 if key.is_empty() {
-                    return Err(invalid(format!("{base}.{field}"), "must not contain an empty alias".into()));
+                    errors.push(invalid(at, "must not contain an empty alias".into()));
+                    return;
                 }
                 match lookup.get(&key) {
                     // The same spelling twice within one model ("4o mini" and "4o-mini") is harmless.
-                    Some(&other) if other == index => Ok(()),
+                    Some(&other) if other == index => {}
                     Some(&other) => {
                         let other_name = self.models.keys().nth(other).map_or("", String::as_str);
-                        Err(invalid(
-                            format!("{base}.{field}"),
-                            format!("{what} `{key}` is already used by model {other_name}"),
-                        ))
+                        errors.push(invalid(at, format!("{what} `{key}` is already used by model {other_name}")));
                     }
                     None => {
                         lookup.insert(key, index);
-                        Ok(())
                     }
                 }
             };
-            register(normalized_name, "name", "name").map_err(|e| rename_key(e, &base))?;
+            // The name check reports under the model's own key, not a `.name` field that does not exist.
+            register(normalized_name, "name", base.clone());
             for alias in &m.aliases {
-                register(normalize(alias), "alias", "aliases")?;
+                register(normalize(alias), "alias", format!("{base}.aliases"));
             }
 
             models.push(ModelPrice {
@@ -207,28 +269,35 @@ impl PricingConfig {
                 output_per_mtok: m.output_per_mtok,
                 tokenizer,
                 aliases: m.aliases.clone(),
+                sheet: 0,
             });
         }
 
-        let default_model = lookup.get(&normalize(&self.default_model)).copied().ok_or_else(|| {
-            invalid(
-                "pricing.default_model".into(),
-                format!(
-                    "names unknown model `{}` (known: {})",
-                    self.default_model.trim(),
-                    self.models.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
+        let default_model = match lookup.get(&normalize(&self.default_model)) {
+            Some(&i) => self.models.keys().nth(i).cloned().unwrap_or_default(),
+            None => {
+                if !self.models.is_empty() {
+                    errors.push(invalid(
+                        "default_model".into(),
+                        format!(
+                            "names unknown model `{}` (known: {})",
+                            self.default_model.trim(),
+                            self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                String::new()
+            }
+        };
 
         let mut plans: BTreeMap<&str, Plan> = BTreeMap::new();
         for (key, p) in &self.plans {
-            let base = format!("pricing.plans.{}", key_segment(key));
+            let base = format!("plans.{}", key_segment(key));
             if p.name.trim().is_empty() {
-                return Err(invalid(format!("{base}.name"), "must not be empty".into()));
+                errors.push(invalid(format!("{base}.name"), "must not be empty".into()));
             }
             if p.usd_per_month < Decimal::ZERO {
-                return Err(invalid(format!("{base}.usd_per_month"), "must not be negative".into()));
+                errors.push(invalid(format!("{base}.usd_per_month"), "must not be negative".into()));
             }
             plans.insert(
                 key,
@@ -241,69 +310,136 @@ impl PricingConfig {
         }
         let compare = match &self.compare_plan {
             None => None,
-            Some(key) => Some(plans.get(key.trim()).cloned().ok_or_else(|| {
-                let known: Vec<&str> = plans.keys().copied().collect();
-                invalid(
-                    "pricing.compare_plan".into(),
-                    format!(
-                        "names unknown plan `{}` (plans: {})",
-                        key.trim(),
-                        if known.is_empty() { "none".into() } else { known.join(", ") }
-                    ),
-                )
-            })?),
+            Some(key) => match plans.get(key.trim()) {
+                Some(plan) => Some(plan.clone()),
+                None => {
+                    let known: Vec<&str> = plans.keys().copied().collect();
+                    errors.push(invalid(
+                        "compare_plan".into(),
+                        format!(
+                            "names unknown plan `{}` (plans: {})",
+                            key.trim(),
+                            if known.is_empty() { "none".into() } else { known.join(", ") }
+                        ),
+                    ));
+                    None
+                }
+            },
         };
-
-        let mut keys_longest_first: Vec<(String, usize)> = lookup.iter().map(|(k, &i)| (k.clone(), i)).collect();
-        keys_longest_first.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-
-        Ok(PriceTable {
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let sheet = Sheet {
+            origin: "bot.toml [pricing]".into(),
+            doc: None,
+            products: self.products.iter().map(|p| p.trim().to_owned()).collect(),
             as_of: self.as_of.trim().to_string(),
             source: self.source.trim().to_string(),
             batch_discount_percent: self.batch_discount_percent,
-            models,
-            default_model: Some(default_model),
-            lookup,
-            keys_longest_first,
+            default_model,
             compare,
-        })
-    }
-}
-
-/// The name check reports under the model's own key rather than a `.name` field that
-/// does not exist in bot.toml.
-fn rename_key(e: CostError, base: &str) -> CostError {
-    match e {
-        CostError::InvalidConfig { reason, .. } => CostError::InvalidConfig { key: base.to_string(), reason },
-        other => other,
+            note: None,
+        };
+        Ok(PriceTable::from_parts(vec![sheet], models))
     }
 }
 
 impl PriceTable {
-    pub fn as_of(&self) -> &str {
-        &self.as_of
+    /// The lookup structures over `models` (any order), which are sorted by name here.
+    fn from_parts(sheets: Vec<Sheet>, mut models: Vec<ModelPrice>) -> PriceTable {
+        models.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut lookup = HashMap::new();
+        for (i, m) in models.iter().enumerate() {
+            for key in std::iter::once(normalize(&m.name)).chain(m.aliases.iter().map(|a| normalize(a))) {
+                lookup.entry(key).or_insert(i);
+            }
+        }
+        let mut keys_longest_first: Vec<(String, usize)> = lookup.iter().map(|(k, &i)| (k.clone(), i)).collect();
+        keys_longest_first.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        PriceTable { sheets, models, lookup, keys_longest_first }
     }
-    pub fn source(&self) -> &str {
-        &self.source
+
+    /// The same prices, said to come from `origin`, for article `doc`.
+    pub fn labelled(mut self, origin: &str, doc: Option<&str>) -> PriceTable {
+        for s in &mut self.sheets {
+            s.origin = origin.to_owned();
+            s.doc = doc.map(str::to_owned);
+        }
+        self
     }
-    pub fn batch_discount_percent(&self) -> Decimal {
-        self.batch_discount_percent
+
+    /// The same prices with `note` said under every estimate they make.
+    pub fn noted(mut self, note: &str) -> PriceTable {
+        for s in &mut self.sheets {
+            s.note = Some(note.to_owned());
+        }
+        self
     }
+
+    /// Several tables as one. Earlier tables win: a model whose name or an alias an earlier
+    /// table already uses is left out (bot.toml's `[pricing]`, given first, overrides the corpus's
+    /// files). Returns the table and each model left out, as "MODEL (ORIGIN)".
+    pub fn combine(tables: impl IntoIterator<Item = PriceTable>) -> (PriceTable, Vec<String>) {
+        let (mut sheets, mut models, mut taken, mut dropped) = (Vec::new(), Vec::new(), HashMap::new(), Vec::new());
+        for t in tables {
+            let base = sheets.len();
+            for m in t.models {
+                let keys: Vec<String> =
+                    std::iter::once(normalize(&m.name)).chain(m.aliases.iter().map(|a| normalize(a))).collect();
+                if keys.iter().any(|k| taken.contains_key(k)) {
+                    dropped.push(format!("{} ({})", m.name, t.sheets.get(m.sheet).map_or("", |s| s.origin.as_str())));
+                    continue;
+                }
+                for k in keys {
+                    taken.insert(k, ());
+                }
+                models.push(ModelPrice { sheet: base + m.sheet, ..m });
+            }
+            sheets.extend(t.sheets);
+        }
+        (PriceTable::from_parts(sheets, models), dropped)
+    }
+
+    /// Every sheet, in the order they were combined.
+    pub fn sheets(&self) -> &[Sheet] {
+        &self.sheets
+    }
+
+    /// The sheet a model's prices come from.
+    pub fn sheet_of(&self, model: &ModelPrice) -> &Sheet {
+        &self.sheets[model.sheet.min(self.sheets.len().saturating_sub(1))]
+    }
+
+    /// The sheet that prices product `id`, if any.
+    pub fn for_product(&self, id: &str) -> Option<&Sheet> {
+        self.sheets.iter().find(|s| s.products.iter().any(|p| p == id))
+    }
+
+    /// The sheet of article `doc`, if it has one.
+    pub fn for_doc(&self, doc: &str) -> Option<&Sheet> {
+        self.sheets.iter().find(|s| s.doc.as_deref() == Some(doc))
+    }
+
     /// All models, sorted by canonical name.
     pub fn models(&self) -> &[ModelPrice] {
         &self.models
     }
-    /// No models, no plans: what `/cost` has when bot.toml has no `[pricing]`.
+    /// The models of one sheet, sorted by name.
+    pub fn models_of<'a>(&'a self, sheet: &'a Sheet) -> impl Iterator<Item = &'a ModelPrice> + 'a {
+        self.models.iter().filter(move |m| std::ptr::eq(self.sheet_of(m), sheet))
+    }
+    /// No models, no plans: what `/cost` has when neither the corpus nor bot.toml has prices.
     pub fn empty() -> Self {
         PriceTable::default()
     }
-    /// The model used when a request names none; `None` only for an empty table.
+    /// The model used when a request names none: the first sheet's default; `None` only for an
+    /// empty table.
     pub fn default_model(&self) -> Option<&ModelPrice> {
-        self.default_model.and_then(|i| self.models.get(i))
+        self.sheets.iter().find_map(|s| self.sheet_default(s))
     }
-    /// The plan conversation estimates compare with, if `compare_plan` names one.
-    pub fn compare_plan(&self) -> Option<&Plan> {
-        self.compare.as_ref()
+    /// A sheet's default model (another sheet's, when one overriding it took its name).
+    pub fn sheet_default(&self, sheet: &Sheet) -> Option<&ModelPrice> {
+        self.lookup.get(&normalize(&sheet.default_model)).and_then(|&i| self.models.get(i))
     }
 
     /// Canonical model names, sorted.
@@ -422,7 +558,7 @@ fn is_separator(c: char) -> bool {
 
 /// Lowercases and turns every run of spaces, hyphens and underscores into one hyphen,
 /// so "GPT 4o_mini" and "gpt-4o-mini" compare equal.
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     name.split(is_separator).filter(|part| !part.is_empty()).map(str::to_lowercase).collect::<Vec<_>>().join("-")
 }
 
@@ -447,7 +583,7 @@ fn normalize_text(text: &str) -> String {
 
 /// Quotes a TOML key segment only when it needs it, so `gpt-4o` stays bare and
 /// `gpt-3.5-turbo` reads as `"gpt-3.5-turbo"` the way it must be written in bot.toml.
-fn key_segment(key: &str) -> String {
+pub(crate) fn key_segment(key: &str) -> String {
     let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if bare { key.to_string() } else { format!("{key:?}") }
 }
@@ -477,7 +613,9 @@ mod tests {
         let t = table();
         assert_eq!(t.model_names(), vec!["gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"]);
         assert_eq!(t.default_model().map(ModelPrice::name), Some("gpt-4o"));
-        assert_eq!(t.batch_discount_percent(), d("50"));
+        let sheet = &t.sheets()[0];
+        assert_eq!(sheet.batch_discount_percent(), d("50"));
+        assert_eq!(sheet.products(), ["api", "chatgpt"]);
         let m = t.resolve_model("gpt-4o-mini").expect("known");
         assert_eq!(m.input_per_mtok(), d("0.15"));
         assert_eq!(m.cached_input_per_mtok(), Some(d("0.075")));
@@ -486,10 +624,10 @@ mod tests {
         let old = t.resolve_model("gpt-3.5-turbo").expect("known");
         assert_eq!(old.cached_input_per_mtok(), None);
         assert_eq!(old.tokenizer(), Tokenizer::Cl100kBase);
-        let plan = t.compare_plan().expect("bot.toml compares with a plan");
+        let plan = sheet.compare_plan().expect("the shipped prices compare with a plan");
         assert_eq!((plan.name(), plan.usd_per_month()), ("ChatGPT Plus", d("20")));
         assert!(plan.caveat().is_some_and(|c| c.contains("$25")));
-        assert!(!t.as_of().is_empty() && !t.source().is_empty());
+        assert!(!sheet.as_of().is_empty() && !sheet.source().is_empty());
     }
 
     #[test]
@@ -680,20 +818,12 @@ mod tests {
         assert_eq!(from_toml("v = \"1.25\"").expect("toml str"), d("1.25"));
     }
 
-    #[derive(Deserialize)]
-    struct BotToml {
-        pricing: PricingConfig,
-    }
-
     #[test]
     fn unknown_keys_are_rejected() {
-        let text = include_str!("../../bot.toml").replace("tokenizer = \"cl100k_base\"", "tokeniser = \"cl100k_base\"");
-        let err = toml::from_str::<BotToml>(&text)
-            .map(|b| b.pricing.models.len())
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("tokeniser"), "{err}");
+        let text = include_str!("../../corpus/openai-api-vs-chatgpt.prices.toml")
+            .replace("tokenizer = \"cl100k_base\"", "tokeniser = \"cl100k_base\"");
+        let err = toml::from_str::<PricingConfig>(&text).map(|p| p.models.len()).err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("tokeniser"));
     }
 
     #[test]

@@ -5,8 +5,15 @@
 use super::*;
 
 impl Engine {
-    pub fn new(index: SearchIndex, mut corpus: Corpus, prices: Arc<PriceTable>, revision: Revision) -> Self {
+    /// `overrides` are prices from outside the corpus (bot.toml's `[pricing]`, or none): the engine
+    /// prices with them and the corpus's price files, a model of the same name taken from `overrides`.
+    pub fn new(index: SearchIndex, mut corpus: Corpus, overrides: Arc<PriceTable>, revision: Revision) -> Self {
         corpus.table.normalize();
+        let (prices, overridden) = corpus::prices::combined(&corpus.prices, &overrides);
+        if !overridden.is_empty() {
+            tracing::debug!("bot.toml [pricing] overrides the corpus's prices of {}", overridden.join(", "));
+        }
+        let prices = Arc::new(prices);
         let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
         // Each passage body's words, and their stems.
@@ -260,7 +267,8 @@ pub(super) fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
 }
 
 /// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
-/// alias, or a passage heading, uses their words, or a passage's text has them in a row.
+/// alias, or a passage heading, uses their words, or a passage's text has them in a row, or (by
+/// stem, in any order) a heading has all their informative words.
 pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer: &mut WordAnalyzer) -> Vec<String> {
     let table = &corpus.table;
     let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
@@ -279,6 +287,15 @@ pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer
             }
         }
     }
+    // By stem, in any order: a heading with every informative word of the topic ("used for
+    // training" and a section "Data Use and Training"). Not a passage's text in any order: "API
+    // responses" in a passage says nothing of a "responses api".
+    let headings: Vec<Vec<String>> =
+        corpus.passages.iter().map(|p| analyzer.words(&p.heading).into_iter().map(|w| w.stem).collect()).collect();
+    let by_stems = |stems: &[String]| {
+        let informative: Vec<&String> = stems.iter().filter(|s| !text::is_index_stopword(s)).collect();
+        !informative.is_empty() && headings.iter().any(|h| informative.iter().all(|s| h.contains(s)))
+    };
     let mut out = Vec::new();
     for topic in &table.topics {
         let words = analyzer.words(topic);
@@ -293,7 +310,7 @@ pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer
         candidates.sort_unstable();
         candidates.dedup();
         let texts_with_first = candidates.iter().map(|&i| &texts[i]);
-        if !understand::covered(&words, texts_with_first) && !bodies.iter().any(in_body) {
+        if !understand::covered(&words, texts_with_first) && !bodies.iter().any(in_body) && !by_stems(&stems) {
             out.push(topic.clone());
         }
     }

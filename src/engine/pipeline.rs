@@ -343,7 +343,7 @@ impl Engine {
             sources,
             lead,
             caveats,
-            suggestion: self.cost_suggestion(q),
+            suggestion: self.cost_suggestion(q, u, cited.first().map(|h| self.corpus.passages[h.pid].doc.as_str())),
             declined: None,
             evidence,
             revision: self.revision.corpus.clone(),
@@ -379,7 +379,8 @@ impl Engine {
         let many_docs = self.corpus.docs.len() > 1;
         for hit in cited {
             let p = &self.corpus.passages[hit.pid];
-            for mark in &p.verify {
+            // A mark with neither a claim nor words of its own says nothing a reader could use.
+            for mark in p.verify.iter().filter(|m| !m.claim.is_empty() || !m.what.is_empty()) {
                 let article = many_docs.then(|| self.title_of(&p.doc).to_owned());
                 push(Caveat::Unverified { article, claim: mark.to_string() });
             }
@@ -409,9 +410,11 @@ impl Engine {
         out
     }
 
-    /// A `/cost` command for questions about prices, with the model they name: as a conversation
-    /// habit against the plan when the question names the plan or a monthly price.
-    pub(super) fn cost_suggestion(&self, q: &Question) -> Option<Suggestion> {
+    /// A `/cost` command for questions about prices, with the model they name, else the default
+    /// model of the vendor asked about: the price file of the product the question names, else of
+    /// the article it is about (`doc`, its first cited source's); as a conversation habit against
+    /// that vendor's plan when the question names the plan or a monthly price.
+    pub(super) fn cost_suggestion(&self, q: &Question, u: &Understanding, doc: Option<&str>) -> Option<Suggestion> {
         const PRICE_WORDS: &[&str] =
             &["cost", "price", "pricing", "expens", "cheap", "cheaper", "pay", "dollar", "bill", "spend", "budget"];
         let asks_price =
@@ -419,10 +422,22 @@ impl Engine {
         if !asks_price || !self.priced {
             return None;
         }
-        let model = self.prices.mentioned_model(&q.text).or_else(|| self.prices.default_model().map(|m| m.name()))?;
+        let prices = &self.prices;
+        let table = &self.corpus.table;
+        let mentioned = prices.mentioned_model(&q.text).and_then(|n| prices.resolve_model(n).ok());
+        let sheet = match mentioned {
+            Some(m) => prices.sheet_of(m),
+            None => u
+                .products
+                .iter()
+                .filter_map(|&p| table.products.get(p))
+                .find_map(|p| prices.for_product(&p.id))
+                .or_else(|| doc.and_then(|d| prices.for_doc(d)))
+                .or_else(|| prices.sheets().first())?,
+        };
+        let model = mentioned.or_else(|| prices.sheet_default(sheet))?.name();
         // A question that names the plan, or prices by the month, compares a habit with it.
-        let plan_words: Vec<String> = self
-            .prices
+        let plan_words: Vec<String> = sheet
             .compare_plan()
             .map(|p| p.name().split_whitespace().map(str::to_lowercase).collect())
             .unwrap_or_default();

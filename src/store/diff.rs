@@ -1,5 +1,6 @@
 //! What changed between two generations, from their manifests: sections (by digest), features,
-//! availability per product, aliases, notes, product words and the lexicon.
+//! availability per product, aliases, notes, product words, the lexicon, the scope lists (other
+//! vendors, uncovered topics) and the prices (models, plans, each price file's terms).
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,14 @@ pub struct Digest {
     pub products: Vec<(String, Vec<String>)>,
     /// Lexicon entries, "word = replacement", sorted.
     pub lexicon: Vec<String>,
+    /// `[scope] others` and `topics`, as the table lists them.
+    #[serde(default)]
+    pub others: Vec<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// "model NAME", "plan KEY (FILE)" and each price file's name -> its fields and values.
+    #[serde(default)]
+    pub prices: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Digest {
@@ -49,8 +58,57 @@ impl Digest {
                 .collect(),
             products: table.products.iter().map(|p| (p.id.clone(), p.words.clone())).collect(),
             lexicon: corpus.lexicon.sorted().into_iter().map(|(k, v)| format!("{k} = {v}")).collect(),
+            others: table.others.clone(),
+            topics: table.topics.clone(),
+            prices: price_digests(&corpus.prices),
         }
     }
+}
+
+/// Each price file's terms, model and plan, as its fields and their values in words, so a diff
+/// names what changed ("model gpt-4o: input_per_mtok 2.5 -> 2").
+fn price_digests(files: &[crate::corpus::PriceFile]) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out = BTreeMap::new();
+    let field = |k: &str, v: String| (k.to_owned(), v);
+    for f in files {
+        let p = &f.prices;
+        out.insert(
+            f.file.clone(),
+            vec![
+                field("as_of", p.as_of.clone()),
+                field("source", p.source.clone()),
+                field("products", p.products.join(", ")),
+                field("default_model", p.default_model.clone()),
+                field("batch_discount_percent", p.batch_discount_percent.normalize().to_string()),
+                field("compare_plan", p.compare_plan.clone().unwrap_or_default()),
+            ],
+        );
+        for (name, m) in &p.models {
+            let cached = m.cached_input_per_mtok.map(|c| c.normalize().to_string()).unwrap_or_default();
+            out.insert(
+                format!("model {name}"),
+                vec![
+                    field("file", f.file.clone()),
+                    field("input_per_mtok", m.input_per_mtok.normalize().to_string()),
+                    field("cached_input_per_mtok", cached),
+                    field("output_per_mtok", m.output_per_mtok.normalize().to_string()),
+                    field("tokenizer", m.tokenizer.trim().to_owned()),
+                    field("aliases", m.aliases.join(", ")),
+                ],
+            );
+        }
+        for (key, plan) in &p.plans {
+            out.insert(
+                format!("plan {key} ({})", f.file),
+                vec![
+                    field("name", plan.name.clone()),
+                    field("usd_per_month", plan.usd_per_month.normalize().to_string()),
+                    field("caveat", plan.caveat.clone().unwrap_or_default()),
+                ],
+            );
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -72,11 +130,15 @@ pub struct Diff {
     pub product_changes: Vec<String>,
     /// E.g. "+ngl = not gonna lie".
     pub lexicon_changes: Vec<String>,
+    /// E.g. "others: +anthropic", "topics: -sso".
+    pub scope_changes: Vec<String>,
+    /// E.g. "model gpt-4o: input_per_mtok 2.5 -> 3", "+model claude-sonnet-4", "-plan pro (x.prices.toml)".
+    pub price_changes: Vec<String>,
 }
 
 impl Diff {
     /// Each kind of change with its label, in report order.
-    pub fn lists(&self) -> [(&'static str, &[String]); 10] {
+    pub fn lists(&self) -> [(&'static str, &[String]); 12] {
         [
             ("sections added", &self.sections_added),
             ("sections removed", &self.sections_removed),
@@ -88,6 +150,8 @@ impl Diff {
             ("notes changed", &self.note_changes),
             ("products", &self.product_changes),
             ("lexicon", &self.lexicon_changes),
+            ("scope", &self.scope_changes),
+            ("prices", &self.price_changes),
         ]
     }
 
@@ -140,6 +204,26 @@ pub fn diff(previous: Option<&str>, old: Option<&Digest>, new: &Digest) -> Diff 
     }
     d.lexicon_changes.extend(new.lexicon.iter().filter(|e| !old.lexicon.contains(e)).map(|e| format!("+{e}")));
     d.lexicon_changes.extend(old.lexicon.iter().filter(|e| !new.lexicon.contains(e)).map(|e| format!("-{e}")));
+    d.scope_changes.extend(list_change("others", &old.others, &new.others));
+    d.scope_changes.extend(list_change("topics", &old.topics, &new.topics));
+    for (k, fields) in &new.prices {
+        let Some(before) = old.prices.get(k) else {
+            d.price_changes.push(format!("+{k}"));
+            continue;
+        };
+        let shown = |v: &str| if v.is_empty() { "(none)".to_owned() } else { v.to_owned() };
+        let changed: Vec<String> = fields
+            .iter()
+            .filter_map(|(f, v)| {
+                let o = before.iter().find(|(g, _)| g == f).map_or("", |(_, o)| o.as_str());
+                (o != v).then(|| format!("{f} {} -> {}", shown(o), shown(v)))
+            })
+            .collect();
+        if !changed.is_empty() {
+            d.price_changes.push(format!("{k}: {}", changed.join("; ")));
+        }
+    }
+    d.price_changes.extend(old.prices.keys().filter(|k| !new.prices.contains_key(*k)).map(|k| format!("-{k}")));
     d
 }
 
@@ -183,6 +267,7 @@ mod tests {
             features,
             products: vec![("api".into(), words.iter().map(|s| (*s).to_owned()).collect())],
             lexicon: lexicon.iter().map(|s| (*s).to_owned()).collect(),
+            ..Digest::default()
         }
     }
 
@@ -197,5 +282,28 @@ mod tests {
         assert_eq!(d.product_changes, ["api: +sdk"]);
         assert_eq!(d.lexicon_changes, ["+pls = please"]);
         assert!(diff(Some("g"), Some(&new), &new).is_empty());
+    }
+
+    #[test]
+    fn reports_scope_and_price_changes() {
+        let mut old = digest(&[], "a", "no", &[], &[]);
+        old.others = vec!["claude".into(), "gemini".into()];
+        old.topics = vec!["sso".into()];
+        let fields =
+            |v: &str| vec![("input_per_mtok".to_owned(), v.to_owned()), ("tokenizer".into(), "o200k_base".into())];
+        old.prices.insert("model gpt-4o".into(), fields("2.5"));
+        old.prices.insert("plan pro (a.prices.toml)".into(), fields("20"));
+        let mut new = old.clone();
+        new.others = vec!["gemini".into()];
+        new.topics = vec!["sso".into(), "hipaa".into()];
+        new.prices.insert("model gpt-4o".into(), fields("3"));
+        new.prices.insert("model claude-sonnet-4".into(), fields("3"));
+        new.prices.remove("plan pro (a.prices.toml)");
+        let d = diff(Some("gen-000001"), Some(&old), &new);
+        assert_eq!(d.scope_changes, ["others: -claude", "topics: +hipaa"]);
+        assert_eq!(
+            d.price_changes,
+            ["+model claude-sonnet-4", "model gpt-4o: input_per_mtok 2.5 -> 3", "-plan pro (a.prices.toml)"]
+        );
     }
 }

@@ -26,14 +26,20 @@ use productbot::render::{self, Style};
 /// Separates the document from the feature table in a `loader` input.
 pub const SEPARATOR: u8 = 0xFF;
 
-/// The price table of the shipped bot.toml in `root`.
-pub fn shipped_prices(root: &Path) -> PriceTable {
+/// The shipped bot.toml's `[pricing]` override in `root` (none).
+fn shipped_overrides(root: &Path) -> PriceTable {
     Config::load_with_env(Some(&root.join("bot.toml")), Vec::new()).expect("bot.toml loads").prices
 }
 
-/// The engine over the shipped corpus in `root`, with the shipped bot.toml's prices.
+/// The prices of the shipped corpus in `root` (its price files, after bot.toml's override).
+pub fn shipped_prices(root: &Path) -> PriceTable {
+    let files = productbot::corpus::load_prices(&root.join("corpus")).expect("the shipped price files load");
+    productbot::corpus::prices::combined(&files, &shipped_overrides(root)).0
+}
+
+/// The engine over the shipped corpus in `root`, with its prices.
 pub fn shipped_engine(root: &Path) -> Engine {
-    Engine::from_corpus_dir(&root.join("corpus"), Arc::new(shipped_prices(root))).expect("shipped corpus loads")
+    Engine::from_corpus_dir(&root.join("corpus"), Arc::new(shipped_overrides(root))).expect("shipped corpus loads")
 }
 
 /// Asks the question in `data` and checks what every answer must have.

@@ -31,12 +31,8 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         super::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), &dir.path().join("corpus"));
         let config_file = dir.path().join("bot.toml");
-        // The shipped price table, for /cost and model autocomplete.
-        let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml")).unwrap();
-        let pricing = &shipped[shipped.find("\n[pricing]\n").expect("bot.toml has [pricing]")..];
-        let toml = format!(
-            "[corpus]\ndir = \"corpus\"\n\n[index]\ndir = \"index\"\npoll_ms = 200\n\n{extra_toml}\n\n{pricing}\n"
-        );
+        // The prices for /cost and model autocomplete are the corpus's own price file.
+        let toml = format!("[corpus]\ndir = \"corpus\"\n\n[index]\ndir = \"index\"\npoll_ms = 200\n\n{extra_toml}\n");
         std::fs::write(&config_file, toml).unwrap();
         Site { dir, config_file }
     }

@@ -20,7 +20,7 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The price table of the shipped bot.toml.
+/// The shipped bot.toml's `[pricing]` override: none, so engines price with their corpus's files.
 pub fn prices() -> Arc<PriceTable> {
     static PRICES: OnceLock<Arc<PriceTable>> = OnceLock::new();
     PRICES
