@@ -114,6 +114,7 @@ fn store(s: &Scratch) -> Store {
 
 fn person(id: &str) -> Caller {
     Caller {
+        limited: true,
         id: id.into(),
         name: id.into(),
         admin: false,

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::{Signer, SigningKey};
 use productbot::config::Config;
-use productbot::discord;
 use serde_json::{Value, json};
 use support::bot::{ALICE, BOB, MANAGE_GUILD, Site, T, assert_valid_message, is_ephemeral};
 use support::mock_discord::{APP_ID, MockDiscord, autocomplete_interaction, component_interaction, slash_interaction};
@@ -36,7 +35,7 @@ async fn spawn_serve(config: Config) -> (SocketAddr, oneshot::Sender<()>, Servin
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let serve = tokio::spawn(discord::serve_on(
+    let serve = tokio::spawn(productbot::app::serve_on(
         config,
         async move {
             let _ = rx.await;
@@ -50,7 +49,7 @@ async fn spawn_serve(config: Config) -> (SocketAddr, oneshot::Sender<()>, Servin
 struct HttpBot {
     addr: SocketAddr,
     mock: MockDiscord,
-    _site: Site,
+    site: Site,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     serve: Serving,
@@ -72,7 +71,7 @@ impl HttpBot {
         env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
         let (addr, tx, serve) = spawn_serve(config).await;
-        let bot = HttpBot { addr, mock, _site: site, client: reqwest::Client::new(), shutdown: Some(tx), serve };
+        let bot = HttpBot { addr, mock, site, client: reqwest::Client::new(), shutdown: Some(tx), serve };
         bot.wait_ready().await;
         bot
     }
@@ -318,7 +317,7 @@ fn a_bad_public_key_stops_start_up_naming_the_variable() {
         let env: Vec<(String, String)> =
             value.map(|v| ("DISCORD_PUBLIC_KEY".to_owned(), v.to_owned())).into_iter().collect();
         let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
-        let e = rt.block_on(discord::serve(config, std::future::pending())).unwrap_err().to_string();
+        let e = rt.block_on(productbot::app::serve(config, std::future::pending())).unwrap_err().to_string();
         assert!(e.contains(expect), "{e}");
     }
     // HTTP off and the gateway off: refused at load.
@@ -820,4 +819,30 @@ fn sigterm_with_half_sent_requests_ends_within_ten_seconds_keeping_every_record(
     let db = rusqlite::Connection::open(site.dir.path().join("data/productbot.db")).unwrap();
     let n: i64 = db.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 3, "every answer recorded before the process ended");
+}
+
+/// `corpus.watch = true` re-indexes in HTTP-only mode too: the watcher is started by the app module
+/// whichever transports run (it used to start only after the gateway's early return).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_corpus_watcher_runs_without_the_gateway() {
+    let bot = HttpBot::start_with_env(
+        "",
+        &[("PRODUCTBOT__CORPUS__WATCH", "true"), ("PRODUCTBOT__CORPUS__WATCH_DEBOUNCE_MS", "100")],
+    )
+    .await;
+    let before = bot.site.current_generation();
+    let article = bot.site.dir.path().join("corpus/openai-api-vs-chatgpt.md");
+    let mut text = std::fs::read_to_string(&article).unwrap();
+    text.push_str("\n\n## Zebra hosting\n\nThe zebra hosting plan keeps zebras in a managed stable.\n");
+    // The watcher may start a moment after /readyz: write until it notices.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::fs::write(&article, &text).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if bot.site.current_generation() != before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no re-index after the corpus changed (still {before})");
+    }
+    bot.stop().await.unwrap();
 }

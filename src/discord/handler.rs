@@ -14,20 +14,17 @@ use serenity::all::{
     Interaction, Member, Message, MessageReference, Permissions, Ready, RoleId, User,
 };
 use serenity::builder::Builder as _;
-use tokio_util::task::TaskTracker;
-use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{error, info, warn};
 
-use super::cooldown::{self, Cooldown};
 use super::interactions;
 use super::register::{self, Scope};
 use super::render::{self, Audience, Rendered};
 use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
-use crate::analytics::{Analytics, Origin};
-use crate::commands::{self, Caller, Command, Context as CommandContext, Invocation, OptValue, Reply};
+use crate::analytics::Origin;
+use crate::commands::{self, Caller, Command, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
 use crate::key::InstallKey;
-use crate::store::Store;
+use crate::service::Service;
 
 /// Who may run admin commands besides members with Administrator or Manage Server.
 #[derive(Debug, Clone, Default)]
@@ -46,18 +43,12 @@ impl Admins {
     }
 }
 
-/// State shared by every event of every shard.
+/// What the Discord adapter keeps besides the service: shared by every event of every shard and by
+/// the HTTP endpoint's interactions.
 pub struct Shared {
-    pub store: Arc<Store>,
-    pub analytics: Arc<Analytics>,
-    /// Tags the custom ids of the buttons and forms this bot makes (`crate::key`).
-    pub key: Arc<InstallKey>,
-    /// Other replicas on a shared PostgreSQL database, told about re-indexes.
-    pub replicas: Option<Arc<crate::replicas::Replicas>>,
+    /// Everything a request needs (store, analytics, the install's key, cooldown, requests in flight).
+    pub service: Arc<Service>,
     pub admins: Admins,
-    pub cooldown: Cooldown,
-    /// Requests at work, so that shutdown can wait for them.
-    pub inflight: TaskTracker,
     /// Where to register commands on READY; `None` leaves registration to `productbot register`.
     pub register_on_ready: Option<Scope>,
     registered: AtomicBool,
@@ -101,20 +92,15 @@ fn remember(set: &mut HashSet<u64>, id: u64) {
 }
 
 impl Shared {
-    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, key: Arc<InstallKey>, cfg: &DiscordConfig) -> Self {
+    pub fn new(service: Arc<Service>, cfg: &DiscordConfig) -> Self {
         Shared {
-            store,
-            analytics,
-            key,
-            replicas: None,
+            service,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
             forum_channels: cfg.forum_channels.iter().copied().collect(),
             threads: Mutex::new(HashSet::new()),
             forum: Mutex::new(ForumPending::default()),
             admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
-            cooldown: Cooldown::new(cfg.cooldown_questions, Duration::from_secs(cfg.cooldown_seconds)),
-            inflight: TaskTracker::new(),
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
             registered: AtomicBool::new(false),
             bot_id: AtomicU64::new(0),
@@ -126,20 +112,16 @@ impl Shared {
     pub fn is_ready(&self) -> bool {
         self.bot_id.load(Ordering::SeqCst) != 0
     }
-}
 
-/// Registers one request with the tracker, or `None` once shutdown began (the tracker is closed).
-/// The token counts before the check, and shutdown closes before it waits: a request is either
-/// refused or waited for.
-pub fn enter(tracker: &TaskTracker) -> Option<TaskTrackerToken> {
-    let token = tracker.token();
-    (!tracker.is_closed()).then_some(token)
-}
+    /// The install's key: tags on the custom ids of the buttons and forms this bot makes.
+    pub fn key(&self) -> &Arc<InstallKey> {
+        self.service.key()
+    }
 
-/// Stops taking new requests and waits up to `timeout` for those in flight. True if all ended.
-pub async fn drain(tracker: &TaskTracker, timeout: Duration) -> bool {
-    tracker.close();
-    tokio::time::timeout(timeout, tracker.wait()).await.is_ok()
+    /// What the bot answers from, for short help.
+    fn covers(&self) -> String {
+        self.service.engine().map(|e| e.covers_phrase()).unwrap_or_default()
+    }
 }
 
 pub struct Handler {
@@ -169,7 +151,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let Some(_guard) = enter(&self.shared.inflight) else {
+        let Some(_guard) = self.shared.service.enter() else {
             if let Interaction::Command(c) = &interaction
                 && let Err(e) = c.create_response(&ctx.http, render::restarting().response()).await
             {
@@ -277,7 +259,7 @@ impl Handler {
     /// Answers a message where it was asked (or in a new thread for a mention, when configured).
     async fn reply(&self, http: &Http, msg: &Message, asked: Asked) {
         let s = &self.shared;
-        let Some(_guard) = enter(&s.inflight) else { return };
+        let Some(_guard) = s.service.enter() else { return };
         let bot = s.bot_id.load(Ordering::SeqCst);
         let rendered = self.answer_message(msg, bot).await;
         let mut target = msg.channel_id;
@@ -333,6 +315,7 @@ pub(super) fn caller(
         id: user.id.to_string(),
         name: user.name.clone(),
         admin: s.admins.allows(user.id.get(), permissions, roles),
+        limited: true,
         origin: Origin {
             transport: "discord",
             guild,
@@ -349,11 +332,7 @@ impl Handler {
         let s = &self.shared;
         let text = strip_mention(&msg.content, bot);
         if text.is_empty() {
-            return render::short_help(&s.store.snapshot().covers_phrase());
-        }
-        if let Err(wait) = s.cooldown.check(msg.author.id.get()) {
-            crate::metrics::METRICS.cooldown_refusals.inc();
-            return render::slow_down(cooldown::wait_secs(wait), false);
+            return render::short_help(&s.covers());
         }
         let command = match commands::parse_line(&text).and_then(|i| Command::from_invocation(&i)) {
             Ok(command) => without_mentions(command),
@@ -365,6 +344,7 @@ impl Handler {
             id: msg.author.id.to_string(),
             name: msg.author.name.clone(),
             admin: s.admins.allows(msg.author.id.get(), None, roles),
+            limited: true,
             origin: Origin {
                 transport: "discord",
                 guild: msg.guild_id.map(|g| g.get()),
@@ -374,7 +354,7 @@ impl Handler {
             },
         };
         let to = Audience { asker: msg.author.id.get(), private: false };
-        rendered(run(s, command, caller).await, to, s.key.clone()).await
+        rendered(s.service.handle_async(command, caller).await, to, s.key().clone()).await
     }
 }
 
@@ -397,28 +377,6 @@ pub(super) async fn rendered(reply: Reply, to: Audience, key: Arc<InstallKey>) -
         Err(e) => {
             error!("rendering a reply failed: {e}");
             render::reply(&Reply::error("The reply could not be drawn; the error was logged."))
-        }
-    }
-}
-
-/// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
-/// seconds.
-pub(super) async fn run(s: &Shared, command: Command, caller: Caller) -> Reply {
-    let (store, analytics, replicas) = (s.store.clone(), s.analytics.clone(), s.replicas.clone());
-    let name = command.spec().name;
-    match tokio::task::spawn_blocking(move || {
-        let mut ctx = CommandContext::new(&store).with_analytics(&analytics);
-        if let Some(r) = &replicas {
-            ctx = ctx.with_replicas(r);
-        }
-        commands::dispatch(ctx, command, &caller)
-    })
-    .await
-    {
-        Ok(reply) => reply,
-        Err(e) => {
-            error!(command = name, "command failed: {e}");
-            Reply::Error { message: format!("/{name} failed unexpectedly; the error was logged.") }
         }
     }
 }
@@ -531,29 +489,5 @@ mod tests {
             ]
         );
         assert!(Command::from_invocation(&inv).is_ok());
-    }
-
-    #[tokio::test]
-    async fn drain_waits_for_inflight_and_refuses_new_work() {
-        let t = TaskTracker::new();
-        let g = enter(&t).expect("open");
-        let t2 = t.clone();
-        let drained = tokio::spawn(async move { drain(&t2, Duration::from_secs(10)).await });
-        // Once closing, new requests are refused; the one in flight keeps the drain waiting.
-        while !t.is_closed() {
-            tokio::task::yield_now().await;
-        }
-        assert!(enter(&t).is_none());
-        assert!(!drained.is_finished());
-        drop(g);
-        assert!(drained.await.unwrap());
-        assert_eq!(t.len(), 0);
-    }
-
-    #[tokio::test]
-    async fn drain_gives_up_after_the_timeout() {
-        let t = TaskTracker::new();
-        let _g = enter(&t).unwrap();
-        assert!(!drain(&t, Duration::from_millis(20)).await);
     }
 }

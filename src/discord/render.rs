@@ -317,7 +317,7 @@ pub fn autocomplete(choices: impl IntoIterator<Item = (String, String)>) -> Crea
 }
 
 pub fn slow_down(wait_secs: u64, ephemeral: bool) -> Rendered {
-    Rendered::text(&format!("Slow down: you can ask again in {wait_secs} s."), ephemeral)
+    Rendered::text(&plain::slow_down(wait_secs), ephemeral)
 }
 
 pub fn restarting() -> Rendered {
@@ -373,6 +373,8 @@ pub fn reply(reply: &Reply) -> Rendered {
         Reply::Voted { .. } | Reply::Remove | Reply::Share => {
             Rendered::text(&plain::reply(reply, crate::render::Style::PLAIN), true)
         }
+        // Only the asker needs to see it (ephemeral where Discord allows).
+        Reply::SlowDown { wait_secs } => slow_down(*wait_secs, true),
         Reply::Features(table) => {
             let blocks = code_blocks(&plain::features(table), limits::DESCRIPTION);
             let mut embeds: Vec<Embed> = blocks

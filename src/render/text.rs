@@ -33,6 +33,11 @@ impl Style {
     }
 }
 
+/// What a caller over the cooldown is told.
+pub fn slow_down(wait_secs: u64) -> String {
+    format!("Slow down: you can ask again in {wait_secs} s.")
+}
+
 /// Any reply, as text.
 pub fn reply(r: &Reply, style: Style) -> String {
     match r {
@@ -49,6 +54,7 @@ pub fn reply(r: &Reply, style: Style) -> String {
         },
         Reply::Remove => "Removed.".into(),
         Reply::Share => "Posted.".into(),
+        Reply::SlowDown { wait_secs } => slow_down(*wait_secs),
         Reply::Help { text } => clean(text).into_owned(),
         Reply::Refused { message } | Reply::Error { message } => clean(message).into_owned(),
     }

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use productbot::config::Config;
-use productbot::discord;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -84,7 +83,7 @@ impl Bot {
         let site = Site::new(toml);
         let config = site.config_via(Some(TOKEN), &mock.http_base());
         let (tx, rx) = oneshot::channel::<()>();
-        let serve = tokio::spawn(discord::serve(config, async move {
+        let serve = tokio::spawn(productbot::app::serve(config, async move {
             let _ = rx.await;
         }));
         mock.wait_identify(T).await;

@@ -1,5 +1,6 @@
-//! Per-user rate limit for questions: at most N per sliding window of S seconds. The clock is a
-//! parameter so tests step time instead of sleeping.
+//! Per-user rate limit for questions: at most N per sliding window of S seconds, whichever transport
+//! they come through (the service checks it once). The clock is a parameter so tests step time
+//! instead of sleeping.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -13,7 +14,7 @@ pub struct Cooldown {
 
 struct State {
     /// Times of each user's accepted questions within the window, oldest first.
-    users: HashMap<u64, VecDeque<Instant>>,
+    users: HashMap<String, VecDeque<Instant>>,
     /// Map size at which idle users are swept out, so the map does not grow with every user ever seen.
     sweep_at: usize,
 }
@@ -30,12 +31,12 @@ impl Cooldown {
     }
 
     /// Records a question by `user` now, or says how long until the next one is allowed.
-    pub fn check(&self, user: u64) -> Result<(), Duration> {
+    pub fn check(&self, user: &str) -> Result<(), Duration> {
         self.check_at(user, Instant::now())
     }
 
     /// [`Cooldown::check`] at a given time.
-    pub fn check_at(&self, user: u64, now: Instant) -> Result<(), Duration> {
+    pub fn check_at(&self, user: &str, now: Instant) -> Result<(), Duration> {
         let window = self.window;
         let expired = |t: &Instant| now.saturating_duration_since(*t) >= window;
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -43,7 +44,7 @@ impl Cooldown {
             st.users.retain(|_, times| times.back().is_some_and(|t| !expired(t)));
             st.sweep_at = (st.users.len() * 2).max(MIN_SWEEP);
         }
-        let times = st.users.entry(user).or_default();
+        let times = st.users.entry(user.to_owned()).or_default();
         while times.front().is_some_and(expired) {
             times.pop_front();
         }
@@ -71,19 +72,19 @@ mod tests {
         let c = Cooldown::new(3, Duration::from_secs(30));
         let t0 = Instant::now();
         let at = |s: u64| t0 + Duration::from_secs(s);
-        assert!(c.check_at(1, at(0)).is_ok());
-        assert!(c.check_at(1, at(10)).is_ok());
-        assert!(c.check_at(1, at(20)).is_ok());
-        assert_eq!(c.check_at(1, at(21)), Err(Duration::from_secs(9)));
+        assert!(c.check_at("1", at(0)).is_ok());
+        assert!(c.check_at("1", at(10)).is_ok());
+        assert!(c.check_at("1", at(20)).is_ok());
+        assert_eq!(c.check_at("1", at(21)), Err(Duration::from_secs(9)));
         // Another user is not affected.
-        assert!(c.check_at(2, at(21)).is_ok());
+        assert!(c.check_at("2", at(21)).is_ok());
         // The first question leaves the window at 30 s: one slot frees, not all three.
-        assert!(c.check_at(1, at(30)).is_ok());
-        assert_eq!(c.check_at(1, at(31)), Err(Duration::from_secs(9)));
-        assert!(c.check_at(1, at(40)).is_ok());
+        assert!(c.check_at("1", at(30)).is_ok());
+        assert_eq!(c.check_at("1", at(31)), Err(Duration::from_secs(9)));
+        assert!(c.check_at("1", at(40)).is_ok());
         // Refused attempts do not extend the wait.
-        assert_eq!(c.check_at(1, at(41)), Err(Duration::from_secs(9)));
-        assert_eq!(c.check_at(1, at(42)), Err(Duration::from_secs(8)));
+        assert_eq!(c.check_at("1", at(41)), Err(Duration::from_secs(9)));
+        assert_eq!(c.check_at("1", at(42)), Err(Duration::from_secs(8)));
     }
 
     #[test]
@@ -91,9 +92,9 @@ mod tests {
         let c = Cooldown::new(1, Duration::from_secs(1));
         let t0 = Instant::now();
         for u in 0..MIN_SWEEP as u64 {
-            assert!(c.check_at(u, t0).is_ok());
+            assert!(c.check_at(&u.to_string(), t0).is_ok());
         }
-        assert!(c.check_at(99_999, t0 + Duration::from_secs(5)).is_ok());
+        assert!(c.check_at("99999", t0 + Duration::from_secs(5)).is_ok());
         assert_eq!(c.state.lock().unwrap().users.len(), 1);
     }
 
