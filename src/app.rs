@@ -134,7 +134,8 @@ async fn open_service(config: &Config) -> anyhow::Result<Service> {
     let mut service = Service::new(store.clone())
         .with_analytics(Arc::new(Analytics::open(config.analytics.clone())))
         .with_key(Arc::new(InstallKey::load_or_ephemeral(&config.analytics.key_file)))
-        .with_cooldown(d.cooldown_questions, Duration::from_secs(d.cooldown_seconds));
+        .with_cooldown(d.cooldown_questions, Duration::from_secs(d.cooldown_seconds))
+        .with_conversations(config.conversation);
     if let Some(url) = postgres_url(config) {
         service = service.with_replicas(Arc::new(Replicas::join(url, store)));
     }
@@ -233,6 +234,7 @@ pub fn local(config: &Config, what: Local) -> anyhow::Result<Service> {
     } else {
         Service::prices_only(prices)
     };
+    service = service.with_conversations(config.conversation);
     if what.analytics {
         let analytics = Analytics::open(config.analytics.clone());
         let analytics = if what.lossless { analytics.lossless() } else { analytics };

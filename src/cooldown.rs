@@ -1,6 +1,7 @@
 //! Per-user rate limit for questions: at most N per sliding window of S seconds, whichever transport
-//! they come through (the service checks it once). The clock is a parameter so tests step time
-//! instead of sleeping.
+//! they come through (the service checks it once). With a shared window (PostgreSQL) the window is
+//! counted in the database, so N replicas allow what one does; when the database cannot say, this
+//! process counts alone. The clock is a parameter so tests step time instead of sleeping.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -10,6 +11,8 @@ pub struct Cooldown {
     max: usize,
     window: Duration,
     state: Mutex<State>,
+    /// The database that holds the window every replica shares (PostgreSQL).
+    shared: Option<std::sync::Arc<crate::analytics::Analytics>>,
 }
 
 struct State {
@@ -27,11 +30,23 @@ impl Cooldown {
             max: max.max(1) as usize,
             window,
             state: Mutex::new(State { users: HashMap::new(), sweep_at: MIN_SWEEP }),
+            shared: None,
         }
+    }
+
+    /// Counts in the analytics database when it is PostgreSQL, shared with other replicas (users by
+    /// their pseudonym).
+    pub fn shared(self, analytics: std::sync::Arc<crate::analytics::Analytics>) -> Self {
+        Cooldown { shared: Some(analytics), ..self }
     }
 
     /// Records a question by `user` now, or says how long until the next one is allowed.
     pub fn check(&self, user: &str) -> Result<(), Duration> {
+        if let Some(analytics) = &self.shared
+            && let Ok(result) = analytics.cooldown_take(user, self.window, self.max as u32)
+        {
+            return result;
+        }
         self.check_at(user, Instant::now())
     }
 

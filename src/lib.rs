@@ -24,6 +24,7 @@ pub mod app;
 pub mod charts;
 pub mod commands;
 pub mod config;
+pub mod conversation;
 pub mod cooldown;
 pub mod corpus;
 pub mod cost;

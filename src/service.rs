@@ -12,7 +12,8 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::error;
 
 use crate::analytics::Analytics;
-use crate::commands::{self, Caller, Command, Context, Reply};
+use crate::commands::{self, Caller, Command, Context, Reply, ask::Ask};
+use crate::conversation::{self, ConversationConfig, Memory};
 use crate::cooldown::{self, Cooldown};
 use crate::cost::PriceTable;
 use crate::engine::Engine;
@@ -28,6 +29,9 @@ pub struct Service {
     replicas: Option<Arc<Replicas>>,
     key: Arc<InstallKey>,
     cooldown: Option<Cooldown>,
+    /// Conversations' topics and the places the bot answers without a mention.
+    memory: Memory,
+    conversation: ConversationConfig,
     /// Requests at work, so that shutdown can wait for them.
     inflight: TaskTracker,
 }
@@ -48,13 +52,20 @@ impl Service {
             replicas: None,
             key: Arc::new(InstallKey::ephemeral()),
             cooldown: None,
+            memory: Memory::new(None),
+            conversation: ConversationConfig::default(),
             inflight: TaskTracker::new(),
         }
     }
 
     /// Where answers are recorded and what `/gaps` and `/stats` read.
     pub fn with_analytics(self, analytics: Arc<Analytics>) -> Service {
-        Service { analytics: Some(analytics), ..self }
+        Service { memory: Memory::new(Some(analytics.clone())), analytics: Some(analytics), ..self }
+    }
+
+    /// How long follow-ups are read with the question before (`[conversation]`).
+    pub fn with_conversations(self, conversation: ConversationConfig) -> Service {
+        Service { conversation, ..self }
     }
 
     /// The other replicas a re-index is announced to.
@@ -67,9 +78,14 @@ impl Service {
         Service { key, ..self }
     }
 
-    /// At most `questions` per `window` for each [`Caller::limited`] caller.
+    /// At most `questions` per `window` for each [`Caller::limited`] caller; counted in the
+    /// analytics database for every replica when that is PostgreSQL (set analytics first).
     pub fn with_cooldown(self, questions: u32, window: Duration) -> Service {
-        Service { cooldown: Some(Cooldown::new(questions, window)), ..self }
+        let mut cooldown = Cooldown::new(questions, window);
+        if let Some(analytics) = &self.analytics {
+            cooldown = cooldown.shared(analytics.clone());
+        }
+        Service { cooldown: Some(cooldown), ..self }
     }
 
     /// Runs one command for `caller`: the cooldown (for a question by a limited caller), then the
@@ -84,7 +100,48 @@ impl Service {
             crate::metrics::METRICS.cooldown_refusals.inc();
             return Reply::SlowDown { wait_secs: cooldown::wait_secs(wait) };
         }
-        commands::dispatch(self.context(), command, caller)
+        match (command, &caller.conversation, &self.store) {
+            (Command::Ask(ask), Some(conversation), Some(store)) if self.conversation.turns > 0 => {
+                self.ask_in(conversation, ask, store, caller)
+            }
+            (command, ..) => commands::dispatch(self.context(), command, caller),
+        }
+    }
+
+    /// A question in a conversation: a follow-up is read with the topic of the question before
+    /// (`crate::conversation`), and the topic kept for the next.
+    fn ask_in(&self, conversation: &str, ask: Ask, store: &Store, caller: &Caller) -> Reply {
+        let engine = store.snapshot();
+        let prev = self
+            .memory
+            .topic(conversation, self.conversation.expiry)
+            .filter(|t| t.follow_ups < self.conversation.turns);
+        let named = engine.mentions(&ask.question);
+        let reading = prev.as_ref().and_then(|p| conversation::read(p, &named, &ask.question, engine.features()));
+        let (question, named) = match &reading {
+            Some(r) => (r.question.clone(), engine.mentions(&r.question)),
+            None => (ask.question.clone(), named),
+        };
+        let mut reply = commands::dispatch(self.context(), Command::Ask(Ask { question, ..ask }), caller);
+        if let Reply::Answer(a) = &mut reply {
+            a.read_as = reading.as_ref().map(|r| r.question.clone());
+            let answered: Vec<String> = a.verdicts.iter().map(|v| v.feature.clone()).collect();
+            let topic = conversation::next_topic(prev.as_ref(), reading.as_ref(), &named, &answered);
+            self.memory.set_topic(conversation, &topic);
+        }
+        reply
+    }
+
+    /// Remembers a place (a thread the bot started, a post it answered: the transport names it) as
+    /// one where the bot answers without a mention; kept in the database when there is one.
+    pub fn remember_place(&self, place: &str) {
+        self.memory.remember_place(place);
+    }
+
+    /// Whether [`Service::remember_place`] was called for `place` (by this process, an earlier one
+    /// or a replica). May read the database: off the async workers.
+    pub fn is_place(&self, place: &str) -> bool {
+        self.memory.is_place(place)
     }
 
     /// [`Service::handle`] off the async workers.

@@ -73,7 +73,13 @@ pub fn run(service: &Service) -> anyhow::Result<()> {
     let features: Vec<String> = engine.features().features.iter().map(|f| f.id.clone()).collect();
     let models: Vec<String> = engine.prices().models().iter().map(|m| m.name().to_owned()).collect();
     drop(engine);
-    let caller = Caller { origin: Origin { transport: "shell", record: true, ..Origin::default() }, ..Caller::local() };
+    // One session is one conversation: a follow-up is read with the question before it.
+    let session = format!("shell:{}-{}", std::process::id(), crate::analytics::now_ms());
+    let caller = Caller {
+        conversation: Some(session),
+        origin: Origin { transport: "shell", record: true, ..Origin::default() },
+        ..Caller::local()
+    };
     let style = render::stdout_style();
     if !std::io::stdin().is_terminal() {
         return run_piped(service, &caller, style);

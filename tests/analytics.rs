@@ -115,6 +115,7 @@ fn store(s: &Scratch) -> Store {
 fn person(id: &str) -> Caller {
     Caller {
         limited: true,
+        conversation: None,
         id: id.into(),
         name: id.into(),
         admin: false,

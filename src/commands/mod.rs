@@ -156,6 +156,9 @@ pub struct Caller {
     /// Whether the per-user cooldown counts this caller's questions (people on a chat transport; not
     /// the local operator).
     pub limited: bool,
+    /// The conversation a question belongs to (a DM, a thread, the shell session), whose previous
+    /// question a follow-up is read with; `None`: every question stands alone.
+    pub conversation: Option<String>,
     /// Where the command came from, for the records analytics keep.
     pub origin: Origin,
 }
@@ -169,6 +172,7 @@ impl Caller {
             name: "local user".into(),
             admin: true,
             limited: false,
+            conversation: None,
             origin: Origin { transport: "cli", record: false, ..Origin::default() },
         }
     }

@@ -62,6 +62,21 @@ struct RawConfig {
     discord: RawDiscord,
     analytics: RawAnalytics,
     http: RawHttp,
+    conversation: RawConversation,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConversation {
+    turns: u32,
+    minutes: u64,
+}
+
+impl Default for RawConversation {
+    fn default() -> Self {
+        let d = crate::conversation::ConversationConfig::default();
+        RawConversation { turns: d.turns, minutes: d.expiry.as_secs() / 60 }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +252,8 @@ pub struct Config {
     pub http_limits: crate::http::Limits,
     /// `DISCORD_PUBLIC_KEY` (hex), for verifying interactions sent over HTTP.
     pub public_key: Option<String>,
+    /// `[conversation]`: how long follow-ups are read with the question before.
+    pub conversation: crate::conversation::ConversationConfig,
 }
 
 /// The environment variable holding the application's public key.
@@ -419,6 +436,10 @@ impl Config {
                 max_connections: raw.http.max_connections,
             },
             public_key,
+            conversation: crate::conversation::ConversationConfig {
+                turns: raw.conversation.turns,
+                expiry: std::time::Duration::from_secs(raw.conversation.minutes * 60),
+            },
             analytics: crate::analytics::AnalyticsConfig {
                 enabled: raw.analytics.enabled,
                 // A server URL is not a path relative to the config file.

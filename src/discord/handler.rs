@@ -61,8 +61,6 @@ pub struct Shared {
     /// With the Message Content intent: follow-ups in `threads` are answered without a mention.
     message_content: bool,
     forum_channels: HashSet<u64>,
-    /// Threads this process started for answers (follow-ups there need no mention).
-    threads: Mutex<HashSet<u64>>,
     /// Forum posts seen by one of their two events but not yet the other.
     forum: Mutex<ForumPending>,
 }
@@ -98,7 +96,6 @@ impl Shared {
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
             forum_channels: cfg.forum_channels.iter().copied().collect(),
-            threads: Mutex::new(HashSet::new()),
             forum: Mutex::new(ForumPending::default()),
             admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
@@ -116,6 +113,13 @@ impl Shared {
     /// The install's key: tags on the custom ids of the buttons and forms this bot makes.
     pub fn key(&self) -> &Arc<InstallKey> {
         self.service.key()
+    }
+
+    /// Whether `channel` is a thread the bot started or a forum post it answered (by this process,
+    /// an earlier one or a replica: the service keeps them in the database).
+    pub(super) async fn is_ours(&self, channel: u64) -> bool {
+        let service = self.service.clone();
+        tokio::task::spawn_blocking(move || service.is_place(&place(channel))).await.unwrap_or(false)
     }
 
     /// What the bot answers from, for short help.
@@ -230,7 +234,7 @@ impl EventHandler for Handler {
         }
         let asked = if msg.guild_id.is_none() {
             Asked::Direct
-        } else if lock(&s.threads).contains(&channel) {
+        } else if s.is_ours(channel).await {
             if !mentioned && !s.message_content {
                 return;
             }
@@ -261,17 +265,23 @@ impl Handler {
         let s = &self.shared;
         let Some(_guard) = s.service.enter() else { return };
         let bot = s.bot_id.load(Ordering::SeqCst);
-        let rendered = self.answer_message(msg, bot).await;
         let mut target = msg.channel_id;
         if s.answer_in_thread && asked == Asked::Mention {
             match start_thread(http, msg, bot).await {
                 Ok(thread) => {
-                    remember(&mut lock(&s.threads), thread.get());
+                    remember_place(s, thread.get()).await;
                     target = thread;
                 }
                 Err(e) => warn!(channel = %msg.channel_id, "could not start a thread, answering in the channel: {e}"),
             }
         }
+        if asked == Asked::ForumPost {
+            remember_place(s, target.get()).await;
+        }
+        // A DM, a thread of the bot's or a forum post is one conversation; a mention answered in
+        // the channel itself stands alone.
+        let conversation = (target != msg.channel_id || asked != Asked::Mention).then(|| place(target.get()));
+        let rendered = self.answer_message(msg, bot, conversation).await;
         // If the question was deleted meanwhile, post the answer anyway rather than fail.
         let reference = MessageReference::from(msg).fail_if_not_exists(false);
         let send = || {
@@ -283,6 +293,22 @@ impl Handler {
             warn!(channel = %target, "could not reply to a message: {e}");
         }
     }
+}
+
+/// The conversation a question in `channel` belongs to: a DM, or a thread or post of the bot's;
+/// `None` elsewhere (a channel's questions stand alone).
+pub(super) async fn conversation_in(s: &Shared, guild: Option<u64>, channel: u64) -> Option<String> {
+    (guild.is_none() || s.is_ours(channel).await).then(|| place(channel))
+}
+
+/// How the service names a Discord channel (a conversation, one of the bot's places).
+pub(super) fn place(channel: u64) -> String {
+    format!("discord:{channel}")
+}
+
+async fn remember_place(s: &Shared, channel: u64) {
+    let service = s.service.clone();
+    let _ = tokio::task::spawn_blocking(move || service.remember_place(&place(channel))).await;
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -316,6 +342,7 @@ pub(super) fn caller(
         name: user.name.clone(),
         admin: s.admins.allows(user.id.get(), permissions, roles),
         limited: true,
+        conversation: None,
         origin: Origin {
             transport: "discord",
             guild,
@@ -328,7 +355,7 @@ pub(super) fn caller(
 
 impl Handler {
     /// The reply to a mention or DM: a question, or a command line if it starts with '/'.
-    async fn answer_message(&self, msg: &Message, bot: u64) -> Rendered {
+    async fn answer_message(&self, msg: &Message, bot: u64, conversation: Option<String>) -> Rendered {
         let s = &self.shared;
         let text = strip_mention(&msg.content, bot);
         if text.is_empty() {
@@ -345,6 +372,7 @@ impl Handler {
             name: msg.author.name.clone(),
             admin: s.admins.allows(msg.author.id.get(), None, roles),
             limited: true,
+            conversation,
             origin: Origin {
                 transport: "discord",
                 guild: msg.guild_id.map(|g| g.get()),

@@ -10,7 +10,7 @@ use serenity::all::{
 };
 use tracing::warn;
 
-use super::handler::{Shared, caller, invocation, rendered, without_mentions};
+use super::handler::{Shared, caller, conversation_in, invocation, rendered, without_mentions};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
 use super::webhook::Webhooks;
@@ -100,11 +100,16 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
 }
 
 async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
-    let caller = caller(s, &c.user, c.member.as_deref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
+    let guild = c.guild_id.map(|g| g.get());
+    let mut caller = caller(s, &c.user, c.member.as_deref(), (guild, c.channel_id.get(), c.id.get()));
     let command = match Command::from_invocation(&invocation(&c.data)) {
         Ok(command) => without_mentions(command),
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
     };
+    // `/ask` in a DM or in a thread of the bot's continues the conversation there.
+    if matches!(command, Command::Ask(_)) {
+        caller.conversation = conversation_in(s, guild, c.channel_id.get()).await;
+    }
     let spec = command.spec();
     let to = Audience {
         asker: c.user.id.get(),

@@ -424,6 +424,18 @@ fn chart(png: Result<Vec<u8>, crate::charts::ChartError>, name: &str) -> Option<
 /// passages (the question's words in bold), caveats and the corpus revision. Every piece of text
 /// from the question or the corpus is escaped, so it cannot add links, formatting or mentions.
 fn answer(a: &Answer) -> Embed {
+    let mut e = answer_only(a);
+    if let Some(q) = &a.read_as {
+        let read = format!("*Reading this as: {}*", escape(q));
+        e.description = Some(match e.description.take() {
+            Some(d) => format!("{read}\n{d}"),
+            None => read,
+        });
+    }
+    e
+}
+
+fn answer_only(a: &Answer) -> Embed {
     let mut e = Embed { footer: Some(format!("corpus {}", a.revision)), ..Embed::default() };
     if let Some((_, message)) = &a.declined {
         e.description = Some(format!("{} Try /features or /help.", escape(message)));
@@ -776,6 +788,7 @@ mod tests {
             evidence: Default::default(),
             revision: "abc123".into(),
             record: None,
+            read_as: None,
         }
     }
 

@@ -348,6 +348,7 @@ impl Engine {
             evidence,
             revision: self.revision.corpus.clone(),
             record: None,
+            read_as: None,
         }
     }
 
@@ -459,6 +460,7 @@ impl Engine {
             evidence,
             revision: self.revision.corpus.clone(),
             record: None,
+            read_as: None,
         }
     }
 }

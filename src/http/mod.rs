@@ -12,7 +12,8 @@
 //! connection limits and timeouts.
 //!
 //! Any number of identical processes can serve this endpoint behind a load balancer: nothing here
-//! depends on state kept in one process, beyond the per-process cooldown and replay set.
+//! depends on state kept in one process beyond the replay set (the cooldown and conversations are
+//! in the database when it is PostgreSQL).
 
 mod server;
 

@@ -82,6 +82,13 @@ pub fn cost(c: &CostReport, style: Style) -> String {
 /// answers, or what a list holds), then the verdicts, the list, cited passages, caveats and a
 /// `/cost` suggestion.
 pub fn answer(a: &Answer, style: Style) -> String {
+    match &a.read_as {
+        Some(q) => format!("Reading this as: {}\n{}", clean(q), answer_only(a, style)),
+        None => answer_only(a, style),
+    }
+}
+
+fn answer_only(a: &Answer, style: Style) -> String {
     if let Some((_, message)) = &a.declined {
         let more = match style.syntax {
             Syntax::Slash => "Try /features or /help.",
