@@ -80,7 +80,8 @@ pub fn read(prev: &Topic, m: &Mentions, asked: &str, table: &FeatureTable) -> Op
         let question = availability_question(table, &prev.products, &m.features)?;
         return Some(Reading { question, took: Took::Products });
     }
-    if !m.names_anything() && m.refers_back {
+    // Pointing back is read only in a question ("looking into it" is not one).
+    if !m.names_anything() && m.refers_back && asked.contains('?') {
         // The referent: the model talked about, else the feature (in the product asked about).
         let referent = match (prev.models.first(), prev.features.first()) {
             (Some(model), _) => model.clone(),

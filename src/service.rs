@@ -144,6 +144,17 @@ impl Service {
         self.memory.is_place(place)
     }
 
+    /// Sets or clears a flag on a place (a question handed to people: see `discord`); kept in the
+    /// database when there is one.
+    pub fn set_flag(&self, flag: &str, place: &str, on: bool) {
+        self.memory.put(&format!("{flag}:{place}"), if on { "1" } else { "0" }.to_owned());
+    }
+
+    /// Whether [`Service::set_flag`] last set `flag` on `place`. May read the database.
+    pub fn flag(&self, flag: &str, place: &str) -> bool {
+        self.memory.get(&format!("{flag}:{place}")).is_some_and(|(v, _)| v == "1")
+    }
+
     /// [`Service::handle`] off the async workers.
     pub async fn handle_async(self: &Arc<Self>, command: Command, caller: Caller) -> Reply {
         let name = command.spec().name;

@@ -668,3 +668,71 @@ async fn a_thread_conversation_reads_follow_ups_in_context_across_a_restart() {
     assert_quiet(&bot, "not a thread of ours", |r| r.route().starts_with(&format!("/channels/{other}"))).await;
     bot.stop().await.0.unwrap();
 }
+
+/// With `support_role`, a declined or unsure auto-answer in a forum post is followed by one notice
+/// that pings that role and nobody else; the bot then stays quiet in the post (the asker's next
+/// messages, the staff member's reply) and answers again once someone with the role has replied.
+/// A confident answer pings nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswerable_forum_post_is_handed_to_the_support_role_until_staff_reply() {
+    let forum = 750000000000000301u64;
+    let role = 790000000000000301u64;
+    let bot = Bot::start_with(&discord_toml(&format!(
+        "message_content = true\nforum_channels = [{forum}]\nsupport_role = {role}"
+    )))
+    .await;
+    bot.registered().await;
+    let post = 760000000000000301u64;
+    let in_post = format!("/channels/{post}/messages");
+    bot.mock.dispatch("THREAD_CREATE", thread_channel(post, forum, "Everest?")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(post, post, ALICE, "how tall is mount everest?", false)).await;
+    let sent = bot.mock.wait_requests(2, T, |r| r.is("POST", &in_post)).await;
+    let (answer, notice) = (&sent[0].body, &sent[1].body);
+    assert_valid_message(answer);
+    assert!(answer["allowed_mentions"]["roles"].as_array().is_none_or(|r| r.is_empty()), "{answer}");
+    let content = notice["content"].as_str().unwrap_or_default();
+    assert!(content.starts_with(&format!("<@&{role}>")), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["parse"], json!([]), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["roles"], json!([role.to_string()]), "only the support role: {notice}");
+    assert!(notice["allowed_mentions"]["users"].as_array().is_none_or(|u| u.is_empty()), "{notice}");
+
+    // Quiet until staff reply: the asker's follow-up, then the staff member's own message.
+    bot.mock
+        .dispatch("MESSAGE_CREATE", message_create(post + 1, post, ALICE, "does the api have memory?", false))
+        .await;
+    // (Events are handled concurrently: the staff reply comes once the follow-up has been ignored.)
+    assert_quiet(&bot, "handed to people: the asker's follow-up is not answered", |r| {
+        r.is("POST", &in_post) && r.body["message_reference"]["message_id"] == json!((post + 1).to_string())
+    })
+    .await;
+    let mut staff = message_create(post + 2, post, BOB, "looking into it", false);
+    staff["member"]["roles"] = json!([role.to_string()]);
+    bot.mock.dispatch("MESSAGE_CREATE", staff).await;
+    assert_quiet(&bot, "handed to people: no answer until staff reply", |r| {
+        let to = &r.body["message_reference"]["message_id"];
+        r.is("POST", &in_post) && (*to == json!((post + 1).to_string()) || *to == json!((post + 2).to_string()))
+    })
+    .await;
+    assert_eq!(bot.mock.requests().iter().filter(|r| r.is("POST", &in_post)).count(), 2, "one notice, nothing more");
+    // Staff have replied: the bot answers again.
+    bot.mock
+        .dispatch("MESSAGE_CREATE", message_create(post + 3, post, ALICE, "does the api have memory?", false))
+        .await;
+    let sent = bot.mock.wait_requests(3, T, |r| r.is("POST", &in_post)).await;
+    assert_eq!(sent[2].body["message_reference"]["message_id"], (post + 3).to_string());
+    assert_eq!(sent[2].body["embeds"][0]["title"], "No. The API does not offer memory.");
+
+    // A confident answer in another post pings nobody.
+    let other = 760000000000000311u64;
+    bot.mock.dispatch("THREAD_CREATE", thread_channel(other, forum, "Memory?")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(other, other, ALICE, "does the API have memory?", false)).await;
+    bot.mock.wait_request(T, |r| r.is("POST", &format!("/channels/{other}/messages"))).await;
+    assert_quiet(&bot, "no notice after a confident answer", |r| {
+        r.is("POST", &format!("/channels/{other}/messages"))
+            && r.body["content"].as_str().is_some_and(|c| c.contains("<@&"))
+    })
+    .await;
+    bot.stop().await.0.unwrap();
+}

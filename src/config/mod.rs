@@ -163,6 +163,7 @@ struct RawDiscord {
     message_content: bool,
     forum_channels: Vec<u64>,
     gateway: bool,
+    support_role: Option<u64>,
 }
 
 impl Default for RawDiscord {
@@ -183,6 +184,7 @@ impl Default for RawDiscord {
             message_content: false,
             forum_channels: Vec::new(),
             gateway: true,
+            support_role: None,
         }
     }
 }
@@ -286,6 +288,9 @@ pub struct DiscordConfig {
     pub message_content: bool,
     /// Forum channels whose new posts the bot answers (needs `message_content`).
     pub forum_channels: Vec<u64>,
+    /// The role pinged when an auto-answer in a forum post or a thread of the bot's is declined or
+    /// unsure; the bot then stays silent there until someone with the role replies.
+    pub support_role: Option<u64>,
     /// Connect to the gateway (mentions, DMs, and interactions unless HTTP takes them). `false` runs
     /// the HTTP interactions endpoint only.
     pub gateway: bool,
@@ -428,6 +433,7 @@ impl Config {
                 answer_in_thread: raw.discord.answer_in_thread,
                 message_content: raw.discord.message_content,
                 forum_channels: raw.discord.forum_channels,
+                support_role: raw.discord.support_role,
                 gateway: raw.discord.gateway,
             },
             http_listen,

@@ -87,6 +87,7 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("answer_in_thread", Kind::Bool),
             ("message_content", Kind::Bool),
             ("forum_channels", Kind::Ids),
+            ("support_role", Kind::Id),
             ("gateway", Kind::Bool),
             (
                 "cooldown",

@@ -61,6 +61,8 @@ pub struct Shared {
     /// With the Message Content intent: follow-ups in `threads` are answered without a mention.
     message_content: bool,
     forum_channels: HashSet<u64>,
+    /// Pinged when an auto-answer in a forum post or a thread of the bot's is declined or unsure.
+    support_role: Option<u64>,
     /// Forum posts seen by one of their two events but not yet the other.
     forum: Mutex<ForumPending>,
 }
@@ -96,6 +98,7 @@ impl Shared {
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
             forum_channels: cfg.forum_channels.iter().copied().collect(),
+            support_role: cfg.support_role,
             forum: Mutex::new(ForumPending::default()),
             admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
@@ -238,6 +241,16 @@ impl EventHandler for Handler {
             if !mentioned && !s.message_content {
                 return;
             }
+            // Handed to people: silent until someone with the support role replies there.
+            if s.support_role.is_some() && s.handed_over(channel).await {
+                let staff = s
+                    .support_role
+                    .is_some_and(|role| msg.member.as_ref().is_some_and(|m| m.roles.iter().any(|r| r.get() == role)));
+                if staff {
+                    set_handed_over(s, channel, false).await;
+                }
+                return;
+            }
             Asked::InOurThread
         } else if mentioned {
             Asked::Mention
@@ -281,7 +294,7 @@ impl Handler {
         // A DM, a thread of the bot's or a forum post is one conversation; a mention answered in
         // the channel itself stands alone.
         let conversation = (target != msg.channel_id || asked != Asked::Mention).then(|| place(target.get()));
-        let rendered = self.answer_message(msg, bot, conversation).await;
+        let (rendered, unsure) = self.answer_message(msg, bot, conversation).await;
         // If the question was deleted meanwhile, post the answer anyway rather than fail.
         let reference = MessageReference::from(msg).fail_if_not_exists(false);
         let send = || {
@@ -292,7 +305,34 @@ impl Handler {
         if let Err(e) = retry("reply to a message", MESSAGE_BUDGET, send).await {
             warn!(channel = %target, "could not reply to a message: {e}");
         }
+        // A declined or unsure auto-answer where people ask for help: hand the question to people.
+        if let Some(role) = s.support_role
+            && unsure
+            && matches!(asked, Asked::ForumPost | Asked::InOurThread)
+        {
+            // Quiet from now on (a message arriving while the notice is sent is not answered).
+            set_handed_over(s, target.get(), true).await;
+            let notice = || target.send_message(http, render::support_notice(role));
+            if let Err(e) = retry("ask for a human", MESSAGE_BUDGET, notice).await {
+                warn!(channel = %target, "could not ask for a human, answering there again: {e}");
+                set_handed_over(s, target.get(), false).await;
+            }
+        }
     }
+}
+
+const HANDED_OVER: &str = "handed-over";
+
+impl Shared {
+    async fn handed_over(&self, channel: u64) -> bool {
+        let service = self.service.clone();
+        tokio::task::spawn_blocking(move || service.flag(HANDED_OVER, &place(channel))).await.unwrap_or(false)
+    }
+}
+
+async fn set_handed_over(s: &Shared, channel: u64, on: bool) {
+    let service = s.service.clone();
+    let _ = tokio::task::spawn_blocking(move || service.set_flag(HANDED_OVER, &place(channel), on)).await;
 }
 
 /// The conversation a question in `channel` belongs to: a DM, or a thread or post of the bot's;
@@ -355,15 +395,16 @@ pub(super) fn caller(
 
 impl Handler {
     /// The reply to a mention or DM: a question, or a command line if it starts with '/'.
-    async fn answer_message(&self, msg: &Message, bot: u64, conversation: Option<String>) -> Rendered {
+    /// The reply, and whether it is an answer declined or unsure (one to hand to people).
+    async fn answer_message(&self, msg: &Message, bot: u64, conversation: Option<String>) -> (Rendered, bool) {
         let s = &self.shared;
         let text = strip_mention(&msg.content, bot);
         if text.is_empty() {
-            return render::short_help(&s.covers());
+            return (render::short_help(&s.covers()), false);
         }
         let command = match commands::parse_line(&text).and_then(|i| Command::from_invocation(&i)) {
             Ok(command) => without_mentions(command),
-            Err(e) => return render::usage(&e),
+            Err(e) => return (render::usage(&e), false),
         };
         // Message events carry no permission bits, so only the configured users and roles are admins.
         let roles = msg.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
@@ -382,7 +423,10 @@ impl Handler {
             },
         };
         let to = Audience { asker: msg.author.id.get(), private: false };
-        rendered(s.service.handle_async(command, caller).await, to, s.key().clone()).await
+        let reply = s.service.handle_async(command, caller).await;
+        let unsure = matches!(&reply, Reply::Answer(a)
+            if a.declined.is_some() || a.confidence == crate::answer::Confidence::Low);
+        (rendered(reply, to, s.key().clone()).await, unsure)
     }
 }
 

@@ -285,6 +285,16 @@ pub fn why_modal(answer: i64, key: &InstallKey) -> CreateInteractionResponse {
     )
 }
 
+/// The notice that hands a question to people: it pings the support role and nobody else.
+pub fn support_notice(role: u64) -> serenity::all::CreateMessage {
+    serenity::all::CreateMessage::new()
+        .content(format!(
+            "<@&{role}> I could not answer this one with confidence: could someone take a look? \
+             I'll stay quiet here until one of you replies."
+        ))
+        .allowed_mentions(CreateAllowedMentions::new().roles(vec![serenity::all::RoleId::new(role)]))
+}
+
 /// Mentions nobody: not @everyone/@here, no role, no user, not even the replied-to author.
 pub fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new()
