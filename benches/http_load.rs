@@ -126,7 +126,7 @@ fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = tokio::spawn(productbot::discord::serve_on(
+        let serve = tokio::spawn(productbot::app::serve_on(
             config,
             async move {
                 let _ = rx.await;

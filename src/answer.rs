@@ -286,6 +286,9 @@ pub struct Answer {
     pub revision: String,
     /// The id analytics recorded it under (what feedback buttons carry); `None` when not recorded.
     pub record: Option<i64>,
+    /// A follow-up read with the question before it: the question answered (`question` is then
+    /// that too), which the reply shows ("Reading this as: ...").
+    pub read_as: Option<String>,
 }
 
 impl Answer {

@@ -9,17 +9,23 @@
 //!   [`answer::Answer`] (plain data).
 //! - [`cost`] prices requests and conversations; [`store`] holds the serving snapshot and re-indexes
 //!   it without downtime; [`config`] loads settings in layers.
-//! - [`commands`] is the command table and the one dispatcher.
+//! - [`commands`] is the command table and the one dispatcher; [`service`] is the one entry every
+//!   transport calls (store, analytics, replicas, cooldown, requests in flight); [`app`] wires it
+//!   once from the config.
 //!
-//! Transports are thin: [`shell`] (and the CLI in `main.rs`) and [`discord`] build a command, call
-//! [`commands::dispatch`] and render the reply: [`render`] for terminals and JSON, `discord::render`
-//! for embeds.
+//! Transports are thin: [`shell`] (and the CLI in `main.rs`), [`discord`] (the gateway) and
+//! [`http`] (the interactions endpoint) build a `(Command, Caller)`, call
+//! [`service::Service::handle`] and render the reply: [`render`] for terminals and JSON,
+//! `discord::render` for embeds.
 
 pub mod analytics;
 pub mod answer;
+pub mod app;
 pub mod charts;
 pub mod commands;
 pub mod config;
+pub mod conversation;
+pub mod cooldown;
 pub mod corpus;
 pub mod cost;
 pub mod discord;
@@ -32,6 +38,7 @@ pub mod key;
 pub mod metrics;
 pub mod render;
 pub mod replicas;
+pub mod service;
 pub mod shell;
 pub mod store;
 pub mod text;

@@ -10,14 +10,15 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Arg, ArgAction, ArgMatches};
-use productbot::analytics::{Analytics, Origin};
-use productbot::commands::{self, Caller, Command, Context, Reply, ask::Ask, cli};
+use productbot::analytics::Origin;
+use productbot::app::{self, Local};
+use productbot::commands::{self, Caller, Command, Reply, ask::Ask, cli};
 use productbot::config::Config;
 use productbot::cost::CostReport;
+use productbot::discord;
 use productbot::engine::Engine;
 use productbot::render::{self, Style};
-use productbot::store::{Opened, Store, StoreConfig};
-use productbot::{discord, shell, watch};
+use productbot::service::Service;
 use tracing_subscriber::EnvFilter;
 
 fn app() -> clap::Command {
@@ -132,23 +133,6 @@ fn init_logging(verbose: u8, serving: bool) {
         .init();
 }
 
-fn store_config(config: &Config) -> StoreConfig {
-    StoreConfig {
-        corpus_dir: config.corpus_dir.clone(),
-        index_dir: config.index_dir.clone(),
-        threads: config.index_threads,
-    }
-}
-
-fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let (store, opened) = Store::open(store_config(config), Arc::new(config.prices.clone()))
-        .with_context(|| format!("cannot serve the corpus in {}", config.corpus_dir.display()))?;
-    if let Opened::StaleFallback(e) = opened {
-        tracing::warn!("answers come from an older index; the corpus cannot be indexed:\n{e}");
-    }
-    Ok(store)
-}
-
 fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
     let config = Config::load(m.get_one::<PathBuf>("config").map(PathBuf::as_path))?;
     if !config.prices.sheets().is_empty() {
@@ -159,7 +143,7 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
         None => ("shell", None),
     };
     match name {
-        "serve" => discord::serve_blocking(config),
+        "serve" => app::serve_blocking(config),
         "eval" => {
             let sub = sub.context("eval without arguments")?;
             let dirs: Vec<PathBuf> = sub
@@ -197,17 +181,7 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "register" => discord::register_blocking(config, sub.and_then(|s| s.get_one::<u64>("guild").copied())),
-        "shell" => {
-            let store = Arc::new(open_store(&config)?);
-            let _watcher = if config.watch {
-                Some(watch::spawn(store.clone(), std::time::Duration::from_millis(config.watch_debounce_ms))?)
-            } else {
-                None
-            };
-            let analytics = Analytics::open(config.analytics.clone());
-            shell::run(&store, &analytics)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        "shell" => app::shell(&config),
         name => {
             let spec = commands::spec(name).context("unknown subcommand")?;
             let sub = sub.context("subcommand without arguments")?;
@@ -219,57 +193,25 @@ fn run(m: &ArgMatches) -> anyhow::Result<ExitCode> {
             let record = sub.try_get_one::<bool>(cli::RECORD).ok().flatten().copied().unwrap_or(false);
             let png = sub.try_get_one::<PathBuf>(cli::PNG).ok().flatten().cloned();
             let caller = Caller { origin: Origin { transport: "cli", record, ..Origin::default() }, ..Caller::local() };
-            // Only commands that read or write records open the database.
-            // A recorded batch waits for the database rather than drop records: nobody is waiting
-            // on a chat reply.
-            let analytics = (record || matches!(command, Command::Gaps(_) | Command::Stats(_)))
-                .then(|| Analytics::open(config.analytics.clone()).lossless());
-            if !command.needs_store() {
-                // Prices without an index: the corpus's price files, after bot.toml's override.
-                let files = match productbot::corpus::load_prices(&config.corpus_dir) {
-                    Ok(files) => files,
-                    // No corpus here: only bot.toml's prices, if it has any.
-                    Err(productbot::corpus::CorpusError::Dir { .. }) => Vec::new(),
-                    Err(e) => return Err(anyhow::anyhow!("{e}")),
-                };
-                let (prices, _) = productbot::corpus::prices::combined(&files, &config.prices);
-                let mut ctx = Context::prices_only(&prices);
-                if let Some(a) = &analytics {
-                    ctx = ctx.with_analytics(a);
-                }
-                let reply = commands::dispatch(ctx, command, &caller);
-                return finish(&reply, json, png.as_deref());
-            }
-            let store = match &command {
-                Command::Reindex(_) => Store::open_for_reindex(store_config(&config), Arc::new(config.prices.clone()))
-                    .with_context(|| format!("cannot index the corpus in {}", config.corpus_dir.display()))?,
-                _ => open_store(&config)?,
+            // Only commands that read or write records open the database. A recorded batch waits
+            // for the database rather than drop records: nobody is waiting on a chat reply.
+            let analytics = record || matches!(command, Command::Gaps(_) | Command::Stats(_));
+            let what = Local {
+                store: command.needs_store(),
+                analytics,
+                lossless: analytics,
+                reindex: matches!(command, Command::Reindex(_)),
             };
-            let mut ctx = Context::new(&store);
-            if let Some(a) = &analytics {
-                ctx = ctx.with_analytics(a);
-            }
-            // Replicas on a shared PostgreSQL database hear of a re-index made here.
-            let replicas = matches!(command, Command::Reindex(_))
-                .then(|| {
-                    let db = &config.analytics.database;
-                    db.to_str().filter(|_| productbot::analytics::is_postgres(db))
-                })
-                .flatten()
-                .map(productbot::replicas::Replicas::announcer);
-            if let Some(r) = &replicas {
-                ctx = ctx.with_replicas(r);
-            }
+            let mut service = app::local(&config, what)?;
             let done = match command {
-                Command::Ask(a) if a.question == "-" => batch(ctx, &caller, json),
-                command => finish(&commands::dispatch(ctx, command, &caller), json, png.as_deref()),
+                Command::Ask(a) if a.question == "-" => batch(&service, &caller, json),
+                command => finish(&service.handle(command, &caller), json, png.as_deref()),
             };
             // The process ends here: freeing the index and engine piece by piece (a large feature
-            // table is millions of allocations) would only delay the exit. Analytics are flushed on
-            // drop, before.
-            drop(replicas);
-            drop(analytics);
-            std::mem::forget(store);
+            // table is millions of allocations) would only delay the exit. Analytics are flushed
+            // when the service's handle drops, which this does first.
+            service.forget_store();
+            drop(service);
             done
         }
     }
@@ -321,7 +263,7 @@ fn write_json(out: &mut impl Write, reply: &Reply) -> anyhow::Result<()> {
         Reply::Gaps(g) => serde_json::to_writer(out, g.as_ref())?,
         Reply::Stats(s) => serde_json::to_writer(out, s.as_ref())?,
         Reply::Help { text } => serde_json::to_writer(out, &serde_json::json!({ "text": text }))?,
-        Reply::Voted { .. } | Reply::Remove | Reply::Share => {
+        Reply::Voted { .. } | Reply::Remove | Reply::Share | Reply::SlowDown { .. } => {
             serde_json::to_writer(out, &serde_json::json!({ "text": render::text::reply(reply, Style::PLAIN) }))?
         }
         Reply::Refused { message } | Reply::Error { message } => {
@@ -334,7 +276,7 @@ fn write_json(out: &mut impl Write, reply: &Reply) -> anyhow::Result<()> {
 /// Batch mode: one question per stdin line, one answer per output line, past empty or invalid lines.
 /// From a file or pipe, lines are read in chunks and answered on every core, in input order; from a
 /// terminal or a FIFO that trickles, each line is answered (and flushed) as it arrives.
-fn batch(ctx: Context, caller: &Caller, json: bool) -> anyhow::Result<ExitCode> {
+fn batch(service: &Service, caller: &Caller, json: bool) -> anyhow::Result<ExitCode> {
     const CHUNK: usize = 2048;
     let started = Instant::now();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -344,8 +286,7 @@ fn batch(ctx: Context, caller: &Caller, json: bool) -> anyhow::Result<ExitCode> 
     let mut out = BufWriter::new(io::stdout().lock());
     let style = if json { Style::PLAIN } else { render::stdout_style().cli() };
     let answer = |question: &str, bytes: &mut Vec<u8>| -> anyhow::Result<()> {
-        let reply =
-            commands::dispatch(ctx, Command::Ask(Ask { question: question.to_owned(), private: false }), caller);
+        let reply = service.handle(Command::Ask(Ask { question: question.to_owned(), private: false }), caller);
         if json {
             write_json(bytes, &reply)?;
             bytes.push(b'\n');

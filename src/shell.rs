@@ -1,5 +1,5 @@
 //! The local shell transport: an interactive console (line editing, history, tab completion) that
-//! takes plain questions and the bot's slash commands through the same table and dispatcher as Discord.
+//! takes plain questions and the bot's slash commands through the same table and service as Discord.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -12,10 +12,10 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
-use crate::analytics::{Analytics, Origin};
-use crate::commands::{self, Caller, Command, Completion, Context as CommandContext, Reply};
+use crate::analytics::Origin;
+use crate::commands::{self, Caller, Command, Completion, Reply};
 use crate::render::{self, Style};
-use crate::store::Store;
+use crate::service::Service;
 
 const PROMPT: &str = "productbot> ";
 /// History keeps this many entries, none longer than `MAX_HISTORY_LINE` bytes, and is not read from
@@ -37,7 +37,7 @@ pub enum Step {
 const QUIT: &str = "/quit";
 
 /// Handles one line: a question, a slash command, or `/quit`.
-pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Style) -> Step {
+pub fn handle_line(service: &Service, caller: &Caller, line: &str, style: Style) -> Step {
     let line = line.trim();
     if line.is_empty() {
         return Step::Skip;
@@ -48,7 +48,7 @@ pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Styl
     let (reply, listing) = match commands::parse_line(line).and_then(|inv| Command::from_invocation(&inv)) {
         Ok(cmd) => {
             let listing = matches!(&cmd, Command::Help(h) if h.command.is_none());
-            (commands::dispatch(ctx, cmd, caller), listing)
+            (service.handle(cmd, caller), listing)
         }
         Err(e) => (Reply::error(format!("{e} (type /help)")), false),
     };
@@ -64,8 +64,8 @@ pub fn handle_line(ctx: CommandContext, caller: &Caller, line: &str, style: Styl
 /// bounded history; from a pipe or file: each line as it comes (invalid UTF-8 read lossily, as batch
 /// mode does), and no history.
 /// Answers are recorded in `analytics` (when on), as Discord's are.
-pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
-    let engine = store.snapshot();
+pub fn run(service: &Service) -> anyhow::Result<()> {
+    let Some(engine) = service.engine() else { anyhow::bail!("the shell needs the index") };
     println!(
         "productbot shell: I answer from {}. Ask a question, or type /help; /quit leaves.",
         render::clean(&engine.covers_phrase())
@@ -73,11 +73,16 @@ pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
     let features: Vec<String> = engine.features().features.iter().map(|f| f.id.clone()).collect();
     let models: Vec<String> = engine.prices().models().iter().map(|m| m.name().to_owned()).collect();
     drop(engine);
-    let caller = Caller { origin: Origin { transport: "shell", record: true, ..Origin::default() }, ..Caller::local() };
-    let ctx = CommandContext::new(store).with_analytics(analytics);
+    // One session is one conversation: a follow-up is read with the question before it.
+    let session = format!("shell:{}-{}", std::process::id(), crate::analytics::now_ms());
+    let caller = Caller {
+        conversation: Some(session),
+        origin: Origin { transport: "shell", record: true, ..Origin::default() },
+        ..Caller::local()
+    };
     let style = render::stdout_style();
     if !std::io::stdin().is_terminal() {
-        return run_piped(ctx, &caller, style);
+        return run_piped(service, &caller, style);
     }
     let config = rustyline::Config::builder()
         .max_history_size(MAX_HISTORY)?
@@ -96,7 +101,7 @@ pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
                 if !line.trim().is_empty() && line.len() <= MAX_HISTORY_LINE {
                     let _ = editor.add_history_entry(line.as_str());
                 }
-                match handle_line(ctx, &caller, &line, style) {
+                match handle_line(service, &caller, &line, style) {
                     Step::Print(text) => println!("{text}\n"),
                     Step::Skip => {}
                     Step::Quit => break,
@@ -114,7 +119,7 @@ pub fn run(store: &Store, analytics: &Analytics) -> anyhow::Result<()> {
 }
 
 /// The shell over piped input: line by line, lossily, answers flushed as they are made.
-fn run_piped(ctx: CommandContext, caller: &Caller, style: Style) -> anyhow::Result<()> {
+fn run_piped(service: &Service, caller: &Caller, style: Style) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut buf = Vec::new();
@@ -124,7 +129,7 @@ fn run_piped(ctx: CommandContext, caller: &Caller, style: Style) -> anyhow::Resu
             return Ok(());
         }
         let line = String::from_utf8_lossy(&buf);
-        match handle_line(ctx, caller, &line, style) {
+        match handle_line(service, caller, &line, style) {
             Step::Print(text) => {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();

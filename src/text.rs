@@ -454,6 +454,14 @@ pub fn is_index_stopword(word: &str) -> bool {
     STOP.contains(word)
 }
 
+/// Words that stand for something said before ("how much would *that* be?", "does *it* have
+/// batch?"): English grammar, not any corpus's vocabulary.
+pub const REFERRING_WORDS: &[&str] = &["it", "its", "that", "this", "those", "these", "them", "they", "there"];
+
+pub fn is_referring(word: &str) -> bool {
+    REFERRING_WORDS.contains(&word)
+}
+
 pub fn is_filler(word: &str) -> bool {
     static FILLER: std::sync::LazyLock<rustc_hash::FxHashSet<&str>> =
         std::sync::LazyLock::new(|| FILLER_WORDS.iter().copied().collect());

@@ -114,6 +114,8 @@ fn store(s: &Scratch) -> Store {
 
 fn person(id: &str) -> Caller {
     Caller {
+        limited: true,
+        conversation: None,
         id: id.into(),
         name: id.into(),
         admin: false,

@@ -488,3 +488,57 @@ fn command_line_errors_name_the_flags_it_takes() {
     assert!(err.contains("--cached-input-tokens (5000) cannot exceed"), "{err}");
     assert!(!err.contains("cached_input_tokens"), "{err}");
 }
+
+/// A piped shell session is one conversation: "and the api?" is read with the question before it
+/// (memory), "what about fine-tuning?" with the product before it (the API); the reply says how.
+/// A question about something else starts over.
+#[test]
+fn piped_shell_reads_follow_ups_with_the_question_before() {
+    let e = Env::new();
+    let script =
+        "does chatgpt have memory?\nand the api?\nwhat about fine-tuning?\nhow tall is mount everest?\nand the api?\n";
+    let o = e.run_stdin(&["shell"], script.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("missing {s:?} in:\n{out}"));
+    let order = [
+        at("Yes. ChatGPT offers memory."),
+        at("Reading this as: does the API have memory?"),
+        at("No. The API does not offer memory."),
+        at("Reading this as: does the API have fine-tuning?"),
+        at("Yes. The API offers fine-tuning."),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order:\n{out}");
+    // After a question that names nothing of ours, "and the api?" has nothing to be read with.
+    assert_eq!(out.matches("Reading this as").count(), 2, "{out}");
+}
+
+/// `[conversation] turns` bounds the follow-ups read in context; `ask --json -` reads every line
+/// alone.
+#[test]
+fn context_is_bounded_by_turns_and_batch_mode_has_none() {
+    let e = Env::new();
+    let script = b"does chatgpt have memory?\nand the api?\nwhat about fine-tuning?\n";
+    let o = e
+        .cmd(&["shell"])
+        .env("PRODUCTBOT__CONVERSATION__TURNS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(script)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Reading this as: does the API have memory?"), "{out}");
+    assert_eq!(out.matches("Reading this as").count(), 1, "the second follow-up is read alone:\n{out}");
+
+    let o = e.run_stdin(&["ask", "--json", "-"], script);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["question"], "and the api?");
+    assert!(lines.iter().all(|l| l.get("read_as").is_none()), "{lines:?}");
+}

@@ -258,11 +258,11 @@ async fn usage_errors_are_ephemeral() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_must_be_present_and_well_formed() {
     let site = Site::new(DISCORD_DEFAULTS);
-    let e = discord::serve(site.config(None), std::future::pending()).await.unwrap_err();
+    let e = productbot::app::serve(site.config(None), std::future::pending()).await.unwrap_err();
     assert!(format!("{e:#}").contains("DISCORD_TOKEN"), "{e:#}");
 
     let bad = "this-is-not-a-discord-token-but-a-secret";
-    let e = discord::serve(site.config(Some(bad)), std::future::pending()).await.unwrap_err();
+    let e = productbot::app::serve(site.config(Some(bad)), std::future::pending()).await.unwrap_err();
     let shown = format!("{e:#} {e:?}");
     assert!(shown.contains("malformed") && !shown.contains(bad), "{shown}");
 

@@ -169,7 +169,7 @@ async fn unreachable_discord_gives_up_and_shutdown_is_prompt() {
     let started = Instant::now();
     let r = tokio::time::timeout(
         Duration::from_secs(12),
-        productbot::discord::serve(site.config_via(Some(TOKEN), "http://127.0.0.1:9"), std::future::pending()),
+        productbot::app::serve(site.config_via(Some(TOKEN), "http://127.0.0.1:9"), std::future::pending()),
     )
     .await
     .expect("serve gave up in bounded time");
@@ -180,10 +180,9 @@ async fn unreachable_discord_gives_up_and_shutdown_is_prompt() {
     let site =
         Site::new(&DISCORD_DEFAULTS.replace("shards = 1", "shards = 1\nready_timeout_s = 60\nhttp_timeout_s = 1"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serve =
-        tokio::spawn(productbot::discord::serve(site.config_via(Some(TOKEN), "http://127.0.0.1:9"), async move {
-            let _ = rx.await;
-        }));
+    let serve = tokio::spawn(productbot::app::serve(site.config_via(Some(TOKEN), "http://127.0.0.1:9"), async move {
+        let _ = rx.await;
+    }));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stopping = Instant::now();
     let _ = tx.send(());

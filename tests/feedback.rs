@@ -528,10 +528,14 @@ async fn forum_posts_are_answered_inside_the_post() {
     recorded_answer(&m.body, &format!("remove:{ALICE}"));
     assert!(!bot.mock.requests().iter().any(|r| r.route().ends_with("/threads")), "already in a thread");
 
-    // A later message in that post, without a mention, is not a new post.
-    bot.mock
-        .dispatch("MESSAGE_CREATE", message_create(post + 1, post, BOB, "can ChatGPT browse the web?", false))
-        .await;
+    // A later message in that post, without a mention, is not a new post but a follow-up in a post
+    // the bot answered: answered there (with the question before as its context).
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(post + 1, post, BOB, "and chatgpt?", false)).await;
+    let replies = bot.mock.wait_requests(2, T, |r| r.is("POST", &format!("/channels/{post}/messages"))).await;
+    let follow = &replies[1].body;
+    assert_eq!(follow["message_reference"]["message_id"], (post + 1).to_string());
+    assert_eq!(follow["embeds"][0]["title"], "Yes. ChatGPT offers memory.");
+    assert!(text_of(follow).contains("Reading this as: does ChatGPT have memory?"), "{follow}");
     // A thread under a channel that is not a configured forum.
     let elsewhere = 760000000000000002u64;
     bot.mock.dispatch("THREAD_CREATE", thread_channel(elsewhere, other_parent, "Memory?")).await;
@@ -539,12 +543,11 @@ async fn forum_posts_are_answered_inside_the_post() {
     bot.mock
         .dispatch("MESSAGE_CREATE", message_create(elsewhere, elsewhere, ALICE, "does the API have memory?", false))
         .await;
-    assert_quiet(&bot, "only the first message of a configured forum's post", |r| {
+    assert_quiet(&bot, "only posts of a configured forum", |r| {
         r.route().starts_with(&format!("/channels/{elsewhere}"))
-            || (r.is("POST", &format!("/channels/{post}/messages"))
-                && r.body["message_reference"]["message_id"] != json!(post.to_string()))
     })
     .await;
+    assert_eq!(bot.mock.requests().iter().filter(|r| r.is("POST", &format!("/channels/{post}/messages"))).count(), 2);
     bot.stop().await.0.unwrap();
 }
 
@@ -589,5 +592,147 @@ async fn forum_posts_are_answered_when_their_events_arrive_together() {
     }
     let missed: Vec<u64> = posts.iter().copied().filter(|p| !answered(p)).collect();
     assert!(missed.is_empty(), "forum posts never answered: {missed:?} of {posts:?}");
+    bot.stop().await.0.unwrap();
+}
+
+/// A thread conversation: the first question by mention starts the thread; follow-ups there (no
+/// mention) that name only a product, only a feature, or a feature and "it" are read with the
+/// question before, and the reply says how; a new topic starts fresh. After a restart the thread is
+/// still the bot's and the conversation goes on where it was (both are in the database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_conversation_reads_follow_ups_in_context_across_a_restart() {
+    let bot = Bot::start_with(&discord_toml("answer_in_thread = true\nmessage_content = true")).await;
+    bot.registered().await;
+    let ch = 700000000000000180u64;
+    let thread = 710000000000000180u64;
+    let content = format!("<@{BOT_USER_ID}> does chatgpt have memory?");
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(thread, ch, ALICE, &content, true)).await;
+    // Each turn: a message in the thread without a mention, and the n-th reply there.
+    async fn turn(bot: &Bot, thread: u64, n: usize, id: u64, user: u64, text: &str) -> String {
+        if n > 1 {
+            bot.mock.dispatch("MESSAGE_CREATE", message_create(id, thread, user, text, false)).await;
+        }
+        let in_thread = format!("/channels/{thread}/messages");
+        let replies = bot.mock.wait_requests(n, T, |r| r.is("POST", &in_thread)).await;
+        let reply = &replies[n - 1].body;
+        assert_valid_message(reply);
+        let title = reply["embeds"][0]["title"].as_str().unwrap_or_default().to_owned();
+        format!("{title}\n{}", text_of(reply))
+    }
+    let first = turn(&bot, thread, 1, thread, ALICE, "").await;
+    assert!(first.starts_with("Yes. ChatGPT offers memory.") && !first.contains("Reading this as"), "{first}");
+    let steps = [
+        (
+            720000000000000181u64,
+            BOB,
+            "and the api?",
+            Some("does the API have memory?"),
+            "No. The API does not offer memory.",
+        ),
+        (
+            720000000000000182,
+            ALICE,
+            "what about fine-tuning?",
+            Some("does the API have fine-tuning?"),
+            "Yes. The API offers fine-tuning.",
+        ),
+        (
+            720000000000000183,
+            ALICE,
+            "does it have batch too?",
+            Some("does the API have batch processing?"),
+            "Yes. The API offers batch processing.",
+        ),
+        // A question that names its own product and feature is a new topic.
+        (720000000000000184, BOB, "can ChatGPT browse the web?", None, "Yes. ChatGPT offers web browsing."),
+    ];
+    for (i, (id, user, text, read_as, title)) in steps.iter().enumerate() {
+        let got = turn(&bot, thread, i + 2, *id, *user, text).await;
+        assert!(got.starts_with(title), "turn {}: {text:?} -> {got}", i + 2);
+        match read_as {
+            Some(q) => assert!(got.contains(&format!("Reading this as: {q}")), "turn {}: {got}", i + 2),
+            None => assert!(!got.contains("Reading this as"), "turn {}: {got}", i + 2),
+        }
+    }
+    assert_eq!(bot.mock.requests().iter().filter(|r| r.route().ends_with("/threads")).count(), 1);
+
+    // The same conversation after a restart: the thread is still answered without a mention, and
+    // "and the api?" is read with the last question (web browsing).
+    let bot = bot.restart().await;
+    let got = turn(&bot, thread, 6, 720000000000000185, ALICE, "and the api?").await;
+    assert!(got.starts_with("No. The API does not offer web browsing."), "{got}");
+    assert!(got.contains("Reading this as: does the API have web browsing?"), "{got}");
+    // A channel that is not one of the bot's threads stays unanswered without a mention.
+    let other = 700000000000000181u64;
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(720000000000000186, other, BOB, "and the api?", false)).await;
+    assert_quiet(&bot, "not a thread of ours", |r| r.route().starts_with(&format!("/channels/{other}"))).await;
+    bot.stop().await.0.unwrap();
+}
+
+/// With `support_role`, a declined or unsure auto-answer in a forum post is followed by one notice
+/// that pings that role and nobody else; the bot then stays quiet in the post (the asker's next
+/// messages, the staff member's reply) and answers again once someone with the role has replied.
+/// A confident answer pings nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswerable_forum_post_is_handed_to_the_support_role_until_staff_reply() {
+    let forum = 750000000000000301u64;
+    let role = 790000000000000301u64;
+    let bot = Bot::start_with(&discord_toml(&format!(
+        "message_content = true\nforum_channels = [{forum}]\nsupport_role = {role}"
+    )))
+    .await;
+    bot.registered().await;
+    let post = 760000000000000301u64;
+    let in_post = format!("/channels/{post}/messages");
+    bot.mock.dispatch("THREAD_CREATE", thread_channel(post, forum, "Everest?")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(post, post, ALICE, "how tall is mount everest?", false)).await;
+    let sent = bot.mock.wait_requests(2, T, |r| r.is("POST", &in_post)).await;
+    let (answer, notice) = (&sent[0].body, &sent[1].body);
+    assert_valid_message(answer);
+    assert!(answer["allowed_mentions"]["roles"].as_array().is_none_or(|r| r.is_empty()), "{answer}");
+    let content = notice["content"].as_str().unwrap_or_default();
+    assert!(content.starts_with(&format!("<@&{role}>")), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["parse"], json!([]), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["roles"], json!([role.to_string()]), "only the support role: {notice}");
+    assert!(notice["allowed_mentions"]["users"].as_array().is_none_or(|u| u.is_empty()), "{notice}");
+
+    // Quiet until staff reply: the asker's follow-up, then the staff member's own message.
+    bot.mock
+        .dispatch("MESSAGE_CREATE", message_create(post + 1, post, ALICE, "does the api have memory?", false))
+        .await;
+    // (Events are handled concurrently: the staff reply comes once the follow-up has been ignored.)
+    assert_quiet(&bot, "handed to people: the asker's follow-up is not answered", |r| {
+        r.is("POST", &in_post) && r.body["message_reference"]["message_id"] == json!((post + 1).to_string())
+    })
+    .await;
+    let mut staff = message_create(post + 2, post, BOB, "looking into it", false);
+    staff["member"]["roles"] = json!([role.to_string()]);
+    bot.mock.dispatch("MESSAGE_CREATE", staff).await;
+    assert_quiet(&bot, "handed to people: no answer until staff reply", |r| {
+        let to = &r.body["message_reference"]["message_id"];
+        r.is("POST", &in_post) && (*to == json!((post + 1).to_string()) || *to == json!((post + 2).to_string()))
+    })
+    .await;
+    assert_eq!(bot.mock.requests().iter().filter(|r| r.is("POST", &in_post)).count(), 2, "one notice, nothing more");
+    // Staff have replied: the bot answers again.
+    bot.mock
+        .dispatch("MESSAGE_CREATE", message_create(post + 3, post, ALICE, "does the api have memory?", false))
+        .await;
+    let sent = bot.mock.wait_requests(3, T, |r| r.is("POST", &in_post)).await;
+    assert_eq!(sent[2].body["message_reference"]["message_id"], (post + 3).to_string());
+    assert_eq!(sent[2].body["embeds"][0]["title"], "No. The API does not offer memory.");
+
+    // A confident answer in another post pings nobody.
+    let other = 760000000000000311u64;
+    bot.mock.dispatch("THREAD_CREATE", thread_channel(other, forum, "Memory?")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(other, other, ALICE, "does the API have memory?", false)).await;
+    bot.mock.wait_request(T, |r| r.is("POST", &format!("/channels/{other}/messages"))).await;
+    assert_quiet(&bot, "no notice after a confident answer", |r| {
+        r.is("POST", &format!("/channels/{other}/messages"))
+            && r.body["content"].as_str().is_some_and(|c| c.contains("<@&"))
+    })
+    .await;
     bot.stop().await.0.unwrap();
 }

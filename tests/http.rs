@@ -10,10 +10,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::{Signer, SigningKey};
 use productbot::config::Config;
-use productbot::discord;
 use serde_json::{Value, json};
 use support::bot::{ALICE, BOB, MANAGE_GUILD, Site, T, assert_valid_message, is_ephemeral};
-use support::mock_discord::{APP_ID, MockDiscord, autocomplete_interaction, component_interaction, slash_interaction};
+use support::mock_discord::{
+    APP_ID, MockDiscord, autocomplete_interaction, component_interaction, dm_slash_interaction, slash_interaction,
+};
 use tokio::sync::oneshot;
 
 fn key() -> SigningKey {
@@ -36,7 +37,7 @@ async fn spawn_serve(config: Config) -> (SocketAddr, oneshot::Sender<()>, Servin
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let serve = tokio::spawn(discord::serve_on(
+    let serve = tokio::spawn(productbot::app::serve_on(
         config,
         async move {
             let _ = rx.await;
@@ -50,7 +51,7 @@ async fn spawn_serve(config: Config) -> (SocketAddr, oneshot::Sender<()>, Servin
 struct HttpBot {
     addr: SocketAddr,
     mock: MockDiscord,
-    _site: Site,
+    site: Site,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     serve: Serving,
@@ -72,7 +73,7 @@ impl HttpBot {
         env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
         let (addr, tx, serve) = spawn_serve(config).await;
-        let bot = HttpBot { addr, mock, _site: site, client: reqwest::Client::new(), shutdown: Some(tx), serve };
+        let bot = HttpBot { addr, mock, site, client: reqwest::Client::new(), shutdown: Some(tx), serve };
         bot.wait_ready().await;
         bot
     }
@@ -318,7 +319,7 @@ fn a_bad_public_key_stops_start_up_naming_the_variable() {
         let env: Vec<(String, String)> =
             value.map(|v| ("DISCORD_PUBLIC_KEY".to_owned(), v.to_owned())).into_iter().collect();
         let config = Config::load_with_env(Some(&site.config_file), env).unwrap();
-        let e = rt.block_on(discord::serve(config, std::future::pending())).unwrap_err().to_string();
+        let e = rt.block_on(productbot::app::serve(config, std::future::pending())).unwrap_err().to_string();
         assert!(e.contains(expect), "{e}");
     }
     // HTTP off and the gateway off: refused at load.
@@ -820,4 +821,115 @@ fn sigterm_with_half_sent_requests_ends_within_ten_seconds_keeping_every_record(
     let db = rusqlite::Connection::open(site.dir.path().join("data/productbot.db")).unwrap();
     let n: i64 = db.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 3, "every answer recorded before the process ended");
+}
+
+/// `corpus.watch = true` re-indexes in HTTP-only mode too: the watcher is started by the app module
+/// whichever transports run (it used to start only after the gateway's early return).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_corpus_watcher_runs_without_the_gateway() {
+    let bot = HttpBot::start_with_env(
+        "",
+        &[("PRODUCTBOT__CORPUS__WATCH", "true"), ("PRODUCTBOT__CORPUS__WATCH_DEBOUNCE_MS", "100")],
+    )
+    .await;
+    let before = bot.site.current_generation();
+    let article = bot.site.dir.path().join("corpus/openai-api-vs-chatgpt.md");
+    let mut text = std::fs::read_to_string(&article).unwrap();
+    text.push_str("\n\n## Zebra hosting\n\nThe zebra hosting plan keeps zebras in a managed stable.\n");
+    // The watcher may start a moment after /readyz: write until it notices.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::fs::write(&article, &text).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if bot.site.current_generation() != before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no re-index after the corpus changed (still {before})");
+    }
+    bot.stop().await.unwrap();
+}
+
+/// `/ask` over HTTP in a DM is one conversation: a follow-up naming only a product is read with the
+/// question before; in a guild channel (not a thread of the bot's) every question stands alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_in_a_dm_reads_follow_ups_in_context() {
+    let bot = HttpBot::start("").await;
+    let ask = |id: u64, q: &str, dm: bool| {
+        let options = json!([{"name": "question", "type": 3, "value": q}]);
+        if dm { dm_slash_interaction(id, "ask", options, ALICE) } else { slash_interaction(id, "ask", options, BOB, 0) }
+    };
+    let text = |body: &Value| {
+        let e = &body["data"]["embeds"][0];
+        format!("{}\n{}", e["title"].as_str().unwrap_or_default(), e["description"].as_str().unwrap_or_default())
+    };
+    let (status, first) = bot.post(&ask(9101, "does chatgpt have memory?", true)).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(text(&first).starts_with("Yes. ChatGPT offers memory."), "{first}");
+    let (_, follow) = bot.post(&ask(9102, "and the api?", true)).await;
+    let t = text(&follow);
+    assert!(
+        t.starts_with("No. The API does not offer memory.") && t.contains("Reading this as: does the API have memory?"),
+        "{t}"
+    );
+    // The same two questions in a guild channel: the second is read alone.
+    bot.post(&ask(9103, "does chatgpt have memory?", false)).await;
+    let (_, alone) = bot.post(&ask(9104, "and the api?", false)).await;
+    assert!(!text(&alone).contains("Reading this as"), "{alone}");
+    bot.stop().await.unwrap();
+}
+
+/// Two HTTP replicas on one PostgreSQL database (and one install key, as replicas share) count a
+/// user's questions in one window: three allowed in all, the fourth refused by the replica that had
+/// seen only one of them; someone else is unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set PRODUCTBOT_TEST_POSTGRES (.ci/run does)"]
+async fn the_cooldown_is_shared_by_two_replicas_on_postgres() {
+    let db = tokio::task::spawn_blocking(support::postgres_database).await.unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("productbot.key").display().to_string();
+    let vars = [
+        ("PRODUCTBOT__ANALYTICS__DATABASE", db.as_str()),
+        ("PRODUCTBOT__ANALYTICS__KEY_FILE", key_file.as_str()),
+        ("PRODUCTBOT__DISCORD__COOLDOWN__QUESTIONS", "3"),
+        ("PRODUCTBOT__DISCORD__COOLDOWN__SECONDS", "600"),
+    ];
+    let a = HttpBot::start_with_env("", &vars).await;
+    let b = HttpBot::start_with_env("", &vars).await;
+    // The writer creates the tables on its own thread: wait for them rather than count locally.
+    let url = db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c
+            .query_opt("SELECT 1 FROM information_schema.tables WHERE table_name = 'cooldown'", &[])
+            .unwrap()
+            .is_none()
+        {
+            assert!(Instant::now() < deadline, "the cooldown table never appeared");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap();
+    let ask = |id: u64, user: u64| {
+        slash_interaction(
+            id,
+            "ask",
+            json!([{"name": "question", "type": 3, "value": "does the API have memory?"}]),
+            user,
+            0,
+        )
+    };
+    let slowed = |body: &Value| body["data"]["content"].as_str().is_some_and(|c| c.starts_with("Slow down"));
+    for (i, bot) in [&a, &b, &a].into_iter().enumerate() {
+        let (status, body) = bot.post(&ask(9201 + i as u64, ALICE)).await;
+        assert!(status == 200 && !slowed(&body), "question {} refused: {body}", i + 1);
+    }
+    let (_, fourth) = b.post(&ask(9204, ALICE)).await;
+    assert!(slowed(&fourth), "the second replica allowed a fourth question: {fourth}");
+    assert!(is_ephemeral(&fourth["data"]), "{fourth}");
+    let (_, other) = b.post(&ask(9205, BOB)).await;
+    assert!(!slowed(&other), "{other}");
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
 }

@@ -9,6 +9,8 @@
 //!         kind, confidence, features, top_section, latency_us, revision)
 //! votes(answer_id, user_hash, helpful, comment, at_ms, PRIMARY KEY(answer_id, user_hash))
 //! writers(process TEXT PRIMARY KEY, started_ms, updated_ms, write_failures, dropped, last_error)
+//! state(key TEXT PRIMARY KEY, value TEXT NOT NULL, at_ms INTEGER NOT NULL)  -- conversations, threads
+//! cooldown(user_hash TEXT NOT NULL, at_ms INTEGER NOT NULL)  -- the shared cooldown (PostgreSQL only)
 //! ```
 //!
 //! The SQLite writer runs with `secure_delete` on (deleted rows are overwritten with zeros) and
@@ -24,7 +26,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
-use super::{AnswerRecord, VoteRecord};
+use super::{AnswerRecord, StateRecord, VoteRecord};
 
 /// Each migration runs once, in order, in its own transaction; its index + 1 is its version.
 /// Never edit one that shipped: add the next.
@@ -66,6 +68,18 @@ const MIGRATIONS: &[&str] = &[
          dropped INTEGER NOT NULL,
          last_error TEXT
      );",
+    // Conversation state (the topic of a DM's, a thread's or a shell session's last question) and
+    // the places the bot answers without a mention, shared by replicas and kept across restarts:
+    // `key` says which ("conversation:...", "place:..."), `value` is what the service stored (ids,
+    // never free text).
+    "CREATE TABLE state (
+         key TEXT PRIMARY KEY,
+         value TEXT NOT NULL,
+         at_ms INTEGER NOT NULL
+     );
+     CREATE INDEX state_at ON state (at_ms);
+     CREATE TABLE cooldown (user_hash TEXT NOT NULL, at_ms INTEGER NOT NULL);
+     CREATE INDEX cooldown_user ON cooldown (user_hash, at_ms);",
 ];
 
 /// An SQLite connection, and for the writer the file it opened (to notice the file deleted or
@@ -185,7 +199,12 @@ impl Sqlite {
     }
 
     /// Writes answers and votes in one transaction (a batch is much cheaper than a commit per record).
-    pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), rusqlite::Error> {
+    pub fn write_batch(
+        &mut self,
+        answers: &[&AnswerRecord],
+        votes: &[&VoteRecord],
+        states: &[&StateRecord],
+    ) -> Result<(), rusqlite::Error> {
         let tx = self.conn.transaction()?;
         for r in answers {
             Self::insert_answer(&tx, r)?;
@@ -193,7 +212,25 @@ impl Sqlite {
         for v in votes {
             Self::upsert_vote(&tx, v)?;
         }
+        for s in states {
+            // A later state replaces an earlier one; one written meanwhile by another replica with a
+            // later time stays.
+            tx.prepare_cached(
+                "INSERT INTO state (key, value, at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, at_ms = excluded.at_ms
+                 WHERE excluded.at_ms >= state.at_ms",
+            )?
+            .execute(params![s.key, s.value, s.at_ms])?;
+        }
         tx.commit()
+    }
+
+    /// The state stored under `key`, with when it was stored.
+    pub fn state(&self, key: &str) -> Result<Option<(String, i64)>, rusqlite::Error> {
+        use rusqlite::OptionalExtension as _;
+        self.conn
+            .query_row("SELECT value, at_ms FROM state WHERE key = ?1", params![key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
     }
 
     fn insert_answer(conn: &Connection, r: &AnswerRecord) -> Result<(), rusqlite::Error> {
@@ -240,6 +277,7 @@ impl Sqlite {
         tx.execute("DELETE FROM answers WHERE at_ms < ?1", params![before])?;
         tx.execute("DELETE FROM votes WHERE at_ms < ?1", params![before])?;
         tx.execute("DELETE FROM writers WHERE updated_ms < ?1", params![before])?;
+        tx.execute("DELETE FROM state WHERE at_ms < ?1", params![before])?;
         tx.commit()?;
         // A reader holding an old snapshot can keep the log from being emptied; the next purge
         // tries again.
@@ -421,10 +459,31 @@ impl Db {
         }
     }
 
-    pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), DbError> {
+    pub fn write_batch(
+        &mut self,
+        answers: &[&AnswerRecord],
+        votes: &[&VoteRecord],
+        states: &[&StateRecord],
+    ) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.write_batch(answers, votes)?),
-            Db::Postgres(d) => d.write_batch(answers, votes),
+            Db::Sqlite(d) => Ok(d.write_batch(answers, votes, states)?),
+            Db::Postgres(d) => d.write_batch(answers, votes, states),
+        }
+    }
+
+    /// The shared cooldown's count (`pg::Postgres::cooldown_take`); SQLite has none (each process
+    /// counts alone).
+    pub fn cooldown_take(&mut self, user: &str, now: i64, window_ms: i64, max: i64) -> Result<Option<i64>, DbError> {
+        match self {
+            Db::Sqlite(_) => Err(DbError("the shared cooldown needs PostgreSQL".into())),
+            Db::Postgres(d) => d.cooldown_take(user, now, window_ms, max),
+        }
+    }
+
+    pub fn state(&mut self, key: &str) -> Result<Option<(String, i64)>, DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.state(key)?),
+            Db::Postgres(d) => d.state(key),
         }
     }
 

@@ -20,6 +20,7 @@
 
 mod db;
 pub mod gaps;
+mod live;
 mod pg;
 mod pgconn;
 
@@ -104,9 +105,18 @@ pub struct VoteRecord {
     pub at_ms: i64,
 }
 
+/// A piece of state the service keeps in the database (conversations, threads): replaced by key.
+#[derive(Debug, Clone)]
+pub struct StateRecord {
+    pub key: String,
+    pub value: String,
+    pub at_ms: i64,
+}
+
 enum Op {
     Answer(Box<AnswerRecord>),
     Vote(VoteRecord),
+    State(StateRecord),
     /// Answers once everything queued before it is written (tests and shutdown).
     Flush(SyncSender<()>),
 }
@@ -174,6 +184,8 @@ pub struct Analytics {
     writer: Option<std::thread::JoinHandle<()>>,
     /// Wait for room in the queue instead of dropping a record (batch jobs, not live answers).
     lossless: bool,
+    /// Reads on an answer's path, each bounded (started on first use).
+    live: std::sync::OnceLock<live::Live>,
 }
 
 impl Analytics {
@@ -202,7 +214,16 @@ impl Analytics {
             }
         };
         info!(database = %shown_database(&cfg.database), "analytics on");
-        Analytics { tx: writer.as_ref().map(|_| tx), writer, key, status, process, cfg, lossless: false }
+        Analytics {
+            tx: writer.as_ref().map(|_| tx),
+            writer,
+            key,
+            status,
+            process,
+            cfg,
+            lossless: false,
+            live: std::sync::OnceLock::new(),
+        }
     }
 
     /// Records nothing.
@@ -215,6 +236,7 @@ impl Analytics {
             process: String::new(),
             writer: None,
             lossless: false,
+            live: std::sync::OnceLock::new(),
         }
     }
 
@@ -280,6 +302,51 @@ impl Analytics {
         };
         self.send(tx, Op::Answer(Box::new(rec)));
         Some(id)
+    }
+
+    /// Queues `value` to be stored under `key` (replacing what was there). False when analytics
+    /// are off (nothing is kept).
+    pub fn put_state(&self, key: &str, value: &str) -> bool {
+        let Some(tx) = &self.tx else { return false };
+        let rec = StateRecord { key: key.to_owned(), value: value.to_owned(), at_ms: now_ms() };
+        self.send(tx, Op::State(rec));
+        true
+    }
+
+    /// What is stored under `key`, with when (Unix ms). Bounded ([`live::DEADLINE`]; a database
+    /// that failed is not asked again for a while) and never waits for the writer's first open: a
+    /// database without the table yet, slow or unreachable, is an error the caller gets past.
+    pub fn state(&self, key: &str) -> Result<Option<(String, i64)>, AnalyticsError> {
+        let key = key.to_owned();
+        self.live()?.call(move |db| db.state(&key)).map_err(|e| self.unreadable(e))
+    }
+
+    /// Counts a question by `user` now in the cooldown window every replica on this PostgreSQL
+    /// database shares, or says how long until the next is allowed; `Err` (the caller counts
+    /// locally) on SQLite, or when the database cannot say within the deadline.
+    pub fn cooldown_take(
+        &self,
+        user: &str,
+        window: Duration,
+        max: u32,
+    ) -> Result<Result<(), Duration>, AnalyticsError> {
+        if !is_postgres(&self.cfg.database) {
+            return Err(AnalyticsError::Off);
+        }
+        let user = self.user_hash(user);
+        let window_ms = window.as_millis().min(i64::MAX as u128) as i64;
+        let wait = self
+            .live()?
+            .call(move |db| db.cooldown_take(&user, now_ms(), window_ms, i64::from(max.max(1))))
+            .map_err(|e| self.unreadable(e))?;
+        Ok(wait.map_or(Ok(()), |ms| Err(Duration::from_millis(ms.max(1) as u64))))
+    }
+
+    fn live(&self) -> Result<&live::Live, AnalyticsError> {
+        if !self.cfg.enabled {
+            return Err(AnalyticsError::Off);
+        }
+        Ok(self.live.get_or_init(|| live::Live::start(self.cfg.database.clone())))
     }
 
     /// Queues a vote; a second vote by the same person on the same answer replaces the first. The
@@ -565,7 +632,9 @@ impl Writer {
             ops.iter().filter_map(|o| if let Op::Answer(a) = o { Some(a.as_ref()) } else { None }).collect();
         let votes: Vec<&VoteRecord> =
             ops.iter().filter_map(|o| if let Op::Vote(v) = o { Some(v) } else { None }).collect();
-        let n = (answers.len() + votes.len()) as u64;
+        let states: Vec<&StateRecord> =
+            ops.iter().filter_map(|o| if let Op::State(s) = o { Some(s) } else { None }).collect();
+        let n = (answers.len() + votes.len() + states.len()) as u64;
         if n == 0 {
             return;
         }
@@ -576,7 +645,7 @@ impl Writer {
             self.status.write_failures.fetch_add(n, Ordering::Relaxed);
             return;
         };
-        if let Err(e) = conn.write_batch(&answers, &votes) {
+        if let Err(e) = conn.write_batch(&answers, &votes, &states) {
             self.status.lose("recording answers and votes", &e, n);
             // A server connection that dropped (restart, failover, no answer) is opened again.
             if conn.is_closed() {

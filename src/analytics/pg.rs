@@ -4,7 +4,7 @@
 
 use super::db::{DayCount, DbError, FeatureCount, GapQuestion, WriterReport, count_features};
 use super::pgconn::PgConn;
-use super::{AnswerRecord, VoteRecord};
+use super::{AnswerRecord, StateRecord, VoteRecord};
 
 /// As SQLite's migrations, in PostgreSQL's types. Never edit one that shipped: add the next.
 const MIGRATIONS: &[&str] = &[
@@ -45,6 +45,14 @@ const MIGRATIONS: &[&str] = &[
          dropped BIGINT NOT NULL,
          last_error TEXT
      );",
+    "CREATE TABLE state (
+         key TEXT PRIMARY KEY,
+         value TEXT NOT NULL,
+         at_ms BIGINT NOT NULL
+     );
+     CREATE INDEX state_at ON state (at_ms);
+     CREATE TABLE cooldown (user_hash TEXT NOT NULL, at_ms BIGINT NOT NULL);
+     CREATE INDEX cooldown_user ON cooldown (user_hash, at_ms);",
 ];
 
 /// Serializes migrations across replicas starting at once (any constant key of our own).
@@ -91,7 +99,12 @@ impl Postgres {
         })
     }
 
-    pub fn write_batch(&mut self, answers: &[&AnswerRecord], votes: &[&VoteRecord]) -> Result<(), DbError> {
+    pub fn write_batch(
+        &mut self,
+        answers: &[&AnswerRecord],
+        votes: &[&VoteRecord],
+        states: &[&StateRecord],
+    ) -> Result<(), DbError> {
         self.0.run(async |c| {
             let tx = c.transaction().await?;
             let insert = tx
@@ -133,7 +146,47 @@ impl Postgres {
             for v in votes {
                 tx.execute(&vote, &[&v.answer_id, &v.user_hash, &i64::from(v.helpful), &v.comment, &v.at_ms]).await?;
             }
+            for s in states {
+                tx.execute(
+                    "INSERT INTO state (key, value, at_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, at_ms = excluded.at_ms
+                     WHERE excluded.at_ms >= state.at_ms",
+                    &[&s.key, &s.value, &s.at_ms],
+                )
+                .await?;
+            }
             tx.commit().await
+        })
+    }
+
+    /// Counts a question by `user` (a pseudonym) at `now` in the window every replica shares, or
+    /// says how long (ms) until the next one is allowed: at most `max` per `window_ms`. One user's
+    /// check at a time across replicas (an advisory lock on the user, for the transaction).
+    pub fn cooldown_take(&mut self, user: &str, now: i64, window_ms: i64, max: i64) -> Result<Option<i64>, DbError> {
+        self.0.run(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext($1)::BIGINT)", &[&user]).await?;
+            tx.execute("DELETE FROM cooldown WHERE user_hash = $1 AND at_ms <= $2", &[&user, &(now - window_ms)])
+                .await?;
+            let rows = tx
+                .query("SELECT at_ms FROM cooldown WHERE user_hash = $1 ORDER BY at_ms LIMIT $2", &[&user, &max])
+                .await?;
+            let wait = if (rows.len() as i64) < max {
+                tx.execute("INSERT INTO cooldown (user_hash, at_ms) VALUES ($1, $2)", &[&user, &now]).await?;
+                None
+            } else {
+                let oldest: i64 = rows[0].get(0);
+                Some((oldest + window_ms - now).max(1))
+            };
+            tx.commit().await?;
+            Ok(wait)
+        })
+    }
+
+    pub fn state(&mut self, key: &str) -> Result<Option<(String, i64)>, DbError> {
+        self.0.run(async |c| {
+            let row = c.query_opt("SELECT value, at_ms FROM state WHERE key = $1", &[&key]).await?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
         })
     }
 
@@ -143,6 +196,8 @@ impl Postgres {
             tx.execute("DELETE FROM answers WHERE at_ms < $1", &[&before]).await?;
             tx.execute("DELETE FROM votes WHERE at_ms < $1", &[&before]).await?;
             tx.execute("DELETE FROM writers WHERE updated_ms < $1", &[&before]).await?;
+            tx.execute("DELETE FROM state WHERE at_ms < $1", &[&before]).await?;
+            tx.execute("DELETE FROM cooldown WHERE at_ms < $1", &[&before]).await?;
             tx.commit().await
         })
     }

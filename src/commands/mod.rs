@@ -154,6 +154,12 @@ pub struct Caller {
     pub id: String,
     pub name: String,
     pub admin: bool,
+    /// Whether the per-user cooldown counts this caller's questions (people on a chat transport; not
+    /// the local operator).
+    pub limited: bool,
+    /// The conversation a question belongs to (a DM, a thread, the shell session), whose previous
+    /// question a follow-up is read with; `None`: every question stands alone.
+    pub conversation: Option<String>,
     /// Where the command came from, for the records analytics keep.
     pub origin: Origin,
 }
@@ -166,6 +172,8 @@ impl Caller {
             id: "local".into(),
             name: "local user".into(),
             admin: true,
+            limited: false,
+            conversation: None,
             origin: Origin { transport: "cli", record: false, ..Origin::default() },
         }
     }
@@ -271,6 +279,10 @@ pub enum Reply {
     Remove,
     /// The transport posts the private reply the button was on to the channel.
     Share,
+    /// The caller asked more questions than the cooldown allows; they may ask again in `wait_secs`.
+    SlowDown {
+        wait_secs: u64,
+    },
     /// The caller may not run this command.
     Refused {
         message: String,

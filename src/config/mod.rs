@@ -65,6 +65,21 @@ struct RawConfig {
     discord: RawDiscord,
     analytics: RawAnalytics,
     http: RawHttp,
+    conversation: RawConversation,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConversation {
+    turns: u32,
+    minutes: u64,
+}
+
+impl Default for RawConversation {
+    fn default() -> Self {
+        let d = crate::conversation::ConversationConfig::default();
+        RawConversation { turns: d.turns, minutes: d.expiry.as_secs() / 60 }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +166,7 @@ struct RawDiscord {
     message_content: bool,
     forum_channels: Vec<u64>,
     gateway: bool,
+    support_role: Option<u64>,
 }
 
 impl Default for RawDiscord {
@@ -171,6 +187,7 @@ impl Default for RawDiscord {
             message_content: false,
             forum_channels: Vec::new(),
             gateway: true,
+            support_role: None,
         }
     }
 }
@@ -242,6 +259,8 @@ pub struct Config {
     pub http_limits: crate::http::Limits,
     /// `DISCORD_PUBLIC_KEY` (hex), for verifying interactions sent over HTTP.
     pub public_key: Option<String>,
+    /// `[conversation]`: how long follow-ups are read with the question before.
+    pub conversation: crate::conversation::ConversationConfig,
 }
 
 /// The environment variable holding the application's public key.
@@ -274,6 +293,9 @@ pub struct DiscordConfig {
     pub message_content: bool,
     /// Forum channels whose new posts the bot answers (needs `message_content`).
     pub forum_channels: Vec<u64>,
+    /// The role pinged when an auto-answer in a forum post or a thread of the bot's is declined or
+    /// unsure; the bot then stays silent there until someone with the role replies.
+    pub support_role: Option<u64>,
     /// Connect to the gateway (mentions, DMs, and interactions unless HTTP takes them). `false` runs
     /// the HTTP interactions endpoint only.
     pub gateway: bool,
@@ -419,6 +441,7 @@ impl Config {
                 answer_in_thread: raw.discord.answer_in_thread,
                 message_content: raw.discord.message_content,
                 forum_channels: raw.discord.forum_channels,
+                support_role: raw.discord.support_role,
                 gateway: raw.discord.gateway,
             },
             http_listen,
@@ -427,6 +450,10 @@ impl Config {
                 max_connections: raw.http.max_connections,
             },
             public_key,
+            conversation: crate::conversation::ConversationConfig {
+                turns: raw.conversation.turns,
+                expiry: std::time::Duration::from_secs(raw.conversation.minutes * 60),
+            },
             analytics: crate::analytics::AnalyticsConfig {
                 enabled: raw.analytics.enabled,
                 // A server URL is not a path relative to the config file.

@@ -50,6 +50,10 @@ pub const SCHEMA: &[(&str, Kind)] = &[
     ),
     ("pricing", Kind::Opaque),
     (
+        "conversation",
+        Kind::Table(&[("turns", Kind::Count { min: 0, max: 1_000 }), ("minutes", Kind::Count { min: 1, max: 10_080 })]),
+    ),
+    (
         "http",
         Kind::Table(&[
             ("listen", Kind::Text),
@@ -83,6 +87,7 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("answer_in_thread", Kind::Bool),
             ("message_content", Kind::Bool),
             ("forum_channels", Kind::Ids),
+            ("support_role", Kind::Id),
             ("gateway", Kind::Bool),
             (
                 "cooldown",

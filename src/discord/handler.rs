@@ -14,20 +14,17 @@ use serenity::all::{
     Interaction, Member, Message, MessageReference, Permissions, Ready, RoleId, User,
 };
 use serenity::builder::Builder as _;
-use tokio_util::task::TaskTracker;
-use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{error, info, warn};
 
-use super::cooldown::{self, Cooldown};
 use super::interactions;
 use super::register::{self, Scope};
 use super::render::{self, Audience, Rendered};
 use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
-use crate::analytics::{Analytics, Origin};
-use crate::commands::{self, Caller, Command, Context as CommandContext, Invocation, OptValue, Reply};
+use crate::analytics::Origin;
+use crate::commands::{self, Caller, Command, Invocation, OptValue, Reply};
 use crate::config::DiscordConfig;
 use crate::key::InstallKey;
-use crate::store::Store;
+use crate::service::Service;
 
 /// Who may run admin commands besides members with Administrator or Manage Server.
 #[derive(Debug, Clone, Default)]
@@ -46,18 +43,12 @@ impl Admins {
     }
 }
 
-/// State shared by every event of every shard.
+/// What the Discord adapter keeps besides the service: shared by every event of every shard and by
+/// the HTTP endpoint's interactions.
 pub struct Shared {
-    pub store: Arc<Store>,
-    pub analytics: Arc<Analytics>,
-    /// Tags the custom ids of the buttons and forms this bot makes (`crate::key`).
-    pub key: Arc<InstallKey>,
-    /// Other replicas on a shared PostgreSQL database, told about re-indexes.
-    pub replicas: Option<Arc<crate::replicas::Replicas>>,
+    /// Everything a request needs (store, analytics, the install's key, cooldown, requests in flight).
+    pub service: Arc<Service>,
     pub admins: Admins,
-    pub cooldown: Cooldown,
-    /// Requests at work, so that shutdown can wait for them.
-    pub inflight: TaskTracker,
     /// Where to register commands on READY; `None` leaves registration to `productbot register`.
     pub register_on_ready: Option<Scope>,
     registered: AtomicBool,
@@ -70,8 +61,8 @@ pub struct Shared {
     /// With the Message Content intent: follow-ups in `threads` are answered without a mention.
     message_content: bool,
     forum_channels: HashSet<u64>,
-    /// Threads this process started for answers (follow-ups there need no mention).
-    threads: Mutex<HashSet<u64>>,
+    /// Pinged when an auto-answer in a forum post or a thread of the bot's is declined or unsure.
+    support_role: Option<u64>,
     /// Forum posts seen by one of their two events but not yet the other.
     forum: Mutex<ForumPending>,
 }
@@ -101,20 +92,15 @@ fn remember(set: &mut HashSet<u64>, id: u64) {
 }
 
 impl Shared {
-    pub fn new(store: Arc<Store>, analytics: Arc<Analytics>, key: Arc<InstallKey>, cfg: &DiscordConfig) -> Self {
+    pub fn new(service: Arc<Service>, cfg: &DiscordConfig) -> Self {
         Shared {
-            store,
-            analytics,
-            key,
-            replicas: None,
+            service,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
             forum_channels: cfg.forum_channels.iter().copied().collect(),
-            threads: Mutex::new(HashSet::new()),
+            support_role: cfg.support_role,
             forum: Mutex::new(ForumPending::default()),
             admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
-            cooldown: Cooldown::new(cfg.cooldown_questions, Duration::from_secs(cfg.cooldown_seconds)),
-            inflight: TaskTracker::new(),
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
             registered: AtomicBool::new(false),
             bot_id: AtomicU64::new(0),
@@ -126,20 +112,23 @@ impl Shared {
     pub fn is_ready(&self) -> bool {
         self.bot_id.load(Ordering::SeqCst) != 0
     }
-}
 
-/// Registers one request with the tracker, or `None` once shutdown began (the tracker is closed).
-/// The token counts before the check, and shutdown closes before it waits: a request is either
-/// refused or waited for.
-pub fn enter(tracker: &TaskTracker) -> Option<TaskTrackerToken> {
-    let token = tracker.token();
-    (!tracker.is_closed()).then_some(token)
-}
+    /// The install's key: tags on the custom ids of the buttons and forms this bot makes.
+    pub fn key(&self) -> &Arc<InstallKey> {
+        self.service.key()
+    }
 
-/// Stops taking new requests and waits up to `timeout` for those in flight. True if all ended.
-pub async fn drain(tracker: &TaskTracker, timeout: Duration) -> bool {
-    tracker.close();
-    tokio::time::timeout(timeout, tracker.wait()).await.is_ok()
+    /// Whether `channel` is a thread the bot started or a forum post it answered (by this process,
+    /// an earlier one or a replica: the service keeps them in the database).
+    pub(super) async fn is_ours(&self, channel: u64) -> bool {
+        let service = self.service.clone();
+        tokio::task::spawn_blocking(move || service.is_place(&place(channel))).await.unwrap_or(false)
+    }
+
+    /// What the bot answers from, for short help.
+    fn covers(&self) -> String {
+        self.service.engine().map(|e| e.covers_phrase()).unwrap_or_default()
+    }
 }
 
 pub struct Handler {
@@ -169,7 +158,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let Some(_guard) = enter(&self.shared.inflight) else {
+        let Some(_guard) = self.shared.service.enter() else {
             if let Interaction::Command(c) = &interaction
                 && let Err(e) = c.create_response(&ctx.http, render::restarting().response()).await
             {
@@ -248,8 +237,18 @@ impl EventHandler for Handler {
         }
         let asked = if msg.guild_id.is_none() {
             Asked::Direct
-        } else if lock(&s.threads).contains(&channel) {
+        } else if s.is_ours(channel).await {
             if !mentioned && !s.message_content {
+                return;
+            }
+            // Handed to people: silent until someone with the support role replies there.
+            if s.support_role.is_some() && s.handed_over(channel).await {
+                let staff = s
+                    .support_role
+                    .is_some_and(|role| msg.member.as_ref().is_some_and(|m| m.roles.iter().any(|r| r.get() == role)));
+                if staff {
+                    set_handed_over(s, channel, false).await;
+                }
                 return;
             }
             Asked::InOurThread
@@ -277,19 +276,25 @@ impl Handler {
     /// Answers a message where it was asked (or in a new thread for a mention, when configured).
     async fn reply(&self, http: &Http, msg: &Message, asked: Asked) {
         let s = &self.shared;
-        let Some(_guard) = enter(&s.inflight) else { return };
+        let Some(_guard) = s.service.enter() else { return };
         let bot = s.bot_id.load(Ordering::SeqCst);
-        let rendered = self.answer_message(msg, bot).await;
         let mut target = msg.channel_id;
         if s.answer_in_thread && asked == Asked::Mention {
             match start_thread(http, msg, bot).await {
                 Ok(thread) => {
-                    remember(&mut lock(&s.threads), thread.get());
+                    remember_place(s, thread.get()).await;
                     target = thread;
                 }
                 Err(e) => warn!(channel = %msg.channel_id, "could not start a thread, answering in the channel: {e}"),
             }
         }
+        if asked == Asked::ForumPost {
+            remember_place(s, target.get()).await;
+        }
+        // A DM, a thread of the bot's or a forum post is one conversation; a mention answered in
+        // the channel itself stands alone.
+        let conversation = (target != msg.channel_id || asked != Asked::Mention).then(|| place(target.get()));
+        let (rendered, unsure) = self.answer_message(msg, bot, conversation).await;
         // If the question was deleted meanwhile, post the answer anyway rather than fail.
         let reference = MessageReference::from(msg).fail_if_not_exists(false);
         let send = || {
@@ -300,7 +305,50 @@ impl Handler {
         if let Err(e) = retry("reply to a message", MESSAGE_BUDGET, send).await {
             warn!(channel = %target, "could not reply to a message: {e}");
         }
+        // A declined or unsure auto-answer where people ask for help: hand the question to people.
+        if let Some(role) = s.support_role
+            && unsure
+            && matches!(asked, Asked::ForumPost | Asked::InOurThread)
+        {
+            // Quiet from now on (a message arriving while the notice is sent is not answered).
+            set_handed_over(s, target.get(), true).await;
+            let notice = || target.send_message(http, render::support_notice(role));
+            if let Err(e) = retry("ask for a human", MESSAGE_BUDGET, notice).await {
+                warn!(channel = %target, "could not ask for a human, answering there again: {e}");
+                set_handed_over(s, target.get(), false).await;
+            }
+        }
     }
+}
+
+const HANDED_OVER: &str = "handed-over";
+
+impl Shared {
+    async fn handed_over(&self, channel: u64) -> bool {
+        let service = self.service.clone();
+        tokio::task::spawn_blocking(move || service.flag(HANDED_OVER, &place(channel))).await.unwrap_or(false)
+    }
+}
+
+async fn set_handed_over(s: &Shared, channel: u64, on: bool) {
+    let service = s.service.clone();
+    let _ = tokio::task::spawn_blocking(move || service.set_flag(HANDED_OVER, &place(channel), on)).await;
+}
+
+/// The conversation a question in `channel` belongs to: a DM, or a thread or post of the bot's;
+/// `None` elsewhere (a channel's questions stand alone).
+pub(super) async fn conversation_in(s: &Shared, guild: Option<u64>, channel: u64) -> Option<String> {
+    (guild.is_none() || s.is_ours(channel).await).then(|| place(channel))
+}
+
+/// How the service names a Discord channel (a conversation, one of the bot's places).
+pub(super) fn place(channel: u64) -> String {
+    format!("discord:{channel}")
+}
+
+async fn remember_place(s: &Shared, channel: u64) {
+    let service = s.service.clone();
+    let _ = tokio::task::spawn_blocking(move || service.remember_place(&place(channel))).await;
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -333,6 +381,8 @@ pub(super) fn caller(
         id: user.id.to_string(),
         name: user.name.clone(),
         admin: s.admins.allows(user.id.get(), permissions, roles),
+        limited: true,
+        conversation: None,
         origin: Origin {
             transport: "discord",
             guild,
@@ -345,19 +395,16 @@ pub(super) fn caller(
 
 impl Handler {
     /// The reply to a mention or DM: a question, or a command line if it starts with '/'.
-    async fn answer_message(&self, msg: &Message, bot: u64) -> Rendered {
+    /// The reply, and whether it is an answer declined or unsure (one to hand to people).
+    async fn answer_message(&self, msg: &Message, bot: u64, conversation: Option<String>) -> (Rendered, bool) {
         let s = &self.shared;
         let text = strip_mention(&msg.content, bot);
         if text.is_empty() {
-            return render::short_help(&s.store.snapshot().covers_phrase());
-        }
-        if let Err(wait) = s.cooldown.check(msg.author.id.get()) {
-            crate::metrics::METRICS.cooldown_refusals.inc();
-            return render::slow_down(cooldown::wait_secs(wait), false);
+            return (render::short_help(&s.covers()), false);
         }
         let command = match commands::parse_line(&text).and_then(|i| Command::from_invocation(&i)) {
             Ok(command) => without_mentions(command),
-            Err(e) => return render::usage(&e),
+            Err(e) => return (render::usage(&e), false),
         };
         // Message events carry no permission bits, so only the configured users and roles are admins.
         let roles = msg.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
@@ -365,6 +412,8 @@ impl Handler {
             id: msg.author.id.to_string(),
             name: msg.author.name.clone(),
             admin: s.admins.allows(msg.author.id.get(), None, roles),
+            limited: true,
+            conversation,
             origin: Origin {
                 transport: "discord",
                 guild: msg.guild_id.map(|g| g.get()),
@@ -374,7 +423,10 @@ impl Handler {
             },
         };
         let to = Audience { asker: msg.author.id.get(), private: false };
-        rendered(run(s, command, caller).await, to, s.key.clone()).await
+        let reply = s.service.handle_async(command, caller).await;
+        let unsure = matches!(&reply, Reply::Answer(a)
+            if a.declined.is_some() || a.confidence == crate::answer::Confidence::Low);
+        (rendered(reply, to, s.key().clone()).await, unsure)
     }
 }
 
@@ -397,28 +449,6 @@ pub(super) async fn rendered(reply: Reply, to: Audience, key: Arc<InstallKey>) -
         Err(e) => {
             error!("rendering a reply failed: {e}");
             render::reply(&Reply::error("The reply could not be drawn; the error was logged."))
-        }
-    }
-}
-
-/// Runs the dispatcher off the async workers: searches and token counts block, and a re-index takes
-/// seconds.
-pub(super) async fn run(s: &Shared, command: Command, caller: Caller) -> Reply {
-    let (store, analytics, replicas) = (s.store.clone(), s.analytics.clone(), s.replicas.clone());
-    let name = command.spec().name;
-    match tokio::task::spawn_blocking(move || {
-        let mut ctx = CommandContext::new(&store).with_analytics(&analytics);
-        if let Some(r) = &replicas {
-            ctx = ctx.with_replicas(r);
-        }
-        commands::dispatch(ctx, command, &caller)
-    })
-    .await
-    {
-        Ok(reply) => reply,
-        Err(e) => {
-            error!(command = name, "command failed: {e}");
-            Reply::Error { message: format!("/{name} failed unexpectedly; the error was logged.") }
         }
     }
 }
@@ -531,29 +561,5 @@ mod tests {
             ]
         );
         assert!(Command::from_invocation(&inv).is_ok());
-    }
-
-    #[tokio::test]
-    async fn drain_waits_for_inflight_and_refuses_new_work() {
-        let t = TaskTracker::new();
-        let g = enter(&t).expect("open");
-        let t2 = t.clone();
-        let drained = tokio::spawn(async move { drain(&t2, Duration::from_secs(10)).await });
-        // Once closing, new requests are refused; the one in flight keeps the drain waiting.
-        while !t.is_closed() {
-            tokio::task::yield_now().await;
-        }
-        assert!(enter(&t).is_none());
-        assert!(!drained.is_finished());
-        drop(g);
-        assert!(drained.await.unwrap());
-        assert_eq!(t.len(), 0);
-    }
-
-    #[tokio::test]
-    async fn drain_gives_up_after_the_timeout() {
-        let t = TaskTracker::new();
-        let _g = enter(&t).unwrap();
-        assert!(!drain(&t, Duration::from_millis(20)).await);
     }
 }

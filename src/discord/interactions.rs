@@ -10,8 +10,7 @@ use serenity::all::{
 };
 use tracing::warn;
 
-use super::cooldown;
-use super::handler::{Shared, caller, invocation, rendered, run, without_mentions};
+use super::handler::{Shared, caller, conversation_in, invocation, rendered, without_mentions};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
 use super::webhook::Webhooks;
@@ -89,7 +88,9 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
             return retry("remove an answer", MESSAGE_BUDGET, || hooks.delete_original(token)).await;
         }
         After::Edit(rendered) => rendered,
-        After::Run { command, caller, to } => rendered(run(s, command, caller).await, to, s.key.clone()).await,
+        After::Run { command, caller, to } => {
+            rendered(s.service.handle_async(command, caller).await, to, s.key().clone()).await
+        }
     };
     if let Err(e) = retry("edit a deferred response", MESSAGE_BUDGET, || hooks.edit_original(token, &rendered)).await {
         warn!("could not edit a deferred response, sending a follow-up: {e}");
@@ -99,16 +100,15 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
 }
 
 async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
-    let caller = caller(s, &c.user, c.member.as_deref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
+    let guild = c.guild_id.map(|g| g.get());
+    let mut caller = caller(s, &c.user, c.member.as_deref(), (guild, c.channel_id.get(), c.id.get()));
     let command = match Command::from_invocation(&invocation(&c.data)) {
         Ok(command) => without_mentions(command),
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
     };
-    if command.is_question()
-        && let Err(wait) = s.cooldown.check(c.user.id.get())
-    {
-        crate::metrics::METRICS.cooldown_refusals.inc();
-        return Plan::now(render::slow_down(cooldown::wait_secs(wait), true).response(), &c.token);
+    // `/ask` in a DM or in a thread of the bot's continues the conversation there.
+    if matches!(command, Command::Ask(_)) {
+        caller.conversation = conversation_in(s, guild, c.channel_id.get()).await;
     }
     let spec = command.spec();
     let to = Audience {
@@ -124,21 +124,21 @@ async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
             token: c.token.clone(),
         };
     }
-    Plan::rendered(rendered(run(s, command, caller).await, to, s.key.clone()).await, &c.token)
+    Plan::rendered(rendered(s.service.handle_async(command, caller).await, to, s.key().clone()).await, &c.token)
 }
 
 /// A button press: its custom id is a component command of the table.
 async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
-    let command = match commands::component::invocation(&s.key, &c.data.custom_id, &[])
+    let command = match commands::component::invocation(s.key(), &c.data.custom_id, &[])
         .and_then(|i| Command::from_invocation(&i))
     {
         Ok(command) => command,
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
     };
     let caller = caller(s, &c.user, c.member.as_ref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
-    match run(s, command, caller).await {
+    match s.service.handle_async(command, caller).await {
         // A vote down asks what was missing; the vote already counts if the form is dismissed.
-        Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer, &s.key), &c.token),
+        Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer, s.key()), &c.token),
         Reply::Remove => Plan {
             response: CreateInteractionResponse::Acknowledge,
             after: After::Delete { channel: c.channel_id, message: c.message.id },
@@ -146,7 +146,7 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
         },
         Reply::Share => {
             let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
-            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message), &s.key);
+            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message), s.key());
             Plan::now(shared.response_with_embeds(embeds), &c.token)
         }
         other => Plan::now(render::reply(&other).response(), &c.token),
@@ -166,7 +166,7 @@ async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
             _ => None,
         })
         .collect();
-    let command = commands::component::invocation(&s.key, &m.data.custom_id, &fields)
+    let command = commands::component::invocation(s.key(), &m.data.custom_id, &fields)
         .and_then(|i| Command::from_invocation(&i))
         .and_then(|c| match c {
             Command::Vote(_) => Ok(c),
@@ -176,7 +176,7 @@ async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
         Ok(command) => {
             let caller =
                 caller(s, &m.user, m.member.as_ref(), (m.guild_id.map(|g| g.get()), m.channel_id.get(), m.id.get()));
-            render::reply(&run(s, command, caller).await)
+            render::reply(&s.service.handle_async(command, caller).await)
         }
         Err(e) => render::usage(&e),
     };
@@ -189,7 +189,7 @@ fn autocomplete(s: &Shared, c: &CommandInteraction) -> Plan {
             let complete = commands::spec(&c.data.name)
                 .and_then(|spec| spec.options.iter().find(|o| o.name == focused.name))
                 .map_or(Completion::None, |o| o.complete);
-            let engine = s.store.snapshot();
+            let Some(engine) = s.service.engine() else { return Plan::now(render::autocomplete(Vec::new()), &c.token) };
             match complete {
                 Completion::Feature => {
                     engine.complete_feature(focused.value).into_iter().map(|f| (f.name.clone(), f.id.clone())).collect()
@@ -220,4 +220,62 @@ fn record_of(message: &Message) -> Option<i64> {
         },
         _ => None,
     })
+}
+
+/// The HTTP endpoint's side of interactions (`crate::http::Interactions`): the same plan, the
+/// response returned as the request's body, the work after it run with webhook calls through
+/// `http` (with no `Authorization` header when there is no bot token: `tokenless`).
+pub struct Endpoint {
+    pub shared: std::sync::Arc<Shared>,
+    pub http: std::sync::Arc<serenity::all::Http>,
+    pub tokenless: Option<reqwest::Client>,
+}
+
+impl crate::http::Interactions for Endpoint {
+    fn respond<'a>(
+        &'a self,
+        interaction: &'a Interaction,
+    ) -> crate::http::BoxFuture<'a, Option<crate::http::Responded>> {
+        Box::pin(async move {
+            // Webhook routes (editing a deferred response) need the application id; the interaction
+            // has it.
+            if self.http.application_id().is_none()
+                && let Some(app) = application_id(interaction)
+            {
+                self.http.set_application_id(app);
+            }
+            let plan = plan(&self.shared, interaction).await?;
+            let body = serde_json::to_vec(&plan.response);
+            let after: Option<crate::http::BoxFuture<'static, ()>> = match plan.after {
+                After::Nothing => None,
+                after => {
+                    let (shared, http, tokenless) = (self.shared.clone(), self.http.clone(), self.tokenless.clone());
+                    let token = plan.token;
+                    Some(Box::pin(async move {
+                        let hooks = match &tokenless {
+                            None => Webhooks::Bot(&http),
+                            Some(client) => Webhooks::Tokenless { http: &http, client },
+                        };
+                        if let Err(e) = finish(&shared, hooks, &token, after).await {
+                            warn!("could not complete an interaction: {e}");
+                        }
+                    }))
+                }
+            };
+            Some(crate::http::Responded { body, after })
+        })
+    }
+
+    fn restarting(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(&render::restarting().response())
+    }
+}
+
+fn application_id(i: &Interaction) -> Option<serenity::all::ApplicationId> {
+    match i {
+        Interaction::Command(c) | Interaction::Autocomplete(c) => Some(c.application_id),
+        Interaction::Component(c) => Some(c.application_id),
+        Interaction::Modal(m) => Some(m.application_id),
+        _ => None,
+    }
 }

@@ -1,14 +1,15 @@
-//! The Discord transport (serenity): a gateway client that answers slash commands, mentions and DMs
-//! through [`crate::commands::dispatch`], and `productbot register`. Architecture invariant: this is
-//! the only module that knows Discord; the core takes and returns plain structs.
+//! The Discord adapter (serenity) over the one [`crate::service::Service`]: a gateway client that
+//! answers slash commands, mentions and DMs, the planning of interactions that the gateway and the
+//! HTTP endpoint share, and `productbot register`. Architecture invariant: with `crate::http`, this
+//! is the only module that knows Discord; the core takes and returns plain structs.
 //!
 //! # Layout
-//! - [`serve`] wires the store, the HTTP client and the gateway client together and owns shutdown.
-//! - `handler` translates events into commands; `render` turns replies into embeds within Discord's
-//!   limits; `register` generates slash commands from the command table; `cooldown` rate-limits
-//!   questions per user.
+//! - [`run_gateway`] runs the gateway client and owns its shutdown; [`http_interactions`] is what
+//!   `crate::http` hands interactions to. `crate::app` wires both.
+//! - `handler` translates events into commands; `interactions` plans an interaction's response;
+//!   `render` turns replies into embeds within Discord's limits; `register` generates slash commands
+//!   from the command table.
 
-mod cooldown;
 pub(crate) mod handler;
 pub(crate) mod interactions;
 pub mod register;
@@ -26,120 +27,33 @@ use serenity::all::{ApplicationId, ClientBuilder, GatewayIntents, Http, HttpBuil
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use self::handler::{Handler, Shared};
+use self::handler::Handler;
+pub use self::handler::Shared;
 pub use self::register::Scope;
 use crate::config::{Config, Shards, TOKEN_ENV};
-use crate::store::{Opened, Store, StoreConfig};
 
-/// How long shutdown waits for requests in flight before closing the gateway anyway.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the gateway client to stop after closing its shards.
 const CLIENT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Runs the bot until `shutdown` resolves, then stops taking new work, lets requests in flight finish
-/// (up to 10 s), closes the gateway and returns `Ok`. Returns `Err` at once for a missing or
-/// malformed token or an unusable corpus; when the gateway client ends by itself (Discord rejected
-/// the token or the intents: the message says which); and when no shard is READY within
-/// `discord.ready_timeout_s` (Discord unreachable), instead of retrying forever.
-pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    serve_on(config, shutdown, None).await
-}
-
-/// [`serve`], with the HTTP endpoint on `listener` rather than on a socket bound to `[http]
-/// listen` (tests bind port 0 and read the port back). With `[http] listen` (or a listener) the
-/// interactions endpoint, `/healthz`, `/readyz` and `/metrics` are served, `/readyz` saying 503
-/// until the index is loaded; with `discord.gateway = false` that is all that runs.
-pub async fn serve_on(
-    config: Config,
+/// Runs the gateway client over `shared` until `shutdown` resolves (then `on_shutdown` is
+/// cancelled, requests in flight finish for up to `app::DRAIN_TIMEOUT`, and the shards close), or
+/// until the client ends by itself (an error naming why), or no shard is READY within
+/// `discord.ready_timeout_s`.
+pub async fn run_gateway(
+    config: &Config,
+    token: &str,
+    shared: Arc<Shared>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    listener: Option<tokio::net::TcpListener>,
+    on_shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let gateway = config.discord.gateway;
-    // The gateway needs the token; the HTTP endpoint's webhook calls authenticate with each
-    // interaction's own token.
-    let token = if gateway || config.discord.token.is_some() { Some(token(&config)?) } else { None };
-    // Cancelled when shutdown begins (or serve_on returns early): the HTTP endpoint stops accepting,
-    // lets open connections finish for up to `http::DRAIN`, then closes them.
-    let stop_http = CancellationToken::new();
-    let _stop_http_on_return = stop_http.clone().drop_guard();
-    let mut http_server = None;
-    let mut http_state = None;
-    if listener.is_some() || config.http_listen.is_some() {
-        let verifier = crate::http::verifier(config.public_key.as_deref())?;
-        // Without a bot token, webhook calls go out with no Authorization header (`webhook`).
-        let tokenless = token.is_none().then(|| rest_client(&config)).transpose()?;
-        let state = crate::http::HttpState::new(verifier, Arc::new(http(token.unwrap_or(""), &config)?), tokenless);
-        let listener = match (listener, config.http_listen) {
-            (Some(l), _) => l,
-            (None, Some(addr)) => crate::http::bind(addr).await?,
-            (None, None) => unreachable!("checked above"),
-        };
-        http_server =
-            Some(tokio::spawn(crate::http::run(listener, state.clone(), config.http_limits, stop_http.clone())));
-        http_state = Some(state);
-    }
-    let store = Arc::new(open_store(&config).await?);
-    // Nothing here waits for the database: the writer connects (and reconnects) on its own thread,
-    // and answers never depend on it.
-    let analytics = Arc::new(crate::analytics::Analytics::open(config.analytics.clone()));
-    let key = Arc::new(crate::key::InstallKey::load_or_ephemeral(&config.analytics.key_file));
-    let mut shared = Shared::new(store.clone(), analytics, key, &config.discord);
-    if let Some(url) =
-        config.analytics.database.to_str().filter(|_| crate::analytics::is_postgres(&config.analytics.database))
-    {
-        shared.replicas = Some(Arc::new(crate::replicas::Replicas::join(url, store.clone())));
-    }
-    let shared = Arc::new(shared);
-    if let Some(state) = &http_state {
-        state.set_ready(shared.clone());
-    }
-    let stop_http_server = async {
-        stop_http.cancel();
-        if let Some(server) = http_server
-            && let Err(e) = server.await
-        {
-            warn!("the HTTP endpoint task failed: {e}");
-        }
-    };
-    if !gateway {
-        let stop = CancellationToken::new();
-        let poller = (config.poll_ms > 0)
-            .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop.clone())));
-        info!("serving interactions over HTTP only (discord.gateway = false)");
-        shutdown.await;
-        info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
-        // The endpoint stops taking connections at once; requests in flight and open connections
-        // share one deadline.
-        let drain = async {
-            if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
-                warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
-            }
-        };
-        tokio::join!(stop_http_server, drain);
-        stop.cancel();
-        if let Some(p) = poller {
-            let _ = p.await;
-        }
-        flush_analytics(&shared).await;
-        return Ok(());
-    }
-    let http = http(token.unwrap_or(""), &config)?;
+    let http = http(token, config)?;
     let intents = intents(&config.discord);
     let mut client = ClientBuilder::new_with_http(http, intents)
         .event_handler(Handler { shared: shared.clone() })
         .await
         .context("cannot create the Discord client")?;
     let shard_manager = client.shard_manager.clone();
-
-    let stop = CancellationToken::new();
-    let poller = (config.poll_ms > 0)
-        .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop.clone())));
-    // Dropped when serve returns, which stops watching.
-    let _watcher = if config.watch {
-        Some(crate::watch::spawn(store.clone(), Duration::from_millis(config.watch_debounce_ms))?)
-    } else {
-        None
-    };
+    let service = shared.service.clone();
 
     let shards = config.discord.shards;
     let ready = shared.ready.clone();
@@ -166,8 +80,7 @@ pub async fn serve_on(
         () = &mut shutdown => Ended::Shutdown,
         () = never_ready => Ended::NeverReady,
     };
-    stop.cancel();
-    let result = match ended {
+    match ended {
         Ended::Client(r) => match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(gateway_error(e, intents)),
@@ -189,10 +102,10 @@ pub async fn serve_on(
             Ok(())
         }
         Ended::Shutdown => {
-            info!(in_flight = shared.inflight.len(), "shutting down: finishing requests in flight");
-            stop_http.cancel();
-            if !handler::drain(&shared.inflight, DRAIN_TIMEOUT).await {
-                warn!(in_flight = shared.inflight.len(), "gave up waiting for requests in flight");
+            info!(in_flight = service.in_flight(), "shutting down: finishing requests in flight");
+            on_shutdown.cancel();
+            if !service.drain(crate::app::DRAIN_TIMEOUT).await {
+                warn!(in_flight = service.in_flight(), "gave up waiting for requests in flight");
             }
             shard_manager.shutdown_all().await;
             match tokio::time::timeout(CLIENT_STOP_TIMEOUT, &mut run).await {
@@ -207,26 +120,20 @@ pub async fn serve_on(
             info!("stopped");
             Ok(())
         }
-    };
-    stop_http_server.await;
-    if let Some(p) = poller {
-        let _ = p.await;
     }
-    flush_analytics(&shared).await;
-    result
 }
 
-/// How long shutdown waits for queued records to be written.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Writes what is queued for the database before the process ends (bounded: a database that does
-/// not answer loses them, counted and logged).
-async fn flush_analytics(shared: &Shared) {
-    let analytics = shared.analytics.clone();
-    let flushed = tokio::task::spawn_blocking(move || analytics.flush(FLUSH_TIMEOUT)).await.unwrap_or(false);
-    if !flushed {
-        warn!("records still queued for the analytics database after {} s were not written", FLUSH_TIMEOUT.as_secs());
-    }
+/// What the HTTP endpoint hands interactions to: this module's planning, with the REST client its
+/// webhook calls go out on (with the bot's token if there is one; without, with no `Authorization`
+/// header: `webhook`).
+pub fn http_interactions(
+    config: &Config,
+    token: Option<&str>,
+    shared: Arc<Shared>,
+) -> anyhow::Result<Arc<dyn crate::http::Interactions>> {
+    let tokenless = token.is_none().then(|| rest_client(config)).transpose()?;
+    let http = Arc::new(http(token.unwrap_or(""), config)?);
+    Ok(Arc::new(interactions::Endpoint { shared, http, tokenless }))
 }
 
 /// How the gateway client's run ended.
@@ -274,14 +181,6 @@ pub fn intents(cfg: &crate::config::DiscordConfig) -> GatewayIntents {
 
 fn intents_named(i: GatewayIntents) -> String {
     i.iter_names().map(|(n, _)| n).collect::<Vec<_>>().join(", ")
-}
-
-/// `productbot serve`: [`serve`] until SIGINT or SIGTERM.
-pub fn serve_blocking(config: Config) -> anyhow::Result<ExitCode> {
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    rt.block_on(serve(config, shutdown_signal()))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// What [`register`] registered.
@@ -344,7 +243,7 @@ pub fn register_blocking(config: Config, guild: Option<u64>) -> anyhow::Result<E
 }
 
 /// The bot token, checked for shape. Errors name where it comes from and never include it.
-fn token(config: &Config) -> anyhow::Result<&str> {
+pub(crate) fn token(config: &Config) -> anyhow::Result<&str> {
     let Some(secret) = &config.discord.token else {
         bail!(
             "no Discord bot token: set the {TOKEN_ENV} environment variable (or PRODUCTBOT__DISCORD__TOKEN) to the token from the Developer Portal's Bot page"
@@ -383,74 +282,6 @@ fn rest_client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .connect_timeout(d.http_timeout.min(Duration::from_secs(10)))
         .build()
         .context("cannot create the HTTP client")
-}
-
-/// Opening may build the index (seconds): off the async workers.
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let cfg = StoreConfig {
-        corpus_dir: config.corpus_dir.clone(),
-        index_dir: config.index_dir.clone(),
-        threads: config.index_threads,
-    };
-    let prices = Arc::new(config.prices.clone());
-    let corpus_dir = config.corpus_dir.clone();
-    let (store, opened) = tokio::task::spawn_blocking(move || Store::open(cfg, prices))
-        .await
-        .context("opening the index panicked")?
-        .with_context(|| format!("cannot serve the corpus in {}", corpus_dir.display()))?;
-    match opened {
-        Opened::Existing => {}
-        Opened::Rebuilt(why) => info!("built the index ({why})"),
-        Opened::StaleFallback(e) => warn!("answers come from an older index: {e}"),
-    }
-    Ok(store)
-}
-
-/// Picks up generations published by another process (`productbot reindex`) until `stop`.
-async fn poll_store(store: Arc<Store>, every: Duration, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                let s = store.clone();
-                if let Ok(Some(generation)) = tokio::task::spawn_blocking(move || s.refresh()).await {
-                    info!(%generation, "now serving a generation published by another process");
-                }
-            }
-            () = stop.cancelled() => break,
-        }
-    }
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            warn!("cannot listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                warn!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    info!("shutdown signal received");
 }
 
 #[cfg(test)]

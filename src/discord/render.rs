@@ -285,6 +285,16 @@ pub fn why_modal(answer: i64, key: &InstallKey) -> CreateInteractionResponse {
     )
 }
 
+/// The notice that hands a question to people: it pings the support role and nobody else.
+pub fn support_notice(role: u64) -> serenity::all::CreateMessage {
+    serenity::all::CreateMessage::new()
+        .content(format!(
+            "<@&{role}> I could not answer this one with confidence: could someone take a look? \
+             I'll stay quiet here until one of you replies."
+        ))
+        .allowed_mentions(CreateAllowedMentions::new().roles(vec![serenity::all::RoleId::new(role)]))
+}
+
 /// Mentions nobody: not @everyone/@here, no role, no user, not even the replied-to author.
 pub fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new()
@@ -317,7 +327,7 @@ pub fn autocomplete(choices: impl IntoIterator<Item = (String, String)>) -> Crea
 }
 
 pub fn slow_down(wait_secs: u64, ephemeral: bool) -> Rendered {
-    Rendered::text(&format!("Slow down: you can ask again in {wait_secs} s."), ephemeral)
+    Rendered::text(&plain::slow_down(wait_secs), ephemeral)
 }
 
 pub fn restarting() -> Rendered {
@@ -373,6 +383,8 @@ pub fn reply(reply: &Reply) -> Rendered {
         Reply::Voted { .. } | Reply::Remove | Reply::Share => {
             Rendered::text(&plain::reply(reply, crate::render::Style::PLAIN), true)
         }
+        // Only the asker needs to see it (ephemeral where Discord allows).
+        Reply::SlowDown { wait_secs } => slow_down(*wait_secs, true),
         Reply::Features(table) => {
             let blocks = code_blocks(&plain::features(table), limits::DESCRIPTION);
             let mut embeds: Vec<Embed> = blocks
@@ -422,6 +434,18 @@ fn chart(png: Result<Vec<u8>, crate::charts::ChartError>, name: &str) -> Option<
 /// passages (the question's words in bold), caveats and the corpus revision. Every piece of text
 /// from the question or the corpus is escaped, so it cannot add links, formatting or mentions.
 fn answer(a: &Answer) -> Embed {
+    let mut e = answer_only(a);
+    if let Some(q) = &a.read_as {
+        let read = format!("*Reading this as: {}*", escape(q));
+        e.description = Some(match e.description.take() {
+            Some(d) => format!("{read}\n{d}"),
+            None => read,
+        });
+    }
+    e
+}
+
+fn answer_only(a: &Answer) -> Embed {
     let mut e = Embed { footer: Some(format!("corpus {}", a.revision)), ..Embed::default() };
     if let Some((_, message)) = &a.declined {
         e.description = Some(format!("{} Try /features or /help.", escape(message)));
@@ -776,6 +800,7 @@ mod tests {
             evidence: Default::default(),
             revision: "abc123".into(),
             record: None,
+            read_as: None,
         }
     }
 

@@ -348,6 +348,7 @@ impl Engine {
             evidence,
             revision: self.revision.corpus.clone(),
             record: None,
+            read_as: None,
         }
     }
 
@@ -489,6 +490,7 @@ impl Engine {
             evidence,
             revision: self.revision.corpus.clone(),
             record: None,
+            read_as: None,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The HTTP transport (axum): Discord's interactions endpoint (`POST /interactions`, Ed25519-signed),
-//! and `GET /healthz`, `GET /readyz`, `GET /metrics` for operators. Interactions go through the same
-//! planning as the gateway's (`discord::interactions`): the response is this request's body, and the
-//! work after it (a slow command's result, a deletion) runs in a task that edits the response
-//! through Discord's webhook routes (or the `api_proxy`).
+//! and `GET /healthz`, `GET /readyz`, `GET /metrics` for operators. This module checks requests and
+//! hands each interaction to an [`Interactions`] (the Discord adapter's planning, which `crate::app`
+//! wires in; nothing here imports it): the response is this request's body, and the work after it
+//! (a slow command's result, a deletion) runs in a task counted among the service's requests in
+//! flight.
 //!
 //! A request to `/interactions` is refused on its headers before its body is read (no signature
 //! headers, a malformed signature, a stale timestamp, a declared body over
@@ -11,7 +12,8 @@
 //! connection limits and timeouts.
 //!
 //! Any number of identical processes can serve this endpoint behind a load balancer: nothing here
-//! depends on state kept in one process, beyond the per-process cooldown and replay set.
+//! depends on state kept in one process beyond the replay set (the cooldown and conversations are
+//! in the database when it is PostgreSQL).
 
 mod server;
 
@@ -30,17 +32,36 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serenity::all::{Http, Interaction};
+use serenity::all::Interaction;
 use serenity::interactions_endpoint::Verifier;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::discord::handler::{Shared, enter};
-use crate::discord::interactions;
-use crate::discord::render;
-use crate::discord::webhook::Webhooks;
 use crate::metrics::METRICS;
+use crate::service::Service;
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What the endpoint hands a verified interaction to.
+pub trait Interactions: Send + Sync {
+    /// The response to `interaction` and the work left after it; `None` for kinds not handled.
+    fn respond<'a>(&'a self, interaction: &'a Interaction) -> BoxFuture<'a, Option<Responded>>;
+    /// The response while shutting down.
+    fn restarting(&self) -> serde_json::Result<Vec<u8>>;
+}
+
+/// A planned response: the body (JSON) and the work to run once it is sent.
+pub struct Responded {
+    pub body: serde_json::Result<Vec<u8>>,
+    pub after: Option<BoxFuture<'static, ()>>,
+}
+
+/// What serves interactions once the index is loaded.
+struct Ready {
+    service: Arc<Service>,
+    interactions: Arc<dyn Interactions>,
+}
 
 /// Signed requests older (or newer) than this are refused: a captured request cannot be replayed
 /// later, and one replayed sooner is caught by the set of ids already handled.
@@ -53,31 +74,23 @@ pub const INTERACTION_BODY_LIMIT: usize = 64 * 1024;
 /// ids expire.
 const MAX_REMEMBERED: usize = 1_000_000;
 
-/// What the endpoint serves from; `shared` is set once the index is loaded (`/readyz` says 503
+/// What the endpoint serves from; `ready` is set once the index is loaded (`/readyz` says 503
 /// until then).
 pub struct HttpState {
     verifier: Verifier,
-    shared: OnceLock<Arc<Shared>>,
-    http: Arc<Http>,
-    /// Without a bot token: the client webhook calls go out on, with no `Authorization` header.
-    tokenless: Option<reqwest::Client>,
+    ready: OnceLock<Ready>,
     replays: Mutex<Replays>,
 }
 
 impl HttpState {
-    pub fn new(verifier: Verifier, http: Arc<Http>, tokenless: Option<reqwest::Client>) -> Arc<HttpState> {
-        Arc::new(HttpState {
-            verifier,
-            shared: OnceLock::new(),
-            http,
-            tokenless,
-            replays: Mutex::new(Replays::default()),
-        })
+    pub fn new(verifier: Verifier) -> Arc<HttpState> {
+        Arc::new(HttpState { verifier, ready: OnceLock::new(), replays: Mutex::new(Replays::default()) })
     }
 
-    /// Marks the endpoint ready to answer.
-    pub fn set_ready(&self, shared: Arc<Shared>) {
-        let _ = self.shared.set(shared);
+    /// Marks the endpoint ready to answer: requests are counted in `service`'s requests in flight
+    /// and interactions handed to `interactions`.
+    pub fn set_ready(&self, service: Arc<Service>, interactions: Arc<dyn Interactions>) {
+        let _ = self.ready.set(Ready { service, interactions });
     }
 }
 
@@ -195,15 +208,15 @@ pub async fn run(listener: TcpListener, state: Arc<HttpState>, limits: Limits, s
 }
 
 async fn readyz(State(st): State<Arc<HttpState>>) -> Response {
-    match st.shared.get() {
+    match st.ready.get() {
         Some(_) => (StatusCode::OK, "ready\n").into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "loading the index\n").into_response(),
     }
 }
 
 async fn metrics(State(st): State<Arc<HttpState>>) -> Response {
-    if let Some(s) = st.shared.get() {
-        let h = s.analytics.health();
+    if let Some(a) = st.ready.get().and_then(|r| r.service.analytics()) {
+        let h = a.health();
         METRICS.db_write_failures.set(h.write_failures as i64);
         METRICS.db_dropped.set(h.dropped as i64);
     }
@@ -307,55 +320,31 @@ async fn interactions_endpoint(
         METRICS.interactions.with_label_values(&[kind, "ok"]).inc();
         return axum::Json(serde_json::json!({ "type": 1 })).into_response();
     }
-    let Some(shared) = st.shared.get().cloned() else {
+    let Some(ready) = st.ready.get() else {
         METRICS.interactions.with_label_values(&[kind, "not_ready"]).inc();
         return (StatusCode::SERVICE_UNAVAILABLE, "loading the index\n").into_response();
     };
-    let Some(guard) = enter(&shared.inflight) else {
+    let Some(guard) = ready.service.enter() else {
         METRICS.interactions.with_label_values(&[kind, "shutting_down"]).inc();
-        return json_response(&render::restarting().response());
+        return json_response(ready.interactions.restarting());
     };
-    // Webhook routes (editing a deferred response) need the application id; the interaction has it.
-    if st.http.application_id().is_none()
-        && let Some(app) = application_id(&interaction)
-    {
-        st.http.set_application_id(app);
-    }
-    let Some(plan) = interactions::plan(&shared, &interaction).await else {
+    let Some(responded) = ready.interactions.respond(&interaction).await else {
         METRICS.interactions.with_label_values(&[kind, "ignored"]).inc();
         return StatusCode::NO_CONTENT.into_response();
     };
     METRICS.interactions.with_label_values(&[kind, "ok"]).inc();
-    let response = json_response(&plan.response);
-    let after = plan.after;
-    if !matches!(after, interactions::After::Nothing) {
-        let st = st.clone();
+    if let Some(after) = responded.after {
         tokio::spawn(async move {
             // The request's slot in flight lasts until the follow-up work is done.
             let _guard = guard;
-            let hooks = match &st.tokenless {
-                None => Webhooks::Bot(&st.http),
-                Some(client) => Webhooks::Tokenless { http: &st.http, client },
-            };
-            if let Err(e) = interactions::finish(&shared, hooks, &plan.token, after).await {
-                warn!("could not complete an interaction: {e}");
-            }
+            after.await;
         });
     }
-    response
+    json_response(responded.body)
 }
 
-fn application_id(i: &Interaction) -> Option<serenity::all::ApplicationId> {
-    match i {
-        Interaction::Command(c) | Interaction::Autocomplete(c) => Some(c.application_id),
-        Interaction::Component(c) => Some(c.application_id),
-        Interaction::Modal(m) => Some(m.application_id),
-        _ => None,
-    }
-}
-
-fn json_response(r: &serenity::all::CreateInteractionResponse) -> Response {
-    match serde_json::to_vec(r) {
+fn json_response(body: serde_json::Result<Vec<u8>>) -> Response {
+    match body {
         Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {e}\n")).into_response(),
     }

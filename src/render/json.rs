@@ -11,6 +11,9 @@ use crate::corpus::{Availability as Value, FeatureTable, Product};
 #[derive(Serialize)]
 pub struct AnswerJson<'a> {
     question: &'a str,
+    /// A follow-up read with the question before it: the question answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_as: Option<&'a str>,
     kind: Kind,
     /// What kind of question it was read as.
     #[serde(rename = "type")]
@@ -111,6 +114,7 @@ fn source(s: &Source) -> SourceJson<'_> {
 pub fn answer(a: &Answer) -> AnswerJson<'_> {
     AnswerJson {
         question: &a.question,
+        read_as: a.read_as.as_deref(),
         kind: a.kind,
         asked_as: a.asked_as,
         confidence: a.confidence,

@@ -33,6 +33,11 @@ impl Style {
     }
 }
 
+/// What a caller over the cooldown is told.
+pub fn slow_down(wait_secs: u64) -> String {
+    format!("Slow down: you can ask again in {wait_secs} s.")
+}
+
 /// Any reply, as text.
 pub fn reply(r: &Reply, style: Style) -> String {
     match r {
@@ -49,6 +54,7 @@ pub fn reply(r: &Reply, style: Style) -> String {
         },
         Reply::Remove => "Removed.".into(),
         Reply::Share => "Posted.".into(),
+        Reply::SlowDown { wait_secs } => slow_down(*wait_secs),
         Reply::Help { text } => clean(text).into_owned(),
         Reply::Refused { message } | Reply::Error { message } => clean(message).into_owned(),
     }
@@ -76,6 +82,13 @@ pub fn cost(c: &CostReport, style: Style) -> String {
 /// answers, or what a list holds), then the verdicts, the list, cited passages, caveats and a
 /// `/cost` suggestion.
 pub fn answer(a: &Answer, style: Style) -> String {
+    match &a.read_as {
+        Some(q) => format!("Reading this as: {}\n{}", clean(q), answer_only(a, style)),
+        None => answer_only(a, style),
+    }
+}
+
+fn answer_only(a: &Answer, style: Style) -> String {
     if let Some((_, message)) = &a.declined {
         let more = match style.syntax {
             Syntax::Slash => "Try /features or /help.",

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use productbot::config::Config;
-use productbot::discord;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -80,7 +79,7 @@ impl Bot {
         let site = Site::new(toml);
         let config = site.config_via(Some(TOKEN), &mock.http_base());
         let (tx, rx) = oneshot::channel::<()>();
-        let serve = tokio::spawn(discord::serve(config, async move {
+        let serve = tokio::spawn(productbot::app::serve(config, async move {
             let _ = rx.await;
         }));
         mock.wait_identify(T).await;
@@ -108,6 +107,25 @@ impl Bot {
             0,
         ))
         .await
+    }
+
+    /// Shuts the bot down (checking it stopped cleanly) and starts it again on the same site
+    /// (corpus, index, analytics database) and mock, waiting for its new IDENTIFY.
+    pub async fn restart(mut self) -> Bot {
+        let _ = self.shutdown.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(20), &mut self.serve)
+            .await
+            .expect("serve returned after shutdown")
+            .unwrap()
+            .unwrap();
+        let before = self.mock.identifies().len();
+        let config = self.site.config_via(Some(TOKEN), &self.mock.http_base());
+        let (tx, rx) = oneshot::channel::<()>();
+        let serve = tokio::spawn(productbot::app::serve(config, async move {
+            let _ = rx.await;
+        }));
+        self.mock.wait_identifies(before + 1, T).await;
+        Bot { mock: self.mock, site: self.site, shutdown: Some(tx), serve }
     }
 
     /// Triggers shutdown and returns serve's result (bounded).
