@@ -9,7 +9,7 @@ use std::sync::Arc;
 mod support;
 
 use productbot::answer::Suggestion;
-use productbot::corpus::{self, CorpusError};
+use productbot::corpus;
 use productbot::cost::{self, CallRequest, ConversationRequest, CostReport, CostRequest, Input, PriceTable};
 use productbot::engine::Engine;
 
@@ -146,17 +146,6 @@ fn conversation(model: &str) -> CostRequest {
     })
 }
 
-/// The load error's lines, with the temp dir's path cut off.
-fn problems(dir: &Path) -> Vec<String> {
-    match corpus::load(dir) {
-        Err(CorpusError::Invalid(d)) => {
-            d.0.iter().map(|d| d.to_string().replace(&format!("{}/", dir.display()), "")).collect()
-        }
-        Err(other) => panic!("expected content problems, got {other}"),
-        Ok(_) => panic!("expected the corpus to be refused"),
-    }
-}
-
 #[test]
 fn every_vendors_models_are_listed_and_each_prices_with_its_own_file() {
     let dir = two_vendors();
@@ -215,7 +204,7 @@ fn price_file_problems_are_named_by_line_all_at_once() {
         .replace("tokenizer = \"o200k_base\"\naliases", "tokenizer = \"p50k\"\naliases");
     std::fs::write(dir.path().join("acme.prices.toml"), bad).unwrap();
     std::fs::write(dir.path().join("initech.prices.toml"), GLOBEX_PRICES.replace("globex", "initech")).unwrap();
-    let p = problems(dir.path());
+    let p = support::load_problems(dir.path());
     assert_eq!(
         p,
         [
@@ -254,7 +243,7 @@ fn a_model_in_two_price_files_is_reported_with_every_other_corpus_problem() {
     )
     .unwrap();
     std::fs::write(dir.path().join("lexicon.toml"), "[chat]\nu = 3\n").unwrap();
-    let p = problems(dir.path());
+    let p = support::load_problems(dir.path());
     assert_eq!(
         p,
         [

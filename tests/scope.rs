@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use productbot::answer::Declined;
-use productbot::corpus::{self, CorpusError};
 use productbot::cost::PriceTable;
 use productbot::engine::Engine;
+
+mod support;
 
 const ARTICLE: &str = "# Initech Chat vs. the Initech API\n\n\
 ## Features Only in the App\n\n\
@@ -51,16 +52,6 @@ fn corpus_dir(table: &str) -> tempfile::TempDir {
     dir
 }
 
-fn problems(dir: &Path) -> Vec<String> {
-    match corpus::load(dir) {
-        Err(CorpusError::Invalid(d)) => {
-            d.0.iter().map(|d| d.to_string().replace(&format!("{}/", dir.display()), "")).collect()
-        }
-        Err(other) => panic!("expected content problems, got {other}"),
-        Ok(_) => panic!("expected the corpus to be refused"),
-    }
-}
-
 #[test]
 fn a_vendor_in_others_that_names_a_product_or_an_article_is_an_error_with_the_rest() {
     // "initech" is what the article is about; "chat app" is a product's word; "globex" is
@@ -72,7 +63,7 @@ fn a_vendor_in_others_that_names_a_product_or_an_article_is_an_error_with_the_re
     )
     .unwrap();
     std::fs::write(dir.path().join("lexicon.toml"), "[chat]\nu = [\"you\"]\n").unwrap();
-    let p = problems(dir.path());
+    let p = support::load_problems(dir.path());
     assert_eq!(
         p,
         [

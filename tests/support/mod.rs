@@ -186,3 +186,15 @@ pub fn euid() -> u32 {
     let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
     line.split_whitespace().nth(2).unwrap().parse().unwrap()
 }
+
+/// The problems `corpus::load` refuses `dir` with, one line each, the dir's path cut off
+/// ("features.toml:12: ..."); panics when the corpus loads or fails otherwise.
+pub fn load_problems(dir: &Path) -> Vec<String> {
+    match productbot::corpus::load(dir) {
+        Err(productbot::corpus::CorpusError::Invalid(d)) => {
+            d.0.iter().map(|d| d.to_string().replace(&format!("{}/", dir.display()), "")).collect()
+        }
+        Err(other) => panic!("expected content problems, got {other}"),
+        Ok(_) => panic!("expected the corpus to be refused"),
+    }
+}
