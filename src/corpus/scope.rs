@@ -11,9 +11,34 @@ use super::document::{Document, Passage};
 use super::table::FeatureTable;
 use crate::text;
 
-/// An article needs this many passages before a word "runs through" it by being in most of them
-/// (the engine's rule for aliases that name an article's subject).
-const MIN_PASSAGES: usize = 6;
+/// An article needs this many passages before a word "runs through" it by being in most of them.
+const MIN_SUBJECT_PASSAGES: usize = 6;
+
+/// How words name what an article is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// Every one of them is in its title.
+    Title,
+    /// Every one of them is in more than half of its passages (the least spread one in `least`),
+    /// and it has at least [`MIN_SUBJECT_PASSAGES`].
+    Passages { least: usize },
+}
+
+/// Whether `stems` name the subject of an article with these title stems, `passages` passages and
+/// `df` (in how many passages a stem is), and how. One rule for the engine (an alias of the
+/// subject's words is ignored) and for this check (such a vendor in `others` is an error).
+pub fn subject<S: AsRef<str>>(
+    stems: &[S],
+    title: &[String],
+    passages: usize,
+    df: impl Fn(&str) -> usize,
+) -> Option<Subject> {
+    if stems.iter().all(|s| title.iter().any(|w| w == s.as_ref())) {
+        return Some(Subject::Title);
+    }
+    let least = stems.iter().map(|s| df(s.as_ref())).min().unwrap_or(0);
+    (passages >= MIN_SUBJECT_PASSAGES && least * 2 > passages).then_some(Subject::Passages { least })
+}
 
 /// An article's title stems, its passage count, and in how many passages each stem is.
 type Spread = (Vec<String>, usize, HashMap<String, usize>);
@@ -73,15 +98,9 @@ pub fn check(
         } else {
             docs.iter().find_map(|d| {
                 let (title, n, df) = per_doc.get(d.id.as_str())?;
-                let in_title = o_stems.iter().all(|s| title.contains(s));
-                let spread = o_stems.iter().map(|s| df.get(s).copied().unwrap_or(0)).min().unwrap_or(0);
-                let common = *n >= MIN_PASSAGES && spread * 2 > *n;
-                let why = if in_title {
-                    format!("its title is \u{201c}{}\u{201d}", d.title)
-                } else if common {
-                    format!("it is in {spread} of its {n} passages")
-                } else {
-                    return None;
+                let why = match subject(o_stems, title, *n, |s| df.get(s).copied().unwrap_or(0))? {
+                    Subject::Title => format!("its title is \u{201c}{}\u{201d}", d.title),
+                    Subject::Passages { least } => format!("it is in {least} of its {n} passages"),
                 };
                 Some(format!(
                     "`{o}` in [scope] others is what the article `{}` is about ({why}): questions about that article would be refused as another vendor's; remove it from `others`",

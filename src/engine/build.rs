@@ -67,11 +67,8 @@ impl Engine {
         }
         let is_subject = |fi: usize, stems: &[&str]| {
             let doc = feature_doc[fi];
-            let in_title = titles.get(doc).is_some_and(|t| stems.iter().all(|s| t.iter().any(|w| w == s)));
-            let common = spread.get(doc).is_some_and(|(n, df)| {
-                *n >= MIN_SUBJECT_PASSAGES && stems.iter().all(|s| df.get(s).is_some_and(|d| d * 2 > *n))
-            });
-            in_title || common
+            let (Some(title), Some((n, df))) = (titles.get(doc), spread.get(doc)) else { return false };
+            corpus::scope::subject(stems, title, *n, |s| df.get(s).copied().unwrap_or(0)).is_some()
         };
         // The alias matcher on one thread, the feature cards and score lists on another: for a
         // large table they are most of the start-up, and neither reads the other.

@@ -63,9 +63,6 @@ const SYNONYM_BOOST: f32 = 0.3;
 const SNIPPET_CHARS: usize = 220;
 /// At most this many of the corpus's distinct words have their stems worked out at start.
 const MAX_KNOWN_WORDS: usize = 250_000;
-/// An alias whose words are all in its article's title, or each in more than half of its passages
-/// (for articles of at least this many), names the article's subject, not a feature.
-const MIN_SUBJECT_PASSAGES: usize = 6;
 
 /// Where a snapshot came from, shown in footers and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
