@@ -282,7 +282,7 @@ fn prebuilt() -> Prebuilt {
         let e = e.unwrap();
         std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
     }
-    let cfg = StoreConfig { corpus_dir: corpus, index_dir: tmp.path().join("index"), threads: 1 };
+    let cfg = StoreConfig { corpus_dir: corpus, index_dir: tmp.path().join("index"), threads: 1, articles: None };
     let (store, _) = Store::open(cfg.clone(), prices()).expect("first open builds");
     drop(store);
     Prebuilt { _tmp: tmp, cfg }

@@ -67,7 +67,7 @@ fn main() {
             .expect("bot.toml loads")
             .prices,
     );
-    let cfg = StoreConfig { corpus_dir: corpus, index_dir: tmp.path().join("index"), threads: 1 };
+    let cfg = StoreConfig { corpus_dir: corpus, index_dir: tmp.path().join("index"), threads: 1, articles: None };
     let (store, _) = Store::open(cfg, prices).unwrap();
     let store = Arc::new(store);
 

@@ -69,7 +69,7 @@ pub async fn serve_on(
     }
     let service = Arc::new(open_service(&config).await?);
     let background = Background::start(&config, &service)?;
-    let discord = Arc::new(crate::discord::Shared::new(service.clone(), &config.discord));
+    let discord = Arc::new(crate::discord::Shared::new(service.clone(), &config.discord, &config.guilds));
     if let Some((state, _)) = &http {
         state
             .set_ready(service.clone(), crate::discord::http_interactions(&config, token.as_deref(), discord.clone())?);
@@ -117,29 +117,96 @@ pub fn serve_blocking(config: Config) -> anyhow::Result<ExitCode> {
 /// (whose writer connects on its own thread: nothing here waits for the database), the install's
 /// key, replicas on a shared PostgreSQL database, the cooldown.
 async fn open_service(config: &Config) -> anyhow::Result<Service> {
-    let cfg = store_config(config);
-    let prices = Arc::new(config.prices.clone());
-    let corpus_dir = config.corpus_dir.clone();
-    let (store, opened) = tokio::task::spawn_blocking(move || Store::open(cfg, prices))
-        .await
-        .context("opening the index panicked")?
-        .with_context(|| format!("cannot serve the corpus in {}", corpus_dir.display()))?;
-    match opened {
-        Opened::Existing => {}
-        Opened::Rebuilt(why) => info!("built the index ({why})"),
-        Opened::StaleFallback(e) => warn!("answers come from an older index: {e}"),
-    }
-    let store = Arc::new(store);
+    let store = open_store(config, store_config(config)).await?;
     let d = &config.discord;
     let mut service = Service::new(store.clone())
         .with_analytics(Arc::new(Analytics::open(config.analytics.clone())))
         .with_key(Arc::new(InstallKey::load_or_ephemeral(&config.analytics.key_file)))
         .with_cooldown(d.cooldown_questions, Duration::from_secs(d.cooldown_seconds))
         .with_conversations(config.conversation);
+    // Servers with a corpus of their own and channels limited to some articles: a store each
+    // (one per corpus and set of articles), indexed under the default index directory.
+    let mut opened: Vec<(StoreConfig, Arc<Store>)> = vec![(store_config(config), store.clone())];
+    for g in &config.guilds {
+        let corpus = g.corpus_dir.clone().unwrap_or_else(|| config.corpus_dir.clone());
+        let guild_store = scoped_store(config, &mut opened, &corpus, None, &format!("guilds.{}.corpus", g.id)).await?;
+        if !Arc::ptr_eq(&guild_store, &store) {
+            service = service.with_guild_store(g.id, guild_store);
+        }
+        for (channel, articles) in &g.channels {
+            let key = format!("guilds.{}.channels.{channel}.articles", g.id);
+            let s = scoped_store(config, &mut opened, &corpus, Some(articles), &key).await?;
+            service = service.with_channel_store(*channel, s);
+        }
+        if let Some((questions, seconds)) = g.cooldown {
+            service = service.with_guild_cooldown(g.id, questions, Duration::from_secs(seconds));
+        }
+    }
     if let Some(url) = postgres_url(config) {
         service = service.with_replicas(Arc::new(Replicas::join(url, store)));
     }
     Ok(service)
+}
+
+/// Opens (off the async workers: it may build the index) the store `cfg` describes.
+async fn open_store(config: &Config, cfg: StoreConfig) -> anyhow::Result<Arc<Store>> {
+    let prices = Arc::new(config.prices.clone());
+    let corpus_dir = cfg.corpus_dir.clone();
+    let (store, opened) = tokio::task::spawn_blocking(move || Store::open(cfg, prices))
+        .await
+        .context("opening the index panicked")?
+        .with_context(|| format!("cannot serve the corpus in {}", corpus_dir.display()))?;
+    match opened {
+        Opened::Existing => {}
+        Opened::Rebuilt(why) => info!(corpus = %corpus_dir.display(), "built the index ({why})"),
+        Opened::StaleFallback(e) => warn!(corpus = %corpus_dir.display(), "answers come from an older index: {e}"),
+    }
+    Ok(Arc::new(store))
+}
+
+/// The store of `corpus` (some `articles` of it, or all), opened once however many servers and
+/// channels it serves. Its index lives in `index/scope-HASH/`, HASH naming the corpus directory and
+/// the articles. An article the corpus does not have is a fault of the config key `key`.
+async fn scoped_store(
+    config: &Config,
+    opened: &mut Vec<(StoreConfig, Arc<Store>)>,
+    corpus: &std::path::Path,
+    articles: Option<&Vec<String>>,
+    key: &str,
+) -> anyhow::Result<Arc<Store>> {
+    let mut articles = articles.cloned();
+    if let Some(a) = &mut articles {
+        a.sort();
+        a.dedup();
+        let have = crate::corpus::article_names(corpus).with_context(|| format!("config key `{key}`"))?;
+        let missing: Vec<&String> = a.iter().filter(|x| !have.contains(x)).collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "config key `{key}`: no article {} in {} (articles there: {})",
+                missing.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", "),
+                corpus.display(),
+                have.join(", ")
+            );
+        }
+    }
+    let same = |c: &StoreConfig| {
+        c.articles == articles && std::fs::canonicalize(&c.corpus_dir).ok() == std::fs::canonicalize(corpus).ok()
+    };
+    if let Some((_, s)) = opened.iter().find(|(c, _)| same(c)) {
+        return Ok(s.clone());
+    }
+    let canonical = std::fs::canonicalize(corpus).unwrap_or_else(|_| corpus.to_owned());
+    let named = format!("{}\n{}", canonical.display(), articles.clone().unwrap_or_default().join("\n"));
+    let id = crate::corpus::hex(&<sha2::Sha256 as sha2::Digest>::digest(named.as_bytes()));
+    let cfg = StoreConfig {
+        corpus_dir: corpus.to_owned(),
+        index_dir: config.index_dir.join(format!("scope-{}", &id[..12])),
+        threads: config.index_threads,
+        articles,
+    };
+    let store = open_store(config, cfg.clone()).await?;
+    opened.push((cfg, store.clone()));
+    Ok(store)
 }
 
 fn postgres_url(config: &Config) -> Option<&str> {
@@ -152,6 +219,7 @@ pub fn store_config(config: &Config) -> StoreConfig {
         corpus_dir: config.corpus_dir.clone(),
         index_dir: config.index_dir.clone(),
         threads: config.index_threads,
+        articles: None,
     }
 }
 
@@ -159,28 +227,36 @@ pub fn store_config(config: &Config) -> StoreConfig {
 /// process published) and, with `corpus.watch`, the corpus watcher.
 struct Background {
     stop: CancellationToken,
-    poller: Option<tokio::task::JoinHandle<()>>,
+    pollers: Vec<tokio::task::JoinHandle<()>>,
     /// Dropped when serving ends, which stops watching.
-    _watcher: Option<crate::watch::Watcher>,
+    _watchers: Vec<crate::watch::Watcher>,
 }
 
 impl Background {
+    /// A poller and (with `corpus.watch`) a watcher for every store served: each server's corpus
+    /// and each channel's articles are re-indexed on their own.
     fn start(config: &Config, service: &Service) -> anyhow::Result<Background> {
-        let store = service.store().context("a serving service has a store")?;
         let stop = CancellationToken::new();
-        let poller = (config.poll_ms > 0)
-            .then(|| tokio::spawn(poll_store(store.clone(), Duration::from_millis(config.poll_ms), stop.clone())));
-        let watcher = if config.watch {
-            Some(crate::watch::spawn(store.clone(), Duration::from_millis(config.watch_debounce_ms))?)
-        } else {
-            None
-        };
-        Ok(Background { stop, poller, _watcher: watcher })
+        let mut pollers = Vec::new();
+        let mut watchers = Vec::new();
+        for store in service.stores() {
+            if config.poll_ms > 0 {
+                pollers.push(tokio::spawn(poll_store(
+                    store.clone(),
+                    Duration::from_millis(config.poll_ms),
+                    stop.clone(),
+                )));
+            }
+            if config.watch {
+                watchers.push(crate::watch::spawn(store, Duration::from_millis(config.watch_debounce_ms))?);
+            }
+        }
+        Ok(Background { stop, pollers, _watchers: watchers })
     }
 
     async fn stop(self) {
         self.stop.cancel();
-        if let Some(p) = self.poller {
+        for p in self.pollers {
             let _ = p.await;
         }
     }

@@ -255,9 +255,15 @@ impl Memory {
         }
     }
 
-    /// Remembers a place (a thread the bot started, a forum post it answered) as one of the bot's.
-    pub fn remember_place(&self, place: &str) {
-        self.put(&format!("place:{place}"), String::new());
+    /// Remembers a place (a thread the bot started, a forum post it answered) as one of the bot's,
+    /// with the channel it is in when known.
+    pub fn remember_place(&self, place: &str, parent: Option<u64>) {
+        self.put(&format!("place:{place}"), parent.map(|p| p.to_string()).unwrap_or_default());
+    }
+
+    /// The channel a place of the bot's is in, if it was remembered with one.
+    pub fn parent_of(&self, place: &str) -> Option<u64> {
+        self.get(&format!("place:{place}")).and_then(|(v, _)| v.parse().ok())
     }
 
     pub fn is_place(&self, place: &str) -> bool {
@@ -314,7 +320,8 @@ mod tests {
         m.lock().entries.get_mut("conversation:c").unwrap().1 -= 61_000;
         assert_eq!(m.topic("c", Duration::from_secs(60)), None);
         assert!(!m.is_place("p"));
-        m.remember_place("p");
+        m.remember_place("p", Some(7));
         assert!(m.is_place("p"));
+        assert_eq!(m.parent_of("p"), Some(7));
     }
 }

@@ -263,7 +263,12 @@ fn write_json(out: &mut impl Write, reply: &Reply) -> anyhow::Result<()> {
         Reply::Gaps(g) => serde_json::to_writer(out, g.as_ref())?,
         Reply::Stats(s) => serde_json::to_writer(out, s.as_ref())?,
         Reply::Help { text } => serde_json::to_writer(out, &serde_json::json!({ "text": text }))?,
-        Reply::Voted { .. } | Reply::Remove | Reply::Share | Reply::SlowDown { .. } => {
+        Reply::Voted { .. }
+        | Reply::Remove
+        | Reply::Share
+        | Reply::SlowDown { .. }
+        | Reply::HandedOver { .. }
+        | Reply::Resolved { .. } => {
             serde_json::to_writer(out, &serde_json::json!({ "text": render::text::reply(reply, Style::PLAIN) }))?
         }
         Reply::Refused { message } | Reply::Error { message } => {

@@ -17,6 +17,7 @@ pub struct Metrics {
     pub signature_failures: IntCounter,
     pub reindex: IntCounterVec,
     pub cooldown_refusals: IntCounter,
+    pub escalations: IntCounter,
     pub db_write_failures: IntGauge,
     pub db_dropped: IntGauge,
     pub http_connections: IntGauge,
@@ -65,6 +66,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         signature_failures: counter(&r, "signature_failures_total", "Interactions refused for their signature"),
         reindex: counter_vec(&r, "reindex_total", "Re-index runs, by outcome", &["outcome"]),
         cooldown_refusals: counter(&r, "cooldown_refusals_total", "Questions refused by the per-user cooldown"),
+        escalations: counter(&r, "escalations_total", "Questions handed to the support role"),
         db_write_failures: gauge(
             &r,
             "db_write_failures",

@@ -108,7 +108,7 @@ fn open(cfg: AnalyticsConfig) -> Analytics {
 }
 
 fn store(s: &Scratch) -> Store {
-    let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.index(), threads: 1 };
+    let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.index(), threads: 1, articles: None };
     Store::open(cfg, support::prices()).unwrap().0
 }
 
@@ -119,7 +119,8 @@ fn person(id: &str) -> Caller {
         id: id.into(),
         name: id.into(),
         admin: false,
-        origin: Origin { transport: "discord", guild: Some(1), channel: Some(2), record: true, interaction: None },
+        support: false,
+        origin: Origin { transport: "discord", guild: Some(1), channel: Some(2), record: true, ..Origin::default() },
     }
 }
 
@@ -517,7 +518,7 @@ fn a_reindex_on_one_replica_reaches_the_others_through_postgres() {
         let url = db.to_str().unwrap();
         // Two replicas: one corpus directory (shared storage), an index each.
         let open = |index: &str| {
-            let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.path(index), threads: 1 };
+            let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.path(index), threads: 1, articles: None };
             Arc::new(Store::open(cfg, support::prices()).unwrap().0)
         };
         let (a, b) = (open("index-a"), open("index-b"));
@@ -661,7 +662,7 @@ fn a_postgres_server_down_at_start_is_used_when_it_returns_and_the_replica_joins
         let a = Analytics::open(AnalyticsConfig { key_file: key_for(&db), ..config(&via) });
         let other = std::sync::Arc::new(
             Store::open(
-                StoreConfig { corpus_dir: s.corpus(), index_dir: s.path("index-other"), threads: 1 },
+                StoreConfig { corpus_dir: s.corpus(), index_dir: s.path("index-other"), threads: 1, articles: None },
                 support::prices(),
             )
             .unwrap()

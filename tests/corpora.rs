@@ -180,7 +180,7 @@ fn a_section_in_both_articles_is_refused_until_doc_names_one() {
 #[test]
 fn reindex_reports_availability_changes_for_any_product() {
     let s = support::Scratch::of(&fixture());
-    let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.index(), threads: 1 };
+    let cfg = StoreConfig { corpus_dir: s.corpus(), index_dir: s.index(), threads: 1, articles: None };
     let (store, _) = Store::open(cfg, support::prices()).unwrap();
     let path = s.corpus().join("features.toml");
     let text = std::fs::read_to_string(&path).unwrap();

@@ -367,6 +367,7 @@ async fn picks_up_a_generation_published_by_another_process() {
         corpus_dir: config.corpus_dir.clone(),
         index_dir: config.index_dir.clone(),
         threads: 1,
+        articles: None,
     };
     let report = tokio::task::spawn_blocking(move || {
         let (other, _) = productbot::store::Store::open(store_cfg, std::sync::Arc::new(config.prices.clone())).unwrap();

@@ -736,3 +736,76 @@ async fn an_unanswerable_forum_post_is_handed_to_the_support_role_until_staff_re
     .await;
     bot.stop().await.0.unwrap();
 }
+
+/// "Ask a human": with a support role every answer carries the button (without one it has none:
+/// `mention_answers_carry_the_buttons`). Pressing it posts one notice that pings the role and nobody
+/// else and marks the question handed to people in `/gaps` and `/stats`; a second press says so
+/// instead of pinging again. The bot then stays quiet in the thread until someone on the support
+/// team runs `/resolve` (nobody else may), and answers there again after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_a_human_hands_the_thread_to_the_support_role_until_resolved() {
+    let role = 790000000000000401u64;
+    let bot = Bot::start_with(&discord_toml(&format!(
+        "answer_in_thread = true\nmessage_content = true\nsupport_role = {role}"
+    )))
+    .await;
+    bot.registered().await;
+    let cb = bot.ask(1, ALICE, "does chatgpt have memory?").await;
+    let ids = button_ids(&cb.body["data"]);
+    assert!(ids.last().is_some_and(|id| untagged(id).starts_with("escalate:")), "{ids:?}");
+
+    // A mention starts a thread; the button under its answer hands the thread to people.
+    let ch = 700000000000000401u64;
+    let thread = 710000000000000401u64;
+    let content = format!("<@{BOT_USER_ID}> does the API have memory?");
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(thread, ch, ALICE, &content, true)).await;
+    let in_thread = format!("/channels/{thread}/messages");
+    let answer = bot.mock.wait_request(T, |r| r.is("POST", &in_thread)).await.body;
+    let ids: Vec<String> = button_ids(&answer).iter().map(|id| untagged(id).to_owned()).collect();
+    let id: u64 = ids[0].strip_prefix("vote:").and_then(|r| r.strip_suffix(":1")).unwrap().parse().unwrap();
+    assert_eq!(ids.last().unwrap(), &format!("escalate:{id}"), "{ids:?}");
+    let mut on = posted(5401, &answer);
+    on["channel_id"] = json!(thread.to_string());
+    let esc = button(&answer, &format!("escalate:{id}"));
+    let cb = press(&bot, 2, &esc, on.clone(), ALICE, 0).await;
+    let notice = &cb.body["data"];
+    assert_eq!(cb.body["type"], 4, "{}", cb.body);
+    assert!(!is_ephemeral(notice), "everyone in the thread sees it: {notice}");
+    assert!(notice["content"].as_str().unwrap_or_default().starts_with(&format!("<@&{role}> ")), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["parse"], json!([]), "{notice}");
+    assert_eq!(notice["allowed_mentions"]["roles"], json!([role.to_string()]), "only the support role: {notice}");
+    assert!(notice["allowed_mentions"]["users"].as_array().is_none_or(|u| u.is_empty()), "{notice}");
+    let again = press(&bot, 3, &esc, on, BOB, 0).await;
+    let again = &again.body["data"];
+    assert!(is_ephemeral(again) && again["content"].as_str().unwrap_or_default().contains("already"), "{again}");
+    assert!(again["allowed_mentions"]["roles"].as_array().is_none_or(|r| r.is_empty()), "no second ping: {again}");
+
+    // Quiet in the thread, and the question is marked in /gaps and /stats.
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(thread + 1, thread, BOB, "and chatgpt?", false)).await;
+    assert_quiet(&bot, "handed to people: not answered", |r| {
+        r.is("POST", &in_thread) && r.body["message_reference"]["message_id"] == json!((thread + 1).to_string())
+    })
+    .await;
+    gaps_until(&bot, 100, "1 handed to people").await;
+    stats_until(&bot, 200, "Handed to people: **1** (0 resolved, 1 open)").await;
+
+    // /resolve: refused to someone without the role; the support team hands the thread back.
+    let resolve = |id: u64, user: u64, staff: bool| {
+        let mut d = slash_interaction(id, "resolve", json!([]), user, 0);
+        d["channel_id"] = json!(thread.to_string());
+        if staff {
+            d["member"]["roles"] = json!([role.to_string()]);
+        }
+        d
+    };
+    let refused = bot.interact(resolve(300, ALICE, false)).await;
+    assert!(is_ephemeral(&refused.body["data"]), "{}", refused.body);
+    assert!(text_of(&refused.body["data"]).contains("support team"), "{}", refused.body);
+    let done = bot.interact(resolve(301, BOB, true)).await;
+    assert!(text_of(&done.body["data"]).contains("Handed back"), "{}", done.body);
+    bot.mock.dispatch("MESSAGE_CREATE", message_create(thread + 2, thread, ALICE, "and chatgpt?", false)).await;
+    let sent = bot.mock.wait_requests(2, T, |r| r.is("POST", &in_thread)).await;
+    assert_eq!(sent[1].body["message_reference"]["message_id"], (thread + 2).to_string());
+    stats_until(&bot, 400, "Handed to people: **1** (1 resolved, 0 open)").await;
+    bot.stop().await.0.unwrap();
+}

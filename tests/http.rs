@@ -64,8 +64,17 @@ impl HttpBot {
 
     /// With `PRODUCTBOT__...` variables (the `[http]` table is the test's own).
     async fn start_with_env(extra: &str, vars: &[(&str, &str)]) -> HttpBot {
+        HttpBot::start_in(HttpBot::site(extra), vars).await
+    }
+
+    /// The site of an HTTP-only bot, with `extra` config.
+    fn site(extra: &str) -> Site {
+        Site::new(&format!("[discord]\ngateway = false\n[http]\nlisten = \"127.0.0.1:0\"\n{extra}\n"))
+    }
+
+    /// Starts on a site the test has set up.
+    async fn start_in(site: Site, vars: &[(&str, &str)]) -> HttpBot {
         let mock = MockDiscord::start().await;
-        let site = Site::new(&format!("[discord]\ngateway = false\n[http]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
         let mut env = vec![
             ("DISCORD_PUBLIC_KEY".to_owned(), hex(key().verifying_key().as_bytes())),
             ("PRODUCTBOT__DISCORD__API_PROXY".to_owned(), mock.http_base()),
@@ -932,4 +941,37 @@ async fn the_cooldown_is_shared_by_two_replicas_on_postgres() {
     assert!(!slowed(&other), "{other}");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// Over HTTP as through the gateway (`tests/servers.rs`): a server with a `[guilds.ID]` corpus of its
+/// own answers the same question differently from one on the default corpus, and a channel limited
+/// to one article answers from it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_and_a_limited_channel_answer_from_their_own_corpus_over_http() {
+    let other: u64 = 900000000000000002;
+    let claude_only: u64 = 710000000000000902;
+    let site = HttpBot::site(&format!(
+        "[guilds.{other}]\ncorpus = \"corpus-b\"\n[guilds.{other}.channels.{claude_only}]\n\
+         articles = [\"claude-apps-vs-anthropic-api\"]\n"
+    ));
+    support::copy_dir(&support::repo().join("tests/fixtures/two-vendors"), &site.dir.path().join("corpus-b"));
+    let bot = HttpBot::start_in(site, &[]).await;
+    let title = |body: &Value| body["data"]["embeds"][0]["title"].as_str().unwrap_or_default().to_owned();
+    let ask_in = |id: u64, q: &str, guild: Option<u64>, channel: Option<u64>| {
+        let mut d = ask(id, ALICE, q);
+        if let Some(g) = guild {
+            d["guild_id"] = json!(g.to_string());
+        }
+        if let Some(c) = channel {
+            d["channel_id"] = json!(c.to_string());
+        }
+        d
+    };
+    let (_, here) = bot.post(&ask_in(9301, "does claude have memory?", None, None)).await;
+    assert!(here.to_string().contains("outside what I cover"), "{here}");
+    let (_, there) = bot.post(&ask_in(9302, "does claude have memory?", Some(other), None)).await;
+    assert_eq!(title(&there), "Yes. The Claude apps offer memory.", "{there}");
+    let (_, limited) = bot.post(&ask_in(9303, "does the api have memory?", Some(other), Some(claude_only))).await;
+    assert_eq!(title(&limited), "No. The Anthropic API does not offer memory.", "{limited}");
+    bot.stop().await.unwrap();
 }

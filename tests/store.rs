@@ -33,7 +33,7 @@ impl Fixture {
     }
 
     fn config(&self) -> StoreConfig {
-        StoreConfig { corpus_dir: self.corpus.clone(), index_dir: self.index.clone(), threads: 1 }
+        StoreConfig { corpus_dir: self.corpus.clone(), index_dir: self.index.clone(), threads: 1, articles: None }
     }
 
     fn open(&self) -> (Store, Opened) {

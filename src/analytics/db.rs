@@ -134,6 +134,8 @@ pub struct GapQuestion {
     pub top_section: Option<String>,
     pub voted_down: bool,
     pub comment: Option<String>,
+    /// Handed to people (`open`, then `resolved`), or not.
+    pub escalated: Option<String>,
 }
 
 impl Sqlite {
@@ -352,6 +354,16 @@ impl Sqlite {
         )
     }
 
+    /// Questions handed to people since `since`, and how many of those were handed back.
+    pub fn escalations(&self, since: i64) -> Result<(u64, u64), rusqlite::Error> {
+        self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(value = 'resolved'), 0) FROM state
+             WHERE key LIKE 'escalated:%' AND at_ms >= ?1",
+            params![since],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )
+    }
+
     pub fn latencies(&self, since: i64) -> Result<Vec<i64>, rusqlite::Error> {
         let mut st = self.conn.prepare("SELECT latency_us FROM answers WHERE at_ms >= ?1")?;
         st.query_map(params![since], |r| r.get(0))?.collect()
@@ -360,7 +372,8 @@ impl Sqlite {
     /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
     pub fn gap_questions(&self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), rusqlite::Error> {
         const GAP: &str = "a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))";
+                   OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0)
+                   OR EXISTS (SELECT 1 FROM state s WHERE s.key = 'escalated:' || a.id))";
         let mut st = self.conn.prepare(&format!(
             "SELECT * FROM (
                  SELECT a.id, a.question, a.kind, a.confidence, a.top_section,
@@ -368,7 +381,8 @@ impl Sqlite {
                         (SELECT v.comment FROM votes v
                          WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
                          ORDER BY v.at_ms DESC LIMIT 1),
-                        a.at_ms AS at
+                        a.at_ms AS at,
+                        (SELECT s.value FROM state s WHERE s.key = 'escalated:' || a.id)
                  FROM answers a WHERE {GAP} ORDER BY a.at_ms DESC, a.id DESC LIMIT ?2)
              ORDER BY at, id"
         ))?;
@@ -383,6 +397,7 @@ impl Sqlite {
                     top_section: r.get(4)?,
                     voted_down: r.get(5)?,
                     comment: r.get(6)?,
+                    escalated: r.get(8)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -512,6 +527,13 @@ impl Db {
         match self {
             Db::Sqlite(d) => Ok(d.votes(since)?),
             Db::Postgres(d) => d.votes(since),
+        }
+    }
+
+    pub fn escalations(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+        match self {
+            Db::Sqlite(d) => Ok(d.escalations(since)?),
+            Db::Postgres(d) => d.escalations(since),
         }
     }
 

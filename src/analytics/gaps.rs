@@ -33,6 +33,10 @@ pub struct GapGroup {
     pub declined: usize,
     pub low_confidence: usize,
     pub voted_down: usize,
+    /// How many were handed to people ("Ask a human", or automatically), and how many of those
+    /// were handed back.
+    pub escalated: usize,
+    pub resolved: usize,
     /// The section the bot found closest, most often, for the group.
     pub nearest_section: Option<String>,
     /// What people who voted down said they were looking for.
@@ -144,6 +148,8 @@ pub fn group(questions: &[GapQuestion], terms: impl Fn(&str) -> Vec<GapTerm>) ->
                 declined: qs.iter().filter(|q| q.kind == "out_of_scope").count(),
                 low_confidence: qs.iter().filter(|q| q.kind != "out_of_scope" && q.confidence == "low").count(),
                 voted_down: qs.iter().filter(|q| q.voted_down).count(),
+                escalated: qs.iter().filter(|q| q.escalated.is_some()).count(),
+                resolved: qs.iter().filter(|q| q.escalated.as_deref() == Some("resolved")).count(),
                 nearest_section: most_common(qs.iter().filter_map(|q| q.top_section.as_deref())),
                 comments: qs.iter().filter_map(|q| q.comment.clone()).take(3).collect(),
             }
@@ -175,6 +181,7 @@ mod tests {
             top_section: None,
             voted_down: false,
             comment: None,
+            escalated: None,
         }
     }
 

@@ -64,6 +64,10 @@ pub struct AnalyticsConfig {
     pub key_file: PathBuf,
 }
 
+/// The `state` key prefix that marks an answer handed to people (`commands::handover`): value
+/// `open`, then `resolved`. `/gaps` lists those answers and `/stats` counts them.
+pub const ESCALATED_PREFIX: &str = "escalated:";
+
 /// Where an answer was served.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -71,6 +75,9 @@ pub struct Origin {
     pub transport: &'static str,
     pub guild: Option<u64>,
     pub channel: Option<u64>,
+    /// The channel a thread or forum post is in, when known: a channel limited to some articles
+    /// limits its threads too.
+    pub parent: Option<u64>,
     /// Whether answers to this caller are recorded (`ask` only with `--record`).
     pub record: bool,
     /// The Discord interaction this answers: its record's id is derived from it, so that the same
@@ -446,6 +453,7 @@ impl Analytics {
         let since = cutoff(days);
         let q = |e: db::DbError| self.unreadable(e);
         let (up, down) = db.votes(since).map_err(q)?;
+        let (escalated, escalations_resolved) = db.escalations(since).map_err(q)?;
         let mut latencies = db.latencies(since).map_err(q)?;
         latencies.sort_unstable();
         let pct = |p: f64| -> Option<f64> {
@@ -467,6 +475,8 @@ impl Analytics {
             helpful: up,
             unhelpful: down,
             helpful_ratio: (up + down > 0).then(|| up as f64 / (up + down) as f64),
+            escalated,
+            escalations_resolved,
             latency_p50_ms: pct(0.5),
             latency_p99_ms: pct(0.99),
             health,
@@ -502,6 +512,9 @@ pub struct Stats {
     pub helpful: u64,
     pub unhelpful: u64,
     pub helpful_ratio: Option<f64>,
+    /// Questions handed to people, and how many of those were handed back.
+    pub escalated: u64,
+    pub escalations_resolved: u64,
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
     pub health: Health,

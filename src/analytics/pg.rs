@@ -259,6 +259,19 @@ impl Postgres {
         Ok(count_features(rows.iter().map(|r| r.get::<_, String>(0)), limit))
     }
 
+    /// Questions handed to people since `since`, and how many of those were handed back.
+    pub fn escalations(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+        let r = self.0.run(async |c| {
+            c.query_one(
+                "SELECT COUNT(*)::BIGINT, COALESCE(SUM(CASE WHEN value = 'resolved' THEN 1 ELSE 0 END), 0)::BIGINT
+                 FROM state WHERE key LIKE 'escalated:%' AND at_ms >= $1",
+                &[&since],
+            )
+            .await
+        })?;
+        Ok((r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
+    }
+
     pub fn votes(&mut self, since: i64) -> Result<(u64, u64), DbError> {
         let r = self.0.run(async |c| {
             c.query_one(
@@ -290,10 +303,12 @@ impl Postgres {
                                 (SELECT v.comment FROM votes v
                                  WHERE v.answer_id = a.id AND v.helpful = 0 AND v.comment IS NOT NULL
                                  ORDER BY v.at_ms DESC LIMIT 1),
-                                a.at_ms
+                                a.at_ms,
+                                (SELECT s.value FROM state s WHERE s.key = 'escalated:' || a.id)
                          FROM answers a
                          WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                               OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))
+                               OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0)
+                               OR EXISTS (SELECT 1 FROM state s WHERE s.key = 'escalated:' || a.id))
                          ORDER BY a.at_ms DESC, a.id DESC LIMIT $2) latest
                      ORDER BY at_ms, id",
                     &[&since, &limit],
@@ -303,7 +318,8 @@ impl Postgres {
                 .query_one(
                     "SELECT COUNT(*)::BIGINT FROM answers a
                      WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
-                           OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0))",
+                           OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0)
+                               OR EXISTS (SELECT 1 FROM state s WHERE s.key = 'escalated:' || a.id))",
                     &[&since],
                 )
                 .await?
@@ -320,6 +336,7 @@ impl Postgres {
                 top_section: r.get(4),
                 voted_down: r.get(5),
                 comment: r.get(6),
+                escalated: r.get(8),
             })
             .collect();
         Ok((questions, total.max(0) as usize))

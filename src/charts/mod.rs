@@ -245,6 +245,8 @@ mod tests {
             helpful: 3,
             unhelpful: 1,
             helpful_ratio: Some(0.75),
+            escalated: 0,
+            escalations_resolved: 0,
             latency_p50_ms: None,
             latency_p99_ms: None,
             health: Health::default(),

@@ -14,6 +14,7 @@ pub mod feature;
 pub mod features;
 pub mod feedback;
 pub mod gaps;
+pub mod handover;
 pub mod help;
 pub mod line;
 pub mod options;
@@ -71,10 +72,12 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &reindex::SPEC,
     &gaps::SPEC,
     &stats::SPEC,
+    &handover::RESOLVE,
     &help::SPEC,
     &feedback::VOTE,
     &feedback::REMOVE,
     &feedback::SHARE,
+    &handover::ESCALATE,
 ];
 
 /// The commands people type: what help, the command line and slash registration list.
@@ -106,6 +109,8 @@ pub enum Command {
     Vote(feedback::Vote),
     Remove(feedback::Remove),
     Share(feedback::Share),
+    Escalate(handover::Escalate),
+    Resolve(handover::Resolve),
 }
 
 impl Command {
@@ -129,6 +134,8 @@ impl Command {
             Command::Vote(_) => &feedback::VOTE,
             Command::Remove(_) => &feedback::REMOVE,
             Command::Share(_) => &feedback::SHARE,
+            Command::Escalate(_) => &handover::ESCALATE,
+            Command::Resolve(_) => &handover::RESOLVE,
         }
     }
 
@@ -154,6 +161,8 @@ pub struct Caller {
     pub id: String,
     pub name: String,
     pub admin: bool,
+    /// Has the support role where they are: may hand a question back to the bot (`/resolve`).
+    pub support: bool,
     /// Whether the per-user cooldown counts this caller's questions (people on a chat transport; not
     /// the local operator).
     pub limited: bool,
@@ -172,6 +181,7 @@ impl Caller {
             id: "local".into(),
             name: "local user".into(),
             admin: true,
+            support: false,
             limited: false,
             conversation: None,
             origin: Origin { transport: "cli", record: false, ..Origin::default() },
@@ -187,16 +197,17 @@ pub struct Context<'a> {
     prices: Option<&'a PriceTable>,
     analytics: Option<&'a Analytics>,
     replicas: Option<&'a crate::replicas::Replicas>,
+    memory: Option<&'a crate::conversation::Memory>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(store: &'a Store) -> Self {
-        Context { store: Some(store), prices: None, analytics: None, replicas: None }
+        Context { store: Some(store), prices: None, analytics: None, replicas: None, memory: None }
     }
 
     /// For commands that need no index ([`Command::needs_store`] false).
     pub fn prices_only(prices: &'a PriceTable) -> Self {
-        Context { store: None, prices: Some(prices), analytics: None, replicas: None }
+        Context { store: None, prices: Some(prices), analytics: None, replicas: None, memory: None }
     }
 
     /// Where answers are recorded and what `/gaps` and `/stats` read.
@@ -215,6 +226,15 @@ impl<'a> Context<'a> {
 
     pub fn replicas(&self) -> Option<&'a crate::replicas::Replicas> {
         self.replicas
+    }
+
+    /// Where conversations and hand-overs are kept (the service's, shared through the database).
+    pub fn with_memory(self, memory: &'a crate::conversation::Memory) -> Self {
+        Context { memory: Some(memory), ..self }
+    }
+
+    pub fn memory(&self) -> Option<&'a crate::conversation::Memory> {
+        self.memory
     }
 
     /// The prices commands use: those of the store's current snapshot (the corpus's price files
@@ -279,6 +299,16 @@ pub enum Reply {
     Remove,
     /// The transport posts the private reply the button was on to the channel.
     Share,
+    /// The question was handed to people (`escalate`): the transport pings its support role, unless
+    /// it was `already` handed over.
+    HandedOver {
+        answer: Option<i64>,
+        already: bool,
+    },
+    /// `/resolve`: the bot answers here again; false when nothing here was handed over.
+    Resolved {
+        was_handed_over: bool,
+    },
     /// The caller asked more questions than the cooldown allows; they may ask again in `wait_secs`.
     SlowDown {
         wait_secs: u64,
@@ -368,5 +398,7 @@ fn run(ctx: Context, command: Command, caller: &Caller) -> Reply {
         Command::Vote(c) => c.run(ctx, caller),
         Command::Remove(c) => c.run(caller),
         Command::Share(_) => Reply::Share,
+        Command::Escalate(c) => c.run(ctx, caller),
+        Command::Resolve(c) => c.run(ctx, caller),
     }
 }

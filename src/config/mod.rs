@@ -66,6 +66,26 @@ struct RawConfig {
     analytics: RawAnalytics,
     http: RawHttp,
     conversation: RawConversation,
+    guilds: std::collections::BTreeMap<String, RawGuild>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawGuild {
+    corpus: Option<PathBuf>,
+    help_channels: Option<Vec<u64>>,
+    forum_channels: Option<Vec<u64>>,
+    admin_roles: Option<Vec<u64>>,
+    support_role: Option<u64>,
+    support_channel: Option<u64>,
+    cooldown: Option<RawCooldown>,
+    channels: std::collections::BTreeMap<String, RawChannel>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawChannel {
+    articles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,8 +185,10 @@ struct RawDiscord {
     answer_in_thread: bool,
     message_content: bool,
     forum_channels: Vec<u64>,
+    help_channels: Vec<u64>,
     gateway: bool,
     support_role: Option<u64>,
+    support_channel: Option<u64>,
 }
 
 impl Default for RawDiscord {
@@ -186,8 +208,10 @@ impl Default for RawDiscord {
             answer_in_thread: false,
             message_content: false,
             forum_channels: Vec::new(),
+            help_channels: Vec::new(),
             gateway: true,
             support_role: None,
+            support_channel: None,
         }
     }
 }
@@ -261,6 +285,26 @@ pub struct Config {
     pub public_key: Option<String>,
     /// `[conversation]`: how long follow-ups are read with the question before.
     pub conversation: crate::conversation::ConversationConfig,
+    /// `[guilds.ID]` blocks: servers with settings of their own, in id order.
+    pub guilds: Vec<GuildConfig>,
+}
+
+/// One `[guilds.ID]` block: what differs for that server. A setting it does not give is `[corpus]`'s
+/// or `[discord]`'s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GuildConfig {
+    pub id: u64,
+    /// Its own corpus directory, indexed and re-indexed on its own (under `index/`).
+    pub corpus_dir: Option<PathBuf>,
+    pub help_channels: Option<Vec<u64>>,
+    pub forum_channels: Option<Vec<u64>>,
+    pub admin_roles: Option<Vec<u64>>,
+    pub support_role: Option<u64>,
+    pub support_channel: Option<u64>,
+    /// (questions, seconds).
+    pub cooldown: Option<(u32, u64)>,
+    /// Channels limited to some articles of the guild's corpus: (channel id, article names).
+    pub channels: Vec<(u64, Vec<String>)>,
 }
 
 /// The environment variable holding the application's public key.
@@ -293,6 +337,11 @@ pub struct DiscordConfig {
     pub message_content: bool,
     /// Forum channels whose new posts the bot answers (needs `message_content`).
     pub forum_channels: Vec<u64>,
+    /// Help channels whose every message the bot answers (needs `message_content`); a declined or
+    /// unsure answer there is handed to the support role.
+    pub help_channels: Vec<u64>,
+    /// Where hand-over notices go (with a link to the question) instead of the question's thread.
+    pub support_channel: Option<u64>,
     /// The role pinged when an auto-answer in a forum post or a thread of the bot's is declined or
     /// unsure; the bot then stays silent there until someone with the role replies.
     pub support_role: Option<u64>,
@@ -359,6 +408,7 @@ impl Config {
                 .with_list_parse_key("discord.admin_users")
                 .with_list_parse_key("discord.admin_roles")
                 .with_list_parse_key("discord.forum_channels")
+                .with_list_parse_key("discord.help_channels")
                 .try_parsing(true)
                 .source(Some(env_map.into_iter().collect())),
         );
@@ -399,14 +449,27 @@ impl Config {
                 message: "is false but [http] listen is not set: nothing would receive interactions".into(),
             });
         }
-        if !raw.discord.forum_channels.is_empty() && !raw.discord.message_content {
-            return Err(ConfigError::Invalid {
-                key: "discord.forum_channels".into(),
-                message: "answering forum posts needs the privileged Message Content intent: enable it for the bot \
-                          (Developer Portal > Bot > Privileged Gateway Intents > Message Content) and set \
-                          discord.message_content = true"
-                    .into(),
-            });
+        let guilds = guild_blocks(raw.guilds, &resolve)?;
+        let needs_intent = |key: String, channels: &[u64], what: &str| -> Result<(), ConfigError> {
+            if channels.is_empty() || raw.discord.message_content {
+                return Ok(());
+            }
+            Err(ConfigError::Invalid {
+                key,
+                message: format!(
+                    "answering {what} needs the privileged Message Content intent: enable it for the bot \
+                     (Developer Portal > Bot > Privileged Gateway Intents > Message Content) and set \
+                     discord.message_content = true"
+                ),
+            })
+        };
+        needs_intent("discord.forum_channels".into(), &raw.discord.forum_channels, "forum posts")?;
+        needs_intent("discord.help_channels".into(), &raw.discord.help_channels, "help channels")?;
+        for g in &guilds {
+            let forums = g.forum_channels.as_deref().unwrap_or_default();
+            needs_intent(format!("guilds.{}.forum_channels", g.id), forums, "forum posts")?;
+            let help = g.help_channels.as_deref().unwrap_or_default();
+            needs_intent(format!("guilds.{}.help_channels", g.id), help, "help channels")?;
         }
         let (token, token_var) = match (token_env, raw.discord.token) {
             (Some(t), _) if !t.trim().is_empty() => (Some(Secret::new(t.trim())), TOKEN_ENV),
@@ -441,7 +504,9 @@ impl Config {
                 answer_in_thread: raw.discord.answer_in_thread,
                 message_content: raw.discord.message_content,
                 forum_channels: raw.discord.forum_channels,
+                help_channels: raw.discord.help_channels,
                 support_role: raw.discord.support_role,
+                support_channel: raw.discord.support_channel,
                 gateway: raw.discord.gateway,
             },
             http_listen,
@@ -466,8 +531,48 @@ impl Config {
                 retention_days: raw.analytics.retention_days,
                 key_file: resolve(raw.analytics.key_file),
             },
+            guilds,
         })
     }
+}
+
+/// The `[guilds.ID]` blocks, resolved (the schema check has refused keys that are not ids).
+fn guild_blocks(
+    raw: std::collections::BTreeMap<String, RawGuild>,
+    resolve: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<Vec<GuildConfig>, ConfigError> {
+    let id = |key: &str, text: &str| {
+        schema::parse_id(text)
+            .map_err(|m| ConfigError::Invalid { key: key.to_owned(), message: format!("the key {m}") })
+    };
+    let mut out = Vec::new();
+    for (gid, g) in raw {
+        let key = format!("guilds.{gid}");
+        let mut channels = Vec::new();
+        for (cid, c) in g.channels {
+            let ckey = format!("{key}.channels.{cid}");
+            if c.articles.iter().all(|a| a.trim().is_empty()) {
+                return Err(ConfigError::Invalid {
+                    key: format!("{ckey}.articles"),
+                    message: "must name at least one article (a file name in the corpus without its extension)".into(),
+                });
+            }
+            channels.push((id(&ckey, &cid)?, c.articles.into_iter().map(|a| a.trim().to_owned()).collect()));
+        }
+        out.push(GuildConfig {
+            id: id(&key, &gid)?,
+            corpus_dir: g.corpus.map(resolve),
+            help_channels: g.help_channels,
+            forum_channels: g.forum_channels,
+            admin_roles: g.admin_roles,
+            support_role: g.support_role,
+            support_channel: g.support_channel,
+            cooldown: g.cooldown.map(|c| (c.questions, c.seconds)),
+            channels,
+        });
+    }
+    out.sort_by_key(|g| g.id);
+    Ok(out)
 }
 
 /// A token in the file is refused outright, before any other check could quote it. Recovering parse:
@@ -637,6 +742,41 @@ mod tests {
             let e = Config::load_with_env(Some(file(text).path()), env(&[])).unwrap_err().to_string();
             assert!(!e.contains("SECRETVAL") && e.contains("discord.token"), "{e}");
         }
+    }
+
+    #[test]
+    fn guild_blocks_override_the_defaults_and_name_their_faults() {
+        let f = file(
+            "[discord]\nmessage_content = true\nsupport_role = 5\n\
+             [guilds.81384788765712384]\ncorpus = \"other\"\nhelp_channels = [7]\nsupport_role = 9\n\
+             cooldown = { questions = 2, seconds = 60 }\n\
+             [guilds.81384788765712384.channels.123]\narticles = [\"a\", \"b\"]\n",
+        );
+        let c = Config::load_with_env(Some(f.path()), env(&[])).unwrap();
+        let g = &c.guilds[0];
+        assert_eq!(g.id, 81384788765712384);
+        assert_eq!(g.corpus_dir.as_deref(), Some(f.path().parent().unwrap().join("other").as_path()));
+        assert_eq!((g.help_channels.clone(), g.support_role, g.cooldown), (Some(vec![7]), Some(9), Some((2, 60))));
+        assert_eq!(g.channels, [(123, vec!["a".to_owned(), "b".to_owned()])]);
+        assert_eq!(g.forum_channels, None, "not set: [discord]'s");
+
+        // Every fault at once, each at its line: a key that is no id, an unknown setting, a bad
+        // value, articles that are not strings.
+        let f = file(
+            "[guilds.general]\ncorpus = \"x\"\n[guilds.5]\ncorpos = \"x\"\nsupport_role = true\n\
+             [guilds.5.channels.6]\narticles = [1]\n",
+        );
+        let e = Config::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        let name = f.path().display().to_string();
+        for (line, what) in [(1, "guilds.general"), (4, "corpos"), (5, "guilds.5.support_role"), (7, "articles")] {
+            assert!(e.lines().any(|l| l.starts_with(&format!("{name}:{line}:")) && l.contains(what)), "{what}: {e}");
+        }
+        // A help channel needs the Message Content intent; blocks are not set from the environment.
+        let f = file("[guilds.5]\nhelp_channels = [7]\n");
+        let e = Config::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("guilds.5.help_channels") && e.contains("Message Content"), "{e}");
+        let e = Config::load_with_env(None, env(&[("PRODUCTBOT__GUILDS__5__CORPUS", "x")])).unwrap_err().to_string();
+        assert!(e.contains("PRODUCTBOT__GUILDS__5__CORPUS") && e.contains("config file"), "{e}");
     }
 
     #[test]

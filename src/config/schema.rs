@@ -21,6 +21,10 @@ pub enum Kind {
     /// An array of ids (in the environment: comma-separated).
     Ids,
     Text,
+    /// An array of strings.
+    Texts,
+    /// A table whose keys are Discord ids, each a table of these settings (`[guilds.ID]`).
+    Blocks(&'static [(&'static str, Kind)]),
     /// `"auto"`, a count from 1, or a range `"FIRST-LAST/TOTAL"`.
     Shards,
     Table(&'static [(&'static str, Kind)]),
@@ -29,6 +33,23 @@ pub enum Kind {
 }
 
 const ANY: u64 = u64::MAX;
+
+const COOLDOWN: Kind = Kind::Table(&[
+    ("questions", Kind::Count { min: 1, max: u32::MAX as u64 }),
+    ("seconds", Kind::Count { min: 0, max: 86_400 * 365 }),
+]);
+
+/// What a `[guilds.ID]` block may set: its own corpus, channels and roles (README "Several servers").
+const GUILD: &[(&str, Kind)] = &[
+    ("corpus", Kind::Text),
+    ("help_channels", Kind::Ids),
+    ("forum_channels", Kind::Ids),
+    ("admin_roles", Kind::Ids),
+    ("support_role", Kind::Id),
+    ("support_channel", Kind::Id),
+    ("cooldown", COOLDOWN),
+    ("channels", Kind::Blocks(&[("articles", Kind::Texts)])),
+];
 
 /// Every setting, by section.
 pub const SCHEMA: &[(&str, Kind)] = &[
@@ -88,16 +109,13 @@ pub const SCHEMA: &[(&str, Kind)] = &[
             ("message_content", Kind::Bool),
             ("forum_channels", Kind::Ids),
             ("support_role", Kind::Id),
+            ("support_channel", Kind::Id),
+            ("help_channels", Kind::Ids),
             ("gateway", Kind::Bool),
-            (
-                "cooldown",
-                Kind::Table(&[
-                    ("questions", Kind::Count { min: 1, max: u32::MAX as u64 }),
-                    ("seconds", Kind::Count { min: 0, max: 86_400 * 365 }),
-                ]),
-            ),
+            ("cooldown", COOLDOWN),
         ]),
     ),
+    ("guilds", Kind::Blocks(GUILD)),
 ];
 
 /// Keys whose values are secrets: never quoted in a message.
@@ -185,6 +203,31 @@ fn check_value(r: &mut Reader<'_>, v: &Value<'_>, kind: Kind, key: &str) {
             v.get_ref().as_bool().is_none().then(|| format!("`{key}` must be true or false, not {}", shown(v)))
         }
         Kind::Text => v.get_ref().as_str().is_none().then(|| format!("`{key}` must be a string, not {}", shown(v))),
+        Kind::Texts => match v.get_ref().as_array() {
+            Some(items) => {
+                for item in items.iter().filter(|i| i.get_ref().as_str().is_none()) {
+                    r.error(item.span(), format!("`{key}`: each must be a string, not {}", describe(item)));
+                }
+                None
+            }
+            None => Some(format!("`{key}` must be an array of strings, not {}", shown(v))),
+        },
+        Kind::Blocks(schema) => {
+            if let Some(t) = r.table(v, key) {
+                for (k, block) in t.iter() {
+                    let id = k.get_ref();
+                    if let Err(m) = parse_id(id) {
+                        r.error(k.span(), format!("`{key}.{id}`: the key {m}"));
+                        continue;
+                    }
+                    let inner = format!("{key}.{id}");
+                    if let Some(b) = r.table(block, &inner) {
+                        check_table(r, b, schema, &inner);
+                    }
+                }
+            }
+            None
+        }
         Kind::Count { min, max } => match integer(v) {
             Some(n) if (min as i128..=max as i128).contains(&n) => None,
             Some(n) => Some(format!("`{key}` must be {}, not {n}", range(min, max))),
@@ -299,6 +342,9 @@ pub fn check_env(var: &str, path: &str, value: &str) -> Result<(), String> {
         let last = i + 1 == parts.len();
         match (kind, last) {
             (Kind::Opaque, _) => return Ok(()),
+            (Kind::Blocks(_), _) => {
+                return Err(format!("{var}: `{}` blocks are set in the config file, not the environment", parts[0]));
+            }
             (Kind::Table(inner), false) => schema = inner,
             (Kind::Table(_), true) => return Err(format!("{var}: `{path}` is a section, not a setting")),
             (_, false) => return Err(format!("{var}: `{}` has no settings under it", parts[..=i].join("."))),
@@ -315,7 +361,7 @@ fn check_env_value(var: &str, kind: Kind, value: &str) -> Result<(), String> {
     match kind {
         Kind::Bool if matches!(v.to_ascii_lowercase().as_str(), "true" | "false") => Ok(()),
         Kind::Bool => Err(format!("{var} must be true or false, not {shown}")),
-        Kind::Text | Kind::Opaque | Kind::Table(_) => Ok(()),
+        Kind::Text | Kind::Texts | Kind::Opaque | Kind::Table(_) | Kind::Blocks(_) => Ok(()),
         Kind::Count { min, max } => match v.parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(()),
             _ => Err(format!("{var} must be {}, not {shown}", range(min, max))),

@@ -66,6 +66,52 @@ impl Corpus {
 /// The files that make up a corpus: `.md` and `.txt` documents, `features.toml`, the articles'
 /// `NAME.features.toml`, `lexicon.toml` and price files, sorted by name.
 pub fn corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    corpus_files_of(dir, None)
+}
+
+/// The articles (documents by name, without extension) in `dir`.
+pub fn article_names(dir: &Path) -> Result<Vec<String>, CorpusError> {
+    Ok(all_corpus_files(dir)?
+        .iter()
+        .filter(|p| is_document(p))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect())
+}
+
+/// [`corpus_files`] of some articles only (`None`: all): a selected article's document, its own
+/// table and price file; `lexicon.toml`; and the shared `features.toml` and `prices.toml` when a
+/// selected article has no table of its own (the shared table is then the one that describes it).
+pub fn corpus_files_of(dir: &Path, articles: Option<&[String]>) -> Result<Vec<PathBuf>, CorpusError> {
+    let files = all_corpus_files(dir)?;
+    let Some(articles) = articles else { return Ok(files) };
+    let name_of = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let selected = |stem: &str| articles.iter().any(|a| a == stem);
+    let own_table = |stem: &str| files.iter().any(|p| article_of_table(&name_of(p)) == Some(stem));
+    let shared = files
+        .iter()
+        .filter(|p| is_document(p))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .any(|stem| selected(&stem) && !own_table(&stem));
+    Ok(files
+        .into_iter()
+        .filter(|p| {
+            let name = name_of(p);
+            if is_document(p) {
+                return p.file_stem().is_some_and(|s| selected(&s.to_string_lossy()));
+            }
+            if name == LEXICON_FILE {
+                return true;
+            }
+            if name == FEATURES_FILE || name == PRICES_FILE {
+                return shared;
+            }
+            let stem = article_of_table(&name).or_else(|| name.strip_suffix(PRICES_SUFFIX));
+            stem.is_some_and(selected)
+        })
+        .collect())
+}
+
+fn all_corpus_files(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     let entries = fs::read_dir(dir).map_err(|error| CorpusError::Dir { path: dir.to_owned(), error })?;
     let mut files = Vec::new();
     for entry in entries {
@@ -92,8 +138,13 @@ fn is_document(path: &Path) -> bool {
 
 /// Fingerprint of the corpus directory as it is on disk now, without parsing it.
 pub fn fingerprint_dir(dir: &Path) -> Result<String, CorpusError> {
+    fingerprint_of(dir, None)
+}
+
+/// [`fingerprint_dir`] of some articles only ([`corpus_files_of`]).
+pub fn fingerprint_of(dir: &Path, articles: Option<&[String]>) -> Result<String, CorpusError> {
     let mut hasher = Sha256::new();
-    for path in corpus_files(dir)? {
+    for path in corpus_files_of(dir, articles)? {
         let bytes = fs::read(&path).map_err(|error| CorpusError::Read { path: path.clone(), error })?;
         hash_file(&mut hasher, &path, &bytes);
     }
@@ -115,7 +166,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// Reads, splits and validates the corpus directory: documents, the feature tables, `lexicon.toml`
 /// and the price files. Every content problem of every file is collected before failing.
 pub fn load(dir: &Path) -> Result<Corpus, CorpusError> {
-    let files = corpus_files(dir)?;
+    load_of(dir, None)
+}
+
+/// [`load`] of some articles only ([`corpus_files_of`]).
+pub fn load_of(dir: &Path, articles: Option<&[String]>) -> Result<Corpus, CorpusError> {
+    let files = corpus_files_of(dir, articles)?;
     let mut hasher = Sha256::new();
     let mut docs = Vec::new();
     let mut passages = Vec::new();
@@ -252,6 +308,29 @@ fn invalid(problems: Vec<Diagnostic>) -> CorpusError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn some_articles_take_their_own_files_and_the_shared_table_only_when_it_is_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.md", "a.prices.toml", "b.md", "b.features.toml", "b.prices.toml", "features.toml", "lexicon.toml"]
+        {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let names = |articles: &[&str]| -> Vec<String> {
+            let articles: Vec<String> = articles.iter().map(|a| (*a).to_owned()).collect();
+            corpus_files_of(dir.path(), Some(&articles))
+                .unwrap()
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        // `a` has no table of its own: the shared one describes it.
+        assert_eq!(names(&["a"]), ["a.md", "a.prices.toml", "features.toml", "lexicon.toml"]);
+        assert_eq!(names(&["b"]), ["b.features.toml", "b.md", "b.prices.toml", "lexicon.toml"]);
+        assert_eq!(names(&["a", "b"]).len(), 7);
+        assert_eq!(corpus_files_of(dir.path(), None).unwrap().len(), 7);
+        assert_eq!(article_names(dir.path()).unwrap(), ["a", "b"]);
+    }
 
     #[test]
     fn problems_in_several_files_are_reported_together() {

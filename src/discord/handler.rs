@@ -22,7 +22,7 @@ use super::render::{self, Audience, Rendered};
 use super::retry::{INTERACTION_BUDGET, MESSAGE_BUDGET, retry};
 use crate::analytics::Origin;
 use crate::commands::{self, Caller, Command, Invocation, OptValue, Reply};
-use crate::config::DiscordConfig;
+use crate::config::{DiscordConfig, GuildConfig};
 use crate::key::InstallKey;
 use crate::service::Service;
 
@@ -43,12 +43,53 @@ impl Admins {
     }
 }
 
+/// A server's channels and roles: its `[guilds.ID]` block's, else `[discord]`'s.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub admins: Admins,
+    /// Channels whose every message is answered (with the Message Content intent).
+    pub help_channels: HashSet<u64>,
+    /// Forum channels whose new posts are answered.
+    pub forum_channels: HashSet<u64>,
+    /// Pinged when a question is handed to people ("Ask a human", or an auto-answer declined or
+    /// unsure); the bot then stays silent there until someone with the role replies or `/resolve`.
+    pub support_role: Option<u64>,
+    /// Where the hand-over notice goes (with a link), instead of the question's own thread.
+    pub support_channel: Option<u64>,
+}
+
+impl Settings {
+    fn of(d: &DiscordConfig, g: Option<&GuildConfig>) -> Settings {
+        let pick = |own: Option<&Vec<u64>>, default: &Vec<u64>| own.unwrap_or(default).iter().copied().collect();
+        Settings {
+            admins: Admins {
+                users: d.admin_users.clone(),
+                roles: g.and_then(|g| g.admin_roles.clone()).unwrap_or_else(|| d.admin_roles.clone()),
+            },
+            help_channels: pick(g.and_then(|g| g.help_channels.as_ref()), &d.help_channels),
+            forum_channels: pick(g.and_then(|g| g.forum_channels.as_ref()), &d.forum_channels),
+            support_role: g.and_then(|g| g.support_role).or(d.support_role),
+            support_channel: g.and_then(|g| g.support_channel).or(d.support_channel),
+        }
+    }
+
+    /// Whether a member with these roles is on the support team.
+    pub fn is_support(&self, roles: &[RoleId]) -> bool {
+        self.support_role.is_some_and(|role| roles.iter().any(|r| r.get() == role))
+    }
+}
+
 /// What the Discord adapter keeps besides the service: shared by every event of every shard and by
 /// the HTTP endpoint's interactions.
 pub struct Shared {
     /// Everything a request needs (store, analytics, the install's key, cooldown, requests in flight).
     pub service: Arc<Service>,
-    pub admins: Admins,
+    /// `[discord]`'s channels and roles, for servers without a block of their own.
+    defaults: Settings,
+    /// Servers with a `[guilds.ID]` block.
+    guilds: HashMap<u64, Settings>,
+    /// Some server has a forum configured (a message may be a post's first).
+    any_forum: bool,
     /// Where to register commands on READY; `None` leaves registration to `productbot register`.
     pub register_on_ready: Option<Scope>,
     registered: AtomicBool,
@@ -60,9 +101,6 @@ pub struct Shared {
     answer_in_thread: bool,
     /// With the Message Content intent: follow-ups in `threads` are answered without a mention.
     message_content: bool,
-    forum_channels: HashSet<u64>,
-    /// Pinged when an auto-answer in a forum post or a thread of the bot's is declined or unsure.
-    support_role: Option<u64>,
     /// Forum posts seen by one of their two events but not yet the other.
     forum: Mutex<ForumPending>,
 }
@@ -72,8 +110,8 @@ pub struct Shared {
 /// comes first waits here for the other.
 #[derive(Default)]
 struct ForumPending {
-    /// Posts in a configured forum whose first message has not come yet.
-    posts: HashSet<u64>,
+    /// Posts in a configured forum whose first message has not come yet, with their forum.
+    posts: HashMap<u64, u64>,
     /// First messages of posts whose THREAD_CREATE has not come yet.
     starters: HashMap<u64, (std::time::Instant, Message)>,
 }
@@ -83,29 +121,36 @@ const MAX_REMEMBERED: usize = 10_000;
 /// How long a forum post's first message waits for its THREAD_CREATE.
 const STARTER_WAIT: Duration = Duration::from_secs(60);
 
-/// Inserts into a bounded set: when full, it starts over (old threads then need a mention again).
-fn remember(set: &mut HashSet<u64>, id: u64) {
-    if set.len() >= MAX_REMEMBERED {
-        set.clear();
+/// Inserts into a bounded map: when full, it starts over (such a post then needs a mention).
+fn remember(map: &mut HashMap<u64, u64>, id: u64, value: u64) {
+    if map.len() >= MAX_REMEMBERED {
+        map.clear();
     }
-    set.insert(id);
+    map.insert(id, value);
 }
 
 impl Shared {
-    pub fn new(service: Arc<Service>, cfg: &DiscordConfig) -> Self {
+    pub fn new(service: Arc<Service>, cfg: &DiscordConfig, guilds: &[GuildConfig]) -> Self {
+        let guilds: HashMap<u64, Settings> = guilds.iter().map(|g| (g.id, Settings::of(cfg, Some(g)))).collect();
+        let defaults = Settings::of(cfg, None);
         Shared {
             service,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
-            forum_channels: cfg.forum_channels.iter().copied().collect(),
-            support_role: cfg.support_role,
+            any_forum: !defaults.forum_channels.is_empty() || guilds.values().any(|g| !g.forum_channels.is_empty()),
+            defaults,
+            guilds,
             forum: Mutex::new(ForumPending::default()),
-            admins: Admins { users: cfg.admin_users.clone(), roles: cfg.admin_roles.clone() },
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
             registered: AtomicBool::new(false),
             bot_id: AtomicU64::new(0),
             ready: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The channels and roles of `guild` (a DM: the defaults).
+    pub fn settings(&self, guild: Option<u64>) -> &Settings {
+        guild.and_then(|g| self.guilds.get(&g)).unwrap_or(&self.defaults)
     }
 
     /// Whether a shard has been READY.
@@ -125,9 +170,9 @@ impl Shared {
         tokio::task::spawn_blocking(move || service.is_place(&place(channel))).await.unwrap_or(false)
     }
 
-    /// What the bot answers from, for short help.
-    fn covers(&self) -> String {
-        self.service.engine().map(|e| e.covers_phrase()).unwrap_or_default()
+    /// What the bot answers from where `origin` is, for short help.
+    fn covers(&self, origin: &Origin) -> String {
+        self.service.engine_for(origin).map(|e| e.covers_phrase()).unwrap_or_default()
     }
 }
 
@@ -183,20 +228,21 @@ impl EventHandler for Handler {
 
     async fn thread_create(&self, ctx: Context, thread: GuildChannel) {
         let s = &self.shared;
-        if !s.message_content || !thread.parent_id.is_some_and(|p| s.forum_channels.contains(&p.get())) {
+        let forums = &s.settings(Some(thread.guild_id.get())).forum_channels;
+        let Some(forum) = thread.parent_id.map(|p| p.get()).filter(|p| s.message_content && forums.contains(p)) else {
             return;
-        }
+        };
         let id = thread.id.get();
         let starter = {
-            let mut forum = lock(&s.forum);
-            let starter = forum.starters.remove(&id).map(|(_, m)| m);
+            let mut forum_state = lock(&s.forum);
+            let starter = forum_state.starters.remove(&id).map(|(_, m)| m);
             if starter.is_none() {
-                remember(&mut forum.posts, id);
+                remember(&mut forum_state.posts, id, forum);
             }
             starter
         };
         if let Some(msg) = starter {
-            self.reply(&ctx.http, &msg, Asked::ForumPost).await;
+            self.reply(&ctx.http, &msg, Asked::ForumPost, Some(forum)).await;
         }
     }
 
@@ -210,12 +256,12 @@ impl EventHandler for Handler {
         let channel = msg.channel_id.get();
         // A forum post's first message has the post's (thread's) id; its THREAD_CREATE says whether
         // the post is in a configured forum, and may not have been handled yet.
-        if s.message_content && !s.forum_channels.is_empty() && msg.id.get() == channel && msg.guild_id.is_some() {
+        if s.message_content && s.any_forum && msg.id.get() == channel && msg.guild_id.is_some() {
             let known = {
                 let mut forum = lock(&s.forum);
                 let known = forum.posts.remove(&channel);
                 // A mention is answered below anyway (in the post): nothing to wait for.
-                if !known && !mentioned {
+                if known.is_none() && !mentioned {
                     // A post's two events come within moments of each other: a first message whose
                     // THREAD_CREATE has not come for a minute is from a forum not configured here.
                     forum.starters.retain(|_, (at, _)| at.elapsed() < STARTER_WAIT);
@@ -225,39 +271,48 @@ impl EventHandler for Handler {
                 }
                 known
             };
-            if known {
-                self.reply(&ctx.http, &msg, Asked::ForumPost).await;
+            if let Some(forum) = known {
+                self.reply(&ctx.http, &msg, Asked::ForumPost, Some(forum)).await;
             }
-            if known || !mentioned {
+            if known.is_some() || !mentioned {
                 return;
             }
             // The first message of a post that mentions the bot: answered in the post.
-            self.reply(&ctx.http, &msg, Asked::ForumPost).await;
+            self.reply(&ctx.http, &msg, Asked::ForumPost, None).await;
             return;
         }
-        let asked = if msg.guild_id.is_none() {
-            Asked::Direct
-        } else if s.is_ours(channel).await {
+        let guild = msg.guild_id.map(|g| g.get());
+        let settings = s.settings(guild);
+        let help = s.message_content && settings.help_channels.contains(&channel);
+        let ours = guild.is_some() && !help && s.is_ours(channel).await;
+        let (asked, parent) = if guild.is_none() {
+            (Asked::Direct, None)
+        } else if ours {
             if !mentioned && !s.message_content {
                 return;
             }
-            // Handed to people: silent until someone with the support role replies there.
-            if s.support_role.is_some() && s.handed_over(channel).await {
-                let staff = s
-                    .support_role
-                    .is_some_and(|role| msg.member.as_ref().is_some_and(|m| m.roles.iter().any(|r| r.get() == role)));
-                if staff {
-                    set_handed_over(s, channel, false).await;
-                }
-                return;
-            }
-            Asked::InOurThread
+            (Asked::InOurThread, s.parent_of(channel).await)
+        } else if help {
+            (Asked::Help, None)
         } else if mentioned {
-            Asked::Mention
+            (Asked::Mention, None)
         } else {
             return;
         };
-        self.reply(&ctx.http, &msg, asked).await;
+        // Handed to people: silent until someone with the support role replies there (or runs
+        // /resolve).
+        if matches!(asked, Asked::InOurThread | Asked::Help) && settings.support_role.is_some() {
+            let service = s.service.clone();
+            let handed = tokio::task::spawn_blocking(move || service.is_handed_over(&place(channel)));
+            if handed.await.unwrap_or(false) {
+                if msg.member.as_ref().is_some_and(|m| settings.is_support(&m.roles)) {
+                    let service = s.service.clone();
+                    let _ = tokio::task::spawn_blocking(move || service.hand_back(&place(channel))).await;
+                }
+                return;
+            }
+        }
+        self.reply(&ctx.http, &msg, asked, parent).await;
     }
 }
 
@@ -270,31 +325,43 @@ enum Asked {
     /// In a thread the bot started for an answer: with or without a mention, answered there.
     InOurThread,
     ForumPost,
+    /// Any message in a help channel: answered like a mention.
+    Help,
+}
+
+impl Asked {
+    /// Where people come for help: a declined or unsure answer there is handed to people.
+    fn hands_over(self) -> bool {
+        matches!(self, Asked::InOurThread | Asked::ForumPost | Asked::Help)
+    }
 }
 
 impl Handler {
     /// Answers a message where it was asked (or in a new thread for a mention, when configured).
-    async fn reply(&self, http: &Http, msg: &Message, asked: Asked) {
+    /// `parent`: the channel the message's thread or post is in, when known.
+    async fn reply(&self, http: &Http, msg: &Message, asked: Asked, parent: Option<u64>) {
         let s = &self.shared;
         let Some(_guard) = s.service.enter() else { return };
         let bot = s.bot_id.load(Ordering::SeqCst);
         let mut target = msg.channel_id;
-        if s.answer_in_thread && asked == Asked::Mention {
+        if s.answer_in_thread && matches!(asked, Asked::Mention | Asked::Help) {
             match start_thread(http, msg, bot).await {
                 Ok(thread) => {
-                    remember_place(s, thread.get()).await;
+                    remember_place(s, thread.get(), Some(msg.channel_id.get())).await;
                     target = thread;
                 }
                 Err(e) => warn!(channel = %msg.channel_id, "could not start a thread, answering in the channel: {e}"),
             }
         }
         if asked == Asked::ForumPost {
-            remember_place(s, target.get()).await;
+            remember_place(s, target.get(), parent).await;
         }
-        // A DM, a thread of the bot's or a forum post is one conversation; a mention answered in
-        // the channel itself stands alone.
-        let conversation = (target != msg.channel_id || asked != Asked::Mention).then(|| place(target.get()));
-        let (rendered, unsure) = self.answer_message(msg, bot, conversation).await;
+        // A DM, a thread of the bot's or a forum post is one conversation; a mention or a help
+        // channel's message answered in the channel itself stands alone.
+        let in_channel = target == msg.channel_id && matches!(asked, Asked::Mention | Asked::Help);
+        let conversation = (!in_channel).then(|| place(target.get()));
+        let hand_over = asked.hands_over().then(|| place(target.get()));
+        let (rendered, handed) = self.answer_message(msg, bot, conversation, parent, hand_over).await;
         // If the question was deleted meanwhile, post the answer anyway rather than fail.
         let reference = MessageReference::from(msg).fail_if_not_exists(false);
         let send = || {
@@ -305,34 +372,44 @@ impl Handler {
         if let Err(e) = retry("reply to a message", MESSAGE_BUDGET, send).await {
             warn!(channel = %target, "could not reply to a message: {e}");
         }
-        // A declined or unsure auto-answer where people ask for help: hand the question to people.
-        if let Some(role) = s.support_role
-            && unsure
-            && matches!(asked, Asked::ForumPost | Asked::InOurThread)
-        {
-            // Quiet from now on (a message arriving while the notice is sent is not answered).
-            set_handed_over(s, target.get(), true).await;
-            let notice = || target.send_message(http, render::support_notice(role));
-            if let Err(e) = retry("ask for a human", MESSAGE_BUDGET, notice).await {
-                warn!(channel = %target, "could not ask for a human, answering there again: {e}");
-                set_handed_over(s, target.get(), false).await;
+        // A declined or unsure auto-answer where people ask for help was handed to people (the
+        // service keeps that): ping the support role.
+        if handed {
+            let settings = s.settings(msg.guild_id.map(|g| g.get()));
+            if let Some(role) = settings.support_role {
+                let guild = msg.guild_id.map_or(0, |g| g.get());
+                notify_support(http, settings, role, render::HandOver::Unsure, guild, target).await;
             }
         }
     }
 }
 
-const HANDED_OVER: &str = "handed-over";
-
-impl Shared {
-    async fn handed_over(&self, channel: u64) -> bool {
-        let service = self.service.clone();
-        tokio::task::spawn_blocking(move || service.flag(HANDED_OVER, &place(channel))).await.unwrap_or(false)
+/// Posts the hand-over notice: in the support channel with a link to the question's place, or in
+/// the place itself.
+pub(super) async fn notify_support(
+    http: &Http,
+    settings: &Settings,
+    role: u64,
+    why: render::HandOver,
+    guild: u64,
+    at: ChannelId,
+) {
+    let (to, elsewhere) = match settings.support_channel {
+        Some(c) => (ChannelId::new(c), Some((guild, at.get()))),
+        None => (at, None),
+    };
+    let notice = || to.send_message(http, render::support_notice(role, why, elsewhere));
+    if let Err(e) = retry("ask for a human", MESSAGE_BUDGET, notice).await {
+        warn!(channel = %to, "could not post the notice asking for a human: {e}");
     }
 }
 
-async fn set_handed_over(s: &Shared, channel: u64, on: bool) {
-    let service = s.service.clone();
-    let _ = tokio::task::spawn_blocking(move || service.set_flag(HANDED_OVER, &place(channel), on)).await;
+impl Shared {
+    /// The channel one of the bot's threads or posts is in, as remembered.
+    async fn parent_of(&self, channel: u64) -> Option<u64> {
+        let service = self.service.clone();
+        tokio::task::spawn_blocking(move || service.parent_of(&place(channel))).await.ok().flatten()
+    }
 }
 
 /// The conversation a question in `channel` belongs to: a DM, or a thread or post of the bot's;
@@ -346,9 +423,9 @@ pub(super) fn place(channel: u64) -> String {
     format!("discord:{channel}")
 }
 
-async fn remember_place(s: &Shared, channel: u64) {
+async fn remember_place(s: &Shared, channel: u64, parent: Option<u64>) {
     let service = s.service.clone();
-    let _ = tokio::task::spawn_blocking(move || service.remember_place(&place(channel))).await;
+    let _ = tokio::task::spawn_blocking(move || service.remember_place(&place(channel), parent)).await;
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -367,40 +444,65 @@ async fn start_thread(http: &Http, msg: &Message, bot: u64) -> serenity::Result<
     Ok(thread.id)
 }
 
-/// Who pressed or typed: their id, name, whether they may run admin commands, where they are, and
-/// the interaction (its record's id derives from it).
-pub(super) fn caller(
-    s: &Shared,
-    user: &User,
-    member: Option<&Member>,
-    (guild, channel, interaction): (Option<u64>, u64, u64),
-) -> Caller {
+/// Where an interaction came from: its guild, channel, the channel's parent (a thread's channel)
+/// and the interaction's id.
+pub(super) struct Whence {
+    pub guild: Option<u64>,
+    pub channel: u64,
+    pub parent: Option<u64>,
+    pub interaction: u64,
+}
+
+/// Who pressed or typed: their id, name, whether they may run admin commands or are on the support
+/// team, where they are, and the interaction (its record's id derives from it).
+pub(super) fn caller(s: &Shared, user: &User, member: Option<&Member>, w: Whence) -> Caller {
     let roles = member.map(|m| m.roles.as_slice()).unwrap_or_default();
     let permissions = member.and_then(|m| m.permissions);
+    let settings = s.settings(w.guild);
     Caller {
         id: user.id.to_string(),
         name: user.name.clone(),
-        admin: s.admins.allows(user.id.get(), permissions, roles),
+        admin: settings.admins.allows(user.id.get(), permissions, roles),
+        support: settings.is_support(roles),
         limited: true,
         conversation: None,
         origin: Origin {
             transport: "discord",
-            guild,
-            channel: Some(channel),
+            guild: w.guild,
+            channel: Some(w.channel),
+            parent: w.parent,
             record: true,
-            interaction: Some(interaction),
+            interaction: Some(w.interaction),
         },
     }
 }
 
 impl Handler {
-    /// The reply to a mention or DM: a question, or a command line if it starts with '/'.
-    /// The reply, and whether it is an answer declined or unsure (one to hand to people).
-    async fn answer_message(&self, msg: &Message, bot: u64, conversation: Option<String>) -> (Rendered, bool) {
+    /// The reply to a mention or DM: a question, or a command line if it starts with '/'. With
+    /// `hand_over` (the place, where people come for help) and a support role, an answer declined
+    /// or unsure is handed to people there: the reply says whether it was.
+    async fn answer_message(
+        &self,
+        msg: &Message,
+        bot: u64,
+        conversation: Option<String>,
+        parent: Option<u64>,
+        hand_over: Option<String>,
+    ) -> (Rendered, bool) {
         let s = &self.shared;
+        let guild = msg.guild_id.map(|g| g.get());
+        let settings = s.settings(guild);
+        let origin = Origin {
+            transport: "discord",
+            guild,
+            channel: Some(msg.channel_id.get()),
+            parent,
+            record: true,
+            interaction: None,
+        };
         let text = strip_mention(&msg.content, bot);
         if text.is_empty() {
-            return (render::short_help(&s.covers()), false);
+            return (render::short_help(&s.covers(&origin)), false);
         }
         let command = match commands::parse_line(&text).and_then(|i| Command::from_invocation(&i)) {
             Ok(command) => without_mentions(command),
@@ -411,22 +513,27 @@ impl Handler {
         let caller = Caller {
             id: msg.author.id.to_string(),
             name: msg.author.name.clone(),
-            admin: s.admins.allows(msg.author.id.get(), None, roles),
+            admin: settings.admins.allows(msg.author.id.get(), None, roles),
+            support: settings.is_support(roles),
             limited: true,
             conversation,
-            origin: Origin {
-                transport: "discord",
-                guild: msg.guild_id.map(|g| g.get()),
-                channel: Some(msg.channel_id.get()),
-                record: true,
-                interaction: None,
-            },
+            origin,
         };
-        let to = Audience { asker: msg.author.id.get(), private: false };
-        let reply = s.service.handle_async(command, caller).await;
+        let to = Audience { asker: msg.author.id.get(), private: false, support: settings.support_role.is_some() };
+        let reply = s.service.handle_async(command, caller.clone()).await;
         let unsure = matches!(&reply, Reply::Answer(a)
             if a.declined.is_some() || a.confidence == crate::answer::Confidence::Low);
-        (rendered(reply, to, s.key().clone()).await, unsure)
+        let mut handed = false;
+        if let Some(place) = hand_over.filter(|_| unsure && settings.support_role.is_some()) {
+            let answer = match &reply {
+                Reply::Answer(a) => a.record,
+                _ => None,
+            };
+            let escalate = Command::Escalate(commands::handover::Escalate { answer });
+            let caller = Caller { limited: false, conversation: Some(place), ..caller };
+            handed = matches!(s.service.handle_async(escalate, caller).await, Reply::HandedOver { already: false, .. });
+        }
+        (rendered(reply, to, s.key().clone()).await, handed)
     }
 }
 

@@ -10,7 +10,7 @@ use serenity::all::{
 };
 use tracing::warn;
 
-use super::handler::{Shared, caller, conversation_in, invocation, rendered, without_mentions};
+use super::handler::{Shared, Whence, caller, conversation_in, invocation, place, rendered, without_mentions};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
 use super::webhook::Webhooks;
@@ -39,6 +39,13 @@ pub enum After {
     Delete {
         channel: ChannelId,
         message: MessageId,
+    },
+    /// Post the hand-over notice in the support channel (with the bot's token; without one, as a
+    /// follow-up where the button was pressed).
+    Notify {
+        channel: ChannelId,
+        notice: String,
+        role: u64,
     },
 }
 
@@ -87,6 +94,18 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
             }
             return retry("remove an answer", MESSAGE_BUDGET, || hooks.delete_original(token)).await;
         }
+        After::Notify { channel, notice, role } => {
+            if let Webhooks::Bot(http) = hooks {
+                let message = serenity::all::CreateMessage::new()
+                    .content(notice.clone())
+                    .allowed_mentions(render::role_only(role));
+                match retry("ask for a human", MESSAGE_BUDGET, || channel.send_message(http, message.clone())).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => warn!("could not post in the support channel ({e}); posting where the button was"),
+                }
+            }
+            Rendered::text(&notice, false).pinging(role)
+        }
         After::Edit(rendered) => rendered,
         After::Run { command, caller, to } => {
             rendered(s.service.handle_async(command, caller).await, to, s.key().clone()).await
@@ -99,21 +118,42 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
     Ok(())
 }
 
+/// Where an interaction came from (the channel's parent: a thread's channel, for per-channel
+/// articles).
+fn whence(
+    guild: Option<serenity::all::GuildId>,
+    channel: ChannelId,
+    partial: Option<&serenity::all::PartialChannel>,
+    id: u64,
+) -> Whence {
+    Whence {
+        guild: guild.map(|g| g.get()),
+        channel: channel.get(),
+        parent: partial.and_then(|p| p.parent_id).map(|p| p.get()),
+        interaction: id,
+    }
+}
+
 async fn command(s: &Shared, c: &CommandInteraction) -> Plan {
     let guild = c.guild_id.map(|g| g.get());
-    let mut caller = caller(s, &c.user, c.member.as_deref(), (guild, c.channel_id.get(), c.id.get()));
+    let mut caller =
+        caller(s, &c.user, c.member.as_deref(), whence(c.guild_id, c.channel_id, c.channel.as_ref(), c.id.get()));
     let command = match Command::from_invocation(&invocation(&c.data)) {
         Ok(command) => without_mentions(command),
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
     };
-    // `/ask` in a DM or in a thread of the bot's continues the conversation there.
-    if matches!(command, Command::Ask(_)) {
-        caller.conversation = conversation_in(s, guild, c.channel_id.get()).await;
+    // `/ask` in a DM or in a thread of the bot's continues the conversation there; `/resolve`
+    // hands back the channel it is run in.
+    match command {
+        Command::Ask(_) => caller.conversation = conversation_in(s, guild, c.channel_id.get()).await,
+        Command::Resolve(_) => caller.conversation = Some(place(c.channel_id.get())),
+        _ => {}
     }
     let spec = command.spec();
     let to = Audience {
         asker: c.user.id.get(),
         private: matches!(&command, Command::Ask(a) if a.private) || c.guild_id.is_none(),
+        support: s.settings(guild).support_role.is_some() && guild.is_some(),
     };
     // A refused admin command is answered at once: dispatch refuses it (and logs the attempt)
     // without doing any work.
@@ -135,8 +175,36 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
         Ok(command) => command,
         Err(e) => return Plan::now(render::usage(&e).response(), &c.token),
     };
-    let caller = caller(s, &c.user, c.member.as_ref(), (c.guild_id.map(|g| g.get()), c.channel_id.get(), c.id.get()));
+    let guild = c.guild_id.map(|g| g.get());
+    let mut caller =
+        caller(s, &c.user, c.member.as_ref(), whence(c.guild_id, c.channel_id, c.channel.as_ref(), c.id.get()));
+    if matches!(command, Command::Escalate(_)) {
+        caller.conversation = Some(place(c.channel_id.get()));
+    }
+    let settings = s.settings(guild);
     match s.service.handle_async(command, caller).await {
+        // "Ask a human": the notice pings the support role only, where the button was pressed or in
+        // the support channel.
+        Reply::HandedOver { already: false, .. } if settings.support_role.is_some() => {
+            let role = settings.support_role.unwrap_or_default();
+            let why = render::HandOver::Asked;
+            match settings.support_channel {
+                Some(support) => {
+                    let elsewhere = Some((guild.unwrap_or_default(), c.channel_id.get()));
+                    let notice = render::support_notice_text(role, why, elsewhere);
+                    let said = format!("I've asked the support team in <#{support}>; they'll reply here.");
+                    Plan {
+                        response: Rendered::text(&said, true).response(),
+                        after: After::Notify { channel: ChannelId::new(support), notice, role },
+                        token: c.token.clone(),
+                    }
+                }
+                None => {
+                    let notice = render::support_notice_text(role, why, None);
+                    Plan::now(Rendered::text(&notice, false).pinging(role).response(), &c.token)
+                }
+            }
+        }
         // A vote down asks what was missing; the vote already counts if the form is dismissed.
         Reply::Voted { answer, ask_why: true, .. } => Plan::now(render::why_modal(answer, s.key()), &c.token),
         Reply::Remove => Plan {
@@ -146,7 +214,8 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
         },
         Reply::Share => {
             let embeds: Vec<CreateEmbed> = c.message.embeds.iter().cloned().map(CreateEmbed::from).collect();
-            let shared = Rendered::text("", false).shared(c.user.id.get(), record_of(&c.message), s.key());
+            let to = Audience { asker: c.user.id.get(), private: false, support: settings.support_role.is_some() };
+            let shared = Rendered::text("", false).shared(to, record_of(&c.message), s.key());
             Plan::now(shared.response_with_embeds(embeds), &c.token)
         }
         other => Plan::now(render::reply(&other).response(), &c.token),
@@ -175,7 +244,7 @@ async fn modal(s: &Shared, m: &ModalInteraction) -> Plan {
     let rendered = match command {
         Ok(command) => {
             let caller =
-                caller(s, &m.user, m.member.as_ref(), (m.guild_id.map(|g| g.get()), m.channel_id.get(), m.id.get()));
+                caller(s, &m.user, m.member.as_ref(), whence(m.guild_id, m.channel_id, m.channel.as_ref(), m.id.get()));
             render::reply(&s.service.handle_async(command, caller).await)
         }
         Err(e) => render::usage(&e),
@@ -189,7 +258,15 @@ fn autocomplete(s: &Shared, c: &CommandInteraction) -> Plan {
             let complete = commands::spec(&c.data.name)
                 .and_then(|spec| spec.options.iter().find(|o| o.name == focused.name))
                 .map_or(Completion::None, |o| o.complete);
-            let Some(engine) = s.service.engine() else { return Plan::now(render::autocomplete(Vec::new()), &c.token) };
+            let origin = crate::analytics::Origin {
+                guild: c.guild_id.map(|g| g.get()),
+                channel: Some(c.channel_id.get()),
+                parent: c.channel.as_ref().and_then(|p| p.parent_id).map(|p| p.get()),
+                ..crate::analytics::Origin::default()
+            };
+            let Some(engine) = s.service.engine_for(&origin) else {
+                return Plan::now(render::autocomplete(Vec::new()), &c.token);
+            };
             match complete {
                 Completion::Feature => {
                     engine.complete_feature(focused.value).into_iter().map(|f| (f.name.clone(), f.id.clone())).collect()

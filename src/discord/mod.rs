@@ -47,7 +47,7 @@ pub async fn run_gateway(
     on_shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let http = http(token, config)?;
-    let intents = intents(&config.discord);
+    let intents = intents(config);
     let mut client = ClientBuilder::new_with_http(http, intents)
         .event_handler(Handler { shared: shared.clone() })
         .await
@@ -168,12 +168,14 @@ fn gateway_error(e: serenity::Error, intents: GatewayIntents) -> anyhow::Error {
 /// Mentions and DMs carry their content without the privileged MESSAGE_CONTENT intent; follow-ups in
 /// threads and forum posts need it (`discord.message_content`), and forum posts arrive as
 /// THREAD_CREATE, which needs GUILDS.
-pub fn intents(cfg: &crate::config::DiscordConfig) -> GatewayIntents {
+pub fn intents(config: &crate::config::Config) -> GatewayIntents {
+    let cfg = &config.discord;
     let mut i = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     if cfg.message_content {
         i |= GatewayIntents::MESSAGE_CONTENT;
     }
-    if !cfg.forum_channels.is_empty() {
+    let forums = config.guilds.iter().any(|g| g.forum_channels.as_ref().is_some_and(|f| !f.is_empty()));
+    if !cfg.forum_channels.is_empty() || forums {
         i |= GatewayIntents::GUILDS;
     }
     i

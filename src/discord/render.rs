@@ -97,6 +97,8 @@ pub struct Rendered {
     buttons: Vec<Button>,
     /// A PNG shown in the first embed: (file name, bytes).
     image: Option<(String, Vec<u8>)>,
+    /// The one role this message may ping (a hand-over notice); otherwise it mentions nobody.
+    role: Option<u64>,
 }
 
 /// Who a reply goes to, for the buttons it carries.
@@ -106,6 +108,8 @@ pub struct Audience {
     pub asker: u64,
     /// Answered privately: a "Post to channel" button instead of 🗑.
     pub private: bool,
+    /// A support role is configured where the answer goes: an "Ask a human" button.
+    pub support: bool,
 }
 
 impl Rendered {
@@ -116,7 +120,7 @@ impl Rendered {
             // An empty message is rejected; say something rather than fail.
             embeds.push(Embed { description: Some("(nothing to show)".into()), ..Embed::default() });
         }
-        Rendered { content, embeds, ephemeral, buttons: Vec::new(), image: None }
+        Rendered { content, embeds, ephemeral, buttons: Vec::new(), image: None, role: None }
     }
 
     pub fn image(&self) -> Option<&(String, Vec<u8>)> {
@@ -124,9 +128,9 @@ impl Rendered {
     }
 
     /// The same message, public, with the buttons of a public answer (used by "Post to channel").
-    pub fn shared(mut self, asker: u64, record: Option<i64>, key: &InstallKey) -> Self {
+    pub fn shared(mut self, to: Audience, record: Option<i64>, key: &InstallKey) -> Self {
         self.ephemeral = false;
-        self.buttons = answer_buttons(record, Audience { asker, private: false }, key);
+        self.buttons = answer_buttons(record, Audience { private: false, ..to }, key);
         self
     }
 
@@ -153,6 +157,16 @@ impl Rendered {
 
     fn attachment(&self) -> Option<CreateAttachment> {
         self.image.as_ref().map(|(name, bytes)| CreateAttachment::bytes(bytes.clone(), name.clone()))
+    }
+
+    /// The same message, allowed to ping `role` (and nobody else).
+    pub fn pinging(mut self, role: u64) -> Self {
+        self.role = Some(role);
+        self
+    }
+
+    fn allowed(&self) -> CreateAllowedMentions {
+        self.role.map_or_else(no_mentions, role_only)
     }
 
     /// Plain text only, e.g. a notice.
@@ -183,7 +197,7 @@ impl Rendered {
     /// The reply to a slash command (interaction callback type 4).
     pub fn response(&self) -> CreateInteractionResponse {
         let mut m = CreateInteractionResponseMessage::new()
-            .allowed_mentions(no_mentions())
+            .allowed_mentions(self.allowed())
             .ephemeral(self.ephemeral)
             .embeds(self.create_embeds())
             .components(self.components());
@@ -201,7 +215,7 @@ impl Rendered {
     pub fn response_with_embeds(&self, embeds: Vec<CreateEmbed>) -> CreateInteractionResponse {
         CreateInteractionResponse::Message(
             CreateInteractionResponseMessage::new()
-                .allowed_mentions(no_mentions())
+                .allowed_mentions(self.allowed())
                 .ephemeral(false)
                 .embeds(embeds)
                 .components(self.components()),
@@ -211,7 +225,7 @@ impl Rendered {
     /// Fills in a deferred response.
     pub fn edit(&self) -> EditInteractionResponse {
         let mut m = EditInteractionResponse::new()
-            .allowed_mentions(no_mentions())
+            .allowed_mentions(self.allowed())
             .embeds(self.create_embeds())
             .components(self.components());
         if let Some(c) = &self.content {
@@ -226,7 +240,7 @@ impl Rendered {
     /// A follow-up message, for when editing the deferred response failed.
     pub fn followup(&self) -> CreateInteractionResponseFollowup {
         let mut m = CreateInteractionResponseFollowup::new()
-            .allowed_mentions(no_mentions())
+            .allowed_mentions(self.allowed())
             .ephemeral(self.ephemeral)
             .embeds(self.create_embeds())
             .components(self.components());
@@ -242,7 +256,7 @@ impl Rendered {
     /// A channel message (the answer to a mention or DM); the caller adds the message reference.
     pub fn message(&self) -> CreateMessage {
         let mut m = CreateMessage::new()
-            .allowed_mentions(no_mentions())
+            .allowed_mentions(self.allowed())
             .embeds(self.create_embeds())
             .components(self.components());
         if let Some(c) = &self.content {
@@ -270,6 +284,10 @@ fn answer_buttons(record: Option<i64>, to: Audience, key: &InstallKey) -> Vec<Bu
         let asker = to.asker.to_string();
         b.push(Button { custom_id: custom_id(key, "remove", &[&asker]), emoji: Some('🗑'), label: None });
     }
+    if to.support {
+        let id = record.map(|r| r.to_string()).unwrap_or_default();
+        b.push(Button { custom_id: custom_id(key, "escalate", &[&id]), emoji: None, label: Some("Ask a human") });
+    }
     b
 }
 
@@ -285,14 +303,45 @@ pub fn why_modal(answer: i64, key: &InstallKey) -> CreateInteractionResponse {
     )
 }
 
-/// The notice that hands a question to people: it pings the support role and nobody else.
-pub fn support_notice(role: u64) -> serenity::all::CreateMessage {
+/// Why a question is handed to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOver {
+    /// The bot could not answer it with confidence.
+    Unsure,
+    /// Someone pressed "Ask a human".
+    Asked,
+}
+
+/// The text of the notice that hands a question to people: it pings the support role (the message
+/// allows that mention and no other: [`role_only`]). `elsewhere` is the question's place
+/// `(guild, channel)` when the notice goes to a support channel instead, with a link to it.
+pub fn support_notice_text(role: u64, why: HandOver, elsewhere: Option<(u64, u64)>) -> String {
+    let what = match why {
+        HandOver::Unsure => "I could not answer a question with confidence",
+        HandOver::Asked => "Someone asked for a human",
+    };
+    match elsewhere {
+        Some((guild, channel)) => format!(
+            "<@&{role}> {what} in <#{channel}>: could someone take a look? \
+             https://discord.com/channels/{guild}/{channel} (I'll stay quiet there until one of you replies or runs /resolve.)"
+        ),
+        None => format!(
+            "<@&{role}> {what} here: could someone take a look? \
+             I'll stay quiet here until one of you replies or runs /resolve."
+        ),
+    }
+}
+
+/// The notice as a message of its own.
+pub fn support_notice(role: u64, why: HandOver, elsewhere: Option<(u64, u64)>) -> serenity::all::CreateMessage {
     serenity::all::CreateMessage::new()
-        .content(format!(
-            "<@&{role}> I could not answer this one with confidence: could someone take a look? \
-             I'll stay quiet here until one of you replies."
-        ))
-        .allowed_mentions(CreateAllowedMentions::new().roles(vec![serenity::all::RoleId::new(role)]))
+        .content(support_notice_text(role, why, elsewhere))
+        .allowed_mentions(role_only(role))
+}
+
+/// Mentions the role and nobody else.
+pub fn role_only(role: u64) -> CreateAllowedMentions {
+    CreateAllowedMentions::new().roles(vec![serenity::all::RoleId::new(role)])
 }
 
 /// Mentions nobody: not @everyone/@here, no role, no user, not even the replied-to author.
@@ -382,6 +431,13 @@ pub fn reply(reply: &Reply) -> Rendered {
         }
         Reply::Voted { .. } | Reply::Remove | Reply::Share => {
             Rendered::text(&plain::reply(reply, crate::render::Style::PLAIN), true)
+        }
+        // Said where everyone in the thread sees it (the gateway pings the role itself).
+        Reply::HandedOver { already, .. } => {
+            Rendered::text(&plain::reply(reply, crate::render::Style::PLAIN), *already)
+        }
+        Reply::Resolved { was_handed_over } => {
+            Rendered::text(&plain::reply(reply, crate::render::Style::PLAIN), !was_handed_over)
         }
         // Only the asker needs to see it (ephemeral where Discord allows).
         Reply::SlowDown { wait_secs } => slow_down(*wait_secs, true),

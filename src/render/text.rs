@@ -54,6 +54,14 @@ pub fn reply(r: &Reply, style: Style) -> String {
         },
         Reply::Remove => "Removed.".into(),
         Reply::Share => "Posted.".into(),
+        Reply::HandedOver { already: false, .. } => {
+            "Handed to people: the support team has been asked to take a look.".into()
+        }
+        Reply::HandedOver { already: true, .. } => {
+            "The support team has already been asked to take a look here.".into()
+        }
+        Reply::Resolved { was_handed_over: true } => "Handed back: I'll answer questions here again.".into(),
+        Reply::Resolved { was_handed_over: false } => "Nothing here was waiting for people.".into(),
         Reply::SlowDown { wait_secs } => slow_down(*wait_secs),
         Reply::Help { text } => clean(text).into_owned(),
         Reply::Refused { message } | Reply::Error { message } => clean(message).into_owned(),

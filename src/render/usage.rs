@@ -65,6 +65,11 @@ fn group_lines(n: usize, g: &crate::analytics::GapGroup, m: &Marks) -> String {
             how.push(format!("{count} {what}"));
         }
     }
+    match (g.escalated, g.resolved) {
+        (0, _) => {}
+        (n, 0) => how.push(format!("{n} handed to people")),
+        (n, r) => how.push(format!("{n} handed to people, {r} resolved")),
+    }
     let about = match (g.terms.is_empty(), &g.example) {
         (false, _) => format!(" about {}", (m.user)(&g.terms.join(", "))),
         (true, Some(_)) => " with no informative words".to_owned(),
@@ -108,6 +113,14 @@ pub fn stats(s: &Stats, m: &Marks) -> String {
             s.unhelpful
         )),
         None => lines.push("Helpful: no votes yet".into()),
+    }
+    if s.escalated > 0 {
+        let open = s.escalated - s.escalations_resolved.min(s.escalated);
+        lines.push(format!(
+            "Handed to people: {} ({} resolved, {open} open)",
+            (m.strong)(&s.escalated.to_string()),
+            s.escalations_resolved
+        ));
     }
     if let (Some(p50), Some(p99)) = (s.latency_p50_ms, s.latency_p99_ms) {
         lines.push(format!("Latency: p50 {p50:.1} ms, p99 {p99:.1} ms"));

@@ -221,7 +221,7 @@ fn validate(engine: &Engine, manifest: &Manifest) -> Result<(), StoreError> {
 /// Loads the corpus, builds a generation in a temporary directory, validates it and publishes it.
 pub fn build_generation(cfg: &StoreConfig, prices: Arc<PriceTable>) -> Result<(Engine, Manifest, String), StoreError> {
     let started = Instant::now();
-    let corpus = corpus::load(&cfg.corpus_dir)?;
+    let corpus = corpus::load_of(&cfg.corpus_dir, cfg.articles.as_deref())?;
 
     fs::create_dir_all(&cfg.index_dir).map_err(io(&cfg.index_dir))?;
     let _lock = BuildLock::acquire(&cfg.index_dir)?;

@@ -89,6 +89,8 @@ pub struct StoreConfig {
     pub corpus_dir: PathBuf,
     pub index_dir: PathBuf,
     pub threads: usize,
+    /// Serve these articles of the corpus only (a channel limited to them); `None`: all of them.
+    pub articles: Option<Vec<String>>,
 }
 
 /// How the serving snapshot came to be at start.
@@ -137,7 +139,7 @@ impl Store {
         clean_leftovers(&cfg.index_dir);
         let existing = read_current(&cfg.index_dir);
         let opened = existing.as_ref().map(|g| (g, open_generation(&cfg.index_dir.join(g), prices.clone())));
-        let fingerprint = corpus::fingerprint_dir(&cfg.corpus_dir);
+        let fingerprint = corpus::fingerprint_of(&cfg.corpus_dir, cfg.articles.as_deref());
         let (why, fallback) = match (opened, &fingerprint) {
             (Some((_, Ok((engine, manifest)))), Ok(fp)) if manifest.fingerprint == *fp => {
                 let store = Store::with_engine(cfg, prices, engine);

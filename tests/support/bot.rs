@@ -76,7 +76,11 @@ impl Bot {
 
     /// As [`Bot::start_with`], on a mock the test has set up (failures queued, IDENTIFY silenced).
     pub async fn start_on(mock: MockDiscord, toml: &str) -> Bot {
-        let site = Site::new(toml);
+        Bot::start_in(mock, Site::new(toml)).await
+    }
+
+    /// As [`Bot::start_on`], in a site the test has set up (more corpora beside the default one).
+    pub async fn start_in(mock: MockDiscord, site: Site) -> Bot {
         let config = site.config_via(Some(TOKEN), &mock.http_base());
         let (tx, rx) = oneshot::channel::<()>();
         let serve = tokio::spawn(productbot::app::serve(config, async move {
