@@ -384,18 +384,47 @@ impl WordAnalyzer {
 
     /// The words of `text` with their stems: what [`words`] gives with a [`word_analyzer`].
     pub fn words(&mut self, text: &str) -> Vec<Word> {
+        self.words_learning(text, None)
+    }
+
+    /// [`WordAnalyzer::words`], adding the stems of words it does not know to `learned` (and looking
+    /// them up there next time): for texts to be added to the vocabulary ([`WordAnalyzer::knowing`]).
+    pub fn words_learning(&mut self, text: &str, mut learned: Option<&mut FxHashMap<String, String>>) -> Vec<Word> {
         let mut out = Vec::new();
         let mut stream = self.unstemmed.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            let stem = match self.known.get(&t.text) {
-                Some(stem) => stem.clone(),
-                None => stem_one(&mut self.stemmer, &t.text),
+            let stem = match (self.known.get(&t.text), learned.as_deref_mut()) {
+                (Some(stem), _) => stem.clone(),
+                (None, Some(learned)) => match learned.get(&t.text) {
+                    Some(stem) => stem.clone(),
+                    None => {
+                        let stem = stem_one(&mut self.stemmer, &t.text);
+                        learned.insert(t.text.clone(), stem.clone());
+                        stem
+                    }
+                },
+                (None, None) => stem_one(&mut self.stemmer, &t.text),
             };
             let surface = text.get(t.offset_from..t.offset_to).unwrap_or(&t.text).to_lowercase();
             out.push(Word { text: surface, stem, offset: t.offset_from, end: t.offset_to });
         }
         out
+    }
+}
+
+impl WordAnalyzer {
+    /// This analyzer with `more` words known besides its own, up to `max_words` in all (the words
+    /// known only make analysis faster: [`WordAnalyzer::words`] gives the same either way).
+    pub fn knowing(mut self, more: impl IntoIterator<Item = (String, String)>, max_words: usize) -> Self {
+        let known = Arc::make_mut(&mut self.known);
+        for (word, stem) in more {
+            if known.len() >= max_words {
+                break;
+            }
+            known.entry(word).or_insert(stem);
+        }
+        self
     }
 }
 

@@ -14,13 +14,21 @@ impl Engine {
             tracing::debug!("bot.toml [pricing] overrides the corpus's prices of {}", overridden.join(", "));
         }
         let prices = Arc::new(prices);
-        let mut word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
+        let word_analyzer = WordAnalyzer::with_vocabulary(vocabulary(&corpus), MAX_KNOWN_WORDS);
         let mut index_analyzer = index.analyzer();
+        // Every feature's name and aliases as words, worked out once (on two threads): the
+        // uncovered topics, the alias matcher and the feature cards all read them. Their words
+        // join the vocabulary.
+        let (named, learned) = FeatureWords::all(&corpus.table.features, &word_analyzer, &index_analyzer);
+        let mut word_analyzer = word_analyzer.knowing(learned, MAX_KNOWN_WORDS);
         // Each passage body's words, and their stems.
         let body_words: Vec<Vec<text::Word>> = corpus.passages.iter().map(|p| word_analyzer.words(&p.text)).collect();
         let bodies: Vec<Vec<String>> =
             body_words.iter().map(|words| words.iter().map(|w| w.stem.clone()).collect()).collect();
-        let topics = uncovered_topics(&corpus, &bodies, &mut word_analyzer);
+        let topics = uncovered_topics(&corpus, &named, &bodies, &mut word_analyzer);
+        // From here on, each feature's name's and aliases' index terms (the cards' own field) and
+        // the aliases' words (the matcher's, moved into it).
+        let (own_terms, alias_words): (Vec<_>, Vec<_>) = named.into_iter().map(|n| (n.terms, n.aliases)).unzip();
         let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
         let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
         let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
@@ -76,15 +84,12 @@ impl Engine {
         let (matcher, (features, alias_scores, synonyms, synonym_scores, cards)) = std::thread::scope(|scope| {
             let cards = scope.spawn(|| {
                 let features = &corpus.table.features;
-                let alias_terms: Vec<Vec<String>> = features
+                // The aliases' index terms, each once: what the feature's searches are widened with.
+                let alias_terms: Vec<Vec<String>> = own_terms
                     .iter()
-                    .map(|f| {
+                    .map(|(_, aliases)| {
                         let mut seen = FxHashSet::default();
-                        f.aliases
-                            .iter()
-                            .flat_map(|a| text::index_terms(a, &words.words(a), &mut analyzer))
-                            .filter(|t| seen.insert(t.clone()))
-                            .collect()
+                        aliases.iter().flatten().filter(|t| seen.insert(t.as_str())).cloned().collect()
                     })
                     .collect();
                 let searcher = index.searcher();
@@ -110,6 +115,10 @@ impl Engine {
                 let cards = Cards::build(
                     features,
                     |i| {
+                        let (name, aliases) = &own_terms[i];
+                        name.iter().chain(aliases.iter().flatten()).cloned().collect()
+                    },
+                    |i| {
                         indexed[i]
                             .passage
                             .filter(|_| features[i].heading.is_some())
@@ -131,7 +140,7 @@ impl Engine {
                 );
                 (indexed, alias_scores, synonyms, synonym_scores, cards)
             });
-            let matcher = Matcher::new(&corpus.table, &topics, &mut word_analyzer, &is_subject);
+            let matcher = Matcher::new(&corpus.table, alias_words, &topics, &mut word_analyzer, &is_subject);
             (matcher, cards.join().expect("building the feature cards does not panic"))
         });
         let articles = Articles::new(&vendor_titles(&corpus, &titles, &mut word_analyzer), &spread);
@@ -249,13 +258,11 @@ pub(super) fn term_scores<'a>(
 }
 
 /// The words whose stems the engine works out once ([`WordAnalyzer`]): the corpus's own, which are
-/// most of the words questions use. A question word outside them is stemmed as it comes.
+/// most of the words questions use (the features' names and aliases join them as they are analyzed:
+/// [`FeatureWords::all`]). A question word outside them is stemmed as it comes.
 pub(super) fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
     let table = &corpus.table;
-    let features = table
-        .features
-        .iter()
-        .flat_map(|f| [&f.name, &f.note].into_iter().chain(&f.aliases).chain(&f.examples).map(String::as_str));
+    let features = table.features.iter().flat_map(|f| std::iter::once(&f.note).chain(&f.examples).map(String::as_str));
     let passages = corpus.passages.iter().flat_map(|p| [p.heading.as_str(), p.text.as_str()]);
     let lexicon = corpus.lexicon.expansions();
     // The corpus's prose first: with a table of more distinct words than are kept, the words
@@ -266,19 +273,85 @@ pub(super) fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
 /// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
 /// alias, or a passage heading, uses their words, or a passage's text has them in a row, or (by
 /// stem, in any order) a heading has all their informative words.
-pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer: &mut WordAnalyzer) -> Vec<String> {
+/// A feature's name and aliases as words ([`WordAnalyzer::words`]) and as index terms.
+pub(super) struct FeatureWords {
+    pub name: Vec<text::Word>,
+    pub aliases: Vec<Vec<text::Word>>,
+    /// The name's index terms, then each alias's.
+    pub terms: (Vec<String>, Vec<Vec<String>>),
+}
+
+impl FeatureWords {
+    /// Every feature's, in order, and the stems of their words `words` did not know; split over two
+    /// threads for a large table.
+    fn all(
+        features: &[Feature],
+        words: &WordAnalyzer,
+        index: &TextAnalyzer,
+    ) -> (Vec<FeatureWords>, FxHashMap<String, String>) {
+        let analyze = |part: &[Feature]| -> (Vec<FeatureWords>, FxHashMap<String, String>) {
+            let (mut a, mut ia) = (words.clone(), index.clone());
+            let mut learned = FxHashMap::default();
+            let named = part
+                .iter()
+                .map(|f| {
+                    let name = a.words_learning(&f.name, Some(&mut learned));
+                    let aliases: Vec<Vec<text::Word>> =
+                        f.aliases.iter().map(|x| a.words_learning(x, Some(&mut learned))).collect();
+                    let terms = (
+                        text::index_terms(&f.name, &name, &mut ia),
+                        f.aliases.iter().zip(&aliases).map(|(x, w)| text::index_terms(x, w, &mut ia)).collect(),
+                    );
+                    FeatureWords { name, aliases, terms }
+                })
+                .collect();
+            (named, learned)
+        };
+        if features.len() < 2_000 {
+            return analyze(features);
+        }
+        let (first, second) = features.split_at(features.len() / 2);
+        std::thread::scope(|s| {
+            let later = s.spawn(|| analyze(second));
+            let (mut out, mut learned) = analyze(first);
+            let (rest, more) = later.join().expect("analyzing feature names does not panic");
+            out.extend(rest);
+            learned.extend(more);
+            (out, learned)
+        })
+    }
+}
+
+pub(super) fn uncovered_topics(
+    corpus: &Corpus,
+    named: &[FeatureWords],
+    bodies: &[Vec<String>],
+    analyzer: &mut WordAnalyzer,
+) -> Vec<String> {
     let table = &corpus.table;
-    let named = table.features.iter().flat_map(|f| std::iter::once(&f.name).chain(&f.aliases));
-    let headings = corpus.passages.iter().map(|p| &p.heading);
-    let texts: Vec<Vec<text::Word>> = named.chain(headings).map(|t| analyzer.words(t)).collect();
-    // Each word (as written and stemmed) -> the texts that have it: a topic is looked for only in
-    // the texts that have its first word (a table of many features stays linear to check).
-    let mut having: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    if table.topics.is_empty() {
+        return Vec::new();
+    }
+    let headings: Vec<Vec<text::Word>> = corpus.passages.iter().map(|p| analyzer.words(&p.heading)).collect();
+    let texts: Vec<&[text::Word]> = named
+        .iter()
+        .flat_map(|n| std::iter::once(n.name.as_slice()).chain(n.aliases.iter().map(Vec::as_slice)))
+        .chain(headings.iter().map(Vec::as_slice))
+        .collect();
+    let topic_words: Vec<Vec<text::Word>> = table.topics.iter().map(|t| analyzer.words(t)).collect();
+    // Each topic's first word (as written and stemmed) -> the texts that have it: a topic is looked
+    // for only in those (a table of many features stays linear to check).
+    let mut having: FxHashMap<&str, Vec<usize>> = topic_words
+        .iter()
+        .filter_map(|w| w.first())
+        .flat_map(|w| [(w.text.as_str(), Vec::new()), (w.stem.as_str(), Vec::new())])
+        .collect();
     for (i, words) in texts.iter().enumerate() {
-        for w in words {
+        for w in words.iter() {
             for key in [w.text.as_str(), w.stem.as_str()] {
-                let list = having.entry(key).or_default();
-                if list.last() != Some(&i) {
+                if let Some(list) = having.get_mut(key)
+                    && list.last() != Some(&i)
+                {
                     list.push(i);
                 }
             }
@@ -287,15 +360,14 @@ pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer
     // By stem, in any order: a heading with every informative word of the topic ("used for
     // training" and a section "Data Use and Training"). Not a passage's text in any order: "API
     // responses" in a passage says nothing of a "responses api".
-    let headings: Vec<Vec<String>> =
-        corpus.passages.iter().map(|p| analyzer.words(&p.heading).into_iter().map(|w| w.stem).collect()).collect();
+    let headings: Vec<Vec<&str>> =
+        headings.iter().map(|words| words.iter().map(|w| w.stem.as_str()).collect()).collect();
     let by_stems = |stems: &[String]| {
         let informative: Vec<&String> = stems.iter().filter(|s| !text::is_index_stopword(s)).collect();
-        !informative.is_empty() && headings.iter().any(|h| informative.iter().all(|s| h.contains(s)))
+        !informative.is_empty() && headings.iter().any(|h| informative.iter().all(|s| h.contains(&s.as_str())))
     };
     let mut out = Vec::new();
-    for topic in &table.topics {
-        let words = analyzer.words(topic);
+    for (topic, words) in table.topics.iter().zip(topic_words.iter()) {
         let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
         let in_body = |b: &Vec<String>| !stems.is_empty() && b.windows(stems.len()).any(|w| w == stems);
         let mut candidates: Vec<usize> = words
@@ -306,8 +378,8 @@ pub(super) fn uncovered_topics(corpus: &Corpus, bodies: &[Vec<String>], analyzer
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        let texts_with_first = candidates.iter().map(|&i| &texts[i]);
-        if !understand::covered(&words, texts_with_first) && !bodies.iter().any(in_body) && !by_stems(&stems) {
+        let texts_with_first = candidates.iter().map(|&i| texts[i]);
+        if !understand::covered(words, texts_with_first) && !bodies.iter().any(in_body) && !by_stems(&stems) {
             out.push(topic.clone());
         }
     }

@@ -36,29 +36,33 @@ pub struct Cards {
 }
 
 impl Cards {
-    /// Cards for `features`; `passage(i)` is the index terms of feature `i`'s own item passage, if it
-    /// has one, and `terms` analyzes text into index terms.
+    /// Cards for `features`; `own(i)` is the index terms of feature `i`'s name and aliases,
+    /// `passage(i)` those of its own item passage, if it has one, and `terms` analyzes other text
+    /// (examples, the note) into index terms.
     /// `spread(card, term)` is how common a term is across the passages of card `card`'s article,
     /// from 0 (in one) to 1 (in all): a word the whole article uses ("model", "use") says little
     /// about which of its features a question means, so its card scores count that much less.
     pub fn build<'a>(
         features: &[Feature],
+        own: impl Fn(usize) -> Vec<String>,
         passage: impl Fn(usize) -> Option<&'a [String]>,
         article: impl Fn(usize) -> usize,
         spread: impl Fn(usize, &str) -> f32,
         terms: &mut dyn FnMut(&str) -> Vec<String>,
     ) -> Cards {
-        // fields[f][card] = the card's terms in that field.
+        // fields[f][card] = the card's terms in that field, sorted (equal terms adjacent: counted
+        // without a map per card).
         let mut fields: Vec<Vec<Vec<String>>> = vec![Vec::with_capacity(features.len()); FIELDS.len()];
         for (i, f) in features.iter().enumerate() {
-            let mut own = terms(&f.name);
-            for a in &f.aliases {
-                own.extend(terms(a));
-            }
-            fields[0].push(own);
+            fields[0].push(own(i));
             fields[1].push(f.examples.iter().flat_map(|e| terms(e)).collect());
             fields[2].push(terms(&f.note));
             fields[3].push(passage(i).map(<[String]>::to_vec).unwrap_or_default());
+        }
+        for field in &mut fields {
+            for terms in field.iter_mut() {
+                terms.sort_unstable();
+            }
         }
         // BM25 statistics per article: a card competes with its own article's cards, so adding an
         // article leaves the others' scores as they were.
@@ -72,10 +76,7 @@ impl Cards {
             *n += 1.0;
             for (field, (len, df)) in fields.iter().zip(per_field.iter_mut()) {
                 *len += field[card].len() as f32;
-                let mut seen: Vec<&str> = field[card].iter().map(String::as_str).collect();
-                seen.sort_unstable();
-                seen.dedup();
-                for t in seen {
+                for (t, _) in runs(&field[card]) {
                     *df.entry(t).or_default() += 1.0;
                 }
             }
@@ -98,14 +99,14 @@ impl Cards {
             let scale = if n < largest { idf(largest, 1.0) / idf(n, 1.0) } else { 1.0 };
             for ((field, boost), (avg_len, df)) in fields.iter().zip(FIELDS).zip(per_field) {
                 let terms = &field[card];
-                let mut tf: HashMap<&str, f32> = HashMap::default();
-                for t in terms {
-                    *tf.entry(t).or_default() += 1.0;
-                }
                 let norm = K1 * (1.0 - B + B * terms.len() as f32 / avg_len.max(1.0));
-                for (t, tf) in tf {
+                for (t, tf) in runs(terms) {
                     let score = scale * boost * idf(n, df[t]) * tf * (K1 + 1.0) / (tf + norm);
-                    let list = postings.entry(t.to_owned()).or_default();
+                    // The term is copied only for its first card.
+                    if !postings.contains_key(t) {
+                        postings.insert(t.to_owned(), Vec::new());
+                    }
+                    let list = postings.get_mut(t).expect("inserted above");
                     match list.last_mut() {
                         Some((c, s)) if *c == card as u32 => *s += score,
                         _ => list.push((card as u32, score)),
@@ -144,6 +145,11 @@ impl Cards {
     }
 }
 
+/// The distinct terms of sorted `terms`, each with how many times it occurs.
+fn runs(terms: &[String]) -> impl Iterator<Item = (&str, f32)> {
+    terms.chunk_by(|a, b| a == b).map(|run| (run[0].as_str(), run.len() as f32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +182,15 @@ mod tests {
         ]
     }
 
+    /// Each feature's name and aliases as index terms, as the engine gives them.
+    fn own(features: &[Feature]) -> impl Fn(usize) -> Vec<String> + '_ {
+        move |i| {
+            let mut a = text::index_analyzer();
+            let f = &features[i];
+            std::iter::once(&f.name).chain(&f.aliases).flat_map(|t| text::terms(&mut a, t)).collect()
+        }
+    }
+
     fn analyzed() -> impl FnMut(&str) -> Vec<String> {
         let mut analyzer = text::index_analyzer();
         move |t| text::terms(&mut analyzer, t)
@@ -193,7 +208,7 @@ mod tests {
     #[test]
     fn a_feature_described_in_other_words_wins_its_card() {
         let features = three_features();
-        let cards = Cards::build(&features, |_| None, |_| 0, |_, _| 0.0, &mut analyzed());
+        let cards = Cards::build(&features, own(&features), |_| None, |_| 0, |_, _| 0.0, &mut analyzed());
         for (q, want) in [
             ("I want to know how confident it was about every token", 0),
             ("automatically flag abusive comments", 1),
@@ -205,8 +220,14 @@ mod tests {
         }
         assert!(cards.score(&[("zebra".into(), 1.0)]).0.iter().all(|s| *s == 0.0));
         // A word every passage of the corpus uses counts for nothing.
-        let common =
-            Cards::build(&features, |_| None, |_| 0, |_, t| if t == "token" { 1.0 } else { 0.0 }, &mut analyzed());
+        let common = Cards::build(
+            &features,
+            own(&features),
+            |_| None,
+            |_| 0,
+            |_, t| if t == "token" { 1.0 } else { 0.0 },
+            &mut analyzed(),
+        );
         assert_eq!(common.score(&[("token".into(), 1.0)]), (vec![0.0, 0.0, 0.0], vec![0, 0, 0]));
         assert_eq!(cards.score(&[("token".into(), 1.0)]).1, [1, 0, 0]);
     }
@@ -214,13 +235,13 @@ mod tests {
     #[test]
     fn an_added_article_leaves_the_others_cards_as_they_were() {
         let first = three_features();
-        let alone = Cards::build(&first, |_| None, |_| 0, |_, _| 0.0, &mut analyzed());
+        let alone = Cards::build(&first, own(&first), |_| None, |_| 0, |_, _| 0.0, &mut analyzed());
         // A second article whose cards share the first's words ("flag", "token", "posts").
         let mut both = first.to_vec();
         both.push(feature("review", &["code review"], &["can it flag problems in posts of a diff"], "review comments"));
         both.push(feature("tokens", &["token usage"], &["how many tokens does each session use"], "token costs"));
         let article = |card: usize| usize::from(card >= first.len());
-        let together = Cards::build(&both, |_| None, article, |_, _| 0.0, &mut analyzed());
+        let together = Cards::build(&both, own(&both), |_| None, article, |_, _| 0.0, &mut analyzed());
         for q in ["automatically flag abusive posts", "how confident is it about each token", "wait a day"] {
             let terms: Vec<(String, f32)> =
                 text::terms(&mut text::index_analyzer(), q).into_iter().map(|t| (t, 1.0)).collect();
@@ -232,7 +253,8 @@ mod tests {
         // score alike, three in one article or two in the other.
         let cards = [("kiwi", "alpha"), ("lime", "beta"), ("pear", "gamma"), ("plum", "delta"), ("fig", "omega")]
             .map(|(id, alias)| feature(id, &[alias], &[], ""));
-        let scaled = Cards::build(&cards, |_| None, |card| usize::from(card >= 3), |_, _| 0.0, &mut analyzed());
+        let scaled =
+            Cards::build(&cards, own(&cards), |_| None, |card| usize::from(card >= 3), |_, _| 0.0, &mut analyzed());
         let (alpha, _) = scaled.score(&[("alpha".into(), 1.0)]);
         let (delta, _) = scaled.score(&[("delta".into(), 1.0)]);
         assert!(alpha[0] > 0.0 && (alpha[0] - delta[3]).abs() < 1e-4, "{} vs {}", alpha[0], delta[3]);

@@ -119,25 +119,29 @@ impl Matcher {
     /// [`covered`]).
     /// `is_subject(feature, stems)` says whether an alias's words are what its whole article is
     /// about (its product's name): such an alias tells no feature apart and is left out.
+    /// `aliases[i]`: feature `i`'s aliases as words (as `analyzer` splits them).
     pub fn new(
         table: &FeatureTable,
+        aliases: Vec<Vec<Vec<Word>>>,
         topics: &[String],
         analyzer: &mut WordAnalyzer,
         is_subject: &dyn Fn(usize, &[&str]) -> bool,
     ) -> Self {
-        let mut compile = |s: &str| {
-            let words = analyzer.words(s);
+        let of = |words: Vec<Word>| {
             let weight = words.iter().map(|w| w.text.len()).sum::<usize>() + words.len().saturating_sub(1);
             Alias { words, weight }
         };
+        let mut compile = |s: &str| of(analyzer.words(s));
         let features: Vec<Vec<Alias>> = table
             .features
             .iter()
+            .zip(aliases)
             .enumerate()
-            .map(|(fi, f)| {
+            .map(|(fi, (f, words))| {
                 f.aliases
                     .iter()
-                    .map(|a| (a, compile(a)))
+                    .zip(words)
+                    .map(|(a, words)| (a, of(words)))
                     .filter(|(a, compiled)| {
                         let stems: Vec<&str> = compiled.words.iter().map(|w| w.stem.as_str()).collect();
                         let subject = !stems.is_empty() && is_subject(fi, &stems);
@@ -173,38 +177,38 @@ impl Matcher {
             topics.iter().map(|o| (o.clone(), compile(o))).filter(|(_, a)| !a.words.is_empty()).collect();
         let mut words: FxHashMap<String, Entry> = FxHashMap::default();
         for w in features.iter().flatten().flat_map(|a: &Alias| &a.words) {
-            words.entry(w.text.clone()).or_default().alias_word = true;
-            words.entry(w.stem.clone()).or_default().alias_word = true;
+            entry(&mut words, &w.text).alias_word = true;
+            entry(&mut words, &w.stem).alias_word = true;
         }
         for (fi, aliases) in features.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    words.entry(key.clone()).or_default().features.push((fi, ai));
+                    entry(&mut words, key).features.push((fi, ai));
                 }
             }
         }
         for (pi, aliases) in products.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    words.entry(key.clone()).or_default().products.push((pi, ai));
+                    entry(&mut words, key).products.push((pi, ai));
                 }
             }
         }
         for (vi, aliases) in vendors.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    words.entry(key.clone()).or_default().vendors.push((vi, ai));
+                    entry(&mut words, key).vendors.push((vi, ai));
                 }
             }
         }
         for (oi, (_, alias)) in others.iter().enumerate() {
             for key in first_keys(alias) {
-                words.entry(key.clone()).or_default().others.push(oi);
+                entry(&mut words, key).others.push(oi);
             }
         }
         for (ti, (_, alias)) in topics.iter().enumerate() {
             for key in first_keys(alias) {
-                words.entry(key.clone()).or_default().topics.push(ti);
+                entry(&mut words, key).topics.push(ti);
             }
         }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
@@ -438,7 +442,7 @@ impl Matcher {
 /// Whether `phrase` occurs (stemmed, with the usual gaps) inside some of `texts`: a topic listed as
 /// uncovered stops counting once the corpus covers it.
 /// `texts` are analyzed already ([`text::words`]).
-pub fn covered<'a>(phrase: &[Word], mut texts: impl Iterator<Item = &'a Vec<Word>>) -> bool {
+pub fn covered<'a>(phrase: &[Word], mut texts: impl Iterator<Item = &'a [Word]>) -> bool {
     if phrase.is_empty() {
         return true;
     }
@@ -473,6 +477,15 @@ fn word_matches(alias: &Word, word: &Word, fuzzy: bool) -> Option<bool> {
 
 /// The keys an alias is found by: its first word's text and, if different, its stem. A question
 /// word is looked up by its own text and stem.
+/// `words[key]`, inserted empty if missing; the key is copied only then (a large table's aliases
+/// share most of their words).
+fn entry<'a>(words: &'a mut FxHashMap<String, Entry>, key: &str) -> &'a mut Entry {
+    if !words.contains_key(key) {
+        words.insert(key.to_owned(), Entry::default());
+    }
+    words.get_mut(key).expect("inserted above")
+}
+
 fn first_keys(alias: &Alias) -> impl Iterator<Item = &String> {
     let first = &alias.words[0];
     std::iter::once(&first.text).chain((first.stem != first.text).then_some(&first.stem))
@@ -563,9 +576,17 @@ mod tests {
         text::words(&mut text::word_analyzer(), q)
     }
 
+    /// A matcher over `t`, its aliases analyzed as the engine does.
+    fn matcher(t: &FeatureTable, topics: &[String]) -> Matcher {
+        let mut a = WordAnalyzer::with_vocabulary([], 0);
+        let aliases: Vec<Vec<Vec<Word>>> =
+            t.features.iter().map(|f| f.aliases.iter().map(|x| a.words(x)).collect()).collect();
+        Matcher::new(t, aliases, topics, &mut a, &|_, _| false)
+    }
+
     fn u(q: &str) -> (Understanding, FeatureTable) {
         let t = table();
-        let m = Matcher::new(&t, &t.topics, &mut WordAnalyzer::with_vocabulary([], 0), &|_, _| false);
+        let m = matcher(&t, &t.topics);
         (m.understand(&words(q), &|_| false), t)
     }
 
@@ -586,7 +607,7 @@ mod tests {
     #[test]
     fn a_word_the_corpus_has_is_not_read_as_a_typo() {
         let t = table();
-        let m = Matcher::new(&t, &[], &mut WordAnalyzer::with_vocabulary([], 0), &|_, _| false);
+        let m = matcher(&t, &[]);
         let q = words("does it rememder things");
         let u = m.understand(&q, &|_| false);
         assert_eq!(
@@ -631,8 +652,8 @@ mod tests {
         let (x, _) = u("a window into my context");
         assert_eq!(x.topic, None);
         let texts = |t: &[&str]| t.iter().map(|t| words(t)).collect::<Vec<_>>();
-        assert!(covered(&words("context window"), texts(&["Context window size", "Memory"]).iter()));
-        assert!(!covered(&words("context window"), texts(&["Memory", "the window"]).iter()));
+        assert!(covered(&words("context window"), texts(&["Context window size", "Memory"]).iter().map(Vec::as_slice)));
+        assert!(!covered(&words("context window"), texts(&["Memory", "the window"]).iter().map(Vec::as_slice)));
     }
 
     #[test]

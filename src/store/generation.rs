@@ -143,15 +143,42 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Reads `corpus.json`, refusing it unless its checksum is the manifest's.
-fn read_corpus(path: &Path, manifest: &Manifest) -> Result<Corpus, StoreError> {
-    let bytes = fs::read(path).map_err(io(path))?;
-    if sha256_hex(&bytes) != manifest.corpus_sha256 {
-        return Err(StoreError::Data {
-            path: path.to_owned(),
-            message: "checksum differs from the manifest's (changed after the build)".into(),
-        });
-    }
-    serde_json::from_slice(&bytes).map_err(|e| StoreError::Data { path: path.to_owned(), message: e.to_string() })
+/// A generation's manifest (of this version's format) and its corpus (with the manifest's checksum):
+/// the manifest is read, and the corpus checksummed, while the corpus is parsed (a large table's
+/// corpus is megabytes of JSON).
+fn read_generation(gen_dir: &Path) -> Result<(Manifest, Corpus), StoreError> {
+    let path = gen_dir.join(CORPUS);
+    std::thread::scope(|s| {
+        let manifest = s.spawn(|| read_manifest(gen_dir));
+        let bytes = fs::read(&path).map_err(io(&path));
+        let (sum, parsed) = match &bytes {
+            Ok(b) => std::thread::scope(|inner| {
+                let sum = inner.spawn(|| sha256_hex(b));
+                let parsed = serde_json::from_slice::<Corpus>(b);
+                (sum.join().ok(), Some(parsed))
+            }),
+            Err(_) => (None, None),
+        };
+        let manifest =
+            manifest.join().map_err(|_| StoreError::Validation("reading the manifest panicked".into()))??;
+        if manifest.format != FORMAT {
+            return Err(StoreError::Data {
+                path: gen_dir.join(MANIFEST),
+                message: format!("format {} is not this version's {FORMAT}", manifest.format),
+            });
+        }
+        bytes?;
+        if sum.as_deref() != Some(manifest.corpus_sha256.as_str()) {
+            return Err(StoreError::Data {
+                path: path.clone(),
+                message: "checksum differs from the manifest's (changed after the build)".into(),
+            });
+        }
+        let corpus = parsed
+            .expect("parsed whenever the file was read")
+            .map_err(|e| StoreError::Data { path: path.clone(), message: e.to_string() })?;
+        Ok((manifest, corpus))
+    })
 }
 
 pub fn short(fingerprint: &str) -> String {
@@ -160,14 +187,7 @@ pub fn short(fingerprint: &str) -> String {
 
 /// Opens and validates one generation directory.
 pub fn open_generation(gen_dir: &Path, prices: Arc<PriceTable>) -> Result<(Engine, Manifest), StoreError> {
-    let manifest = read_manifest(gen_dir)?;
-    if manifest.format != FORMAT {
-        return Err(StoreError::Data {
-            path: gen_dir.join(MANIFEST),
-            message: format!("format {} is not this version's {FORMAT}", manifest.format),
-        });
-    }
-    let corpus = read_corpus(&gen_dir.join(CORPUS), &manifest)?;
+    let (manifest, corpus) = read_generation(gen_dir)?;
     let index = SearchIndex::open(&gen_dir.join(TANTIVY))?;
     let name = gen_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let revision = Revision { corpus: short(&manifest.fingerprint), generation: name };
