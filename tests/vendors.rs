@@ -67,6 +67,22 @@ fn the_same_concept_per_vendor_cites_its_own_article_first() {
     }
 }
 
+/// A question about one vendor's products is answered from that vendor's article: the other's
+/// passages on the same topic are not cited (the Claude article's Projects passage is no answer about
+/// ChatGPT, its Batch passage none about the OpenAI API).
+#[test]
+fn a_question_about_one_vendor_cites_only_its_articles() {
+    for (q, doc) in [
+        ("does chatgpt have something like projects with shared files and custom instructions", OPENAI),
+        ("can the anthropic api do batch jobs at half price", CLAUDE),
+        ("can the openai api do batch jobs at half price", OPENAI),
+    ] {
+        let a = ask(q);
+        let docs: Vec<&str> = a.sources.iter().map(|s| s.doc.as_str()).collect();
+        assert!(!docs.is_empty() && docs.iter().all(|d| *d == doc), "{q}: {docs:?}\n{}", render::plain(&a));
+    }
+}
+
 #[test]
 fn the_api_is_ambiguous_until_a_vendor_word_settles_it() {
     // Nothing says which API: both are answered, each from its own article, and the answer says so.

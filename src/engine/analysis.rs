@@ -98,11 +98,11 @@ impl Engine {
         // With several articles, those the question names come first: the others' cards count for
         // less, and their aliases name a feature only where the whole question reads best as it
         // ("automatic review" in a question about screening posts through the API is no code review).
-        let named = self.articles.named(&q.words);
+        let named = self.articles.named(&q.words).only(self.vendor_articles(&u));
         let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
-        let hits: Vec<AliasHit> = if named.prefers() {
+        let hits: Vec<AliasHit> = if named.prefers_features() {
             // A concept several articles have counts as much as the article the question names.
-            let weight = |fi: usize| self.feature_docs[fi].iter().map(|&d| named.weight(d)).fold(0.0_f32, f32::max);
+            let weight = |fi: usize| self.feature_docs[fi].iter().map(|&d| named.preference(d)).fold(0.0_f32, f32::max);
             for (fi, card) in cards.iter_mut().enumerate() {
                 *card *= weight(fi);
             }
@@ -212,12 +212,35 @@ impl Engine {
         out
     }
 
+    /// With articles of several vendors, the articles of the one vendor whose products (or name)
+    /// the question names, and of none; `None` (all of them) when it names none or several.
+    fn vendor_articles(&self, u: &Understanding) -> Option<Vec<bool>> {
+        let table = &self.corpus.table;
+        let mut named: Vec<&str> = u
+            .products
+            .iter()
+            .filter_map(|&p| table.products.get(p))
+            .map(|p| p.vendor.as_str())
+            .chain(u.vendors.iter().filter_map(|&v| table.vendors.get(v)).map(|v| v.id.as_str()))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let [vendor] = named[..] else { return None };
+        let keep: Vec<bool> = self.doc_vendors.iter().map(|v| v.is_empty() || v.iter().any(|x| x == vendor)).collect();
+        (keep.iter().any(|k| !k)).then_some(keep)
+    }
+
     /// The passages that may answer: the closest by words, the closest by meaning, and the
-    /// intent's features' own.
+    /// intent's features' own (an article left out gives none).
     pub(super) fn candidates(&self, a: &Analysis, analyzer: &mut TextAnalyzer) -> Vec<Candidate> {
         let mut pids: Vec<(usize, f32)> = a.closest.iter().map(|h| (h.pid, h.score)).collect();
-        let mut by_meaning: Vec<(usize, f32)> =
-            self.passage_vecs.iter().enumerate().map(|(i, v)| (i, embed::cosine(&a.meaning, v))).collect();
+        let mut by_meaning: Vec<(usize, f32)> = self
+            .passage_vecs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| a.named.weight(self.passage_doc[*i]) > 0.0)
+            .map(|(i, v)| (i, embed::cosine(&a.meaning, v)))
+            .collect();
         if by_meaning.len() > SEMANTIC_CANDIDATES {
             by_meaning.select_nth_unstable_by(SEMANTIC_CANDIDATES, |x, y| y.1.total_cmp(&x.1));
             by_meaning.truncate(SEMANTIC_CANDIDATES);

@@ -30,20 +30,46 @@ pub struct Articles {
 }
 
 /// The articles one question names: `None` when it names none or all of them (nothing to prefer).
+/// The second part: articles left out altogether, another vendor's when the question asks about
+/// one vendor's products ([`Named::only`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Named(Option<Vec<bool>>);
+pub struct Named(Option<Vec<bool>>, Vec<bool>);
 
 impl Named {
-    /// The weight of something from article `doc`.
+    /// The weight of a passage from article `doc`: 0 for an article left out.
     pub fn weight(&self, doc: usize) -> f32 {
+        if self.1.get(doc).copied().unwrap_or(false) {
+            return 0.0;
+        }
+        self.preference(doc)
+    }
+
+    /// The weight of a feature of article `doc`: an article left out still names its concepts
+    /// (another vendor's feature asked of these products is "not covered", not unknown).
+    pub fn preference(&self, doc: usize) -> f32 {
         match &self.0 {
             Some(named) if !named.get(doc).copied().unwrap_or(true) => OTHER_ARTICLE_WEIGHT,
             _ => 1.0,
         }
     }
 
-    /// Whether the question names some articles and not others.
+    /// Leaves out the articles `keep` says no to: a question about one vendor's products is
+    /// answered from that vendor's articles only (another vendor's passage on the same topic is no
+    /// answer about these products).
+    pub fn only(mut self, keep: Option<Vec<bool>>) -> Named {
+        if let Some(keep) = keep {
+            self.1 = keep.into_iter().map(|k| !k).collect();
+        }
+        self
+    }
+
+    /// Whether the question names some articles and not others, or leaves some out.
     pub fn prefers(&self) -> bool {
+        self.0.is_some() || self.1.iter().any(|x| *x)
+    }
+
+    /// Whether features are weighed ([`Named::preference`]): the question names some articles.
+    pub fn prefers_features(&self) -> bool {
         self.0.is_some()
     }
 
@@ -83,7 +109,7 @@ impl Articles {
     /// The articles whose subject `words` name.
     pub fn named(&self, words: &[Word]) -> Named {
         if self.subject.is_empty() {
-            return Named(None);
+            return Named(None, Vec::new());
         }
         let mut named = vec![false; self.articles];
         for w in words {
@@ -92,7 +118,7 @@ impl Articles {
             }
         }
         let count = named.iter().filter(|n| **n).count();
-        Named((count > 0 && count < self.articles).then_some(named))
+        Named((count > 0 && count < self.articles).then_some(named), Vec::new())
     }
 
     /// Each article's subject stems, sorted (for tests and diagnostics).
@@ -161,7 +187,10 @@ mod tests {
         assert_eq!(named.weight(0), OTHER_ARTICLE_WEIGHT);
         assert!(named.passes_over(0));
         // Naming none, or every one, prefers nothing.
-        assert_eq!(a.named(&[word("memory")]), Named(None));
+        assert_eq!(a.named(&[word("memory")]), Named(None, Vec::new()));
+        // A vendor's question leaves the other vendor's article out.
+        let only = a.named(&[word("cli")]).only(Some(vec![false, true]));
+        assert_eq!((only.weight(0), only.weight(1)), (0.0, 1.0));
     }
 
     #[test]
@@ -169,7 +198,7 @@ mod tests {
         let titles = vec![stems("the api vs chatgpt")];
         let passages = [(0, stems("the api has batch"))];
         let a = build(&titles, &passages);
-        assert_eq!(a.named(&[word("api")]), Named(None));
+        assert_eq!(a.named(&[word("api")]), Named(None, Vec::new()));
         assert_eq!(a.named(&[word("api")]).weight(0), 1.0);
     }
 }

@@ -42,6 +42,24 @@ impl Engine {
                 docs
             })
             .collect();
+        let doc_vendors: Vec<Vec<String>> = corpus
+            .docs
+            .iter()
+            .map(|d| {
+                let table = &corpus.table;
+                let mut vendors: Vec<String> = table
+                    .features
+                    .iter()
+                    .flat_map(|f| f.evidence.iter().filter(|e| e.doc == d.id))
+                    .flat_map(|e| &e.products)
+                    .filter_map(|p| table.products.iter().find(|x| &x.id == p))
+                    .map(|p| p.vendor.clone())
+                    .collect();
+                vendors.sort_unstable();
+                vendors.dedup();
+                vendors
+            })
+            .collect();
         // Each article's title words, stemmed, and how many passages it has and in how many of them
         // each word is.
         let titles: Vec<Vec<String>> =
@@ -181,6 +199,7 @@ impl Engine {
             articles,
             passage_doc,
             feature_docs,
+            doc_vendors,
             alias_scores,
             synonyms,
             synonym_scores,

@@ -99,6 +99,9 @@ pub struct Engine {
     passage_doc: Vec<usize>,
     /// Each feature's articles (every evidence's), in table order.
     feature_docs: Vec<Vec<usize>>,
+    /// Each article's vendors (those of the products its evidence gives values for), by id; a table
+    /// that declares no vendor is one of its own (id "").
+    doc_vendors: Vec<Vec<String>>,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
     alias_scores: FxHashMap<String, ScoreList>,

@@ -37,7 +37,8 @@ impl Engine {
                 }
                 hit.score *= named.weight(self.passage_doc[hit.pid]);
             }
-            // Stable: equal scores keep tantivy's order.
+            // An article left out gives nothing; stable: equal scores keep tantivy's order.
+            hits.retain(|h| named.weight(self.passage_doc[h.pid]) > 0.0);
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         }
         hits
