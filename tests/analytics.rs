@@ -112,6 +112,8 @@ fn store(s: &Scratch) -> Store {
     Store::open(cfg, support::prices()).unwrap().0
 }
 
+/// Someone on Discord in server 1 (rows the tests insert by hand are that server's too: a report
+/// asked for on Discord covers its own server).
 fn person(id: &str) -> Caller {
     Caller {
         limited: true,
@@ -290,8 +292,8 @@ fn retention_purges_old_records_at_start(backend: Backend) {
             execute(
                 &db,
                 &format!(
-                    "INSERT INTO answers (id, at_ms, transport, user_hash, question, kind, confidence, features, latency_us, revision)
-                     VALUES ({id}, {}, 'shell', 'x', 'old', 'search', 'high', '', 1, 'r')",
+                    "INSERT INTO answers (id, at_ms, transport, guild_id, user_hash, question, kind, confidence, features, latency_us, revision)
+                     VALUES ({id}, {}, 'discord', '1', 'x', 'old', 'search', 'high', '', 1, 'r')",
                     now - days * 86_400_000
                 ),
             );
@@ -578,7 +580,7 @@ fn a_silent_postgres_never_holds_an_answer_and_every_error_names_it() {
     assert!(started.elapsed() < Duration::from_secs(2), "answers waited for the database: {:?}", started.elapsed());
     // Reads give up with an error naming the database (never its password).
     let started = Instant::now();
-    let e = a.stats(7).unwrap_err().to_string();
+    let e = a.stats(7, None).unwrap_err().to_string();
     assert!(started.elapsed() < Duration::from_secs(15), "/stats waited {:?}", started.elapsed());
     assert!(e.contains(&shown) && e.contains("did not answer") && !e.contains("s3cr3t"), "{e}");
     // The writer gives up too: the 20 records are lost, counted, and the error names the database.
@@ -818,8 +820,8 @@ fn gaps_group_a_month_of_questions_in_seconds_each_question_in_one_group(backend
                 words[2..].join(" ")
             );
             sql.push_str(&format!(
-                "INSERT INTO answers (id, at_ms, transport, user_hash, question, kind, confidence, features, latency_us, revision)
-                 VALUES ({}, {}, 'discord', 'u', '{q}', 'out_of_scope', 'high', '', 1, 'r');",
+                "INSERT INTO answers (id, at_ms, transport, guild_id, user_hash, question, kind, confidence, features, latency_us, revision)
+                 VALUES ({}, {}, 'discord', '1', 'u', '{q}', 'out_of_scope', 'high', '', 1, 'r');",
                 i + 1,
                 now - 20_000 + i as i64
             ));

@@ -131,3 +131,46 @@ async fn reindex_in_a_server_rebuilds_its_corpus_only() {
     assert_eq!(bot.site.current_generation(), default_generation);
     bot.stop().await.0.unwrap();
 }
+
+/// Runs an admin report (`/gaps` or `/stats`) in `guild` until its text contains `want`; returns it.
+async fn report_until(bot: &Bot, name: &str, first_id: u64, guild: u64, want: &str) -> String {
+    let mut last = String::new();
+    for i in 0..20 {
+        let id = first_id + i;
+        let mut d = slash_interaction(id, name, json!([]), ALICE, MANAGE_GUILD);
+        d["guild_id"] = json!(guild.to_string());
+        let cb = bot.interact(d).await;
+        assert_eq!(cb.body["type"], 5, "deferred: {}", cb.body);
+        let route = format!("/webhooks/{APP_ID}/itoken-{id}/messages/@original");
+        let edit = bot.mock.wait_request(T, |r| r.is("PATCH", &route)).await;
+        last = edit.body["embeds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["description"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if last.contains(want) {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("/{name} in {guild} never showed {want:?}; last:\n{last}");
+}
+
+/// `/gaps` and `/stats` on Discord cover the server they are asked in: one server's admins do not
+/// see another's questions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_cover_the_server_they_are_asked_in() {
+    let bot = Bot::start_in(MockDiscord::start().await, site()).await;
+    bot.registered().await;
+    let general = 710000000000000911u64;
+    bot.interact(ask_in(1, ALICE, "how tall is mount everest?", GUILD_ID, general, None)).await;
+    bot.interact(ask_in(2, BOB, "how tall is kilimanjaro?", OTHER_GUILD, general, None)).await;
+    let there = report_until(&bot, "gaps", 100, OTHER_GUILD, "kilimanjaro").await;
+    assert!(!there.contains("everest"), "{there}");
+    let here = report_until(&bot, "gaps", 200, GUILD_ID, "everest").await;
+    assert!(!here.contains("kilimanjaro"), "{here}");
+    report_until(&bot, "stats", 300, OTHER_GUILD, ": **1** answers").await;
+    bot.stop().await.0.unwrap();
+}

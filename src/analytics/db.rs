@@ -327,51 +327,57 @@ impl Sqlite {
         })
     }
 
-    pub fn per_day(&self, since: i64) -> Result<Vec<DayCount>, rusqlite::Error> {
+    pub fn per_day(&self, w: &Window) -> Result<Vec<DayCount>, rusqlite::Error> {
         let mut st = self.conn.prepare(
             "SELECT strftime('%Y-%m-%d', at_ms / 1000, 'unixepoch') AS day, kind, COUNT(*) FROM answers
-             WHERE at_ms >= ?1 GROUP BY day, kind ORDER BY day, kind",
+             WHERE at_ms >= ?1 AND (?2 IS NULL OR guild_id = ?2) GROUP BY day, kind ORDER BY day, kind",
         )?;
-        st.query_map(params![since], |r| {
+        st.query_map(params![w.since, w.guild], |r| {
             Ok(DayCount { day: r.get(0)?, kind: r.get(1)?, count: r.get::<_, i64>(2)? as u64 })
         })?
         .collect()
     }
 
-    pub fn top_features(&self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, rusqlite::Error> {
-        let mut st = self.conn.prepare("SELECT features FROM answers WHERE at_ms >= ?1 AND features <> ''")?;
-        let rows: Vec<String> = st.query_map(params![since], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+    pub fn top_features(&self, w: &Window, limit: usize) -> Result<Vec<FeatureCount>, rusqlite::Error> {
+        let mut st = self.conn.prepare(
+            "SELECT features FROM answers WHERE at_ms >= ?1 AND (?2 IS NULL OR guild_id = ?2) AND features <> ''",
+        )?;
+        let rows: Vec<String> =
+            st.query_map(params![w.since, w.guild], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
         Ok(count_features(rows.into_iter(), limit))
     }
 
-    /// Votes up and down on answers given since `since`.
-    pub fn votes(&self, since: i64) -> Result<(u64, u64), rusqlite::Error> {
+    /// Votes up and down on answers given in the window.
+    pub fn votes(&self, w: &Window) -> Result<(u64, u64), rusqlite::Error> {
         self.conn.query_row(
             "SELECT COALESCE(SUM(v.helpful = 1), 0), COALESCE(SUM(v.helpful = 0), 0)
-             FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= ?1",
-            params![since],
+             FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= ?1 AND (?2 IS NULL OR a.guild_id = ?2)",
+            params![w.since, w.guild],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
         )
     }
 
-    /// Questions handed to people since `since`, and how many of those were handed back.
-    pub fn escalations(&self, since: i64) -> Result<(u64, u64), rusqlite::Error> {
+    /// Questions handed to people in the window, and how many of those were handed back.
+    pub fn escalations(&self, w: &Window) -> Result<(u64, u64), rusqlite::Error> {
         self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(value = 'resolved'), 0) FROM state
-             WHERE key LIKE 'escalated:%' AND at_ms >= ?1",
-            params![since],
+            "SELECT COUNT(*), COALESCE(SUM(s.value = 'resolved'), 0)
+             FROM state s JOIN answers a ON s.key = 'escalated:' || a.id
+             WHERE s.key LIKE 'escalated:%' AND s.at_ms >= ?1 AND (?2 IS NULL OR a.guild_id = ?2)",
+            params![w.since, w.guild],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
         )
     }
 
-    pub fn latencies(&self, since: i64) -> Result<Vec<i64>, rusqlite::Error> {
-        let mut st = self.conn.prepare("SELECT latency_us FROM answers WHERE at_ms >= ?1")?;
-        st.query_map(params![since], |r| r.get(0))?.collect()
+    pub fn latencies(&self, w: &Window) -> Result<Vec<i64>, rusqlite::Error> {
+        let mut st =
+            self.conn.prepare("SELECT latency_us FROM answers WHERE at_ms >= ?1 AND (?2 IS NULL OR guild_id = ?2)")?;
+        st.query_map(params![w.since, w.guild], |r| r.get(0))?.collect()
     }
 
-    /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
-    pub fn gap_questions(&self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), rusqlite::Error> {
-        const GAP: &str = "a.at_ms >= ?1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+    /// The latest `limit` gap questions in the window, oldest first, and how many there are in all.
+    pub fn gap_questions(&self, w: &Window, limit: usize) -> Result<(Vec<GapQuestion>, usize), rusqlite::Error> {
+        const GAP: &str =
+            "a.at_ms >= ?1 AND (?2 IS NULL OR a.guild_id = ?2) AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
                    OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0)
                    OR EXISTS (SELECT 1 FROM state s WHERE s.key = 'escalated:' || a.id))";
         let mut st = self.conn.prepare(&format!(
@@ -383,12 +389,12 @@ impl Sqlite {
                          ORDER BY v.at_ms DESC LIMIT 1),
                         a.at_ms AS at,
                         (SELECT s.value FROM state s WHERE s.key = 'escalated:' || a.id)
-                 FROM answers a WHERE {GAP} ORDER BY a.at_ms DESC, a.id DESC LIMIT ?2)
+                 FROM answers a WHERE {GAP} ORDER BY a.at_ms DESC, a.id DESC LIMIT ?3)
              ORDER BY at, id"
         ))?;
         let limit = limit.min(i64::MAX as usize) as i64;
         let questions = st
-            .query_map(params![since, limit], |r| {
+            .query_map(params![w.since, w.guild, limit], |r| {
                 Ok(GapQuestion {
                     id: r.get(0)?,
                     question: r.get(1)?,
@@ -401,11 +407,21 @@ impl Sqlite {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let total: i64 =
-            self.conn
-                .query_row(&format!("SELECT COUNT(*) FROM answers a WHERE {GAP}"), params![since], |r| r.get(0))?;
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM answers a WHERE {GAP}"),
+            params![w.since, w.guild],
+            |r| r.get(0),
+        )?;
         Ok((questions, total.max(0) as usize))
     }
+}
+
+/// What a report covers: answers since `since` (Unix ms), of one server's when `guild` is set (a
+/// report asked for on Discord covers the server it is asked in).
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub since: i64,
+    pub guild: Option<String>,
 }
 
 /// A database fault, as text (from either backend).
@@ -509,45 +525,45 @@ impl Db {
         }
     }
 
-    pub fn per_day(&mut self, since: i64) -> Result<Vec<DayCount>, DbError> {
+    pub fn per_day(&mut self, w: &Window) -> Result<Vec<DayCount>, DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.per_day(since)?),
-            Db::Postgres(d) => d.per_day(since),
+            Db::Sqlite(d) => Ok(d.per_day(w)?),
+            Db::Postgres(d) => d.per_day(w),
         }
     }
 
-    pub fn top_features(&mut self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, DbError> {
+    pub fn top_features(&mut self, w: &Window, limit: usize) -> Result<Vec<FeatureCount>, DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.top_features(since, limit)?),
-            Db::Postgres(d) => d.top_features(since, limit),
+            Db::Sqlite(d) => Ok(d.top_features(w, limit)?),
+            Db::Postgres(d) => d.top_features(w, limit),
         }
     }
 
-    pub fn votes(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+    pub fn votes(&mut self, w: &Window) -> Result<(u64, u64), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.votes(since)?),
-            Db::Postgres(d) => d.votes(since),
+            Db::Sqlite(d) => Ok(d.votes(w)?),
+            Db::Postgres(d) => d.votes(w),
         }
     }
 
-    pub fn escalations(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+    pub fn escalations(&mut self, w: &Window) -> Result<(u64, u64), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.escalations(since)?),
-            Db::Postgres(d) => d.escalations(since),
+            Db::Sqlite(d) => Ok(d.escalations(w)?),
+            Db::Postgres(d) => d.escalations(w),
         }
     }
 
-    pub fn latencies(&mut self, since: i64) -> Result<Vec<i64>, DbError> {
+    pub fn latencies(&mut self, w: &Window) -> Result<Vec<i64>, DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.latencies(since)?),
-            Db::Postgres(d) => d.latencies(since),
+            Db::Sqlite(d) => Ok(d.latencies(w)?),
+            Db::Postgres(d) => d.latencies(w),
         }
     }
 
-    pub fn gap_questions(&mut self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
+    pub fn gap_questions(&mut self, w: &Window, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
         match self {
-            Db::Sqlite(d) => Ok(d.gap_questions(since, limit)?),
-            Db::Postgres(d) => d.gap_questions(since, limit),
+            Db::Sqlite(d) => Ok(d.gap_questions(w, limit)?),
+            Db::Postgres(d) => d.gap_questions(w, limit),
         }
     }
 }

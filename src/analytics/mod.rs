@@ -443,18 +443,26 @@ impl Analytics {
 
     /// The latest `limit` questions declined, answered with low confidence or voted down in the last
     /// `days` (oldest first), and how many there were in all.
-    pub fn gap_questions(&self, days: u32, limit: usize) -> Result<(Vec<GapQuestion>, usize), AnalyticsError> {
-        self.reader()?.gap_questions(cutoff(days), limit).map_err(|e| self.unreadable(e))
+    /// With `guild`, that server's only (a report asked for on Discord covers its server).
+    pub fn gap_questions(
+        &self,
+        days: u32,
+        limit: usize,
+        guild: Option<u64>,
+    ) -> Result<(Vec<GapQuestion>, usize), AnalyticsError> {
+        self.reader()?.gap_questions(&window(days, guild), limit).map_err(|e| self.unreadable(e))
     }
 
-    /// Usage over the last `days`.
-    pub fn stats(&self, days: u32) -> Result<Stats, AnalyticsError> {
+    /// Usage over the last `days`; with `guild`, that server's answers only (the database's health
+    /// is the install's).
+    pub fn stats(&self, days: u32, guild: Option<u64>) -> Result<Stats, AnalyticsError> {
         let mut db = self.reader()?;
-        let since = cutoff(days);
+        let w = window(days, guild);
+        let since = w.since;
         let q = |e: db::DbError| self.unreadable(e);
-        let (up, down) = db.votes(since).map_err(q)?;
-        let (escalated, escalations_resolved) = db.escalations(since).map_err(q)?;
-        let mut latencies = db.latencies(since).map_err(q)?;
+        let (up, down) = db.votes(&w).map_err(q)?;
+        let (escalated, escalations_resolved) = db.escalations(&w).map_err(q)?;
+        let mut latencies = db.latencies(&w).map_err(q)?;
         latencies.sort_unstable();
         let pct = |p: f64| -> Option<f64> {
             (!latencies.is_empty())
@@ -470,8 +478,8 @@ impl Analytics {
         Ok(Stats {
             days,
             answers: latencies.len() as u64,
-            per_day: db.per_day(since).map_err(q)?,
-            top_features: db.top_features(since, 10).map_err(q)?,
+            per_day: db.per_day(&w).map_err(q)?,
+            top_features: db.top_features(&w, 10).map_err(q)?,
             helpful: up,
             unhelpful: down,
             helpful_ratio: (up + down > 0).then(|| up as f64 / (up + down) as f64),
@@ -763,6 +771,10 @@ pub fn now_ms() -> i64 {
 }
 
 /// The earliest time, in Unix ms, that the last `days` days cover.
+fn window(days: u32, guild: Option<u64>) -> db::Window {
+    db::Window { since: cutoff(days), guild: guild.map(|g| g.to_string()) }
+}
+
 fn cutoff(days: u32) -> i64 {
     now_ms() - i64::from(days) * DAY_MS
 }

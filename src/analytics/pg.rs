@@ -2,7 +2,7 @@
 //! that share one database: the same schema (PostgreSQL types), migrations and results as SQLite.
 //! Each handle is one [`PgConn`]: connecting and every statement are bounded in time.
 
-use super::db::{DayCount, DbError, FeatureCount, GapQuestion, WriterReport, count_features};
+use super::db::{DayCount, DbError, FeatureCount, GapQuestion, Window, WriterReport, count_features};
 use super::pgconn::PgConn;
 use super::{AnswerRecord, StateRecord, VoteRecord};
 
@@ -239,60 +239,73 @@ impl Postgres {
             .collect())
     }
 
-    pub fn per_day(&mut self, since: i64) -> Result<Vec<DayCount>, DbError> {
+    pub fn per_day(&mut self, w: &Window) -> Result<Vec<DayCount>, DbError> {
         let rows = self.0.run(async |c| {
             c.query(
                 "SELECT to_char(to_timestamp(at_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, kind,
                         COUNT(*)::BIGINT
-                 FROM answers WHERE at_ms >= $1 GROUP BY day, kind ORDER BY day, kind",
-                &[&since],
+                 FROM answers WHERE at_ms >= $1 AND ($2::TEXT IS NULL OR guild_id = $2)
+                 GROUP BY day, kind ORDER BY day, kind",
+                &[&w.since, &w.guild],
             )
             .await
         })?;
         Ok(rows.iter().map(|r| DayCount { day: r.get(0), kind: r.get(1), count: r.get::<_, i64>(2) as u64 }).collect())
     }
 
-    pub fn top_features(&mut self, since: i64, limit: usize) -> Result<Vec<FeatureCount>, DbError> {
+    pub fn top_features(&mut self, w: &Window, limit: usize) -> Result<Vec<FeatureCount>, DbError> {
         let rows = self.0.run(async |c| {
-            c.query("SELECT features FROM answers WHERE at_ms >= $1 AND features <> ''", &[&since]).await
+            c.query(
+                "SELECT features FROM answers
+                 WHERE at_ms >= $1 AND ($2::TEXT IS NULL OR guild_id = $2) AND features <> ''",
+                &[&w.since, &w.guild],
+            )
+            .await
         })?;
         Ok(count_features(rows.iter().map(|r| r.get::<_, String>(0)), limit))
     }
 
-    /// Questions handed to people since `since`, and how many of those were handed back.
-    pub fn escalations(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+    /// Questions handed to people in the window, and how many of those were handed back.
+    pub fn escalations(&mut self, w: &Window) -> Result<(u64, u64), DbError> {
         let r = self.0.run(async |c| {
             c.query_one(
-                "SELECT COUNT(*)::BIGINT, COALESCE(SUM(CASE WHEN value = 'resolved' THEN 1 ELSE 0 END), 0)::BIGINT
-                 FROM state WHERE key LIKE 'escalated:%' AND at_ms >= $1",
-                &[&since],
+                "SELECT COUNT(*)::BIGINT, COALESCE(SUM(CASE WHEN s.value = 'resolved' THEN 1 ELSE 0 END), 0)::BIGINT
+                 FROM state s JOIN answers a ON s.key = 'escalated:' || a.id
+                 WHERE s.key LIKE 'escalated:%' AND s.at_ms >= $1 AND ($2::TEXT IS NULL OR a.guild_id = $2)",
+                &[&w.since, &w.guild],
             )
             .await
         })?;
         Ok((r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
     }
 
-    pub fn votes(&mut self, since: i64) -> Result<(u64, u64), DbError> {
+    pub fn votes(&mut self, w: &Window) -> Result<(u64, u64), DbError> {
         let r = self.0.run(async |c| {
             c.query_one(
                 "SELECT COALESCE(SUM(CASE WHEN v.helpful = 1 THEN 1 ELSE 0 END), 0)::BIGINT,
                         COALESCE(SUM(CASE WHEN v.helpful = 0 THEN 1 ELSE 0 END), 0)::BIGINT
-                 FROM votes v JOIN answers a ON a.id = v.answer_id WHERE a.at_ms >= $1",
-                &[&since],
+                 FROM votes v JOIN answers a ON a.id = v.answer_id
+                 WHERE a.at_ms >= $1 AND ($2::TEXT IS NULL OR a.guild_id = $2)",
+                &[&w.since, &w.guild],
             )
             .await
         })?;
         Ok((r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
     }
 
-    pub fn latencies(&mut self, since: i64) -> Result<Vec<i64>, DbError> {
-        let rows =
-            self.0.run(async |c| c.query("SELECT latency_us FROM answers WHERE at_ms >= $1", &[&since]).await)?;
+    pub fn latencies(&mut self, w: &Window) -> Result<Vec<i64>, DbError> {
+        let rows = self.0.run(async |c| {
+            c.query(
+                "SELECT latency_us FROM answers WHERE at_ms >= $1 AND ($2::TEXT IS NULL OR guild_id = $2)",
+                &[&w.since, &w.guild],
+            )
+            .await
+        })?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    /// The latest `limit` gap questions since `since`, oldest first, and how many there are in all.
-    pub fn gap_questions(&mut self, since: i64, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
+    /// The latest `limit` gap questions in the window, oldest first, and how many there are in all.
+    pub fn gap_questions(&mut self, w: &Window, limit: usize) -> Result<(Vec<GapQuestion>, usize), DbError> {
         let limit = limit.min(i64::MAX as usize) as i64;
         let (rows, total) = self.0.run(async |c| {
             let rows = c
@@ -306,21 +319,21 @@ impl Postgres {
                                 a.at_ms,
                                 (SELECT s.value FROM state s WHERE s.key = 'escalated:' || a.id)
                          FROM answers a
-                         WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                         WHERE a.at_ms >= $1 AND ($3::TEXT IS NULL OR a.guild_id = $3) AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
                                OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0)
                                OR EXISTS (SELECT 1 FROM state s WHERE s.key = 'escalated:' || a.id))
                          ORDER BY a.at_ms DESC, a.id DESC LIMIT $2) latest
                      ORDER BY at_ms, id",
-                    &[&since, &limit],
+                    &[&w.since, &limit, &w.guild],
                 )
                 .await?;
             let total: i64 = c
                 .query_one(
                     "SELECT COUNT(*)::BIGINT FROM answers a
-                     WHERE a.at_ms >= $1 AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
+                     WHERE a.at_ms >= $1 AND ($2::TEXT IS NULL OR a.guild_id = $2) AND (a.kind = 'out_of_scope' OR a.confidence = 'low'
                            OR EXISTS (SELECT 1 FROM votes v WHERE v.answer_id = a.id AND v.helpful = 0)
                                OR EXISTS (SELECT 1 FROM state s WHERE s.key = 'escalated:' || a.id))",
-                    &[&since],
+                    &[&w.since, &w.guild],
                 )
                 .await?
                 .get(0);

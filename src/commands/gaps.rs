@@ -48,7 +48,9 @@ pub struct GapsReport {
 }
 
 impl Gaps {
-    pub fn run(self, ctx: Context) -> Reply {
+    /// The caller's server's gaps on Discord (another server's questions are not its admins'
+    /// business); every server's from the command line.
+    pub fn run(self, ctx: Context, guild: Option<u64>) -> Reply {
         let Some(analytics) = ctx.analytics() else {
             return Reply::error("analytics are off ([analytics] enabled = false in bot.toml)");
         };
@@ -56,7 +58,7 @@ impl Gaps {
             Ok(store) => store,
             Err(reply) => return reply,
         };
-        let (questions, total) = match analytics.gap_questions(self.days, MAX_QUESTIONS) {
+        let (questions, total) = match analytics.gap_questions(self.days, MAX_QUESTIONS, guild) {
             Ok(q) => q,
             Err(e) => return Reply::error(e.to_string()),
         };

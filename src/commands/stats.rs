@@ -27,11 +27,12 @@ fn parse(o: &Options) -> Result<Command, UsageError> {
 }
 
 impl StatsCmd {
-    pub fn run(self, ctx: Context) -> Reply {
+    /// The caller's server's usage on Discord; every server's from the command line.
+    pub fn run(self, ctx: Context, guild: Option<u64>) -> Reply {
         let Some(analytics) = ctx.analytics() else {
             return Reply::error("analytics are off ([analytics] enabled = false in bot.toml)");
         };
-        match analytics.stats(self.days) {
+        match analytics.stats(self.days, guild) {
             Ok(s) => Reply::Stats(Box::new(s)),
             Err(e) => Reply::error(e.to_string()),
         }
