@@ -44,6 +44,16 @@ pub struct Matcher {
 struct Entry {
     /// (feature, alias) pairs whose alias starts with the word.
     features: Vec<(usize, usize)>,
+    /// What few words start: products', vendors' and topics' names (boxed: a large table's words
+    /// are nearly all feature words, and a small entry keeps its map small).
+    names: Option<Box<Names>>,
+    /// A feature alias uses the word: a question word found here is spelt right, so it is never
+    /// read as a typo of another.
+    alias_word: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Names {
     /// (product, alias) pairs whose name starts with the word.
     products: Vec<(usize, usize)>,
     /// (vendor, name) pairs whose name starts with the word.
@@ -52,9 +62,18 @@ struct Entry {
     others: Vec<usize>,
     /// Uncovered topics whose phrase starts with the word.
     topics: Vec<usize>,
-    /// A feature alias uses the word: a question word found here is spelt right, so it is never
-    /// read as a typo of another.
-    alias_word: bool,
+}
+
+impl Entry {
+    fn names(&self) -> &Names {
+        static NONE: Names =
+            Names { products: Vec::new(), vendors: Vec::new(), others: Vec::new(), topics: Vec::new() };
+        self.names.as_deref().unwrap_or(&NONE)
+    }
+
+    fn names_mut(&mut self) -> &mut Names {
+        self.names.get_or_insert_with(Box::default)
+    }
 }
 
 /// A first word that may be misspelt, with the (feature, alias) pairs it starts.
@@ -190,25 +209,25 @@ impl Matcher {
         for (pi, aliases) in products.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    entry(&mut words, key).products.push((pi, ai));
+                    entry(&mut words, key).names_mut().products.push((pi, ai));
                 }
             }
         }
         for (vi, aliases) in vendors.iter().enumerate() {
             for (ai, alias) in aliases.iter().enumerate() {
                 for key in first_keys(alias) {
-                    entry(&mut words, key).vendors.push((vi, ai));
+                    entry(&mut words, key).names_mut().vendors.push((vi, ai));
                 }
             }
         }
         for (oi, (_, alias)) in others.iter().enumerate() {
             for key in first_keys(alias) {
-                entry(&mut words, key).others.push(oi);
+                entry(&mut words, key).names_mut().others.push(oi);
             }
         }
         for (ti, (_, alias)) in topics.iter().enumerate() {
             for key in first_keys(alias) {
-                entry(&mut words, key).topics.push(ti);
+                entry(&mut words, key).names_mut().topics.push(ti);
             }
         }
         let mut typo_starts: HashMap<char, Vec<TypoStart>> = HashMap::new();
@@ -309,9 +328,10 @@ impl Matcher {
         let mut other_hits: Vec<(usize, usize)> = Vec::new(); // (vendor, position)
         for (pos, e) in entries.iter().enumerate() {
             for e in e.iter().flatten() {
-                product_hits.extend(e.products.iter().map(|&(pi, ai)| (pos, pi, ai)));
-                vendor_hits.extend(e.vendors.iter().map(|&(vi, ai)| (pos, vi, ai)));
-                other_hits.extend(e.others.iter().map(|&oi| (oi, pos)));
+                let n = e.names();
+                product_hits.extend(n.products.iter().map(|&(pi, ai)| (pos, pi, ai)));
+                vendor_hits.extend(n.vendors.iter().map(|&(vi, ai)| (pos, vi, ai)));
+                other_hits.extend(n.others.iter().map(|&oi| (oi, pos)));
             }
         }
         // By position, then in table order: the order products are named in.
@@ -372,7 +392,7 @@ impl Matcher {
         let no_typos = vec![false; words.len()];
         let mut topic: Option<(usize, &str, Vec<usize>)> = None;
         for (pos, e) in entries.iter().enumerate() {
-            for &ti in e.iter().flatten().flat_map(|e| &e.topics) {
+            for &ti in e.iter().flatten().flat_map(|e| &e.names().topics) {
                 let (name, alias) = &self.topics[ti];
                 if let Some(m) = find_at(&alias.words, words, pos, Some(&no_typos))
                     && topic.as_ref().is_none_or(|(w, ..)| alias.words.len() > *w)
