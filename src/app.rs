@@ -189,13 +189,12 @@ async fn scoped_store(
             );
         }
     }
-    let same = |c: &StoreConfig| {
-        c.articles == articles && std::fs::canonicalize(&c.corpus_dir).ok() == std::fs::canonicalize(corpus).ok()
-    };
+    let canonical = std::fs::canonicalize(corpus).ok();
+    let same = |c: &StoreConfig| c.articles == articles && std::fs::canonicalize(&c.corpus_dir).ok() == canonical;
     if let Some((_, s)) = opened.iter().find(|(c, _)| same(c)) {
         return Ok(s.clone());
     }
-    let canonical = std::fs::canonicalize(corpus).unwrap_or_else(|_| corpus.to_owned());
+    let canonical = canonical.unwrap_or_else(|| corpus.to_owned());
     let named = format!("{}\n{}", canonical.display(), articles.clone().unwrap_or_default().join("\n"));
     let id = crate::corpus::hex(&<sha2::Sha256 as sha2::Digest>::digest(named.as_bytes()));
     let cfg = StoreConfig {

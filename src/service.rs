@@ -95,11 +95,16 @@ impl Service {
     /// At most `questions` per `window` for each [`Caller::limited`] caller; counted in the
     /// analytics database for every replica when that is PostgreSQL (set analytics first).
     pub fn with_cooldown(self, questions: u32, window: Duration) -> Service {
-        let mut cooldown = Cooldown::new(questions, window);
-        if let Some(analytics) = &self.analytics {
-            cooldown = cooldown.shared(analytics.clone());
+        Service { cooldown: Some(self.new_cooldown(questions, window)), ..self }
+    }
+
+    /// A cooldown, counted in the analytics database when that is PostgreSQL.
+    fn new_cooldown(&self, questions: u32, window: Duration) -> Cooldown {
+        let cooldown = Cooldown::new(questions, window);
+        match &self.analytics {
+            Some(analytics) => cooldown.shared(analytics.clone()),
+            None => cooldown,
         }
-        Service { cooldown: Some(cooldown), ..self }
     }
 
     /// A server answered from a store of its own (its `[guilds.ID] corpus`).
@@ -116,10 +121,7 @@ impl Service {
 
     /// A server with a cooldown of its own (counted apart from other servers' questions).
     pub fn with_guild_cooldown(mut self, guild: u64, questions: u32, window: Duration) -> Service {
-        let mut cooldown = Cooldown::new(questions, window);
-        if let Some(analytics) = &self.analytics {
-            cooldown = cooldown.shared(analytics.clone());
-        }
+        let cooldown = self.new_cooldown(questions, window);
         self.routes.cooldowns.insert(guild, cooldown);
         self
     }

@@ -536,6 +536,12 @@ impl Config {
     }
 }
 
+/// Whether some server answers forum posts: `[discord] forum_channels` or a `[guilds.ID]` block's.
+pub fn answers_forums(discord: &DiscordConfig, guilds: &[GuildConfig]) -> bool {
+    !discord.forum_channels.is_empty()
+        || guilds.iter().any(|g| g.forum_channels.as_ref().is_some_and(|f| !f.is_empty()))
+}
+
 /// The `[guilds.ID]` blocks, resolved (the schema check has refused keys that are not ids).
 fn guild_blocks(
     raw: std::collections::BTreeMap<String, RawGuild>,

@@ -131,15 +131,13 @@ fn remember(map: &mut HashMap<u64, u64>, id: u64, value: u64) {
 
 impl Shared {
     pub fn new(service: Arc<Service>, cfg: &DiscordConfig, guilds: &[GuildConfig]) -> Self {
-        let guilds: HashMap<u64, Settings> = guilds.iter().map(|g| (g.id, Settings::of(cfg, Some(g)))).collect();
-        let defaults = Settings::of(cfg, None);
         Shared {
             service,
             answer_in_thread: cfg.answer_in_thread,
             message_content: cfg.message_content,
-            any_forum: !defaults.forum_channels.is_empty() || guilds.values().any(|g| !g.forum_channels.is_empty()),
-            defaults,
-            guilds,
+            any_forum: crate::config::answers_forums(cfg, guilds),
+            defaults: Settings::of(cfg, None),
+            guilds: guilds.iter().map(|g| (g.id, Settings::of(cfg, Some(g)))).collect(),
             forum: Mutex::new(ForumPending::default()),
             register_on_ready: cfg.register_on_start.then(|| cfg.guild_id.map_or(Scope::Global, Scope::Guild)),
             registered: AtomicBool::new(false),
@@ -385,7 +383,7 @@ impl Handler {
 }
 
 /// Posts the hand-over notice: in the support channel with a link to the question's place, or in
-/// the place itself.
+/// the place itself. False (logged) if it could not be posted.
 pub(super) async fn notify_support(
     http: &Http,
     settings: &Settings,
@@ -393,14 +391,18 @@ pub(super) async fn notify_support(
     why: render::HandOver,
     guild: u64,
     at: ChannelId,
-) {
+) -> bool {
     let (to, elsewhere) = match settings.support_channel {
         Some(c) => (ChannelId::new(c), Some((guild, at.get()))),
         None => (at, None),
     };
     let notice = || to.send_message(http, render::support_notice(role, why, elsewhere));
-    if let Err(e) = retry("ask for a human", MESSAGE_BUDGET, notice).await {
-        warn!(channel = %to, "could not post the notice asking for a human: {e}");
+    match retry("ask for a human", MESSAGE_BUDGET, notice).await {
+        Ok(_) => true,
+        Err(e) => {
+            warn!(channel = %to, "could not post the notice asking for a human: {e}");
+            false
+        }
     }
 }
 
@@ -453,6 +455,20 @@ pub(super) struct Whence {
     pub interaction: u64,
 }
 
+impl Whence {
+    /// The origin the service routes and records by.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            transport: "discord",
+            guild: self.guild,
+            channel: Some(self.channel),
+            parent: self.parent,
+            record: true,
+            interaction: Some(self.interaction),
+        }
+    }
+}
+
 /// Who pressed or typed: their id, name, whether they may run admin commands or are on the support
 /// team, where they are, and the interaction (its record's id derives from it).
 pub(super) fn caller(s: &Shared, user: &User, member: Option<&Member>, w: Whence) -> Caller {
@@ -466,14 +482,7 @@ pub(super) fn caller(s: &Shared, user: &User, member: Option<&Member>, w: Whence
         support: settings.is_support(roles),
         limited: true,
         conversation: None,
-        origin: Origin {
-            transport: "discord",
-            guild: w.guild,
-            channel: Some(w.channel),
-            parent: w.parent,
-            record: true,
-            interaction: Some(w.interaction),
-        },
+        origin: w.origin(),
     }
 }
 

@@ -10,7 +10,9 @@ use serenity::all::{
 };
 use tracing::warn;
 
-use super::handler::{Shared, Whence, caller, conversation_in, invocation, place, rendered, without_mentions};
+use super::handler::{
+    Shared, Whence, caller, conversation_in, invocation, notify_support, place, rendered, without_mentions,
+};
 use super::render::{self, Audience, Rendered};
 use super::retry::{MESSAGE_BUDGET, retry};
 use super::webhook::Webhooks;
@@ -40,11 +42,11 @@ pub enum After {
         channel: ChannelId,
         message: MessageId,
     },
-    /// Post the hand-over notice in the support channel (with the bot's token; without one, as a
-    /// follow-up where the button was pressed).
+    /// Post the hand-over notice for the question in `at` in the server's support channel (with
+    /// the bot's token; without one, or if that fails, as a follow-up where the button was pressed).
     Notify {
-        channel: ChannelId,
-        notice: String,
+        guild: u64,
+        at: ChannelId,
         role: u64,
     },
 }
@@ -94,17 +96,14 @@ pub async fn finish(s: &Shared, hooks: Webhooks<'_>, token: &str, after: After) 
             }
             return retry("remove an answer", MESSAGE_BUDGET, || hooks.delete_original(token)).await;
         }
-        After::Notify { channel, notice, role } => {
-            if let Webhooks::Bot(http) = hooks {
-                let message = serenity::all::CreateMessage::new()
-                    .content(notice.clone())
-                    .allowed_mentions(render::role_only(role));
-                match retry("ask for a human", MESSAGE_BUDGET, || channel.send_message(http, message.clone())).await {
-                    Ok(_) => return Ok(()),
-                    Err(e) => warn!("could not post in the support channel ({e}); posting where the button was"),
-                }
+        After::Notify { guild, at, role } => {
+            let why = render::HandOver::Asked;
+            if let Webhooks::Bot(http) = hooks
+                && notify_support(http, s.settings(Some(guild)), role, why, guild, at).await
+            {
+                return Ok(());
             }
-            Rendered::text(&notice, false).pinging(role)
+            Rendered::text(&render::support_notice_text(role, why, Some((guild, at.get()))), false).pinging(role)
         }
         After::Edit(rendered) => rendered,
         After::Run { command, caller, to } => {
@@ -190,12 +189,10 @@ async fn component(s: &Shared, c: &ComponentInteraction) -> Plan {
             let why = render::HandOver::Asked;
             match settings.support_channel {
                 Some(support) => {
-                    let elsewhere = Some((guild.unwrap_or_default(), c.channel_id.get()));
-                    let notice = render::support_notice_text(role, why, elsewhere);
                     let said = format!("I've asked the support team in <#{support}>; they'll reply here.");
                     Plan {
                         response: Rendered::text(&said, true).response(),
-                        after: After::Notify { channel: ChannelId::new(support), notice, role },
+                        after: After::Notify { guild: guild.unwrap_or_default(), at: c.channel_id, role },
                         token: c.token.clone(),
                     }
                 }
@@ -258,12 +255,7 @@ fn autocomplete(s: &Shared, c: &CommandInteraction) -> Plan {
             let complete = commands::spec(&c.data.name)
                 .and_then(|spec| spec.options.iter().find(|o| o.name == focused.name))
                 .map_or(Completion::None, |o| o.complete);
-            let origin = crate::analytics::Origin {
-                guild: c.guild_id.map(|g| g.get()),
-                channel: Some(c.channel_id.get()),
-                parent: c.channel.as_ref().and_then(|p| p.parent_id).map(|p| p.get()),
-                ..crate::analytics::Origin::default()
-            };
+            let origin = whence(c.guild_id, c.channel_id, c.channel.as_ref(), c.id.get()).origin();
             let Some(engine) = s.service.engine_for(&origin) else {
                 return Plan::now(render::autocomplete(Vec::new()), &c.token);
             };

@@ -174,8 +174,7 @@ pub fn intents(config: &crate::config::Config) -> GatewayIntents {
     if cfg.message_content {
         i |= GatewayIntents::MESSAGE_CONTENT;
     }
-    let forums = config.guilds.iter().any(|g| g.forum_channels.as_ref().is_some_and(|f| !f.is_empty()));
-    if !cfg.forum_channels.is_empty() || forums {
+    if crate::config::answers_forums(cfg, &config.guilds) {
         i |= GatewayIntents::GUILDS;
     }
     i

@@ -42,24 +42,7 @@ impl Engine {
                 docs
             })
             .collect();
-        let doc_vendors: Vec<Vec<String>> = corpus
-            .docs
-            .iter()
-            .map(|d| {
-                let table = &corpus.table;
-                let mut vendors: Vec<String> = table
-                    .features
-                    .iter()
-                    .flat_map(|f| f.evidence.iter().filter(|e| e.doc == d.id))
-                    .flat_map(|e| &e.products)
-                    .filter_map(|p| table.products.iter().find(|x| &x.id == p))
-                    .map(|p| p.vendor.clone())
-                    .collect();
-                vendors.sort_unstable();
-                vendors.dedup();
-                vendors
-            })
-            .collect();
+        let doc_vendors = doc_vendors(&corpus, doc_index);
         // Each article's title words, stemmed, and how many passages it has and in how many of them
         // each word is.
         let titles: Vec<Vec<String>> =
@@ -161,7 +144,7 @@ impl Engine {
             let matcher = Matcher::new(&corpus.table, alias_words, &topics, &mut word_analyzer, &is_subject);
             (matcher, cards.join().expect("building the feature cards does not panic"))
         });
-        let articles = Articles::new(&vendor_titles(&corpus, &titles, &mut word_analyzer), &spread);
+        let articles = Articles::new(&vendor_titles(&corpus, &titles, &doc_vendors, &mut word_analyzer), &spread);
         let mut identifiers: FxHashSet<String> =
             corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
         let priced = prices.models().iter().any(|m| {
@@ -229,12 +212,36 @@ impl Engine {
     }
 }
 
+/// Each article's vendors, by id: those of the products its evidence rows give values for (a table
+/// that declares no vendor is one of its own, id ""), sorted.
+fn doc_vendors(corpus: &Corpus, doc_index: impl Fn(&str) -> usize) -> Vec<Vec<String>> {
+    let table = &corpus.table;
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); corpus.docs.len()];
+    for e in table.features.iter().flat_map(|f| &f.evidence) {
+        let Some(vendors) = out.get_mut(doc_index(&e.doc)) else { continue };
+        for p in e.products.iter().filter_map(|p| table.product(p)) {
+            if !vendors.contains(&p.vendor) {
+                vendors.push(p.vendor.clone());
+            }
+        }
+    }
+    for vendors in &mut out {
+        vendors.sort_unstable();
+    }
+    out
+}
+
 /// The title words that may mark an article's subject: with several vendors, not a word of
 /// another vendor's product names ("apps" in "Claude Apps vs. the Anthropic API" is also
-/// ChatGPT's "the app", so "my app" names neither vendor's article).
-fn vendor_titles(corpus: &Corpus, titles: &[Vec<String>], analyzer: &mut WordAnalyzer) -> Vec<Vec<String>> {
+/// ChatGPT's "the app", so "my app" names neither vendor's article). `doc_vendors` are each
+/// article's ([`doc_vendors`]).
+fn vendor_titles(
+    corpus: &Corpus,
+    titles: &[Vec<String>],
+    doc_vendors: &[Vec<String>],
+    analyzer: &mut WordAnalyzer,
+) -> Vec<Vec<String>> {
     let table = &corpus.table;
-    let vendor_of = |id: &str| table.product(id).map(|p| p.vendor.as_str());
     let mut vendors: Vec<&str> = table.products.iter().map(|p| p.vendor.as_str()).collect();
     vendors.sort_unstable();
     vendors.dedup();
@@ -247,18 +254,15 @@ fn vendor_titles(corpus: &Corpus, titles: &[Vec<String>], analyzer: &mut WordAna
         .iter()
         .map(|p| (p.vendor.as_str(), p.words.iter().flat_map(|w| analyzer.words(w)).map(|w| w.stem).collect()))
         .collect();
-    corpus
-        .docs
+    titles
         .iter()
-        .zip(titles)
-        .map(|(d, title)| {
-            let own: Vec<&str> = table
-                .features
+        .zip(doc_vendors)
+        .map(|(title, own)| {
+            title
                 .iter()
-                .flat_map(|f| f.evidence.iter().filter(|e| e.doc == d.id))
-                .flat_map(|e| e.products.iter().filter_map(|p| vendor_of(p)))
-                .collect();
-            title.iter().filter(|t| !stems.iter().any(|(v, s)| !own.contains(v) && s.contains(t))).cloned().collect()
+                .filter(|t| !stems.iter().any(|(v, s)| !own.iter().any(|o| o == v) && s.contains(t)))
+                .cloned()
+                .collect()
         })
         .collect()
 }
