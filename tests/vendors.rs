@@ -1,5 +1,6 @@
 //! Two vendors side by side: `tests/fixtures/two-vendors` is the shipped corpus (its article and
-//! its one `features.toml`, unchanged but for `[scope] others`) plus a second vendor's article,
+//! its one `features.toml`, unchanged but for `[scope] others` and the products' vendor) plus a
+//! second vendor's article,
 //! `claude-apps-vs-anthropic-api.md`, with its own table beside it. The same concept (memory,
 //! batch, fine-tuning) has evidence per article; "api" names both vendors' APIs until a vendor
 //! word, another product or the feature settles which; a product no article covers is "not
@@ -80,6 +81,27 @@ fn a_question_about_one_vendor_cites_only_its_articles() {
         let a = ask(q);
         let docs: Vec<&str> = a.sources.iter().map(|s| s.doc.as_str()).collect();
         assert!(!docs.is_empty() && docs.iter().all(|d| *d == doc), "{q}: {docs:?}\n{}", render::plain(&a));
+    }
+}
+
+/// `[scope] topics` lists training on customer data as uncovered; the Claude article's "Data Use
+/// and Training" covers it for Anthropic's products only, so the same question about OpenAI's is
+/// still outside what the bot covers.
+#[test]
+fn a_topic_one_vendors_article_covers_stays_uncovered_for_the_other_vendor() {
+    for q in ["are my ChatGPT chats used to train models?", "does OpenAI use my chats to train its models?"] {
+        let a = engine().answer(q);
+        assert_eq!(a.kind, Kind::OutOfScope, "{q}: {}", render::plain(&a));
+    }
+    for q in ["are my Claude chats used to train models?", "how many days does Anthropic retain API request data?"] {
+        let a = engine().answer(q);
+        assert_ne!(a.kind, Kind::OutOfScope, "{q}: {}", render::plain(&a));
+        assert!(
+            a.sources.iter().any(|s| s.doc == CLAUDE && s.section == "Data Use and Training"),
+            "{q}: {}",
+            render::plain(&a)
+        );
+        assert!(a.sources.iter().all(|s| s.doc == CLAUDE), "{q}: {}", render::plain(&a));
     }
 }
 
@@ -301,10 +323,18 @@ fn todays_single_table_loads_unchanged() {
         }
     }
     // Adding the second vendor's article left the shipped table alone but for the vendors it had
-    // listed as out of scope.
+    // listed as out of scope and the vendor its products now say they are of.
     let shipped = std::fs::read_to_string(support::repo().join("corpus/features.toml")).unwrap();
     let two = std::fs::read_to_string(fixture().join("features.toml")).unwrap();
-    assert_eq!(two, shipped.replace("others = [\"claude\", \"anthropic\", \"gemini\"", "others = [\"gemini\""));
+    let vendor = "[vendors.openai]\nname = \"OpenAI\"\nwords = [\"openai\", \"open ai\"]\n\n";
+    let (comment, block) = two.split_once(vendor).expect("the fixture declares the vendor openai");
+    let declared = comment.rsplit_once("\n\n").map_or("", |(_, c)| c);
+    assert!(declared.starts_with("# "), "{declared}");
+    let two = format!("{}\n\n{block}", comment.strip_suffix(declared).unwrap().trim_end_matches('\n'));
+    assert_eq!(
+        two.replace("vendor = \"openai\"\n", ""),
+        shipped.replace("others = [\"claude\", \"anthropic\", \"gemini\"", "others = [\"gemini\"")
+    );
     let article = std::fs::read_to_string(support::repo().join("corpus/openai-api-vs-chatgpt.md")).unwrap();
     assert_eq!(std::fs::read_to_string(fixture().join("openai-api-vs-chatgpt.md")).unwrap(), article);
 }

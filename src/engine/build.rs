@@ -25,10 +25,6 @@ impl Engine {
         let body_words: Vec<Vec<text::Word>> = corpus.passages.iter().map(|p| word_analyzer.words(&p.text)).collect();
         let bodies: Vec<Vec<String>> =
             body_words.iter().map(|words| words.iter().map(|w| w.stem.clone()).collect()).collect();
-        let topics = uncovered_topics(&corpus, &named, &bodies, &mut word_analyzer);
-        // From here on, each feature's name's and aliases' index terms (the cards' own field) and
-        // the aliases' words (the matcher's, moved into it).
-        let (own_terms, alias_words): (Vec<_>, Vec<_>) = named.into_iter().map(|n| (n.terms, n.aliases)).unzip();
         let doc_index = |id: &str| corpus.docs.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
         let passage_doc: Vec<usize> = corpus.passages.iter().map(|p| doc_index(&p.doc)).collect();
         let feature_doc: Vec<usize> = corpus.table.features.iter().map(|f| doc_index(&f.doc)).collect();
@@ -43,6 +39,10 @@ impl Engine {
             })
             .collect();
         let doc_vendors = doc_vendors(&corpus, doc_index);
+        let topics = uncovered_topics(&corpus, &named, &bodies, &passage_doc, &feature_docs, &mut word_analyzer);
+        // From here on, each feature's name's and aliases' index terms (the cards' own field) and
+        // the aliases' words (the matcher's, moved into it).
+        let (own_terms, alias_words): (Vec<_>, Vec<_>) = named.into_iter().map(|n| (n.terms, n.aliases)).unzip();
         // Each article's title words, stemmed, and how many passages it has and in how many of them
         // each word is.
         let titles: Vec<Vec<String>> =
@@ -141,7 +141,8 @@ impl Engine {
                 );
                 (indexed, alias_scores, synonyms, synonym_scores, cards)
             });
-            let matcher = Matcher::new(&corpus.table, alias_words, &topics, &mut word_analyzer, &is_subject);
+            let names: Vec<String> = topics.iter().map(|(t, _)| t.clone()).collect();
+            let matcher = Matcher::new(&corpus.table, alias_words, &names, &mut word_analyzer, &is_subject);
             (matcher, cards.join().expect("building the feature cards does not panic"))
         });
         let articles = Articles::new(&vendor_titles(&corpus, &titles, &doc_vendors, &mut word_analyzer), &spread);
@@ -183,6 +184,7 @@ impl Engine {
             passage_doc,
             feature_docs,
             doc_vendors,
+            topic_docs: topics,
             alias_scores,
             synonyms,
             synonym_scores,
@@ -293,9 +295,6 @@ pub(super) fn vocabulary(corpus: &Corpus) -> impl Iterator<Item = &str> {
     passages.chain(lexicon).chain(features)
 }
 
-/// The table's uncovered topics, less those the corpus has come to cover: a feature's name or
-/// alias, or a passage heading, uses their words, or a passage's text has them in a row, or (by
-/// stem, in any order) a heading has all their informative words.
 /// A feature's name and aliases as words ([`WordAnalyzer::words`]) and as index terms.
 pub(super) struct FeatureWords {
     pub name: Vec<text::Word>,
@@ -345,12 +344,20 @@ impl FeatureWords {
     }
 }
 
+/// The table's uncovered topics, each with the articles that have come to cover it (by index
+/// into `corpus.docs`): a feature's name or alias uses their words (its articles), a passage's
+/// heading does or its text has them in a row, or (by stem, in any order) a heading has all their
+/// informative words (the passage's article). A topic every article covers is left out; the others
+/// count for a question only where it may be answered from none of their covering articles (a
+/// question about one vendor's products is not answered from another vendor's article).
 pub(super) fn uncovered_topics(
     corpus: &Corpus,
     named: &[FeatureWords],
     bodies: &[Vec<String>],
+    passage_doc: &[usize],
+    feature_docs: &[Vec<usize>],
     analyzer: &mut WordAnalyzer,
-) -> Vec<String> {
+) -> Vec<(String, Vec<bool>)> {
     let table = &corpus.table;
     if table.topics.is_empty() {
         return Vec::new();
@@ -360,6 +367,13 @@ pub(super) fn uncovered_topics(
         .iter()
         .flat_map(|n| std::iter::once(n.name.as_slice()).chain(n.aliases.iter().map(Vec::as_slice)))
         .chain(headings.iter().map(Vec::as_slice))
+        .collect();
+    // Each text's articles: a feature's name and aliases are its articles', a heading its passage's.
+    let text_docs: Vec<&[usize]> = named
+        .iter()
+        .zip(feature_docs)
+        .flat_map(|(n, docs)| std::iter::repeat_n(docs.as_slice(), 1 + n.aliases.len()))
+        .chain(passage_doc.iter().map(std::slice::from_ref))
         .collect();
     let topic_words: Vec<Vec<text::Word>> = table.topics.iter().map(|t| analyzer.words(t)).collect();
     // Each topic's first word (as written and stemmed) -> the texts that have it: a topic is looked
@@ -385,9 +399,9 @@ pub(super) fn uncovered_topics(
     // responses" in a passage says nothing of a "responses api".
     let headings: Vec<Vec<&str>> =
         headings.iter().map(|words| words.iter().map(|w| w.stem.as_str()).collect()).collect();
-    let by_stems = |stems: &[String]| {
+    let by_stems = |stems: &[String], h: &[&str]| {
         let informative: Vec<&String> = stems.iter().filter(|s| !text::is_index_stopword(s)).collect();
-        !informative.is_empty() && headings.iter().any(|h| informative.iter().all(|s| h.contains(&s.as_str())))
+        !informative.is_empty() && informative.iter().all(|s| h.contains(&s.as_str()))
     };
     let mut out = Vec::new();
     for (topic, words) in table.topics.iter().zip(topic_words.iter()) {
@@ -401,9 +415,27 @@ pub(super) fn uncovered_topics(
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        let texts_with_first = candidates.iter().map(|&i| texts[i]);
-        if !understand::covered(words, texts_with_first) && !bodies.iter().any(in_body) && !by_stems(&stems) {
-            out.push(topic.clone());
+        let mut covered = vec![false; corpus.docs.len()];
+        fn cover(covered: &mut [bool], docs: &[usize]) {
+            for &d in docs {
+                if let Some(c) = covered.get_mut(d) {
+                    *c = true;
+                }
+            }
+        }
+        for &i in &candidates {
+            let new = text_docs[i].iter().any(|&d| covered.get(d) == Some(&false));
+            if new && understand::covered(words, std::iter::once(texts[i])) {
+                cover(&mut covered, text_docs[i]);
+            }
+        }
+        for (pid, (body, heading)) in bodies.iter().zip(&headings).enumerate() {
+            if in_body(body) || by_stems(&stems, heading) {
+                cover(&mut covered, std::slice::from_ref(&passage_doc[pid]));
+            }
+        }
+        if covered.iter().any(|c| !c) {
+            out.push((topic.clone(), covered));
         }
     }
     out

@@ -102,6 +102,9 @@ pub struct Engine {
     /// Each article's vendors (those of the products its evidence gives values for), by id; a table
     /// that declares no vendor is one of its own (id "").
     doc_vendors: Vec<Vec<String>>,
+    /// The uncovered topics the matcher looks for, each with the articles that cover it: one
+    /// counts for a question that may be answered from none of those.
+    topic_docs: Vec<(String, Vec<bool>)>,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
     alias_scores: FxHashMap<String, ScoreList>,
