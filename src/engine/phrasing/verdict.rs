@@ -164,6 +164,9 @@ fn summary_covered(compared: &[(&ProductValue, bool)], sources: &str) -> String 
         _ if yes.len() == n && n == 1 => format!("{} {} it", names(&yes), has(&yes)),
         _ if yes.len() == n => format!("all of {} have it", names(&yes)),
         _ if no.len() == n && n == 2 => format!("neither {} nor {} has it", compared[0].0.name, compared[1].0.name),
+        _ if no.len() == n && n == 1 => {
+            format!("{} {} have it", names(&no), if no[0].1 { "don't" } else { "doesn't" })
+        }
         _ if no.len() == n => format!("none of {} has it", names(&no)),
         _ if with(Unknown).len() == n => {
             format!("{sources} {} for {}", sources_say(sources, "say"), names(&with(Unknown)))
@@ -268,6 +271,17 @@ mod tests {
         assert_eq!(headline(THREE, "Offline", &[No, Yes, Yes], None, &[]), "Offline: only Pro and Teams have it.");
         assert_eq!(headline(THREE, "Offline", &[No, Yes, Yes], None, &[1, 2]), "Offline: both Pro and Teams have it.");
         assert_eq!(headline(THREE, "Admin", &[No, No, Yes], None, &[0, 1]), "Admin: neither Free nor Pro has it.");
+    }
+
+    /// Two products named, one of which no article covers: the other's value alone, in a sentence.
+    #[test]
+    fn one_covered_product_reads_as_a_sentence() {
+        for (a, want) in [
+            ([NotCovered, No], "Projects: the API doesn't have it; the article doesn't cover ChatGPT."),
+            ([NotCovered, Yes], "Projects: the API has it; the article doesn't cover ChatGPT."),
+        ] {
+            assert_eq!(headline(TWO, "Projects", &a, None, &[0, 1]), want);
+        }
     }
 
     #[test]
