@@ -9,17 +9,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-
-/// jemalloc: building the engine allocates millions of small strings (a large feature table's
-/// words), where it is about a third faster than the system allocator (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// Two arenas, not four per core: the bot allocates on a few threads at a time, and each arena
-/// keeps pages of its own (a 10,000-question batch peaks at 53-55 MB instead of 56-59 MB).
-/// `_RJEM_MALLOC_CONF` in the environment still overrides it.
-#[unsafe(export_name = "_rjem_malloc_conf")]
-pub static MALLOC_CONF: &[u8; 10] = b"narenas:2\0";
 use clap::{Arg, ArgAction, ArgMatches};
 use productbot::analytics::Origin;
 use productbot::app::{self, Local};
@@ -31,6 +20,17 @@ use productbot::engine::Engine;
 use productbot::render::{self, Style};
 use productbot::service::Service;
 use tracing_subscriber::EnvFilter;
+
+/// jemalloc: building the engine allocates millions of small strings (a large feature table's
+/// words), where it is about a third faster than the system allocator (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Two arenas, not four per core: the bot allocates on a few threads at a time, and each arena
+/// keeps pages of its own (a 10,000-question batch peaks at 51-53 MB instead of 56-59 MB).
+/// `_RJEM_MALLOC_CONF` in the environment still overrides it.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static MALLOC_CONF: &[u8; 10] = b"narenas:2\0";
 
 fn app() -> clap::Command {
     clap::Command::new("productbot")

@@ -89,7 +89,12 @@ fn a_question_about_one_vendor_cites_only_its_articles() {
 /// still outside what the bot covers.
 #[test]
 fn a_topic_one_vendors_article_covers_stays_uncovered_for_the_other_vendor() {
-    for q in ["are my ChatGPT chats used to train models?", "does OpenAI use my chats to train its models?"] {
+    // "data retention" is covered for Claude, "gdpr" for nobody: the next topic named counts.
+    for q in [
+        "are my ChatGPT chats used to train models?",
+        "does OpenAI use my chats to train its models?",
+        "is Claude's data retention gdpr compliant?",
+    ] {
         let a = engine().answer(q);
         assert_eq!(a.kind, Kind::OutOfScope, "{q}: {}", render::plain(&a));
     }

@@ -99,13 +99,16 @@ impl Engine {
         // less, and their aliases name a feature only where the whole question reads best as it
         // ("automatic review" in a question about screening posts through the API is no code review).
         let named = self.articles.named(&q.words).only(self.vendor_articles(&u));
-        // A topic an article the question may be answered from covers is no uncovered topic.
-        if let Some((topic, _)) = &u.topic
-            && let Some((_, docs)) = self.topic_docs.iter().find(|(t, _)| t == topic)
-            && docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0)
-        {
-            u.topic = None;
-        }
+        // A topic an article the question may be answered from covers is no uncovered topic: the
+        // most specific one that none of them covers counts.
+        let counts = |topic: &str| {
+            !self
+                .topic_docs
+                .iter()
+                .find(|(t, _)| t == topic)
+                .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
+        };
+        u.topic = u.topics.iter().find(|(t, _)| counts(t)).cloned();
         let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
         let hits: Vec<AliasHit> = if named.prefers_features() {
             // A concept several articles have counts as much as the article the question names.

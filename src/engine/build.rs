@@ -423,18 +423,24 @@ pub(super) fn uncovered_topics(
                 }
             }
         }
+        // A feature none of whose articles is known (an unchecked table) covers it for all.
+        let every: Vec<usize> = (0..covered.len()).collect();
+        let mut anywhere = false;
         for &i in &candidates {
-            let new = text_docs[i].iter().any(|&d| covered.get(d) == Some(&false));
+            let docs = if text_docs[i].iter().any(|&d| d < covered.len()) { text_docs[i] } else { &every };
+            let new = !anywhere || docs.iter().any(|&d| !covered[d]);
             if new && understand::covered(words, std::iter::once(texts[i])) {
-                cover(&mut covered, text_docs[i]);
+                cover(&mut covered, docs);
+                anywhere = true;
             }
         }
         for (pid, (body, heading)) in bodies.iter().zip(&headings).enumerate() {
             if in_body(body) || by_stems(&stems, heading) {
                 cover(&mut covered, std::slice::from_ref(&passage_doc[pid]));
+                anywhere = true;
             }
         }
-        if covered.iter().any(|c| !c) {
+        if covered.iter().any(|c| !c) || !anywhere {
             out.push((topic.clone(), covered));
         }
     }

@@ -112,8 +112,11 @@ pub struct Understanding {
     pub hits: Vec<AliasHit>,
     /// Another vendor's product named in the question, with the position of its first word.
     pub other: Option<(String, usize)>,
-    /// A topic the corpus does not cover, as the table names it, with its words' positions.
+    /// A topic the corpus does not cover, as the table names it, with its words' positions: the
+    /// most specific of `topics` that still counts for the question.
     pub topic: Option<(String, Vec<usize>)>,
+    /// Every uncovered topic the question names, the most specific first.
+    pub topics: Vec<(String, Vec<usize>)>,
     /// Words that matched a product, feature or vendor name.
     pub matched: Vec<bool>,
 }
@@ -387,23 +390,26 @@ impl Matcher {
             }
         }
 
-        // The most specific uncovered topic the question names (words may sit in between, as in
-        // multi-word aliases; no typos).
+        // The uncovered topics the question names, the most specific first (words may sit in
+        // between, as in multi-word aliases; no typos).
         let no_typos = vec![false; words.len()];
-        let mut topic: Option<(usize, &str, Vec<usize>)> = None;
+        let mut topics: Vec<(usize, &str, Vec<usize>)> = Vec::new();
         for (pos, e) in entries.iter().enumerate() {
             for &ti in e.iter().flatten().flat_map(|e| &e.names().topics) {
                 let (name, alias) = &self.topics[ti];
                 if let Some(m) = find_at(&alias.words, words, pos, Some(&no_typos))
-                    && topic.as_ref().is_none_or(|(w, ..)| alias.words.len() > *w)
+                    && !topics.iter().any(|(_, n, _)| *n == name.as_str())
                 {
-                    topic = Some((alias.words.len(), name, m.positions));
+                    topics.push((alias.words.len(), name, m.positions));
                 }
             }
         }
-        let topic = topic.map(|(_, name, positions)| (name.to_owned(), positions));
+        topics.sort_by(|a, b| b.0.cmp(&a.0));
+        let topics: Vec<(String, Vec<usize>)> =
+            topics.into_iter().map(|(_, name, positions)| (name.to_owned(), positions)).collect();
+        let topic = topics.first().cloned();
 
-        Understanding { products, ambiguous, vendors, named, hits, other, topic, matched }
+        Understanding { products, ambiguous, vendors, named, hits, other, topic, topics, matched }
     }
 }
 
@@ -671,6 +677,12 @@ mod tests {
         assert_eq!(x.topic.map(|(t, _)| t).as_deref(), Some("privacy"));
         let (x, _) = u("a window into my context");
         assert_eq!(x.topic, None);
+        // Every topic named, the most specific first: when an article covers the first for the
+        // products asked about, the next still counts (Engine::analyze).
+        let (x, _) = u("is my privacy safe with a big context window");
+        let named: Vec<&str> = x.topics.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(named, ["context window", "privacy"]);
+        assert_eq!(x.topic.map(|(t, _)| t).as_deref(), Some("context window"));
         let texts = |t: &[&str]| t.iter().map(|t| words(t)).collect::<Vec<_>>();
         assert!(covered(&words("context window"), texts(&["Context window size", "Memory"]).iter().map(Vec::as_slice)));
         assert!(!covered(&words("context window"), texts(&["Memory", "the window"]).iter().map(Vec::as_slice)));

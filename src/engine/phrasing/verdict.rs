@@ -282,6 +282,11 @@ mod tests {
         ] {
             assert_eq!(headline(TWO, "Projects", &a, None, &[0, 1]), want);
         }
+        let mut t = table(TWO);
+        t.products[1].name = "the Claude apps".into();
+        t.products[1].plural = true;
+        let v = verdict(&t, &feature("Canvas", &[NotCovered, No]), None, &[0, 1], "the article");
+        assert_eq!(v.headline, "Canvas: the Claude apps don't have it; the article doesn't cover ChatGPT.");
     }
 
     #[test]
