@@ -404,7 +404,7 @@ impl Matcher {
                 }
             }
         }
-        topics.sort_by(|a, b| b.0.cmp(&a.0));
+        topics.sort_by_key(|t| std::cmp::Reverse(t.0));
         let topics: Vec<(String, Vec<usize>)> =
             topics.into_iter().map(|(_, name, positions)| (name.to_owned(), positions)).collect();
         let topic = topics.first().cloned();
