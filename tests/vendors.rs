@@ -110,6 +110,27 @@ fn a_topic_one_vendors_article_covers_stays_uncovered_for_the_other_vendor() {
     }
 }
 
+/// `[scope] others` lists Bedrock and Vertex AI as other vendors' (the shipped article never names
+/// them); the Claude article says Anthropic launches models there too, so a question about the
+/// Claude products may name them, while one about OpenAI's still may not.
+#[test]
+fn another_vendors_product_an_article_talks_about_is_no_reason_to_decline() {
+    for q in [
+        "does a new Claude model come to Amazon Bedrock on the same day as the Anthropic API?",
+        "are Anthropic's models on Vertex AI at launch too?",
+    ] {
+        let a = engine().answer(q);
+        assert_ne!(a.kind, Kind::OutOfScope, "{q}: {}", render::plain(&a));
+        assert_eq!(
+            a.sources.first().map(|s| (s.doc.as_str(), s.section.as_str())),
+            Some((CLAUDE, "Model Access Timing")),
+            "{q}"
+        );
+    }
+    let a = engine().answer("is ChatGPT available on Bedrock?");
+    assert_eq!(a.kind, Kind::OutOfScope, "{}", render::plain(&a));
+}
+
 #[test]
 fn the_api_is_ambiguous_until_a_vendor_word_settles_it() {
     // Nothing says which API: both are answered, each from its own article, and the answer says so.

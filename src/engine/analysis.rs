@@ -109,6 +109,16 @@ impl Engine {
                 .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
         };
         u.topic = u.topics.iter().find(|(t, _)| counts(t)).cloned();
+        // Likewise another vendor's product that an article the question may be answered from
+        // talks about ("does it launch on Bedrock the same day?" beside an article saying so).
+        let foreign = |name: &str| {
+            !self
+                .other_docs
+                .iter()
+                .find(|(o, _)| o == name)
+                .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
+        };
+        u.other = u.others.iter().find(|(o, _)| foreign(o)).cloned();
         let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
         let hits: Vec<AliasHit> = if named.prefers_features() {
             // A concept several articles have counts as much as the article the question names.

@@ -40,6 +40,7 @@ impl Engine {
             .collect();
         let doc_vendors = doc_vendors(&corpus, doc_index);
         let topics = uncovered_topics(&corpus, &named, &bodies, &passage_doc, &feature_docs, &mut word_analyzer);
+        let other_docs = mentioned_others(&corpus, &bodies, &passage_doc, &mut word_analyzer);
         // From here on, each feature's name's and aliases' index terms (the cards' own field) and
         // the aliases' words (the matcher's, moved into it).
         let (own_terms, alias_words): (Vec<_>, Vec<_>) = named.into_iter().map(|n| (n.terms, n.aliases)).unzip();
@@ -185,6 +186,7 @@ impl Engine {
             feature_docs,
             doc_vendors,
             topic_docs: topics,
+            other_docs,
             alias_scores,
             synonyms,
             synonym_scores,
@@ -442,6 +444,35 @@ pub(super) fn uncovered_topics(
         }
         if covered.iter().any(|c| !c) || !anywhere {
             out.push((topic.clone(), covered));
+        }
+    }
+    out
+}
+
+/// The `[scope] others` entries some passage names (their words in a row, by stem), each with
+/// the articles whose passages do.
+fn mentioned_others(
+    corpus: &Corpus,
+    bodies: &[Vec<String>],
+    passage_doc: &[usize],
+    analyzer: &mut WordAnalyzer,
+) -> Vec<(String, Vec<bool>)> {
+    let mut out = Vec::new();
+    for other in &corpus.table.others {
+        let stems: Vec<String> = analyzer.words(other).into_iter().map(|w| w.stem).collect();
+        if stems.is_empty() {
+            continue;
+        }
+        let mut docs = vec![false; corpus.docs.len()];
+        for (body, &d) in bodies.iter().zip(passage_doc) {
+            if body.windows(stems.len()).any(|w| w == stems.as_slice())
+                && let Some(c) = docs.get_mut(d)
+            {
+                *c = true;
+            }
+        }
+        if docs.iter().any(|c| *c) {
+            out.push((other.clone(), docs));
         }
     }
     out

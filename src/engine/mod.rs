@@ -105,6 +105,9 @@ pub struct Engine {
     /// The uncovered topics the matcher looks for, each with the articles that cover it: one
     /// counts for a question that may be answered from none of those.
     topic_docs: Vec<(String, Vec<bool>)>,
+    /// The other vendors' products (`[scope] others`) some passage names, with the articles whose
+    /// passages do: a question that may be answered from one of those is not about another vendor.
+    other_docs: Vec<(String, Vec<bool>)>,
     /// Every expansion alias term's scores at [`EXPANSION_BOOST`], computed once: a question adds
     /// precomputed scores instead of a query clause per term.
     alias_scores: FxHashMap<String, ScoreList>,

@@ -110,8 +110,11 @@ pub struct Understanding {
     pub named: usize,
     /// Each feature's best alias occurrence, strongest first (weight, then earliest).
     pub hits: Vec<AliasHit>,
-    /// Another vendor's product named in the question, with the position of its first word.
+    /// Another vendor's product named in the question, with the position of its first word: the
+    /// first of `others` that still counts for the question.
     pub other: Option<(String, usize)>,
+    /// Every other vendor's product named, in table order.
+    pub others: Vec<(String, usize)>,
     /// A topic the corpus does not cover, as the table names it, with its words' positions: the
     /// most specific of `topics` that still counts for the question.
     pub topic: Option<(String, Vec<usize>)>,
@@ -370,11 +373,11 @@ impl Matcher {
             None => products.len(),
         };
 
-        // The first vendor in table order that the question names; each one's first occurrence
+        // The other vendors the question names, in table order; each one's first occurrence
         // counts as matched.
         other_hits.sort_unstable();
         other_hits.dedup();
-        let mut other = None;
+        let mut others: Vec<(String, usize)> = Vec::new();
         let mut done = None;
         for (oi, start) in other_hits {
             if done == Some(oi) {
@@ -385,10 +388,11 @@ impl Matcher {
                 for &p in &m.positions {
                     matched[p] = true;
                 }
-                other.get_or_insert_with(|| (name.clone(), start));
+                others.push((name.clone(), start));
                 done = Some(oi);
             }
         }
+        let other = others.first().cloned();
 
         // The uncovered topics the question names, the most specific first (words may sit in
         // between, as in multi-word aliases; no typos).
@@ -409,7 +413,7 @@ impl Matcher {
             topics.into_iter().map(|(_, name, positions)| (name.to_owned(), positions)).collect();
         let topic = topics.first().cloned();
 
-        Understanding { products, ambiguous, vendors, named, hits, other, topic, topics, matched }
+        Understanding { products, ambiguous, vendors, named, hits, other, others, topic, topics, matched }
     }
 }
 
@@ -667,6 +671,7 @@ mod tests {
     fn other_vendors_are_noticed() {
         let (x, _) = u("Does Llama support fine-tuning?");
         assert_eq!(x.other, Some(("llama".to_owned(), 1)));
+        assert_eq!(x.others, [("llama".to_owned(), 1)]);
     }
 
     #[test]
