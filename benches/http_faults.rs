@@ -222,7 +222,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string(root.join("bot.toml")).unwrap();
-    let pricing = &shipped[shipped.find("\n[pricing]\n").unwrap()..];
+    // Prices live in the corpus; a [pricing] override in bot.toml, if any, is carried over.
+    let pricing = shipped.find("\n[pricing]\n").map_or("", |i| &shipped[i..]);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let toml = format!(
         "[corpus]\ndir = \"{}\"\n[index]\ndir = \"index\"\n[discord]\ngateway = false\n[discord.cooldown]\nquestions = 4000000000\nseconds = 1\n[http]\nlisten = \"127.0.0.1:{port}\"\n{pricing}",

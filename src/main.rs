@@ -27,10 +27,13 @@ use tracing_subscriber::EnvFilter;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Two arenas, not four per core: the bot allocates on a few threads at a time, and each arena
-/// keeps pages of its own (a 10,000-question batch peaks at 51-53 MB instead of 56-59 MB).
+/// keeps pages of its own (a 10,000-question batch peaks at 51-53 MB instead of 56-59 MB). Freed
+/// pages go back to the system within a second, by jemalloc's background thread, so a server
+/// idle after a burst shrinks again (`benches/http_faults.rs`: +5.8 MB five seconds after the
+/// attack, +10.5 MB with jemalloc's ten-second default and no background thread).
 /// `_RJEM_MALLOC_CONF` in the environment still overrides it.
 #[unsafe(export_name = "_rjem_malloc_conf")]
-pub static MALLOC_CONF: &[u8; 10] = b"narenas:2\0";
+pub static MALLOC_CONF: &[u8; 70] = b"narenas:2,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 fn app() -> clap::Command {
     clap::Command::new("productbot")
