@@ -90,6 +90,15 @@ pub struct Candidate {
     pub heading_meaning: f32,
 }
 
+/// Whether `name` is among `covered` (names with the articles that cover each) and one of its
+/// articles is one the question may be answered from.
+fn answered_from(covered: &[(String, Vec<bool>)], name: &str, named: &Named) -> bool {
+    covered
+        .iter()
+        .find(|(n, _)| n == name)
+        .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
+}
+
 impl Engine {
     /// Reads a question once.
     pub(super) fn analyze(&self, asked: &str, stats: &Stats, analyzer: &mut TextAnalyzer) -> Analysis {
@@ -100,25 +109,11 @@ impl Engine {
         // ("automatic review" in a question about screening posts through the API is no code review).
         let named = self.articles.named(&q.words).only(self.vendor_articles(&u));
         // A topic an article the question may be answered from covers is no uncovered topic: the
-        // most specific one that none of them covers counts.
-        let counts = |topic: &str| {
-            !self
-                .topic_docs
-                .iter()
-                .find(|(t, _)| t == topic)
-                .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
-        };
-        u.topic = u.topics.iter().find(|(t, _)| counts(t)).cloned();
-        // Likewise another vendor's product that an article the question may be answered from
-        // talks about ("does it launch on Bedrock the same day?" beside an article saying so).
-        let foreign = |name: &str| {
-            !self
-                .other_docs
-                .iter()
-                .find(|(o, _)| o == name)
-                .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
-        };
-        u.other = u.others.iter().find(|(o, _)| foreign(o)).cloned();
+        // most specific one that none of them covers counts. Likewise another vendor's product that
+        // such an article talks about ("does it launch on Bedrock the same day?" beside an article
+        // saying so).
+        u.topic = u.topics.iter().find(|(t, _)| !answered_from(&self.topic_docs, t, &named)).cloned();
+        u.other = u.others.iter().find(|(o, _)| !answered_from(&self.other_docs, o, &named)).cloned();
         let (mut cards, card_terms) = self.cards.score(&self.card_terms(&q, &u, &[], analyzer));
         let hits: Vec<AliasHit> = if named.prefers_features() {
             // A concept several articles have counts as much as the article the question names.

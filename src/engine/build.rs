@@ -408,7 +408,6 @@ pub(super) fn uncovered_topics(
     let mut out = Vec::new();
     for (topic, words) in table.topics.iter().zip(topic_words.iter()) {
         let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
-        let in_body = |b: &Vec<String>| !stems.is_empty() && b.windows(stems.len()).any(|w| w == stems);
         let mut candidates: Vec<usize> = words
             .first()
             .into_iter()
@@ -437,7 +436,7 @@ pub(super) fn uncovered_topics(
             }
         }
         for (pid, (body, heading)) in bodies.iter().zip(&headings).enumerate() {
-            if in_body(body) || by_stems(&stems, heading) {
+            if in_a_row(body, &stems) || by_stems(&stems, heading) {
                 cover(&mut covered, std::slice::from_ref(&passage_doc[pid]));
                 anywhere = true;
             }
@@ -447,6 +446,11 @@ pub(super) fn uncovered_topics(
         }
     }
     out
+}
+
+/// Whether a passage body's stems have `stems` in a row (never, for no stems).
+fn in_a_row(body: &[String], stems: &[String]) -> bool {
+    !stems.is_empty() && body.windows(stems.len()).any(|w| w == stems)
 }
 
 /// The `[scope] others` entries some passage names (their words in a row, by stem), each with
@@ -460,12 +464,9 @@ fn mentioned_others(
     let mut out = Vec::new();
     for other in &corpus.table.others {
         let stems: Vec<String> = analyzer.words(other).into_iter().map(|w| w.stem).collect();
-        if stems.is_empty() {
-            continue;
-        }
         let mut docs = vec![false; corpus.docs.len()];
         for (body, &d) in bodies.iter().zip(passage_doc) {
-            if body.windows(stems.len()).any(|w| w == stems.as_slice())
+            if in_a_row(body, &stems)
                 && let Some(c) = docs.get_mut(d)
             {
                 *c = true;
