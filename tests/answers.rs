@@ -145,6 +145,18 @@ fn other_vendors_and_unrelated_topics_are_out_of_scope() {
     }
 }
 
+/// A word that only asks for a list ("list", "rundown") is no topic the article lacks, even where
+/// the article never uses it: the question is answered from the table.
+#[test]
+fn asking_for_a_list_in_words_the_article_never_uses_is_answered() {
+    for q in ["list everything chatgpt has that the api doesnt", "give me a rundown of the chatgpt-only features"] {
+        let a = engine().answer(q);
+        let list = a.listing.as_ref().unwrap_or_else(|| panic!("{q}: {}", render::plain(&a)));
+        let ids: Vec<&str> = list.groups[0].features.iter().map(|f| f.feature.as_str()).collect();
+        assert!(ids.contains(&"memory") && !ids.contains(&"fine_tuning"), "{q}: {ids:?}");
+    }
+}
+
 /// Text people type that must never break the engine or reach tantivy's query parser.
 #[test]
 fn hostile_input_is_answered_quickly_without_error() {

@@ -7,6 +7,7 @@ use super::*;
 
 use super::articles::Named;
 use super::intent::{self, Found, Intent};
+use super::signals;
 use super::understand::{self, AliasHit, Understanding};
 use super::{Engine, Evidence, Question};
 use crate::embed::{self, Embedder, Vector};
@@ -379,8 +380,9 @@ impl Engine {
                     .collect();
                 let df = forms.iter().map(|f| self.index.doc_freq(stats, f)).max().unwrap_or(0);
                 let known = df > 0 || forms.iter().any(|f| self.index.has_term(stats, f));
-                // A letter or two the corpus never uses ("y/n", "tl;dr") is no topic.
-                if !known && t.chars().count() <= 2 {
+                // A letter or two the corpus never uses ("y/n", "tl;dr") is no topic, nor is a
+                // word that only shapes the question ("give me the full list").
+                if !known && (t.chars().count() <= 2 || signals::CUES.shapes_question(&w.text)) {
                     continue;
                 }
                 let in_best = closest.iter().any(|(b, heading)| {

@@ -36,6 +36,13 @@ impl Cues {
     pub fn is(group: &[String], word: &str) -> bool {
         group.iter().any(|g| g == word)
     }
+
+    /// Whether `word` shapes a question rather than naming its subject: a cue asking for a list,
+    /// a choice or a price ("list", "checklist", "rundown", "cost"). Such a word that the corpus
+    /// never uses says what kind of answer is wanted, not what the question is about.
+    pub fn shapes_question(&self, word: &str) -> bool {
+        [&self.list, &self.choose, &self.price, &self.quantity].iter().any(|g| Self::is(g, word))
+    }
 }
 
 pub static CUES: LazyLock<Cues> =
