@@ -77,6 +77,8 @@ fn a_question_about_one_vendor_cites_only_its_articles() {
         ("does chatgpt have something like projects with shared files and custom instructions", OPENAI),
         ("can the anthropic api do batch jobs at half price", CLAUDE),
         ("can the openai api do batch jobs at half price", OPENAI),
+        // "A chatbot" someone builds names no product: the question is about Anthropic's two.
+        ("building a chatbot on the anthropic api - will claude remember what the user said earlier", CLAUDE),
     ] {
         let a = ask(q);
         let docs: Vec<&str> = a.sources.iter().map(|s| s.doc.as_str()).collect();
