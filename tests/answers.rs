@@ -46,6 +46,8 @@ fn feature_questions_in_many_wordings() {
         ("Will the API remember earlier conversations?", "memory", Some("api"), "no", c),
         ("does chatgpt keep context across chats", "memory", Some("chatgpt"), "yes", c),
         ("memmory in the api??", "memory", Some("api"), "no", c),
+        // The yes/no question after a leading phrase.
+        ("in chatgpt is there a way to see token probabilities?", "logprobs", Some("chatgpt"), "no", api),
         ("Is Canvas available via the API?", "canvas", Some("api"), "no", c),
         ("can chatgpt speak to me", "voice", Some("chatgpt"), "yes", c),
         ("Realtime voice through the API?", "voice", Some("api"), "partial", c),

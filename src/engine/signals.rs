@@ -24,6 +24,7 @@ pub struct Cues {
     choose: Vec<String>,
     price: Vec<String>,
     opener_skip: Vec<String>,
+    lead_in: Vec<String>,
     request: Vec<String>,
     embedded: Vec<String>,
     pub negation: Vec<String>,
@@ -217,7 +218,13 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
                 .map(|(w, _)| w.text.as_str())
                 .skip_while(|w| is(&cues.opener_skip, w))
                 .collect();
-        let Some(&opener) = ws.first() else { continue };
+        let Some(&first) = ws.first() else { continue };
+        // Past a leading phrase ("with the api can i see ..."): the first cue word soon after it.
+        let opener = if is(&cues.lead_in, first) {
+            ws.iter().skip(1).take(5).copied().find(|w| is(&cues.yes_no, w) || is(&cues.wh, w)).unwrap_or(first)
+        } else {
+            first
+        };
         first_opener.get_or_insert(opener);
         let requesting = matches!(opener, "i" | "we" | "im" | "id") && ws.iter().take(4).any(|w| is(&cues.request, w));
         if is(&cues.yes_no, opener) || (requesting && ws.iter().any(|w| is(&cues.embedded, w))) {
