@@ -86,6 +86,10 @@ pub struct ListGroup {
     /// The same products as sentences name them ("the API").
     pub with_names: Vec<String>,
     pub without_names: Vec<String>,
+    /// Whether a sentence about them takes a plural verb: several products, or one whose name is
+    /// plural ("the Claude apps don't").
+    pub with_plural: bool,
+    pub without_plural: bool,
     pub features: Vec<ListItem>,
 }
 

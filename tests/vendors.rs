@@ -225,6 +225,13 @@ fn a_list_question_compares_a_product_with_its_own_vendors() {
         assert!(ids.contains(&id), "{ids:?}");
     }
     assert!(!ids.contains(&"canvas"), "an OpenAI-only feature is not the Claude apps': {ids:?}");
+    // The other way round: a concept both articles have (parameter control) is cited from the
+    // article about the products listed, and the heading agrees with a plural name.
+    let a = engine().answer("list all features you only get on the Anthropic API and not in the Claude apps");
+    let text = render::plain(&a);
+    assert!(text.contains("The Anthropic API has these and the Claude apps don't"), "{text}");
+    let docs: Vec<&str> = a.sources.iter().map(|s| s.doc.as_str()).collect();
+    assert!(!docs.is_empty() && docs.iter().all(|d| *d == CLAUDE), "{docs:?}\n{text}");
 }
 
 /// Writes the fixture into a temporary directory with `edit(file name, text)` applied to each file.

@@ -70,11 +70,14 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
                 .collect();
             let ids = |ps: &[usize]| ps.iter().map(|&p| table.products[p].id.clone()).collect();
             let names = |ps: &[usize]| ps.iter().map(|&p| table.products[p].name.clone()).collect();
+            let plural = |ps: &[usize]| !matches!(ps, [one] if !table.products[*one].plural);
             ListGroup {
                 with: ids(&with),
                 without: ids(&without),
                 with_names: names(&with),
                 without_names: names(&without),
+                with_plural: plural(&with),
+                without_plural: plural(&without),
                 features,
             }
         })
@@ -84,15 +87,20 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
 }
 
 /// The passages a list cites: per section its listed features come from (the most listed first),
-/// the first listed feature's own passage.
+/// the first listed feature's own passage, from the article that gives the group's products' values
+/// (a concept several articles have is cited from the one about the products listed).
 pub fn passages(engine: &Engine, list: &Listing) -> Vec<usize> {
     let table = engine.features();
     let mut sections: Vec<(usize, usize, usize, String)> = Vec::new(); // (group, count, first passage, section)
     for (group, item) in list.groups.iter().enumerate().flat_map(|(i, g)| g.features.iter().map(move |f| (i, f))) {
         let Some(fi) = table.features.iter().position(|f| f.id == item.feature) else { continue };
-        let Some(pid) = engine.features[fi].passage else { continue };
+        let g = &list.groups[group];
+        let evidence = g.with.iter().chain(&g.without).find_map(|p| {
+            table.features[fi].evidence_for(p).and_then(|e| engine.features[fi].evidence.get(e).copied().flatten())
+        });
+        let Some(pid) = evidence.or(engine.features[fi].passage) else { continue };
         let section = &engine.passages()[pid].section;
-        match sections.iter_mut().find(|s| &s.3 == section) {
+        match sections.iter_mut().find(|s| &s.3 == section && engine.passages()[s.2].doc == engine.passages()[pid].doc) {
             Some(s) => s.1 += 1,
             None => sections.push((group, 1, pid, section.clone())),
         }

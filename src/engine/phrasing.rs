@@ -205,12 +205,12 @@ impl Suggestion {
 pub fn list_heading(g: &ListGroup) -> String {
     let with: Vec<&str> = g.with_names.iter().map(String::as_str).collect();
     let without: Vec<&str> = g.without_names.iter().map(String::as_str).collect();
-    let have = if with.len() == 1 { "has" } else { "have" };
+    let have = if g.with_plural { "have" } else { "has" };
     let subject =
         if with.len() == 2 && without.is_empty() { format!("both {}", join_and(&with)) } else { join_and(&with) };
     let mut s = format!("{} {have} these", capitalize(&subject));
     if !without.is_empty() {
-        let lack = if without.len() == 1 { "doesn't" } else { "don't" };
+        let lack = if g.without_plural { "don't" } else { "doesn't" };
         s.push_str(&format!(" and {} {lack}", join_and(&without)));
     }
     s
