@@ -100,7 +100,8 @@ pub fn passages(engine: &Engine, list: &Listing) -> Vec<usize> {
         });
         let Some(pid) = evidence.or(engine.features[fi].passage) else { continue };
         let section = &engine.passages()[pid].section;
-        match sections.iter_mut().find(|s| &s.3 == section && engine.passages()[s.2].doc == engine.passages()[pid].doc) {
+        match sections.iter_mut().find(|s| &s.3 == section && engine.passages()[s.2].doc == engine.passages()[pid].doc)
+        {
             Some(s) => s.1 += 1,
             None => sections.push((group, 1, pid, section.clone())),
         }
