@@ -159,6 +159,21 @@ fn asking_for_a_list_in_words_the_article_never_uses_is_answered() {
     }
 }
 
+/// A negation negates the product named next after it, wherever the products come in the question.
+#[test]
+fn a_negated_list_question_lists_what_the_negated_product_lacks() {
+    for (q, has) in [
+        ("What can't the API do that ChatGPT can?", "chatgpt"),
+        ("what can chatgpt do that the api can't?", "chatgpt"),
+        ("What doesn't ChatGPT let me do that the API does?", "api"),
+        ("which things can i only do with the api and not in chatgpt?", "api"),
+    ] {
+        let a = engine().answer(q);
+        let list = a.listing.as_ref().unwrap_or_else(|| panic!("{q}: {}", render::plain(&a)));
+        assert_eq!(list.groups[0].with, [has], "{q}: {}", render::plain(&a));
+    }
+}
+
 /// Text people type that must never break the engine or reach tantivy's query parser.
 #[test]
 fn hostile_input_is_answered_quickly_without_error() {

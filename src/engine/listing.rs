@@ -19,6 +19,16 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
         a.q.words.iter().zip(&a.q.focus).filter(|(_, f)| **f).map(|(w, _)| w.text.as_str()).collect();
     let has = |group: &[String]| asking.iter().any(|w| Cues::is(group, w));
     let (negation, only, both) = (has(&CUES.negation), has(&CUES.only), has(&CUES.both));
+    // A negation negates the product named next after it: "what can't the API do that ChatGPT
+    // can?" and "what doesn't ChatGPT let me do that the API does?" negate the first product named;
+    // "what does ChatGPT have that the API doesn't?" and "only with the API and not in ChatGPT"
+    // the second.
+    let first_negation =
+        a.q.words.iter().enumerate().position(|(i, w)| a.q.focus[i] && Cues::is(&CUES.negation, &w.text));
+    let negates_first = match (first_negation, a.u.product_at.first().copied().flatten()) {
+        (Some(n), Some(first)) => n < first,
+        _ => false,
+    };
     // What one product has and the others lack is against its own vendor's other products: another
     // vendor's are compared in their own article.
     let vendor = |p: usize| table.products.get(p).map(|x| x.vendor.as_str());
@@ -32,6 +42,7 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
             [p] if only => vec![(vec![*p], others(*p))],
             [p] if negation => vec![(others(*p), vec![*p])],
             [p] => vec![(vec![*p], vec![])],
+            [first, second, ..] if negation && negates_first => vec![(vec![*second], vec![*first])],
             [first, second, ..] if negation => vec![(vec![*first], vec![*second])],
             [first, second, ..] => vec![(vec![*first], vec![*second]), (vec![*second], vec![*first])],
         }

@@ -149,7 +149,9 @@ impl Engine {
             return;
         }
         let drop: Vec<usize> = group.iter().copied().filter(|p| !keep.contains(p)).collect();
-        u.products.retain(|p| !drop.contains(p));
+        let kept: Vec<(usize, Option<usize>)> =
+            u.products.iter().copied().zip(u.product_at.iter().copied()).filter(|(p, _)| !drop.contains(p)).collect();
+        (u.products, u.product_at) = kept.into_iter().unzip();
         u.ambiguous = None;
         u.named = u.products.len();
     }

@@ -100,6 +100,9 @@ pub struct Understanding {
     /// names otherwise; failing that, all of them (and `ambiguous` says so). A vendor named without
     /// a product names its products.
     pub products: Vec<usize>,
+    /// Where each of `products` is first named (a word position; parallel to `products`), `None`
+    /// for a product a vendor's name stands for.
+    pub product_at: Vec<Option<usize>>,
     /// A product word that names products of several vendors and that nothing else in the question
     /// settles: the word as asked, and the products it may name.
     pub ambiguous: Option<(String, Vec<usize>)>,
@@ -366,7 +369,7 @@ impl Matcher {
                 }
             }
         }
-        let (products, ambiguous) = self.resolve_products(&found, &vendors, words);
+        let (products, product_at, ambiguous) = self.resolve_products(&found, &vendors, words);
         let named = match &ambiguous {
             Some((_, group)) => products.len() + 1 - group.len(),
             None if found.is_empty() => vendors.len().min(products.len()),
@@ -413,7 +416,7 @@ impl Matcher {
             topics.into_iter().map(|(_, name, positions)| (name.to_owned(), positions)).collect();
         let topic = topics.first().cloned();
 
-        Understanding { products, ambiguous, vendors, named, hits, other, others, topic, topics, matched }
+        Understanding { products, product_at, ambiguous, vendors, named, hits, other, others, topic, topics, matched }
     }
 }
 
@@ -427,7 +430,7 @@ impl Matcher {
         found: &[(usize, Vec<usize>)],
         vendors: &[usize],
         words: &[Word],
-    ) -> (Vec<usize>, Option<(String, Vec<usize>)>) {
+    ) -> (Vec<usize>, Vec<Option<usize>>, Option<(String, Vec<usize>)>) {
         let inside_longer =
             |pos: &Vec<usize>| found.iter().any(|(_, o)| o.len() > pos.len() && pos.iter().all(|p| o.contains(p)));
         // Products named at the same words, in the order they are named.
@@ -442,6 +445,7 @@ impl Matcher {
         let mut known: Vec<Option<usize>> = vendors.iter().map(|&v| Some(v)).collect();
         known.extend(groups.iter().filter(|(_, g)| g.len() == 1).map(|(_, g)| self.product_vendor[g[0]]));
         let mut products: Vec<usize> = Vec::new();
+        let mut product_at: Vec<Option<usize>> = Vec::new();
         let mut ambiguous = None;
         for (pos, group) in &groups {
             let vendors_of_group: Vec<Option<usize>> = group.iter().map(|&p| self.product_vendor[p]).collect();
@@ -456,6 +460,7 @@ impl Matcher {
             for p in chosen {
                 if !products.contains(&p) {
                     products.push(p);
+                    product_at.push(pos.first().copied());
                 }
             }
         }
@@ -464,8 +469,9 @@ impl Matcher {
             for &v in vendors {
                 products.extend((0..self.products.len()).filter(|&p| self.product_vendor[p] == Some(v)));
             }
+            product_at.resize(products.len(), None);
         }
-        (products, ambiguous)
+        (products, product_at, ambiguous)
     }
 }
 
