@@ -92,6 +92,9 @@ pub struct AliasHit {
     pub typo_at: Vec<usize>,
 }
 
+/// A product word that names several vendors' products, as asked, and those products.
+pub type Ambiguity = (String, Vec<usize>);
+
 /// What a question names.
 #[derive(Debug, Clone, Default)]
 pub struct Understanding {
@@ -430,7 +433,7 @@ impl Matcher {
         found: &[(usize, Vec<usize>)],
         vendors: &[usize],
         words: &[Word],
-    ) -> (Vec<usize>, Vec<Option<usize>>, Option<(String, Vec<usize>)>) {
+    ) -> (Vec<usize>, Vec<Option<usize>>, Option<Ambiguity>) {
         let inside_longer =
             |pos: &Vec<usize>| found.iter().any(|(_, o)| o.len() > pos.len() && pos.iter().all(|p| o.contains(p)));
         // Products named at the same words, in the order they are named.
