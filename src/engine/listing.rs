@@ -18,13 +18,14 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     let asking: Vec<&str> =
         a.q.words.iter().zip(&a.q.focus).filter(|(_, f)| **f).map(|(w, _)| w.text.as_str()).collect();
     let has = |group: &[String]| asking.iter().any(|w| Cues::is(group, w));
-    let (negation, only, both) = (has(&CUES.negation), has(&CUES.only), has(&CUES.both));
+    let (only, both) = (has(&CUES.only), has(&CUES.both));
     // A negation negates the product named next after it: "what can't the API do that ChatGPT
     // can?" and "what doesn't ChatGPT let me do that the API does?" negate the first product named;
     // "what does ChatGPT have that the API doesn't?" and "only with the API and not in ChatGPT"
     // the second.
     let first_negation =
         a.q.words.iter().enumerate().position(|(i, w)| a.q.focus[i] && Cues::is(&CUES.negation, &w.text));
+    let negation = first_negation.is_some();
     let negates_first = match (first_negation, a.u.product_at.first().copied().flatten()) {
         (Some(n), Some(first)) => n < first,
         _ => false,
@@ -106,9 +107,7 @@ pub fn passages(engine: &Engine, list: &Listing) -> Vec<usize> {
     for (group, item) in list.groups.iter().enumerate().flat_map(|(i, g)| g.features.iter().map(move |f| (i, f))) {
         let Some(fi) = table.features.iter().position(|f| f.id == item.feature) else { continue };
         let g = &list.groups[group];
-        let evidence = g.with.iter().chain(&g.without).find_map(|p| {
-            table.features[fi].evidence_for(p).and_then(|e| engine.features[fi].evidence.get(e).copied().flatten())
-        });
+        let evidence = g.with.iter().chain(&g.without).find_map(|p| engine.product_passage(fi, p));
         let Some(pid) = evidence.or(engine.features[fi].passage) else { continue };
         let section = &engine.passages()[pid].section;
         match sections.iter_mut().find(|s| &s.3 == section && engine.passages()[s.2].doc == engine.passages()[pid].doc)

@@ -100,9 +100,7 @@ impl Engine {
     /// once, the primary first when nothing is named. One article's table: its one passage.
     pub(super) fn own_passages(&self, fi: usize, u: &Understanding) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::new();
-        for pid in
-            self.evidence_order(fi, u).into_iter().filter_map(|e| self.features[fi].evidence.get(e).copied().flatten())
-        {
+        for pid in self.evidence_order(fi, u).into_iter().filter_map(|e| self.evidence_passage(fi, e)) {
             if !out.contains(&pid) {
                 out.push(pid);
             }
@@ -111,6 +109,17 @@ impl Engine {
             out.extend(self.features[fi].passage);
         }
         out
+    }
+
+    /// The passage of feature `fi`'s evidence `e` (an index into its `evidence`), if found.
+    fn evidence_passage(&self, fi: usize, e: usize) -> Option<usize> {
+        self.features[fi].evidence.get(e).copied().flatten()
+    }
+
+    /// The passage that gives product `id`'s value of feature `fi`: that of the article whose table
+    /// says it, if any.
+    pub(super) fn product_passage(&self, fi: usize, id: &str) -> Option<usize> {
+        self.corpus.table.features[fi].evidence_for(id).and_then(|e| self.evidence_passage(fi, e))
     }
 
     /// Which of feature `fi`'s evidence a question reads (indexes into its `evidence`): that of the

@@ -108,7 +108,7 @@ pub struct Understanding {
     pub product_at: Vec<Option<usize>>,
     /// A product word that names products of several vendors and that nothing else in the question
     /// settles: the word as asked, and the products it may name.
-    pub ambiguous: Option<(String, Vec<usize>)>,
+    pub ambiguous: Option<Ambiguity>,
     /// Vendors named (indexes into the table's vendors).
     pub vendors: Vec<usize>,
     /// How many products the question names: a word that may name several, or a vendor standing
