@@ -506,6 +506,12 @@ fn answer_only(a: &Answer) -> Embed {
     if let Some((_, message)) = &a.declined {
         e.description = Some(format!("{} Try /features or /help.", escape(message)));
         e.colour = Some(GREY);
+        // A price the articles don't give may still be in the price table.
+        if let Some(s) = &a.suggestion {
+            let sentence = s.sentence().map(|t| escape(&t) + "\n").unwrap_or_default();
+            let value = sentence + &escape(&s.command(crate::answer::Syntax::Slash));
+            e.fields.push(Field::new("For an estimate, try", value, false));
+        }
         return e;
     }
     let low = a.confidence == Confidence::Low;

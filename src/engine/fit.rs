@@ -4,7 +4,7 @@
 //! answers to questions held out of the fit (k folds), so it says how often a confident answer is
 //! right on questions the model has not seen.
 
-use super::model::{Fitted, Logistic, Model, round_sig};
+use super::model::{Fitted, Logistic, Model, NaiveBayes, Words, round_sig};
 use super::pipeline::Decisions;
 use super::signals;
 use super::tuning::TUNING;
@@ -44,6 +44,7 @@ pub const SCOPE_INPUTS: &[&str] = &[
     "rules_decline",
     "rules_unsure",
     "plain_availability",
+    "words_not_covered",
 ];
 pub const KIND_INPUTS: &[&str] = &[
     "plain_availability",
@@ -72,6 +73,8 @@ pub const KIND_INPUTS: &[&str] = &[
     "attr_cov_own",
     "own_top",
     "attr_terms",
+    "words_informational",
+    "words_list",
 ];
 pub const RANK_INPUTS: &[&str] = &[
     "score_rel",
@@ -93,6 +96,8 @@ struct Example {
     set: usize,
     case: usize,
     x: Vec<f64>,
+    /// The word model's tokens ([`signals::words`]).
+    tokens: Vec<String>,
     /// Index into [`TYPES`]; `None` for a question the corpus does not cover.
     kind: Option<usize>,
     /// Candidate passages' signals, and whether each answers the question.
@@ -102,6 +107,8 @@ struct Example {
 /// A set to fit on: its name (for the record), the engine of its corpus and its questions.
 pub struct TrainingSet<'a> {
     pub name: String,
+    /// Which corpus it asks about (sets with the same corpus are one corpus in the fit).
+    pub corpus: String,
     pub engine: &'a Engine,
     pub cases: Vec<Case>,
 }
@@ -125,7 +132,8 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
                 .zip(rows)
                 .map(|(c, r)| (r, case.kind == "search" && case.wants_section(&e.corpus.passages[c.pid].section)))
                 .collect();
-            examples.push(Example { set: si, case: ci, x, kind, passages });
+            let tokens = signals::words(&a);
+            examples.push(Example { set: si, case: ci, x, tokens, kind, passages });
         }
     }
     // Out-of-fold answers: each question answered by a model fitted without its fold.
@@ -134,26 +142,42 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     let (mut scope_right, mut kind_right, mut kind_total) = (0usize, 0usize, 0usize);
     // The override margin: the one whose out-of-fold answers are right most often.
     let margins: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
-    let mut right_at = vec![0usize; margins.len()];
+    // Right answers per margin and corpus: every corpus counts the same in the choice, so that the
+    // article with the most training questions does not stand for every article an admin adds.
+    let corpora: Vec<&str> = {
+        let mut c: Vec<&str> = sets.iter().map(|s| s.corpus.as_str()).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    let corpus_of = |set: usize| corpora.iter().position(|c| *c == sets[set].corpus).unwrap_or(0);
+    let mut per_corpus = vec![0usize; corpora.len()];
+    examples.iter().for_each(|e| per_corpus[corpus_of(e.set)] += 1);
+    let mut right_at = vec![vec![0usize; corpora.len()]; margins.len()];
     let mut fold_models = Vec::new();
     for fold in 0..folds {
-        let train: Vec<&Example> =
-            examples.iter().enumerate().filter(|(i, _)| i % folds != fold).map(|(_, e)| e).collect();
+        let train: Vec<&Example> = examples.iter().filter(|e| e.set % folds != fold).collect();
         let model = fit_all(&train, 0.0);
         for (m, right) in margins.iter().zip(&mut right_at) {
             let decisions = Decisions::new(Model { override_margin: *m, ..model.clone() }).expect("known signals");
-            for (_, ex) in examples.iter().enumerate().filter(|(i, _)| i % folds == fold) {
+            for ex in examples.iter().filter(|e| e.set % folds == fold) {
                 let case = &sets[ex.set].cases[ex.case];
-                *right +=
+                right[corpus_of(ex.set)] +=
                     usize::from(eval::judge(case, &sets[ex.set].engine.answer_using(&case.q, &decisions)).is_ok());
             }
         }
         fold_models.push(model);
     }
-    let margin = margins[(0..margins.len()).rev().max_by_key(|&i| right_at[i]).unwrap_or(0)];
+    let macro_right = |right: &[usize]| -> f64 {
+        right.iter().zip(&per_corpus).map(|(r, n)| *r as f64 / (*n).max(1) as f64).sum::<f64>()
+            / corpora.len().max(1) as f64
+    };
+    let best =
+        (0..margins.len()).rev().max_by(|&i, &j| macro_right(&right_at[i]).total_cmp(&macro_right(&right_at[j])));
+    let margin = margins[best.unwrap_or(0)];
     for (fold, model) in fold_models.into_iter().enumerate() {
         let decisions = Decisions::new(Model { override_margin: margin, ..model }).expect("known signals");
-        for (_, ex) in examples.iter().enumerate().filter(|(i, _)| i % folds == fold) {
+        for ex in examples.iter().filter(|e| e.set % folds == fold) {
             let set = &sets[ex.set];
             let case = &set.cases[ex.case];
             let answer = set.engine.answer_using(&case.q, &decisions);
@@ -167,7 +191,9 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
                 right: 0.0,
                 rules: crate::answer::QuestionType::NotCovered,
             });
-            held_out.push((signals::confidence(&decision, &ex.x), ok));
+            let mut x = ex.x.clone();
+            signals::fill_words(&decisions.model.words, &ex.tokens, &mut x);
+            held_out.push((signals::confidence(&decision, &x), ok));
             let decided = answer.asked_as;
             scope_right += usize::from((decided == crate::answer::QuestionType::NotCovered) == ex.kind.is_none());
             if let Some(k) = ex.kind {
@@ -218,7 +244,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
             ("answers".into(), round_sig(answers_right, 4)),
             ("high_confidence_coverage".into(), round_sig(coverage, 4)),
             ("high_confidence_precision".into(), round_sig(precision, 4)),
-            ("override_margin_right".into(), round_sig(right_at.iter().copied().max().unwrap_or(0) as f64 / n, 4)),
+            ("override_margin_right_per_corpus".into(), round_sig(best.map_or(0.0, |i| macro_right(&right_at[i])), 4)),
         ],
     };
     model
@@ -242,14 +268,34 @@ fn confidence_threshold(answers: &mut [(f64, bool)], target: f64) -> f64 {
     round_sig(best, 6)
 }
 
+/// The word models fitted on `examples`.
+fn fit_words(examples: &[&Example]) -> Words {
+    let scope: Vec<(&[String], usize)> =
+        examples.iter().map(|e| (e.tokens.as_slice(), usize::from(e.kind.is_none()))).collect();
+    let kind: Vec<(&[String], usize)> =
+        examples.iter().filter_map(|e| e.kind.map(|k| (e.tokens.as_slice(), k))).collect();
+    Words { scope: NaiveBayes::fit(&["covered", "not_covered"], &scope), kind: NaiveBayes::fit(&TYPES, &kind) }
+}
+
 fn fit_all(examples: &[&Example], high_confidence: f64) -> Model {
     let l2 = TUNING.l2;
     let (si, ki, ri) = (SCOPE_INPUTS, KIND_INPUTS, RANK_INPUTS);
-    let x: Vec<Vec<f64>> = examples.iter().map(|e| select(&e.x, si, signals::QUESTION)).collect();
+    // The word signals the other decisions are fitted with are each question's as a word model
+    // fitted without it would give (stacking: in-sample they would be too good to weigh).
+    let folds = TUNING.folds.max(2);
+    let mut filled: Vec<Vec<f64>> = examples.iter().map(|e| e.x.clone()).collect();
+    for fold in 0..folds {
+        let rest: Vec<&Example> = examples.iter().filter(|e| e.set % folds != fold).copied().collect();
+        let words = fit_words(&rest);
+        for (i, e) in examples.iter().enumerate().filter(|(_, e)| e.set % folds == fold) {
+            signals::fill_words(&words, &e.tokens, &mut filled[i]);
+        }
+    }
+    let x: Vec<Vec<f64>> = filled.iter().map(|x| select(x, si, signals::QUESTION)).collect();
     let covered: Vec<usize> = examples.iter().map(|e| usize::from(e.kind.is_some())).collect();
     let scope = Logistic::fit(si, &["not_covered", "covered"], &x, &covered, l2);
     let (kx, ky): (Vec<Vec<f64>>, Vec<usize>) =
-        examples.iter().filter_map(|e| e.kind.map(|k| (select(&e.x, ki, signals::QUESTION), k))).unzip();
+        examples.iter().zip(&filled).filter_map(|(e, x)| e.kind.map(|k| (select(x, ki, signals::QUESTION), k))).unzip();
     let kind = Logistic::fit(ki, &TYPES, &kx, &ky, l2);
     let (rx, ry): (Vec<Vec<f64>>, Vec<usize>) = examples
         .iter()
@@ -262,6 +308,7 @@ fn fit_all(examples: &[&Example], high_confidence: f64) -> Model {
         scope: scope.rounded(6),
         kind: kind.rounded(6),
         rank: rank.rounded(6),
+        words: fit_words(examples),
         // Fitted afterwards, on out-of-fold answers; until then it is never confident.
         confidence: Logistic::fit(&names, &["wrong", "right"], &[], &[], 1.0),
         override_margin: 0.0,

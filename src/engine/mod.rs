@@ -277,7 +277,8 @@ pub fn fit_sets(manifest: &Path, prices: &PriceTable) -> anyhow::Result<model::M
             .rev()
             .collect::<Vec<_>>()
             .join("/");
-        sets.push(fit::TrainingSet { name, engine, cases: crate::eval::load(&spec.questions)? });
+        let corpus = spec.corpus.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(" + ");
+        sets.push(fit::TrainingSet { name, corpus, engine, cases: crate::eval::load(&spec.questions)? });
     }
     Ok(fit::fit(&sets))
 }

@@ -7,6 +7,8 @@
 //! optimum and refitting the same data gives the same weights (to rounding), whatever the order of
 //! the iterations.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The compiled-in decisions, fitted on `tests/data/train/` (see `productbot fit`).
@@ -24,6 +26,11 @@ pub struct Model {
     /// Whether the answer given is right (`wrong`, `right`), from the decisions taken and the
     /// question's signals: fitted on answers to training questions held out of the other fits.
     pub confidence: Logistic,
+    /// What the words of the question's asking sentences say of its scope and kind: naive Bayes
+    /// over masked words ([`super::signals::words`]), read by `scope` and `kind` as the
+    /// `words_*` signals.
+    #[serde(default)]
+    pub words: Words,
     /// How much more probable the model's reading must be than the rules' for it to be taken:
     /// chosen, among 0, 0.1, ... 1, by the accuracy of out-of-fold answers (1: the rules always).
     pub override_margin: f64,
@@ -51,6 +58,60 @@ pub struct Fitted {
 impl Model {
     pub fn shipped() -> Model {
         serde_json::from_str(SHIPPED).expect("the compiled-in model.json parses (tested)")
+    }
+}
+
+/// The word decisions: one naive Bayes model per question decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Words {
+    /// `not_covered` against `covered`, over every labelled question.
+    pub scope: NaiveBayes,
+    /// `availability`, `informational` and `list`, over the covered ones.
+    pub kind: NaiveBayes,
+}
+
+/// A Bernoulli-style naive Bayes model over a question's distinct word tokens: per token seen in
+/// at least [`NaiveBayes::MIN_QUESTIONS`] training questions, its log-likelihood ratio for each
+/// class after the first against the first (add-one smoothed). Tokens it has not seen say nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NaiveBayes {
+    pub classes: Vec<String>,
+    pub tokens: BTreeMap<String, Vec<f64>>,
+}
+
+impl NaiveBayes {
+    /// A token seen in fewer training questions than this is left out: one question's words are
+    /// its topic, not a way of asking.
+    pub const MIN_QUESTIONS: usize = 2;
+
+    /// Fits on questions' distinct tokens, each labelled with an index into `classes`.
+    pub fn fit(classes: &[&str], questions: &[(&[String], usize)]) -> NaiveBayes {
+        let k = classes.len();
+        let mut per_class = vec![0usize; k];
+        let mut counts: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (tokens, label) in questions {
+            per_class[*label] += 1;
+            for t in tokens.iter() {
+                counts.entry(t.as_str()).or_insert_with(|| vec![0; k])[*label] += 1;
+            }
+        }
+        let log_p = |count: usize, class: usize| ((count as f64 + 1.0) / (per_class[class] as f64 + 2.0)).ln();
+        let tokens = counts
+            .into_iter()
+            .filter(|(_, c)| c.iter().sum::<usize>() >= Self::MIN_QUESTIONS)
+            .map(|(t, c)| (t.to_owned(), (1..k).map(|j| round_sig(log_p(c[j], j) - log_p(c[0], 0), 6)).collect()))
+            .collect();
+        NaiveBayes { classes: classes.iter().map(|c| (*c).to_owned()).collect(), tokens }
+    }
+
+    /// For each class after the first, the summed log-likelihood ratio of `tokens` against the
+    /// first class (zeros for a model fitted on nothing).
+    pub fn log_odds(&self, tokens: &[String]) -> Vec<f64> {
+        let mut out = vec![0.0; self.classes.len().saturating_sub(1)];
+        for w in tokens.iter().filter_map(|t| self.tokens.get(t)) {
+            out.iter_mut().zip(w).for_each(|(o, v)| *o += v);
+        }
+        out
     }
 }
 
@@ -276,6 +337,30 @@ mod tests {
         assert!(strong.weights[0][0].abs() < a.weights[0][0].abs());
         assert_eq!(round_sig(0.000123456, 3), 0.000123);
         assert_eq!(round_sig(-98765.0, 2), -99000.0);
+    }
+
+    #[test]
+    fn naive_bayes_weighs_the_words_that_tell_classes_apart_and_skips_rare_ones() {
+        let q = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let rows = [
+            (q("does @product have @feature"), 0),
+            (q("can @product do @feature"), 0),
+            (q("does @product support @feature"), 0),
+            (q("how do i cancel @product"), 1),
+            (q("how do i export chats"), 1),
+            (q("how do i reset my password"), 1),
+        ];
+        let data: Vec<(&[String], usize)> = rows.iter().map(|(t, c)| (t.as_slice(), *c)).collect();
+        let nb = NaiveBayes::fit(&["covered", "not_covered"], &data);
+        // "how" is in every out-of-scope question and none of the others: for not_covered.
+        assert!(nb.tokens["how"][0] > 1.0, "{:?}", nb.tokens);
+        assert!(nb.tokens["@feature"][0] < -1.0);
+        // Seen once: left out.
+        assert!(!nb.tokens.contains_key("password"));
+        assert!(nb.log_odds(&q("how do i share @product"))[0] > 0.0);
+        assert!(nb.log_odds(&q("does @product offer @feature"))[0] < 0.0);
+        assert_eq!(nb.log_odds(&q("unseen words only")), vec![0.0]);
+        assert_eq!(NaiveBayes::default().log_odds(&q("how")), Vec::<f64>::new());
     }
 
     #[test]

@@ -82,7 +82,8 @@ impl Engine {
         {
             return self.decline(&a.q, Declined::Topic(topic.clone()), a.evidence, Confidence::High);
         }
-        let x = signals::question(&a, self.max_idf);
+        let mut x = signals::question(&a, self.max_idf);
+        signals::fill_words(&decisions.model.words, &signals::words(&a), &mut x);
         let decision = self.decide(&a, &x, decisions);
         let mut evidence = a.evidence.clone();
         evidence.decision = Some(decision.clone());
@@ -98,7 +99,12 @@ impl Engine {
         };
         if decision.kind == QuestionType::NotCovered {
             let why = if a.unknown.is_empty() { Declined::NotCovered } else { Declined::Unknown(a.unknown.clone()) };
-            return self.decline(&a.q, why, evidence, sure);
+            let mut declined = self.decline(&a.q, why, evidence, sure);
+            // A price the articles do not give, of a model the price tables have: `/cost` knows it.
+            if self.prices.mentioned_model(&a.q.text).is_some() {
+                declined.suggestion = self.cost_suggestion(&a.q, &a.u, None);
+            }
+            return declined;
         }
         match decision.kind {
             QuestionType::Availability if !a.intent.features.is_empty() => {

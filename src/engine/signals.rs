@@ -107,6 +107,10 @@ pub const QUESTION: &[&str] = &[
     "rules_decline",
     "rules_unsure",
     "plain_availability",
+    // What the question's words say (filled in by [`fill_words`] from the fitted word model).
+    "words_not_covered",
+    "words_informational",
+    "words_list",
 ];
 
 /// What the confidence decision reads besides the question's signals: the decisions taken.
@@ -326,9 +330,70 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
         // "Can I upload a PDF to ChatGPT?": a yes/no question naming a feature in the sentence
         // that asks, with nothing rare the corpus lacks and no unknown model written as code.
         flag(yes_no == 1.0 && alias_focus && rare == 0.0 && a.code_asked == 0 && !a.asks_for_unknown),
+        0.0,
+        0.0,
+        0.0,
     ];
     debug_assert_eq!(values.len(), QUESTION.len());
     values.to_vec()
+}
+
+/// The words of the sentences that ask (all of them when none or all ask), as tokens for the word
+/// model: a feature's alias becomes `@feature` and a product's or vendor's name `@product`, so
+/// what is learned is how people ask, not which of this corpus's features they ask about; a
+/// number is `@number`; every other word is its stem. Distinct unigrams, then distinct bigrams
+/// (`a b`), with `^` before the first word of each asking sentence.
+pub fn words(a: &Analysis) -> Vec<String> {
+    let any_focus = a.q.focus.iter().any(|f| *f);
+    let in_alias: Vec<bool> = (0..a.q.words.len()).map(|i| a.u.hits.iter().any(|h| h.positions.contains(&i))).collect();
+    let mut unigrams: Vec<String> = Vec::new();
+    let mut bigrams: Vec<String> = Vec::new();
+    let mut previous: Option<(usize, String)> = None;
+    for (i, w) in a.q.words.iter().enumerate() {
+        if any_focus && !a.q.focus[i] {
+            continue;
+        }
+        let skip = std::env::var("PRODUCTBOT_SKIPNAMES").is_ok();
+        if skip && (in_alias[i] || a.u.matched.get(i).copied().unwrap_or(false)) {
+            continue;
+        }
+        let token = if in_alias[i] {
+            "@feature".to_owned()
+        } else if a.u.matched.get(i).copied().unwrap_or(false) {
+            "@product".to_owned()
+        } else if w.text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+            "@number".to_owned()
+        } else {
+            w.stem.clone()
+        };
+        let sentence = a.q.sentence[i];
+        let before = match &previous {
+            Some((s, t)) if *s == sentence => t.clone(),
+            _ => "^".to_owned(),
+        };
+        // A multi-word alias or name is one token.
+        if before != token || !token.starts_with('@') {
+            bigrams.push(format!("{before} {token}"));
+        }
+        unigrams.push(token.clone());
+        previous = Some((sentence, token));
+    }
+    unigrams.sort();
+    unigrams.dedup();
+    bigrams.sort();
+    bigrams.dedup();
+    unigrams.extend(bigrams);
+    unigrams
+}
+
+/// Writes the word model's `words_*` signals into a question's signals (in [`QUESTION`] order).
+pub fn fill_words(model: &crate::engine::model::Words, tokens: &[String], x: &mut [f64]) {
+    let at = |name: &str| QUESTION.iter().position(|n| *n == name).expect("a word signal");
+    let scope = model.scope.log_odds(tokens);
+    let kind = model.kind.log_odds(tokens);
+    x[at("words_not_covered")] = scope.first().copied().unwrap_or(0.0);
+    x[at("words_informational")] = kind.first().copied().unwrap_or(0.0);
+    x[at("words_list")] = kind.get(1).copied().unwrap_or(0.0);
 }
 
 /// What the hand-written rules read a question as: declined on their stance, a verdict where a

@@ -102,6 +102,11 @@ fn answer_only(a: &Answer, style: Style) -> String {
             Syntax::Slash => "Try /features or /help.",
             Syntax::Cli => "Try `productbot features` or `productbot --help`.",
         };
+        // A price the articles don't give may still be in the price table.
+        if let Some(s) = &a.suggestion {
+            let estimate = s.sentence().map(|e| format!(" {}", clean(&e))).unwrap_or_default();
+            return format!("{}{estimate}\nFor an estimate, try: {}", clean(message), clean(&s.command(style.syntax)));
+        }
         return format!("{} {more}", clean(message));
     }
     let mut out = String::with_capacity(512);
