@@ -248,7 +248,8 @@ fn edited(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
 
 #[test]
 fn every_problem_of_every_table_file_comes_in_one_report() {
-    let dir = edited(|name, text| match name {
+    let dir = edited(|name, text| {
+        match name {
         // A section typo in the shipped table, and an alias another feature has in the other table.
         "features.toml" => text
             .replace(
@@ -264,11 +265,12 @@ fn every_problem_of_every_table_file_comes_in_one_report() {
                 "availability = { claude = \"yes\" }\nnote = \"The Claude apps have Projects",
             )
             .replace(
-                "availability = { claude = \"no\", anthropic_api = \"no\" }",
-                "availability = { claude = \"no\", anthropic_api = \"no\", api = \"yes\" }",
+                "availability = { claude = \"no\", anthropic_api = \"no\" }\nnote = \"Anthropic offers no embeddings",
+                "availability = { claude = \"no\", anthropic_api = \"no\", api = \"yes\" }\nnote = \"Anthropic offers no embeddings",
             )
             .replace("aliases = [\"artifacts\",", "aliases = [\"artifacts\", \"collaborative editing\","),
         _ => text,
+    }
     });
     let Err(CorpusError::Invalid(d)) = corpus::load(dir.path()) else { panic!("the faults were accepted") };
     let shown: Vec<String> =

@@ -89,6 +89,8 @@ pub struct Candidate {
     pub has: Vec<bool>,
     /// Cosine of the meaning of its section's heading with the question's.
     pub heading_meaning: f32,
+    /// Its text has a figure (a digit): it may answer "how many", "how long", "how much".
+    pub figure: bool,
 }
 
 /// Whether `name` is among `covered` (names with the articles that cover each) and one of its
@@ -292,6 +294,7 @@ impl Engine {
                     own: own.contains(&pid),
                     has,
                     heading_meaning: embed::cosine(&a.meaning, &self.section_vecs[pid]),
+                    figure: self.corpus.passages[pid].text.bytes().any(|b| b.is_ascii_digit()),
                 }
             })
             .collect()

@@ -44,6 +44,8 @@ pub const SCOPE_INPUTS: &[&str] = &[
     "rules_decline",
     "rules_unsure",
     "plain_availability",
+    "quantity_figure",
+    "quantity_no_figure",
     "words_not_covered",
 ];
 pub const KIND_INPUTS: &[&str] = &[
@@ -94,6 +96,9 @@ fn select(x: &[f64], names: &[&str], all: &[&str]) -> Vec<f64> {
 /// One labelled question's signals.
 struct Example {
     set: usize,
+    /// How much the example counts in the scope and type fits: each corpus's questions weigh as
+    /// the square root of their number (normalized to a mean of 1).
+    weight: f64,
     case: usize,
     x: Vec<f64>,
     /// The word model's tokens ([`signals::words`]).
@@ -133,7 +138,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
                 .map(|(c, r)| (r, case.kind == "search" && case.wants_section(&e.corpus.passages[c.pid].section)))
                 .collect();
             let tokens = signals::words(&a);
-            examples.push(Example { set: si, case: ci, x, tokens, kind, passages });
+            examples.push(Example { set: si, weight: 1.0, case: ci, x, tokens, kind, passages });
         }
     }
     // Out-of-fold answers: each question answered by a model fitted without its fold.
@@ -153,6 +158,13 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     let corpus_of = |set: usize| corpora.iter().position(|c| *c == sets[set].corpus).unwrap_or(0);
     let mut per_corpus = vec![0usize; corpora.len()];
     examples.iter().for_each(|e| per_corpus[corpus_of(e.set)] += 1);
+    // Each corpus's questions weigh as the square root of their number in the scope and type fits:
+    // between every question counting the same (the shipped article's many sets then decide
+    // for every article) and every corpus counting the same (24 questions about one article
+    // would weigh as much as 1,700 about another).
+    let raw: Vec<f64> = examples.iter().map(|e| 1.0 / (per_corpus[corpus_of(e.set)] as f64).sqrt()).collect();
+    let mean = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
+    examples.iter_mut().zip(raw).for_each(|(e, w)| e.weight = w / mean);
     let mut right_at = vec![vec![0usize; corpora.len()]; margins.len()];
     let mut fold_models = Vec::new();
     for fold in 0..folds {
@@ -293,10 +305,12 @@ fn fit_all(examples: &[&Example], high_confidence: f64) -> Model {
     }
     let x: Vec<Vec<f64>> = filled.iter().map(|x| select(x, si, signals::QUESTION)).collect();
     let covered: Vec<usize> = examples.iter().map(|e| usize::from(e.kind.is_some())).collect();
-    let scope = Logistic::fit(si, &["not_covered", "covered"], &x, &covered, l2);
+    let w: Vec<f64> = examples.iter().map(|e| e.weight).collect();
+    let scope = Logistic::fit_weighted(si, &["not_covered", "covered"], &x, &covered, &w, l2);
     let (kx, ky): (Vec<Vec<f64>>, Vec<usize>) =
         examples.iter().zip(&filled).filter_map(|(e, x)| e.kind.map(|k| (select(x, ki, signals::QUESTION), k))).unzip();
-    let kind = Logistic::fit(ki, &TYPES, &kx, &ky, l2);
+    let kw: Vec<f64> = examples.iter().filter(|e| e.kind.is_some()).map(|e| e.weight).collect();
+    let kind = Logistic::fit_weighted(ki, &TYPES, &kx, &ky, &kw, l2);
     let (rx, ry): (Vec<Vec<f64>>, Vec<usize>) = examples
         .iter()
         .filter(|e| e.passages.iter().any(|p| p.1))

@@ -149,6 +149,18 @@ impl Logistic {
     /// Fits a model of `classes` to labelled rows (`y[i]` indexes `classes`), with an L2 penalty
     /// `l2` on the standardized weights (not the biases).
     pub fn fit(inputs: &[&str], classes: &[&str], x: &[Vec<f64>], y: &[usize], l2: f64) -> Logistic {
+        Self::fit_weighted(inputs, classes, x, y, &vec![1.0; x.len()], l2)
+    }
+
+    /// [`Logistic::fit`] with a weight per row (how much its loss counts).
+    pub fn fit_weighted(
+        inputs: &[&str],
+        classes: &[&str],
+        x: &[Vec<f64>],
+        y: &[usize],
+        row_weight: &[f64],
+        l2: f64,
+    ) -> Logistic {
         let d = inputs.len();
         let n = x.len().max(1) as f64;
         let mean: Vec<f64> = (0..d).map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n).collect();
@@ -165,11 +177,11 @@ impl Logistic {
         let mut theta = vec![0.0; k * p];
         let objective = |theta: &[f64]| -> f64 {
             let mut loss = 0.0;
-            for (row, &label) in z.iter().zip(y) {
+            for ((row, &label), rw) in z.iter().zip(y).zip(row_weight) {
                 let logits = class_logits(theta, row, k, p);
                 let max = logits.iter().cloned().fold(f64::MIN, f64::max);
                 let lse = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
-                loss += lse - logits[label];
+                loss += rw * (lse - logits[label]);
             }
             let penalty: f64 = (0..k).flat_map(|c| (0..d).map(move |j| c * p + j)).map(|i| theta[i] * theta[i]).sum();
             loss + 0.5 * l2 * penalty
@@ -178,16 +190,16 @@ impl Logistic {
             // Gradient and Hessian of the penalized negative log-likelihood.
             let mut grad = vec![0.0; k * p];
             let mut hess = vec![0.0; (k * p) * (k * p)];
-            for (row, &label) in z.iter().zip(y) {
+            for ((row, &label), &rw) in z.iter().zip(y).zip(row_weight) {
                 let probs = softmax(&class_logits(&theta, row, k, p));
                 let feat = |j: usize| if j < d { row[j] } else { 1.0 };
                 for a in 0..k {
-                    let err = probs[a + 1] - f64::from(u8::from(label == a + 1));
+                    let err = rw * (probs[a + 1] - f64::from(u8::from(label == a + 1)));
                     for j in 0..p {
                         grad[a * p + j] += err * feat(j);
                     }
                     for b in 0..k {
-                        let w = probs[a + 1] * (f64::from(u8::from(a == b)) - probs[b + 1]);
+                        let w = rw * probs[a + 1] * (f64::from(u8::from(a == b)) - probs[b + 1]);
                         for j in 0..p {
                             let fj = feat(j) * w;
                             for l in 0..p {

@@ -107,6 +107,8 @@ pub const QUESTION: &[&str] = &[
     "rules_decline",
     "rules_unsure",
     "plain_availability",
+    "quantity_figure",
+    "quantity_no_figure",
     // What the question's words say (filled in by [`fill_words`] from the fitted word model).
     "words_not_covered",
     "words_informational",
@@ -262,6 +264,12 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
     let own = a.candidates.iter().find(|c| c.own);
     let attr_cov_own = own.map_or(0.0, |c| covered(&a.focus, c, max_idf, attribute));
     let attr_cov_best = a.candidates.iter().map(|c| covered(&a.focus, c, max_idf, attribute)).fold(0.0, f64::max);
+    let best_covering = a
+        .candidates
+        .iter()
+        .filter(|c| attr_cov_best > 0.0 && covered(&a.focus, c, max_idf, attribute) >= attr_cov_best)
+        .find(|c| c.figure)
+        .or_else(|| a.candidates.iter().find(|c| covered(&a.focus, c, max_idf, attribute) >= attr_cov_best));
     let focus_cov = a.candidates.iter().map(|c| covered(&a.focus, c, max_idf, |_| true)).fold(0.0, f64::max);
     let by_alias = matches!(a.intent.by, Found::Alias | Found::SkippedAlias);
     let by_card = a.intent.by == Found::Card;
@@ -330,6 +338,9 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
         // "Can I upload a PDF to ChatGPT?": a yes/no question naming a feature in the sentence
         // that asks, with nothing rare the corpus lacks and no unknown model written as code.
         flag(yes_no == 1.0 && alias_focus && rare == 0.0 && a.code_asked == 0 && !a.asks_for_unknown),
+        // "How many days ...": whether the passage that covers most of what is asked has a figure.
+        flag(quantity && best_covering.is_some_and(|c| c.figure)),
+        flag(quantity && !best_covering.is_some_and(|c| c.figure)),
         0.0,
         0.0,
         0.0,
