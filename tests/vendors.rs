@@ -248,8 +248,10 @@ fn edited(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
 
 #[test]
 fn every_problem_of_every_table_file_comes_in_one_report() {
-    let dir = edited(|name, text| {
-        match name {
+    // The embeddings row of the Claude table (fine-tuning's has the same values).
+    let embeddings =
+        "availability = { claude = \"no\", anthropic_api = \"no\" }\nnote = \"Anthropic offers no embeddings";
+    let dir = edited(|name, text| match name {
         // A section typo in the shipped table, and an alias another feature has in the other table.
         "features.toml" => text
             .replace(
@@ -264,13 +266,9 @@ fn every_problem_of_every_table_file_comes_in_one_report() {
                 "availability = { claude = \"yes\", anthropic_api = \"no\" }\nnote = \"The Claude apps have Projects",
                 "availability = { claude = \"yes\" }\nnote = \"The Claude apps have Projects",
             )
-            .replace(
-                "availability = { claude = \"no\", anthropic_api = \"no\" }\nnote = \"Anthropic offers no embeddings",
-                "availability = { claude = \"no\", anthropic_api = \"no\", api = \"yes\" }\nnote = \"Anthropic offers no embeddings",
-            )
+            .replace(embeddings, &embeddings.replace("anthropic_api = \"no\"", "anthropic_api = \"no\", api = \"yes\""))
             .replace("aliases = [\"artifacts\",", "aliases = [\"artifacts\", \"collaborative editing\","),
         _ => text,
-    }
     });
     let Err(CorpusError::Invalid(d)) = corpus::load(dir.path()) else { panic!("the faults were accepted") };
     let shown: Vec<String> =

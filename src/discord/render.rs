@@ -501,6 +501,12 @@ fn answer(a: &Answer) -> Embed {
     e
 }
 
+/// The field with a `/cost` suggestion, after the estimate's sentence when `with_sentence`.
+fn cost_field(s: &crate::answer::Suggestion, with_sentence: bool) -> Field {
+    let sentence = s.sentence().filter(|_| with_sentence).map(|t| escape(&t) + "\n").unwrap_or_default();
+    Field::new("For an estimate, try", sentence + &escape(&s.command(crate::answer::Syntax::Slash)), false)
+}
+
 fn answer_only(a: &Answer) -> Embed {
     let mut e = Embed { footer: Some(format!("corpus {}", a.revision)), ..Embed::default() };
     if let Some((_, message)) = &a.declined {
@@ -508,9 +514,7 @@ fn answer_only(a: &Answer) -> Embed {
         e.colour = Some(GREY);
         // A price the articles don't give may still be in the price table.
         if let Some(s) = &a.suggestion {
-            let sentence = s.sentence().map(|t| escape(&t) + "\n").unwrap_or_default();
-            let value = sentence + &escape(&s.command(crate::answer::Syntax::Slash));
-            e.fields.push(Field::new("For an estimate, try", value, false));
+            e.fields.push(cost_field(s, true));
         }
         return e;
     }
@@ -573,9 +577,7 @@ fn answer_only(a: &Answer) -> Embed {
     }
     if let Some(s) = &a.suggestion {
         // Said in the description already when the answer has no verdict.
-        let sentence = s.sentence().filter(|_| !a.verdicts.is_empty()).map(|t| escape(&t) + "\n").unwrap_or_default();
-        let value = sentence + &escape(&s.command(crate::answer::Syntax::Slash));
-        e.fields.push(Field::new("For an estimate, try", value, false));
+        e.fields.push(cost_field(s, !a.verdicts.is_empty()));
     }
     if a.verdicts.is_empty() && a.sources.is_empty() {
         e.description = Some("Nothing in the corpus matched.".into());
@@ -1005,6 +1007,19 @@ mod tests {
                 assert_within_limits(&v);
             }
         }
+    }
+
+    #[test]
+    fn a_declined_price_keeps_its_cost_suggestion() {
+        let mut oos = answer_with("how much is gpt-4o-mini per million tokens?", None, 0, vec![]);
+        oos.kind = Kind::OutOfScope;
+        oos.declined = Some((Declined::NotCovered, "That's outside what I cover.".into()));
+        oos.suggestion = Some(Suggestion::Cost { model: "gpt-4o-mini".into(), conversation: false, estimate: None });
+        let r = reply(&Reply::Answer(Box::new(oos)));
+        let e = &r.embeds()[0];
+        assert!(e.description.as_deref().is_some_and(|d| d.starts_with("That's outside what I cover.")), "{e:?}");
+        let field = e.fields.iter().find(|f| f.name == "For an estimate, try").expect("a cost field");
+        assert!(field.value.contains("/cost model:gpt-4o-mini"), "{field:?}");
     }
 
     #[test]

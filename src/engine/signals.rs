@@ -263,13 +263,13 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
     let alias_focus = clean.iter().any(|h| h.positions.iter().any(|p| a.q.focus[*p]));
     let own = a.candidates.iter().find(|c| c.own);
     let attr_cov_own = own.map_or(0.0, |c| covered(&a.focus, c, max_idf, attribute));
-    let attr_cov_best = a.candidates.iter().map(|c| covered(&a.focus, c, max_idf, attribute)).fold(0.0, f64::max);
-    let best_covering = a
-        .candidates
-        .iter()
-        .filter(|c| attr_cov_best > 0.0 && covered(&a.focus, c, max_idf, attribute) >= attr_cov_best)
-        .find(|c| c.figure)
-        .or_else(|| a.candidates.iter().find(|c| covered(&a.focus, c, max_idf, attribute) >= attr_cov_best));
+    let attr_cov: Vec<f64> = a.candidates.iter().map(|c| covered(&a.focus, c, max_idf, attribute)).collect();
+    let attr_cov_best = attr_cov.iter().copied().fold(0.0, f64::max);
+    // The passage that covers most of what is asked: of the candidates that do (all of them when
+    // none covers anything), one with a figure if there is such, else the first.
+    let covering: Vec<&Candidate> =
+        a.candidates.iter().zip(&attr_cov).filter(|(_, cov)| **cov >= attr_cov_best).map(|(c, _)| c).collect();
+    let best_covering = covering.iter().find(|c| attr_cov_best > 0.0 && c.figure).or(covering.first());
     let focus_cov = a.candidates.iter().map(|c| covered(&a.focus, c, max_idf, |_| true)).fold(0.0, f64::max);
     let by_alias = matches!(a.intent.by, Found::Alias | Found::SkippedAlias);
     let by_card = a.intent.by == Found::Card;
@@ -362,10 +362,6 @@ pub fn words(a: &Analysis) -> Vec<String> {
     let mut previous: Option<(usize, String)> = None;
     for (i, w) in a.q.words.iter().enumerate() {
         if any_focus && !a.q.focus[i] {
-            continue;
-        }
-        let skip = std::env::var("PRODUCTBOT_SKIPNAMES").is_ok();
-        if skip && (in_alias[i] || a.u.matched.get(i).copied().unwrap_or(false)) {
             continue;
         }
         let token = if in_alias[i] {

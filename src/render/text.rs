@@ -96,6 +96,11 @@ pub fn answer(a: &Answer, style: Style) -> String {
     }
 }
 
+/// The line that closes an answer with a `/cost` suggestion, in the caller's syntax.
+fn try_cost(s: &crate::answer::Suggestion, style: Style) -> String {
+    format!("For an estimate, try: {}", clean(&s.command(style.syntax)))
+}
+
 fn answer_only(a: &Answer, style: Style) -> String {
     if let Some((_, message)) = &a.declined {
         let more = match style.syntax {
@@ -105,7 +110,7 @@ fn answer_only(a: &Answer, style: Style) -> String {
         // A price the articles don't give may still be in the price table.
         if let Some(s) = &a.suggestion {
             let estimate = s.sentence().map(|e| format!(" {}", clean(&e))).unwrap_or_default();
-            return format!("{}{estimate}\nFor an estimate, try: {}", clean(message), clean(&s.command(style.syntax)));
+            return format!("{}{estimate}\n{}", clean(message), try_cost(s, style));
         }
         return format!("{} {more}", clean(message));
     }
@@ -166,7 +171,7 @@ fn answer_only(a: &Answer, style: Style) -> String {
         if let Some(sentence) = estimate.as_ref().filter(|_| !figure_first) {
             let _ = write!(out, "\n{}", clean(sentence));
         }
-        let _ = writeln!(out, "\nFor an estimate, try: {}", clean(&s.command(style.syntax)));
+        let _ = writeln!(out, "\n{}", try_cost(s, style));
     }
     if a.kind == Kind::Search && a.sources.is_empty() {
         out.push_str("Nothing in the corpus matched.");
