@@ -99,6 +99,13 @@ fn focus(text: &str, words: &[Word]) -> (Vec<bool>, Vec<usize>) {
     for (i, c) in text.char_indices() {
         let boundary = matches!(c, '.' | '!' | '?' | ';' | '\n')
             && bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b')'));
+        // A colon before a question ends what leads up to it: "From a compliance view: are our
+        // inputs used for training?" asks the part after it.
+        let boundary = boundary
+            || (c == ':' && bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace) && {
+                let next: String = text[i + 1..].trim_start().chars().take_while(|c| c.is_alphabetic()).collect();
+                ASKING_WORDS.contains(&next.to_lowercase().as_str())
+            });
         if boundary {
             ends.push((i + 1, c == '?'));
         }
@@ -213,6 +220,13 @@ mod tests {
         let f = focus_of("I use gpt-3.5 at work. is there memory in the api");
         assert!(f.iter().find(|(w, _)| w == "memory").unwrap().1);
         assert!(!f.iter().find(|(w, _)| w == "work").unwrap().1);
+        // A colon before a question ends what leads up to it; one before anything else does not.
+        let f = focus_of("From a compliance view: are our API inputs used for training? Thanks");
+        assert!(!f.iter().find(|(w, _)| w == "compliance").unwrap().1, "{f:?}");
+        assert!(f.iter().find(|(w, _)| w == "training").unwrap().1, "{f:?}");
+        let f = focus_of("Does the API have these: memory, canvas and voice? Thanks");
+        assert!(f.iter().find(|(w, _)| w == "canvas").unwrap().1, "{f:?}");
+        assert!(f.iter().find(|(w, _)| w == "have").unwrap().1, "{f:?}");
     }
 
     #[test]
