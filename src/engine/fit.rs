@@ -165,30 +165,41 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     let raw: Vec<f64> = examples.iter().map(|e| 1.0 / (per_corpus[corpus_of(e.set)] as f64).sqrt()).collect();
     let mean = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
     examples.iter_mut().zip(raw).for_each(|(e, w)| e.weight = w / mean);
-    let mut right_at = vec![vec![0usize; corpora.len()]; margins.len()];
-    let mut fold_models = Vec::new();
-    for fold in 0..folds {
-        let train: Vec<&Example> = examples.iter().filter(|e| e.set % folds != fold).collect();
-        let model = fit_all(&train, 0.0);
-        for (m, right) in margins.iter().zip(&mut right_at) {
-            let decisions = Decisions::new(Model { override_margin: *m, ..model.clone() }).expect("known signals");
+    let fold_models: Vec<Model> = (0..folds)
+        .map(|fold| fit_all(&examples.iter().filter(|e| e.set % folds != fold).collect::<Vec<_>>(), 0.0))
+        .collect();
+    // Right out-of-fold answers per corpus with the given margins (override, decline).
+    let right_with = |margin: f64, decline: f64| -> Vec<usize> {
+        let mut right = vec![0usize; corpora.len()];
+        for (fold, model) in fold_models.iter().enumerate() {
+            let decisions = Decisions::new(Model { override_margin: margin, decline_margin: decline, ..model.clone() })
+                .expect("known signals");
             for ex in examples.iter().filter(|e| e.set % folds == fold) {
                 let case = &sets[ex.set].cases[ex.case];
                 right[corpus_of(ex.set)] +=
                     usize::from(eval::judge(case, &sets[ex.set].engine.answer_using(&case.q, &decisions)).is_ok());
             }
         }
-        fold_models.push(model);
-    }
+        right
+    };
     let macro_right = |right: &[usize]| -> f64 {
         right.iter().zip(&per_corpus).map(|(r, n)| *r as f64 / (*n).max(1) as f64).sum::<f64>()
             / corpora.len().max(1) as f64
     };
-    let best =
-        (0..margins.len()).rev().max_by(|&i, &j| macro_right(&right_at[i]).total_cmp(&macro_right(&right_at[j])));
-    let margin = margins[best.unwrap_or(0)];
+    // The best of the grid (the smaller margin on a tie).
+    let choose = |right_at: &[Vec<usize>]| -> (f64, f64) {
+        let best = (0..margins.len())
+            .rev()
+            .max_by(|&i, &j| macro_right(&right_at[i]).total_cmp(&macro_right(&right_at[j])))
+            .unwrap_or(0);
+        (margins[best], macro_right(&right_at[best]))
+    };
+    // One margin for every override first, then the decline margin beside it.
+    let (margin, _) = choose(&margins.iter().map(|m| right_with(*m, *m)).collect::<Vec<_>>());
+    let (decline, margins_right) = choose(&margins.iter().map(|d| right_with(margin, *d)).collect::<Vec<_>>());
     for (fold, model) in fold_models.into_iter().enumerate() {
-        let decisions = Decisions::new(Model { override_margin: margin, ..model }).expect("known signals");
+        let decisions =
+            Decisions::new(Model { override_margin: margin, decline_margin: decline, ..model }).expect("known signals");
         for ex in examples.iter().filter(|e| e.set % folds == fold) {
             let set = &sets[ex.set];
             let case = &set.cases[ex.case];
@@ -245,6 +256,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     let mut model = fit_all(&all, threshold);
     model.confidence = confidence;
     model.override_margin = margin;
+    model.decline_margin = decline;
     model.fitted = Fitted {
         sets: sets.iter().map(|s| format!("{}: {}", s.name, s.cases.len())).collect(),
         questions: examples.len(),
@@ -256,7 +268,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
             ("answers".into(), round_sig(answers_right, 4)),
             ("high_confidence_coverage".into(), round_sig(coverage, 4)),
             ("high_confidence_precision".into(), round_sig(precision, 4)),
-            ("override_margin_right_per_corpus".into(), round_sig(best.map_or(0.0, |i| macro_right(&right_at[i])), 4)),
+            ("margins_right_per_corpus".into(), round_sig(margins_right, 4)),
         ],
     };
     model
@@ -326,6 +338,7 @@ fn fit_all(examples: &[&Example], high_confidence: f64) -> Model {
         // Fitted afterwards, on out-of-fold answers; until then it is never confident.
         confidence: Logistic::fit(&names, &["wrong", "right"], &[], &[], 1.0),
         override_margin: 0.0,
+        decline_margin: 0.0,
         high_confidence,
         fitted: Fitted::default(),
     }

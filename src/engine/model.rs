@@ -34,6 +34,10 @@ pub struct Model {
     /// How much more probable the model's reading must be than the rules' for it to be taken:
     /// chosen, among 0, 0.1, ... 1, by the accuracy of out-of-fold answers (1: the rules always).
     pub override_margin: f64,
+    /// The same margin for a reading that declines where the rules answer, or answers where they
+    /// decline: chosen the same way once `override_margin` is, since whether the articles cover a
+    /// question is a different call from which kind of question it is.
+    pub decline_margin: f64,
     /// The least probability of being right for an answer to be given with high confidence,
     /// chosen on held-out folds (see [`Fitted`]).
     pub high_confidence: f64,

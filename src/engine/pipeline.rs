@@ -150,11 +150,12 @@ impl Engine {
             t => probability(t),
         };
         let same = best == rules || (rules == QuestionType::Informational && best == QuestionType::List);
-        let kind = if same || probability(best) - rules_p < d.model.override_margin {
-            if same { best } else { rules }
+        let margin = if best == QuestionType::NotCovered || rules == QuestionType::NotCovered {
+            d.model.decline_margin
         } else {
-            best
+            d.model.override_margin
         };
+        let kind = if same || probability(best) - rules_p < margin { if same { best } else { rules } } else { best };
         Decision { kind, covered, probability: probability(kind), right: 0.0, rules }
     }
 
