@@ -262,6 +262,9 @@ pub enum Declined {
     Unknown(Vec<String>),
     /// The corpus has no evidence that answers it.
     NotCovered,
+    /// A feature of the table asked of a product no article covers it for (by ids): the articles
+    /// say nothing about it there, which is no verdict.
+    NotCoveredFor { feature: String, product: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -182,6 +182,16 @@ fn a_negated_list_question_lists_what_the_negated_product_lacks() {
     }
 }
 
+/// A list of prices is no list of features: the passage that gives the prices answers it.
+#[test]
+fn a_list_of_prices_is_answered_from_the_pricing_passage() {
+    for q in ["list chatgpt plan prices", "list the prices of every chatgpt plan"] {
+        let a = engine().answer(q);
+        assert!(a.listing.is_none(), "{q}: {}", render::plain(&a));
+        assert_eq!(a.sources.first().map(|s| s.heading.as_str()), Some("The Pricing Decision"), "{q}");
+    }
+}
+
 /// Text people type that must never break the engine or reach tantivy's query parser.
 #[test]
 fn hostile_input_is_answered_quickly_without_error() {

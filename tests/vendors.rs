@@ -11,7 +11,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use productbot::answer::{Answer, Caveat, Kind};
+use productbot::answer::{Answer, Caveat, Declined, Kind};
 use productbot::corpus::{self, Availability, CorpusError};
 use productbot::engine::Engine;
 use productbot::render;
@@ -176,11 +176,19 @@ fn the_api_is_ambiguous_until_a_vendor_word_settles_it() {
 
 #[test]
 fn a_product_no_article_covers_is_not_covered_not_unknown() {
-    let a = ask("does Claude have custom GPTs?");
-    let v = a.verdict().unwrap();
-    assert_eq!(v.asked.as_deref(), Some("claude"));
-    assert_eq!(v.asked_value(), Some(Availability::NotCovered));
-    assert_eq!(v.headline, "Not covered. The articles don't cover Custom GPTs and the GPT Store for the Claude apps.");
+    // Asked of a product no article covers it for, a feature is outside what the bot covers, said
+    // as such: no verdict, and who the articles do cover it for.
+    let a = engine().answer("does Claude have custom GPTs?");
+    assert_eq!(a.kind, Kind::OutOfScope, "{a:?}");
+    let (why, message) = a.declined.as_ref().unwrap();
+    assert_eq!(why, &Declined::NotCoveredFor { feature: "custom_gpts".into(), product: "claude".into() });
+    assert!(
+        message.starts_with(
+            "That's outside what I cover: the articles don't cover Custom GPTs and the GPT Store for the Claude apps. \
+             They cover it for ChatGPT and the API."
+        ),
+        "{message}"
+    );
     // An article that covers the product and does not say is "unknown".
     let a = ask("does ChatGPT have whisper transcription?");
     let v = a.verdict().unwrap();

@@ -18,6 +18,11 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     let asking: Vec<&str> =
         a.q.words.iter().zip(&a.q.focus).filter(|(_, f)| **f).map(|(w, _)| w.text.as_str()).collect();
     let has = |group: &[String]| asking.iter().any(|w| Cues::is(group, w));
+    // A list of prices ("claude plan prices list", "compare API prices for ...") is no list of
+    // features: the passages that give the prices answer it.
+    if has(&CUES.price) {
+        return None;
+    }
     let (only, both) = (has(&CUES.only), has(&CUES.both));
     // A negation negates the product named next after it: "what can't the API do that ChatGPT
     // can?" and "what doesn't ChatGPT let me do that the API does?" negate the first product named;

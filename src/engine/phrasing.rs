@@ -29,12 +29,45 @@ impl Engine {
                 "That's outside what I cover: I answer from {covers}, and {} nothing about “{t}”.",
                 self.sources_verb("it says", "they say")
             ),
+            Declined::NotCoveredFor { feature, product } => self.not_covered_for(feature, product),
             Declined::Unknown(names) => format!(
                 "That's outside what I cover: I answer from {covers}, and {} {}.",
                 self.sources_verb("it doesn't mention", "they don't mention"),
                 join_and(&names.iter().map(String::as_str).collect::<Vec<_>>())
             ),
         }
+    }
+
+    /// "That's outside what I cover: the articles don't cover image generation for the Claude
+    /// apps. They cover it for ChatGPT and the API."
+    fn not_covered_for(&self, feature: &str, product: &str) -> String {
+        let table = &self.corpus.table;
+        let (Some(f), Some(p)) = (table.get(feature), table.product_index(product)) else {
+            return self.decline_message(&Declined::NotCovered);
+        };
+        let sources = self.sources_phrase(false);
+        let covered: Vec<&str> = table
+            .products
+            .iter()
+            .zip(&f.availability)
+            .filter(|(_, a)| **a != crate::corpus::Availability::NotCovered)
+            .map(|(p, _)| p.name.as_str())
+            .collect();
+        let mut message = format!(
+            "That's outside what I cover: {sources} {} {} for {}.",
+            self.sources_verb("doesn't cover", "don't cover"),
+            verdict::sentence_name(&f.name),
+            table.products[p].name
+        );
+        if !covered.is_empty() {
+            message.push_str(&format!(
+                " {} {} it for {}.",
+                capitalize(if self.corpus.docs.len() > 1 { "they" } else { "it" }),
+                self.sources_verb("covers", "cover"),
+                join_and(&covered)
+            ));
+        }
+        message
     }
 
     pub(super) fn title_of<'a>(&'a self, doc: &'a str) -> &'a str {

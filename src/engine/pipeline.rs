@@ -203,6 +203,15 @@ impl Engine {
         // A model or product the corpus never names: what it says of the feature may not hold.
         let confidence = if reading_sure && a.unknown.is_empty() { sure } else { Confidence::Low };
         let mut answer = self.assemble(a, &intent.features, &cited, stats, confidence, evidence, analyzer);
+        // The one feature asked of a product no article covers it for: outside what the bot
+        // covers, said as such (the table still shows it as not covered).
+        if let [v] = answer.verdicts.as_slice()
+            && v.asked_value() == Some(crate::corpus::Availability::NotCovered)
+            && let Some(product) = v.asked.clone()
+        {
+            let why = Declined::NotCoveredFor { feature: v.feature.clone(), product };
+            return self.decline(&a.q, why, answer.evidence, confidence);
+        }
         answer.asked_as = QuestionType::Availability;
         answer
     }

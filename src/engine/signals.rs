@@ -22,7 +22,7 @@ pub struct Cues {
     have: Vec<String>,
     list: Vec<String>,
     choose: Vec<String>,
-    price: Vec<String>,
+    pub price: Vec<String>,
     opener_skip: Vec<String>,
     lead_in: Vec<String>,
     request: Vec<String>,

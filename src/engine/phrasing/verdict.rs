@@ -178,7 +178,7 @@ fn summary_covered(compared: &[(&ProductValue, bool)], sources: &str) -> String 
 
 /// Feature names read naturally mid-sentence: "memory", but "Code Interpreter" and "Conversation UI"
 /// keep their capitals.
-fn sentence_name(name: &str) -> String {
+pub(super) fn sentence_name(name: &str) -> String {
     let keeps_caps = name.split_whitespace().skip(1).any(|w| w.chars().any(char::is_uppercase))
         || name.split_whitespace().next().is_some_and(|w| w.chars().filter(|c| c.is_uppercase()).count() > 1);
     if keeps_caps {
