@@ -557,6 +557,28 @@ pub fn is_typo_of(typed: &str, known: &str) -> bool {
     strsim::osa_distance(typed, known) <= budget
 }
 
+/// A passage's sentences, as byte ranges: split after ".", "?" or "!" followed by a space and a
+/// capital letter, a quote or a parenthesis (so "3.5" and "e.g. this" stay whole).
+pub fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1) == Some(&b' ') {
+            let next = text[i + 2..].chars().next();
+            if next.is_some_and(|n| n.is_uppercase() || matches!(n, '"' | '\u{201c}' | '(')) {
+                out.push(start..i + 1);
+                start = i + 2;
+            }
+        }
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out.retain(|r| !text[r.clone()].trim().is_empty());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

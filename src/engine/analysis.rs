@@ -91,6 +91,8 @@ pub struct Candidate {
     pub heading_meaning: f32,
     /// Its text has a figure (a digit): it may answer "how many", "how long", "how much".
     pub figure: bool,
+    /// Per sentence of its text, per focus term: the sentence (or the heading) has it.
+    pub sentences: Vec<Vec<bool>>,
 }
 
 /// Whether `name` is among `covered` (names with the articles that cover each) and one of its
@@ -281,11 +283,18 @@ impl Engine {
                     .get_or_init(|| text::terms(analyzer, &self.corpus.passages[pid].heading))
                     .clone();
                 let tokens = self.tokens(pid, analyzer);
-                let has = a
+                let has: Vec<bool> = a
                     .focus
                     .iter()
                     .map(|t| t.forms.iter().any(|f| self.index.passage_has(tokens, f) || heading.contains(f)))
                     .collect();
+                let forms: Vec<&[String]> = a.focus.iter().map(|t| t.forms.as_slice()).collect();
+                let in_heading: Vec<bool> =
+                    a.focus.iter().map(|t| t.forms.iter().any(|f| heading.contains(f))).collect();
+                let mut sentences = self.index.sentences_have(tokens, &forms);
+                for s in &mut sentences {
+                    s.iter_mut().zip(&in_heading).for_each(|(h, in_heading)| *h |= *in_heading);
+                }
                 Candidate {
                     pid,
                     score,
@@ -295,6 +304,7 @@ impl Engine {
                     has,
                     heading_meaning: embed::cosine(&a.meaning, &self.section_vecs[pid]),
                     figure: self.corpus.passages[pid].text.bytes().any(|b| b.is_ascii_digit()),
+                    sentences,
                 }
             })
             .collect()
@@ -423,6 +433,7 @@ impl Engine {
             unsteered: Vec::new(),
             decision: None,
             signals: Vec::new(),
+            words: Vec::new(),
         }
     }
 

@@ -37,6 +37,8 @@ pub const SCOPE_INPUTS: &[&str] = &[
     "attr_cov_own",
     "attr_cov_best",
     "focus_cov",
+    "sentence_cov",
+    "sentence_all",
     "wh_uncovered",
     "meaning_best",
     "yes_no",

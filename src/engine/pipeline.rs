@@ -83,12 +83,22 @@ impl Engine {
             return self.decline(&a.q, Declined::Topic(topic.clone()), a.evidence, Confidence::High);
         }
         let mut x = signals::question(&a, self.max_idf);
-        signals::fill_words(&decisions.model.words, &signals::words(&a), &mut x);
+        let tokens = signals::words(&a);
+        signals::fill_words(&decisions.model.words, &tokens, &mut x);
         let decision = self.decide(&a, &x, decisions);
         let mut evidence = a.evidence.clone();
         evidence.decision = Some(decision.clone());
         if scope::explain() {
             evidence.signals = signals::QUESTION.iter().zip(&x).map(|(n, v)| ((*n).to_owned(), *v)).collect();
+            let words = &decisions.model.words;
+            evidence.words = tokens
+                .iter()
+                .map(|t| {
+                    let mut says = words.scope.tokens.get(t).cloned().unwrap_or_default();
+                    says.extend(words.kind.tokens.get(t).cloned().unwrap_or_default());
+                    (t.clone(), says)
+                })
+                .collect();
         }
         let sure = if decision.right >= decisions.model.high_confidence {
             Confidence::High
@@ -248,7 +258,7 @@ impl Engine {
         for (i, hit) in cited.iter().enumerate().take(LEAD_PASSAGES) {
             let tokens = self.tokens(hit.pid, analyzer);
             let display = tokens.display();
-            for range in sentences(display) {
+            for range in tokens.sentences().iter().cloned() {
                 let weight: f32 = a
                     .focus
                     .iter()
@@ -509,26 +519,4 @@ impl Engine {
             read_as: None,
         }
     }
-}
-
-/// A passage's sentences, as byte ranges: split after ".", "?" or "!" followed by a space and a
-/// capital letter, a quote or a parenthesis (so "3.5" and "e.g. this" stay whole).
-fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    for (i, c) in text.char_indices() {
-        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1) == Some(&b' ') {
-            let next = text[i + 2..].chars().next();
-            if next.is_some_and(|n| n.is_uppercase() || matches!(n, '"' | '\u{201c}' | '(')) {
-                out.push(start..i + 1);
-                start = i + 2;
-            }
-        }
-    }
-    if start < text.len() {
-        out.push(start..text.len());
-    }
-    out.retain(|r| !text[r.clone()].trim().is_empty());
-    out
 }

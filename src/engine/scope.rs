@@ -58,6 +58,10 @@ pub struct Evidence {
     /// With `PRODUCTBOT_EXPLAIN=1`: every signal the decisions read, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<(String, f64)>,
+    /// With `PRODUCTBOT_EXPLAIN=1`: the word model's tokens with what each says (not covered,
+    /// informational, list: log-likelihood ratios; empty for a token it never saw).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<(String, Vec<f64>)>,
 }
 
 impl Evidence {

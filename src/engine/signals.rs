@@ -86,6 +86,8 @@ pub const QUESTION: &[&str] = &[
     "attr_cov_own",
     "attr_cov_best",
     "focus_cov",
+    "sentence_cov",
+    "sentence_all",
     "wh_uncovered",
     "coverage",
     "unknown_share",
@@ -184,8 +186,13 @@ fn is_common(t: &FocusTerm) -> bool {
 /// The share of the focus terms' mass (those `pick` keeps) that a candidate has; 1 when nothing is
 /// picked.
 fn covered(focus: &[FocusTerm], c: &Candidate, max_idf: f32, pick: impl Fn(&FocusTerm) -> bool) -> f64 {
+    covered_by(focus, &c.has, max_idf, pick)
+}
+
+/// The same share, of what one sentence (or any set of flags per focus term) has.
+fn covered_by(focus: &[FocusTerm], flags: &[bool], max_idf: f32, pick: impl Fn(&FocusTerm) -> bool) -> f64 {
     let (mut total, mut has) = (0.0f32, 0.0f32);
-    for (t, h) in focus.iter().zip(&c.has) {
+    for (t, h) in focus.iter().zip(flags) {
         if pick(t) {
             let m = mass(t, max_idf);
             total += m;
@@ -270,6 +277,15 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
     let covering: Vec<&Candidate> =
         a.candidates.iter().zip(&attr_cov).filter(|(_, cov)| **cov >= attr_cov_best).map(|(c, _)| c).collect();
     let best_covering = covering.iter().find(|c| attr_cov_best > 0.0 && c.figure).or(covering.first());
+    // What one sentence of a passage covers: "GPT-4o input tokens cost around $2.50 per million"
+    // has the whole of "how much does GPT-4o cost per million tokens?", which no sentence has of
+    // the same question about GPT-4o mini.
+    let sentence_cov = a
+        .candidates
+        .iter()
+        .flat_map(|c| c.sentences.iter())
+        .map(|s| covered_by(&a.focus, s, max_idf, |_| true))
+        .fold(0.0, f64::max);
     let focus_cov = a.candidates.iter().map(|c| covered(&a.focus, c, max_idf, |_| true)).fold(0.0, f64::max);
     let by_alias = matches!(a.intent.by, Found::Alias | Found::SkippedAlias);
     let by_card = a.intent.by == Found::Card;
@@ -314,6 +330,8 @@ pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
         attr_cov_own,
         attr_cov_best,
         focus_cov,
+        sentence_cov,
+        flag(sentence_cov >= 1.0),
         (1.0 - yes_no) * (1.0 - attr_cov_best),
         f64::from(e.coverage),
         e.unknown_in_focus as f64 / e.in_focus.max(1) as f64,
@@ -396,8 +414,18 @@ pub fn words(a: &Analysis) -> Vec<String> {
 /// Writes the word model's `words_*` signals into a question's signals (in [`QUESTION`] order).
 pub fn fill_words(model: &crate::engine::model::Words, tokens: &[String], x: &mut [f64]) {
     let at = |name: &str| QUESTION.iter().position(|n| *n == name).expect("a word signal");
-    let scope = model.scope.log_odds(tokens);
-    let kind = model.kind.log_odds(tokens);
+    let mode = std::env::var("XP_NB").unwrap_or_default();
+    let known = tokens.iter().filter(|t| model.scope.tokens.contains_key(*t)).count().max(1) as f64;
+    let squash = |v: Vec<f64>| -> Vec<f64> {
+        match mode.as_str() {
+            "log" => v.into_iter().map(|x| x.signum() * x.abs().ln_1p()).collect(),
+            "sqrt" => v.into_iter().map(|x| x / known.sqrt()).collect(),
+            "mean" => v.into_iter().map(|x| x / known).collect(),
+            _ => v,
+        }
+    };
+    let scope = squash(model.scope.log_odds(tokens));
+    let kind = squash(model.kind.log_odds(tokens));
     x[at("words_not_covered")] = scope.first().copied().unwrap_or(0.0);
     x[at("words_informational")] = kind.first().copied().unwrap_or(0.0);
     x[at("words_list")] = kind.get(1).copied().unwrap_or(0.0);

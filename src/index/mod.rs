@@ -213,6 +213,40 @@ impl SearchIndex {
             .any(|t| t.term == local && t.range.start as usize >= within.start && t.range.end as usize <= within.end)
     }
 
+    /// For each sentence of the passage ([`Tokens::sentences`]), which of `terms` (each given by
+    /// its analyzed forms) it has: one pass over the passage's tokens.
+    pub fn sentences_have(&self, tokens: &Tokens, terms: &[&[String]]) -> Vec<Vec<bool>> {
+        let sentences = tokens.sentences();
+        let locals: Vec<Vec<u32>> = terms
+            .iter()
+            .map(|forms| forms.iter().filter_map(|f| self.term_id(f).and_then(|id| tokens.local(id))).collect())
+            .collect();
+        let mut out = vec![vec![false; terms.len()]; sentences.len()];
+        if locals.iter().all(Vec::is_empty) {
+            return out;
+        }
+        // Tokens and sentences both run in text order.
+        let mut s = 0;
+        for t in &tokens.tokens {
+            let start = t.range.start as usize;
+            while s < sentences.len() && sentences[s].end <= start {
+                s += 1;
+            }
+            if s == sentences.len() {
+                break;
+            }
+            if start < sentences[s].start {
+                continue;
+            }
+            for (i, l) in locals.iter().enumerate() {
+                if l.contains(&t.term) {
+                    out[s][i] = true;
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the index has `term` (analyzed) in a body or a heading.
     pub fn has_term(&self, stats: &Stats, term: &str) -> bool {
         self.in_title(stats, term) || self.doc_freq(stats, term) > 0

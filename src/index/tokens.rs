@@ -19,6 +19,8 @@ pub struct Tokens {
     /// Positions of each term in turn, ascending: term `i`'s are `positions[starts[i]..starts[i + 1]]`.
     positions: Vec<u32>,
     starts: Vec<u32>,
+    /// The display text's sentences ([`crate::text::sentences`]), as byte ranges.
+    sentences: Vec<Range<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,11 @@ impl Tokens {
     /// The passage text as analyzed, each whitespace run one space (what offsets refer to).
     pub fn display(&self) -> &str {
         &self.display
+    }
+
+    /// The display text's sentences, as byte ranges of it.
+    pub fn sentences(&self) -> &[Range<usize>] {
+        &self.sentences
     }
 
     /// Analyzes `text`; `id` numbers its terms (a term without a number is never matched).
@@ -64,7 +71,8 @@ impl Tokens {
         }
         let positions = by_term.into_iter().map(|(_, p)| p).collect();
         drop(stream);
-        Tokens { display: display.into(), terms, tokens, positions, starts }
+        let sentences = crate::text::sentences(&display);
+        Tokens { display: display.into(), terms, tokens, positions, starts, sentences }
     }
 
     /// The positions of local term `i`, ascending.
