@@ -414,18 +414,8 @@ pub fn words(a: &Analysis) -> Vec<String> {
 /// Writes the word model's `words_*` signals into a question's signals (in [`QUESTION`] order).
 pub fn fill_words(model: &crate::engine::model::Words, tokens: &[String], x: &mut [f64]) {
     let at = |name: &str| QUESTION.iter().position(|n| *n == name).expect("a word signal");
-    let mode = std::env::var("XP_NB").unwrap_or_default();
-    let known = tokens.iter().filter(|t| model.scope.tokens.contains_key(*t)).count().max(1) as f64;
-    let squash = |v: Vec<f64>| -> Vec<f64> {
-        match mode.as_str() {
-            "log" => v.into_iter().map(|x| x.signum() * x.abs().ln_1p()).collect(),
-            "sqrt" => v.into_iter().map(|x| x / known.sqrt()).collect(),
-            "mean" => v.into_iter().map(|x| x / known).collect(),
-            _ => v,
-        }
-    };
-    let scope = squash(model.scope.log_odds(tokens));
-    let kind = squash(model.kind.log_odds(tokens));
+    let scope = model.scope.log_odds(tokens);
+    let kind = model.kind.log_odds(tokens);
     x[at("words_not_covered")] = scope.first().copied().unwrap_or(0.0);
     x[at("words_informational")] = kind.first().copied().unwrap_or(0.0);
     x[at("words_list")] = kind.get(1).copied().unwrap_or(0.0);
