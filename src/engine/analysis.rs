@@ -283,11 +283,8 @@ impl Engine {
                     .get_or_init(|| text::terms(analyzer, &self.corpus.passages[pid].heading))
                     .clone();
                 let tokens = self.tokens(pid, analyzer);
-                let has: Vec<bool> = a
-                    .focus
-                    .iter()
-                    .map(|t| t.forms.iter().any(|f| self.index.passage_has(tokens, f) || heading.contains(f)))
-                    .collect();
+                // Which focus terms each sentence has (the heading's count for every sentence);
+                // the passage has what its heading or any sentence has.
                 let forms: Vec<&[String]> = a.focus.iter().map(|t| t.forms.as_slice()).collect();
                 let in_heading: Vec<bool> =
                     a.focus.iter().map(|t| t.forms.iter().any(|f| heading.contains(f))).collect();
@@ -295,6 +292,8 @@ impl Engine {
                 for s in &mut sentences {
                     s.iter_mut().zip(&in_heading).for_each(|(h, in_heading)| *h |= *in_heading);
                 }
+                let has: Vec<bool> =
+                    (0..a.focus.len()).map(|i| in_heading[i] || sentences.iter().any(|s| s[i])).collect();
                 Candidate {
                     pid,
                     score,

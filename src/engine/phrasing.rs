@@ -61,9 +61,8 @@ impl Engine {
         );
         if !covered.is_empty() {
             message.push_str(&format!(
-                " {} {} it for {}.",
-                capitalize(if self.corpus.docs.len() > 1 { "they" } else { "it" }),
-                self.sources_verb("covers", "cover"),
+                " {} it for {}.",
+                self.sources_verb("It covers", "They cover"),
                 join_and(&covered)
             ));
         }

@@ -165,7 +165,7 @@ impl Engine {
         } else {
             d.model.override_margin
         };
-        let kind = if same || probability(best) - rules_p < margin { if same { best } else { rules } } else { best };
+        let kind = if !same && probability(best) - rules_p < margin { rules } else { best };
         Decision { kind, covered, probability: probability(kind), right: 0.0, rules }
     }
 
