@@ -1,6 +1,7 @@
 //! Chat language as data (`lexicon.toml`, optional): abbreviations and spellings people use in chat
-//! ("u", "pls", "w/") and shortenings of the domain's own words ("ft" for fine-tuning), each read as
-//! the words it stands for before a question is analyzed.
+//! ("u", "pls", "w/"), asides of a few words ("i remember", read as "I think": the asker's
+//! recollection, not a product's memory) and shortenings of the domain's own words ("ft" for
+//! fine-tuning), each read as the words it stands for before a question is analyzed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,11 +12,17 @@ use super::diag::{Diagnostic, Reader, get};
 
 pub const LEXICON_FILE: &str = "lexicon.toml";
 
-/// Whole-word replacements, keyed by the lowercase word.
+/// Whole-word replacements, keyed by the lowercase word or words.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lexicon {
     entries: BTreeMap<String, String>,
+    /// The keys of several words, split, with what they stand for, longest first.
+    #[serde(default)]
+    phrases: Vec<(Vec<String>, String)>,
 }
+
+/// The most words a key may have.
+const MAX_KEY_WORDS: usize = 4;
 
 impl Lexicon {
     pub fn is_empty(&self) -> bool {
@@ -52,7 +59,23 @@ impl Lexicon {
         let mut out = String::new();
         let mut last = 0;
         let mut changed = false;
-        for (start, end) in words(text) {
+        let spans: Vec<(usize, usize)> = words(text).collect();
+        let mut i = 0;
+        while i < spans.len() {
+            let (start, end) = spans[i];
+            i += 1;
+            if start < last {
+                continue;
+            }
+            if let Some((n, replacement)) = self.phrase_at(text, &spans[i - 1..]) {
+                let until = spans[i - 1 + n - 1].1;
+                out.push_str(&text[last..start]);
+                out.push_str(replacement);
+                last = until;
+                changed = true;
+                i += n - 1;
+                continue;
+            }
             let word = &text[start..end];
             // Most words are short ASCII: lowercased on the stack, not in a new String.
             let mut buf = [0u8; 24];
@@ -89,6 +112,22 @@ impl Lexicon {
     }
 }
 
+impl Lexicon {
+    /// The key of several words that the words at `spans` start with (the longest), as its
+    /// number of words and what it stands for.
+    fn phrase_at(&self, text: &str, spans: &[(usize, usize)]) -> Option<(usize, &str)> {
+        self.phrases
+            .iter()
+            .find(|(p, _)| {
+                p.len() <= spans.len()
+                    && p.iter().zip(spans).all(|(w, &(s, e))| text[s..e].eq_ignore_ascii_case(w))
+                    // Words of a phrase are next to each other: nothing but spaces between them.
+                    && spans.windows(2).take(p.len() - 1).all(|w| text[w[0].1..w[1].0].trim().is_empty())
+            })
+            .map(|(p, value)| (p.len(), value.as_str()))
+    }
+}
+
 fn trailing(word: &str) -> usize {
     word.len() - word.trim_end_matches(['/', '\'', '&']).len()
 }
@@ -122,16 +161,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Lexicon, Vec<Diagnostic>> {
     let mut r = Reader::new(path, text);
     let root = r.parse();
     r.unknown_keys(&root, &["chat", "domain"], "lexicon.toml");
-    let mut entries = BTreeMap::new();
+    let mut entries: BTreeMap<String, String> = BTreeMap::new();
     for section in ["chat", "domain"] {
         let Some((_, v)) = get(&root, section) else { continue };
         let Some(t) = r.table(v, section) else { continue };
         for (k, v) in t.iter() {
-            let key = k.get_ref().trim().to_lowercase();
+            let key = k.get_ref().split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
             let Some(value) = r.string(v, &key) else { continue };
             let value = value.trim().to_owned();
-            if key.is_empty() || value.is_empty() || key.contains(char::is_whitespace) {
-                r.error(k.span(), format!("[{section}] `{key}`: a one-word key needs a non-empty replacement"));
+            let plain = !key.contains(' ') || key.split(' ').all(|w| words(w).map(|(s, e)| &w[s..e]).eq([w]));
+            if key.is_empty() || value.is_empty() || !plain || key.split(' ').count() > MAX_KEY_WORDS {
+                r.error(
+                    k.span(),
+                    format!(
+                        "[{section}] `{key}`: a key of one word, or of up to {MAX_KEY_WORDS} plain words, needs a \
+                         non-empty replacement"
+                    ),
+                );
                 continue;
             }
             if entries.insert(key.clone(), value).is_some() {
@@ -140,7 +186,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Lexicon, Vec<Diagnostic>> {
         }
     }
     let d = r.into_diagnostics();
-    if d.is_empty() { Ok(Lexicon { entries }) } else { Err(d) }
+    let mut phrases: Vec<(Vec<String>, String)> = entries
+        .iter()
+        .filter(|(k, _)| k.contains(' '))
+        .map(|(k, v)| (k.split(' ').map(str::to_owned).collect(), v.clone()))
+        .collect();
+    phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    if d.is_empty() { Ok(Lexicon { entries, phrases }) } else { Err(d) }
 }
 
 #[cfg(test)]
@@ -162,6 +214,25 @@ mod tests {
         ] {
             assert_eq!(l.expand(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn a_key_of_several_words_is_read_whole() {
+        let l =
+            lexicon("[chat]\n\"i remember\" = \"I think\"\n\"if i remember correctly\" = \"I think\"\nu = \"you\"\n");
+        for (input, want) in [
+            ("I remember u said batch is half price?", "I think you said batch is half price?"),
+            ("If I remember correctly, it was cheaper", "I think, it was cheaper"),
+            // Words of a key apart, or a key's word inside another word, are no match.
+            ("I, remember", "I, remember"),
+            ("I rememberd", "I rememberd"),
+            ("does it remember what I said?", "does it remember what I said?"),
+        ] {
+            assert_eq!(l.expand(input), want, "{input}");
+        }
+        let e =
+            parse(Path::new("lexicon.toml"), "[chat]\n\"a b c d e\" = \"x\"\n\"gpt-4o pls\" = \"y\"\n").unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
     }
 
     #[test]
