@@ -7,6 +7,7 @@ use super::*;
 
 use super::articles::Named;
 use super::intent::{self, Found, Intent};
+use super::known::Known;
 use super::signals;
 use super::understand::{self, AliasHit, Understanding};
 use super::{Engine, Evidence, Question};
@@ -54,6 +55,8 @@ pub struct Analysis {
     /// The question's meaning, and that of its asking sentences alone.
     pub meaning: Vector,
     pub focus_meaning: Vector,
+    /// The idf of a word in one passage of the articles the question may be answered from.
+    pub max_idf: f32,
     /// The passages to consider citing: the closest by words, the closest by meaning, the
     /// features' own, each with what it covers of the focus.
     pub candidates: Vec<Candidate>,
@@ -133,15 +136,16 @@ impl Engine {
         };
         let intent = intent::decide(&hits, &cards, &card_terms);
         self.settle_by_feature(&mut u, &intent.features);
+        let known = Known::new(self, stats, &named);
         let (mut unknown, (unknown_asked, code_asked)) = self.unknown_identifiers(&q);
-        let names = self.unknown_names(&q, &u, stats);
+        let names = self.unknown_names(&q, &u, &known);
         let unknown_names = names.len();
         for name in names {
             if !unknown.contains(&name) && unknown.len() < 3 {
                 unknown.push(name);
             }
         }
-        let asks_for_unknown = self.asks_for_unknown(&q, &u, stats);
+        let asks_for_unknown = self.asks_for_unknown(&q, &u, &known);
         let asks_about = !matches!(intent.by, Found::Alias | Found::SkippedAlias)
             || !q.has_backstory()
             || self.asks_about(&q, &intent.features, stats);
@@ -152,11 +156,12 @@ impl Engine {
             _ => 0.0,
         };
         let closest = self.retrieve(&q, &named, None, stats, analyzer);
-        let mut evidence = self.evidence(&q, &u, &intent, &cards, &closest, stats, analyzer);
+        let mut evidence = self.evidence(&q, &u, &intent, &cards, &closest, &known, analyzer);
         if intent.by == Found::Alias && evidence.mostly_unknown(u.named > 0) {
             evidence.rest = Some(rest);
         }
-        let focus = self.focus_terms(&q, &u, &hits, stats, analyzer);
+        let focus = self.focus_terms(&q, &u, &hits, &known, analyzer);
+        let max_idf = known.max_idf();
         let embedder = Embedder::shared();
         let meaning = embedder.embed(&q.text);
         let focus_meaning = embedder.embed(&q.asking_text());
@@ -180,6 +185,7 @@ impl Engine {
             focus,
             meaning,
             focus_meaning,
+            max_idf,
             candidates: Vec::new(),
         };
         a.candidates = self.candidates(&a, analyzer);
@@ -192,11 +198,9 @@ impl Engine {
         q: &Question,
         u: &Understanding,
         hits: &[AliasHit],
-        stats: &Stats,
+        known: &Known,
         analyzer: &mut TextAnalyzer,
     ) -> Vec<FocusTerm> {
-        let num_docs = self.corpus.passages.len() as f32;
-        let idf = |df: f32| (1.0 + (num_docs - df + 0.5) / (df + 0.5)).ln();
         let in_alias: Vec<usize> =
             hits.iter().filter(|h| h.skipped == 0).flat_map(|h| h.positions.iter().copied()).collect();
         let mut out: Vec<FocusTerm> = Vec::new();
@@ -213,16 +217,16 @@ impl Engine {
                     continue;
                 }
                 // A misspelt alias word ("tempreture") names the feature; it is no topic of its own.
-                if in_alias.contains(&i) && !self.index.has_term(stats, &term) {
+                if in_alias.contains(&i) && !known.has(&term) {
                     continue;
                 }
                 let forms: Vec<String> = std::iter::once(term.clone())
                     .chain(self.synonyms.get(&term).into_iter().flatten().cloned())
                     .collect();
-                let df = forms.iter().map(|f| self.index.doc_freq(stats, f)).max().unwrap_or(0);
+                let df = forms.iter().map(|f| known.df(f)).max().unwrap_or(0);
                 out.push(FocusTerm {
                     term,
-                    idf: (df > 0).then(|| idf(df as f32)),
+                    idf: (df > 0).then(|| known.idf(df as f32)),
                     english_rank: embed::english_rank(&w.text),
                     in_alias: in_alias.contains(&i),
                     forms,
@@ -358,7 +362,7 @@ impl Engine {
         intent: &Intent,
         cards: &[f32],
         hits: &[Hit],
-        stats: &Stats,
+        known: &Known,
         analyzer: &mut TextAnalyzer,
     ) -> Evidence {
         // The closest passages, with their headings: "The Decision Framework" answers a question
@@ -372,8 +376,7 @@ impl Engine {
                 (self.tokens(h.pid, analyzer), heading.as_slice())
             })
             .collect();
-        let num_docs = self.corpus.passages.len() as f32;
-        let idf = |df: f32| (1.0 + (num_docs - df + 0.5) / (df + 0.5)).ln();
+        let idf = |df: f32| known.idf(df);
         let mut terms: Vec<(String, scope::Term)> = Vec::new();
         for (i, w) in q.words.iter().enumerate() {
             if u.matched[i] || text::is_filler(&w.text) || understand::is_number(&w.text) {
@@ -390,18 +393,22 @@ impl Engine {
                 let forms: Vec<&str> = std::iter::once(t.as_str())
                     .chain(self.synonyms.get(&t).into_iter().flatten().map(String::as_str))
                     .collect();
-                let df = forms.iter().map(|f| self.index.doc_freq(stats, f)).max().unwrap_or(0);
-                let known = df > 0 || forms.iter().any(|f| self.index.has_term(stats, f));
+                let df = forms.iter().map(|f| known.df(f)).max().unwrap_or(0);
+                let in_corpus = df > 0 || forms.iter().any(|f| known.has(f));
                 // A letter or two the corpus never uses ("y/n", "tl;dr") is no topic, nor is a
                 // word that only shapes the question ("give me the full list").
-                if !known && (t.chars().count() <= 2 || signals::CUES.shapes_question(&w.text)) {
+                if !in_corpus && (t.chars().count() <= 2 || signals::CUES.shapes_question(&w.text)) {
                     continue;
                 }
                 let in_best = closest.iter().any(|(b, heading)| {
                     forms.iter().any(|f| self.index.passage_has(b, f) || heading.iter().any(|h| h == f))
                 });
-                let term =
-                    scope::Term { weight, in_focus: q.focus[i], idf: known.then(|| idf(df.max(1) as f32)), in_best };
+                let term = scope::Term {
+                    weight,
+                    in_focus: q.focus[i],
+                    idf: in_corpus.then(|| idf(df.max(1) as f32)),
+                    in_best,
+                };
                 terms.push((t, term));
             }
         }
@@ -438,7 +445,7 @@ impl Engine {
 
     /// Whether the question asks if a product has something ("does ChatGPT have a dark mode?",
     /// "does the API support X?") whose words include one the corpus never uses.
-    pub(super) fn asks_for_unknown(&self, q: &Question, u: &Understanding, stats: &Stats) -> bool {
+    pub(super) fn asks_for_unknown(&self, q: &Question, u: &Understanding, known: &Known) -> bool {
         const HAVING: &[&str] = &[
             "have", "has", "had", "got", "support", "supports", "offer", "offers", "include", "includes", "provide",
             "provides", "allow", "allows",
@@ -463,14 +470,14 @@ impl Engine {
             !u.matched[i]
                 && !text::is_filler(&w.text)
                 && !understand::is_number(&w.text)
-                && !self.index.has_term(stats, &w.stem)
+                && !known.has(&w.stem)
                 && !text::is_index_stopword(&w.text)
         })
     }
 
     /// Names in the asking sentence that the corpus never uses: capitalised words (not opening a
     /// sentence) or acronyms that are not a product, feature or vendor name ("Sora", "Okta").
-    pub(super) fn unknown_names(&self, q: &Question, u: &Understanding, stats: &Stats) -> Vec<String> {
+    pub(super) fn unknown_names(&self, q: &Question, u: &Understanding, known: &Known) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for (i, w) in q.words.iter().enumerate() {
             if !q.focus[i] || u.matched[i] || text::is_filler(&w.text) || w.text.chars().count() < 2 {
@@ -486,11 +493,7 @@ impl Engine {
                 .chars()
                 .next_back()
                 .is_none_or(|c| matches!(c, '.' | '!' | '?' | ':' | '"' | '\''));
-            if !capitalised
-                || opens_sentence
-                || self.index.has_term(stats, &w.stem)
-                || self.identifiers.contains(&w.text)
-            {
+            if !capitalised || opens_sentence || known.has(&w.stem) || self.identifiers.contains(&w.text) {
                 continue;
             }
             if !out.contains(&surface.to_owned()) {

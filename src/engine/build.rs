@@ -147,6 +147,17 @@ impl Engine {
             (matcher, cards.join().expect("building the feature cards does not panic"))
         });
         let articles = Articles::new(&vendor_titles(&corpus, &titles, &doc_vendors, &mut word_analyzer), &spread);
+        // Per article, its passages' index terms and its headings' (as the index has them: an
+        // intro's heading is not indexed), for questions that leave other articles out.
+        let mut doc_terms: Vec<known::DocTerms> = terms_df
+            .into_iter()
+            .map(|(passages, df)| known::DocTerms { passages, df, headings: FxHashSet::default() })
+            .collect();
+        for (p, &d) in corpus.passages.iter().zip(&passage_doc) {
+            if let Some(t) = doc_terms.get_mut(d).filter(|_| !p.intro) {
+                t.headings.extend(text::terms(&mut index_analyzer, &p.heading));
+            }
+        }
         let mut identifiers: FxHashSet<String> =
             corpus.passages.iter().flat_map(|p| identifiers_in(&p.text).map(|(_, t)| t)).collect();
         let priced = prices.models().iter().any(|m| {
@@ -169,12 +180,9 @@ impl Engine {
             .collect();
         let passage_vecs =
             corpus.passages.iter().map(|p| embedder.embed(&format!("{}. {}", p.heading, p.text))).collect();
-        let n = corpus.passages.len() as f32;
-        let max_idf = (1.0 + (n - 1.0 + 0.5) / 1.5).ln();
         Engine {
             passage_vecs,
             section_vecs,
-            max_idf,
             decisions: Decisions::shipped(),
             index,
             corpus,
@@ -183,6 +191,7 @@ impl Engine {
             cards,
             articles,
             passage_doc,
+            doc_terms,
             feature_docs,
             doc_vendors,
             topic_docs: topics,

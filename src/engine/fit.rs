@@ -130,9 +130,9 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
         let stats = Stats::new(&searcher);
         for (ci, case) in set.cases.iter().enumerate() {
             let a = e.analyze(&case.q, &stats, analyzer);
-            let x = signals::question(&a, e.max_idf);
+            let x = signals::question(&a);
             let kind = TYPES.iter().position(|t| *t == case.question_type());
-            let rows = signals::passages(&a, &e.corpus.passages, &x, e.max_idf);
+            let rows = signals::passages(&a, &e.corpus.passages, &x);
             let passages = a
                 .candidates
                 .iter()

@@ -13,6 +13,7 @@ mod build;
 mod cards;
 mod fit;
 mod intent;
+mod known;
 mod listing;
 mod mentions;
 pub mod model;
@@ -97,6 +98,8 @@ pub struct Engine {
     articles: Articles,
     /// Each passage's article (index into `corpus.docs`).
     passage_doc: Vec<usize>,
+    /// Each article's passages' index terms and its headings' (see [`known`]).
+    doc_terms: Vec<known::DocTerms>,
     /// Each feature's articles (every evidence's), in table order.
     feature_docs: Vec<Vec<usize>>,
     /// Each article's vendors (those of the products its evidence gives values for), by id; a table
@@ -135,8 +138,6 @@ pub struct Engine {
     passage_vecs: Vec<crate::embed::Vector>,
     /// Each passage's section heading's meaning.
     section_vecs: Vec<crate::embed::Vector>,
-    /// The idf of a term in one passage: the rarest a known word can be.
-    max_idf: f32,
     /// The fitted decisions.
     decisions: Decisions,
 }

@@ -82,7 +82,7 @@ impl Engine {
         {
             return self.decline(&a.q, Declined::Topic(topic.clone()), a.evidence, Confidence::High);
         }
-        let mut x = signals::question(&a, self.max_idf);
+        let mut x = signals::question(&a);
         let tokens = signals::words(&a);
         signals::fill_words(&decisions.model.words, &tokens, &mut x);
         let decision = self.decide(&a, &x, decisions);
@@ -276,7 +276,7 @@ impl Engine {
 
     /// The candidates in the order the passage model ranks them, the weakest left out.
     pub(super) fn ranked_candidates(&self, a: &Analysis, question: &[f64], d: &Decisions) -> Vec<Hit> {
-        let rows = signals::passages(a, &self.corpus.passages, question, self.max_idf);
+        let rows = signals::passages(a, &self.corpus.passages, question);
         let mut scored: Vec<(usize, f64)> = a
             .candidates
             .iter()

@@ -205,7 +205,8 @@ fn covered_by(focus: &[FocusTerm], flags: &[bool], max_idf: f32, pick: impl Fn(&
 }
 
 /// The signals of a question, in [`QUESTION`] order.
-pub fn question(a: &Analysis, max_idf: f32) -> Vec<f64> {
+pub fn question(a: &Analysis) -> Vec<f64> {
+    let max_idf = a.max_idf;
     let cues = &*CUES;
     let asking: Vec<&str> = {
         let focus: Vec<&str> =
@@ -464,7 +465,8 @@ fn rules_stance(a: &Analysis) -> Stance {
 
 /// The signals of each candidate passage, in [`PASSAGE`] order; `question` is the question's
 /// signals (in [`QUESTION`] order), whose shape says which kind of passage answers it.
-pub fn passages(a: &Analysis, passages: &[Passage], question: &[f64], max_idf: f32) -> Vec<Vec<f64>> {
+pub fn passages(a: &Analysis, passages: &[Passage], question: &[f64]) -> Vec<Vec<f64>> {
+    let max_idf = a.max_idf;
     let q = |name: &str| QUESTION.iter().position(|n| *n == name).map_or(0.0, |i| question[i]);
     let (yes_no, wh, choose, why) = (q("yes_no"), q("wh_open"), q("choose"), q("why"));
     let top = a.candidates.iter().map(|c| c.score).fold(0.0f32, f32::max);
