@@ -167,7 +167,8 @@ fn asking_for_a_list_in_words_the_article_never_uses_is_answered() {
     }
 }
 
-/// A negation negates the product named next after it, wherever the products come in the question.
+/// A negation negates the product named next after it, wherever the products come in the question;
+/// with one product named, only a negation next to its name does.
 #[test]
 fn a_negated_list_question_lists_what_the_negated_product_lacks() {
     for (q, has) in [
@@ -175,6 +176,10 @@ fn a_negated_list_question_lists_what_the_negated_product_lacks() {
         ("what can chatgpt do that the api can't?", "chatgpt"),
         ("What doesn't ChatGPT let me do that the API does?", "api"),
         ("which things can i only do with the api and not in chatgpt?", "api"),
+        // One product named: a negation next to it says what it lacks; one further off is about
+        // something else.
+        ("which features does chatgpt not have?", "api"),
+        ("list the chatgpt features I can use without writing code", "chatgpt"),
     ] {
         let a = engine().answer(q);
         let list = a.listing.as_ref().unwrap_or_else(|| panic!("{q}: {}", render::plain(&a)));

@@ -5,6 +5,7 @@
 use super::Engine;
 use super::analysis::Analysis;
 use super::signals::{CUES, Cues};
+use super::tuning::TUNING;
 use crate::answer::{ListGroup, ListItem, Listing, ProductValue};
 use crate::corpus::Availability;
 
@@ -30,7 +31,19 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     // the second.
     let first_negation =
         a.q.words.iter().enumerate().position(|(i, w)| a.q.focus[i] && Cues::is(&CUES.negation, &w.text));
-    let negation = first_negation.is_some();
+    // With one product named, a negation counts where it is about that product: next to its name
+    // ("what can't the API do", "what's missing from ChatGPT", "features ChatGPT doesn't have"),
+    // not elsewhere in the sentence ("ChatGPT tools I can use without writing code").
+    let near_product = |n: usize| a.u.product_at.iter().flatten().any(|&p| n.abs_diff(p) <= TUNING.negation_reach);
+    let negation = match a.u.products.len() {
+        1 => {
+            a.q.words
+                .iter()
+                .enumerate()
+                .any(|(i, w)| a.q.focus[i] && Cues::is(&CUES.negation, &w.text) && near_product(i))
+        }
+        _ => first_negation.is_some(),
+    };
     let negates_first = match (first_negation, a.u.product_at.first().copied().flatten()) {
         (Some(n), Some(first)) => n < first,
         _ => false,

@@ -31,6 +31,11 @@ pub struct Tuning {
     /// to the corpus, for the alias to stand ("what oven temperature for sourdough?" has none).
     /// Calibrated on the development sets of issue 11.
     pub rest_support: f32,
+    /// A list question naming one product asks what the product lacks when a negation is within
+    /// this many words of its name: "what can't the API do" (2), "features ChatGPT doesn't have"
+    /// (2), "not available in the API" (3); a negation further off is about something else
+    /// ("ChatGPT tools I can use without writing any code").
+    pub negation_reach: usize,
 }
 
 pub const TUNING: Tuning = Tuning {
@@ -41,4 +46,5 @@ pub const TUNING: Tuning = Tuning {
     low_confidence: 0.5,
     folds: 5,
     rest_support: 3.0,
+    negation_reach: 3,
 };
