@@ -187,6 +187,21 @@ fn a_negated_list_question_lists_what_the_negated_product_lacks() {
     }
 }
 
+/// "Use both", "pay for both", "vs both": which products to use is asked, not what both have; the
+/// decision or pricing passages answer it. What both have is still a list.
+#[test]
+fn using_both_products_is_a_choice_not_a_list_of_what_both_have() {
+    for q in ["who should pay for both chatgpt and the api?", "when should a team use chatgpt vs the api vs both?"] {
+        let a = engine().answer(q);
+        assert!(a.listing.is_none(), "{q}: {}", render::plain(&a));
+        let first = a.sources.first().map(|s| s.heading.as_str());
+        assert!(matches!(first, Some("The Decision Framework" | "The Pricing Decision")), "{q}: {first:?}");
+    }
+    let a = engine().answer("list the features chatgpt and the api share");
+    let list = a.listing.as_ref().unwrap_or_else(|| panic!("{}", render::plain(&a)));
+    assert_eq!(list.groups[0].with, ["chatgpt", "api"], "{}", render::plain(&a));
+}
+
 /// A list of prices is no list of features: the passage that gives the prices answers it.
 #[test]
 fn a_list_of_prices_is_answered_from_the_pricing_passage() {

@@ -24,6 +24,15 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     if has(&CUES.price) {
         return None;
     }
+    // "use both", "pay for both": which products to use is a question for the passages.
+    let chooses_both = a.q.words.iter().enumerate().any(|(i, w)| {
+        a.q.focus[i]
+            && Cues::is(&CUES.both_products, &w.text)
+            && a.q.words[i.saturating_sub(2)..i].iter().any(|p| Cues::is(&CUES.choose_both, &p.text))
+    });
+    if chooses_both {
+        return None;
+    }
     let (only, both) = (has(&CUES.only), has(&CUES.both));
     // A negation negates the product named next after it: "what can't the API do that ChatGPT
     // can?" and "what doesn't ChatGPT let me do that the API does?" negate the first product named;

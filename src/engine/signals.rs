@@ -30,6 +30,8 @@ pub struct Cues {
     pub negation: Vec<String>,
     pub only: Vec<String>,
     pub both: Vec<String>,
+    pub both_products: Vec<String>,
+    pub choose_both: Vec<String>,
 }
 
 impl Cues {
