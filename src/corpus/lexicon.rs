@@ -12,13 +12,39 @@ use super::diag::{Diagnostic, Reader, get};
 
 pub const LEXICON_FILE: &str = "lexicon.toml";
 
-/// Whole-word replacements, keyed by the lowercase word or words.
+/// Whole-word replacements, keyed by the lowercase word or words. Stored (in a generation's
+/// `corpus.json`) as its entries alone: the phrases are worked out from them on reading.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Entries", into = "Entries")]
 pub struct Lexicon {
     entries: BTreeMap<String, String>,
     /// The keys of several words, split, with what they stand for, longest first.
-    #[serde(default)]
     phrases: Vec<(Vec<String>, String)>,
+}
+
+/// A lexicon as stored.
+#[derive(Serialize, Deserialize)]
+struct Entries {
+    entries: BTreeMap<String, String>,
+}
+
+impl From<Entries> for Lexicon {
+    fn from(e: Entries) -> Self {
+        let mut phrases: Vec<(Vec<String>, String)> = e
+            .entries
+            .iter()
+            .filter(|(k, _)| k.contains(' '))
+            .map(|(k, v)| (k.split(' ').map(str::to_owned).collect(), v.clone()))
+            .collect();
+        phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        Lexicon { entries: e.entries, phrases }
+    }
+}
+
+impl From<Lexicon> for Entries {
+    fn from(l: Lexicon) -> Self {
+        Entries { entries: l.entries }
+    }
 }
 
 /// The most words a key may have.
@@ -64,9 +90,6 @@ impl Lexicon {
         while i < spans.len() {
             let (start, end) = spans[i];
             i += 1;
-            if start < last {
-                continue;
-            }
             if let Some((n, replacement)) = self.phrase_at(text, &spans[i - 1..]) {
                 let until = spans[i - 1 + n - 1].1;
                 out.push_str(&text[last..start]);
@@ -186,13 +209,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Lexicon, Vec<Diagnostic>> {
         }
     }
     let d = r.into_diagnostics();
-    let mut phrases: Vec<(Vec<String>, String)> = entries
-        .iter()
-        .filter(|(k, _)| k.contains(' '))
-        .map(|(k, v)| (k.split(' ').map(str::to_owned).collect(), v.clone()))
-        .collect();
-    phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-    if d.is_empty() { Ok(Lexicon { entries, phrases }) } else { Err(d) }
+    if d.is_empty() { Ok(Lexicon::from(Entries { entries })) } else { Err(d) }
 }
 
 #[cfg(test)]
@@ -230,6 +247,10 @@ mod tests {
         ] {
             assert_eq!(l.expand(input), want, "{input}");
         }
+        // A generation stores the entries; the phrases come back from them.
+        let stored = serde_json::to_string(&l).unwrap();
+        assert!(!stored.contains("phrases"), "{stored}");
+        assert_eq!(serde_json::from_str::<Lexicon>(&stored).unwrap(), l);
         let e =
             parse(Path::new("lexicon.toml"), "[chat]\n\"a b c d e\" = \"x\"\n\"gpt-4o pls\" = \"y\"\n").unwrap_err();
         assert_eq!(e.len(), 2, "{e:?}");

@@ -38,20 +38,16 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     // can?" and "what doesn't ChatGPT let me do that the API does?" negate the first product named;
     // "what does ChatGPT have that the API doesn't?" and "only with the API and not in ChatGPT"
     // the second.
-    let first_negation =
-        a.q.words.iter().enumerate().position(|(i, w)| a.q.focus[i] && Cues::is(&CUES.negation, &w.text));
+    let negations: Vec<usize> =
+        (0..a.q.words.len()).filter(|&i| a.q.focus[i] && Cues::is(&CUES.negation, &a.q.words[i].text)).collect();
+    let first_negation = negations.first().copied();
     // With one product named, a negation counts where it is about that product: next to its name
     // ("what can't the API do", "what's missing from ChatGPT", "features ChatGPT doesn't have"),
     // not elsewhere in the sentence ("ChatGPT tools I can use without writing code").
     let near_product = |n: usize| a.u.product_at.iter().flatten().any(|&p| n.abs_diff(p) <= TUNING.negation_reach);
     let negation = match a.u.products.len() {
-        1 => {
-            a.q.words
-                .iter()
-                .enumerate()
-                .any(|(i, w)| a.q.focus[i] && Cues::is(&CUES.negation, &w.text) && near_product(i))
-        }
-        _ => first_negation.is_some(),
+        1 => negations.iter().any(|&n| near_product(n)),
+        _ => !negations.is_empty(),
     };
     let negates_first = match (first_negation, a.u.product_at.first().copied().flatten()) {
         (Some(n), Some(first)) => n < first,
