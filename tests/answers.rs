@@ -202,6 +202,26 @@ fn using_both_products_is_a_choice_not_a_list_of_what_both_have() {
     assert_eq!(list.groups[0].with, ["chatgpt", "api"], "{}", render::plain(&a));
 }
 
+/// A list is cited first from the passage that names most of its items when one names more of
+/// them than any section holds ("ChatGPT Plus gives you access to voice, browsing, Canvas, ...");
+/// otherwise from the sections its items come from, the most listed first.
+#[test]
+fn a_list_cites_the_passage_that_enumerates_it() {
+    let a = engine().answer("list every feature chatgpt has");
+    let list = a.listing.as_ref().unwrap_or_else(|| panic!("{}", render::plain(&a)));
+    assert!(list.groups[0].features.len() > 5, "{}", render::plain(&a));
+    assert_eq!(a.sources.first().map(|s| s.heading.as_str()), Some("What The Docs Say"), "{}", render::plain(&a));
+    // What only ChatGPT has sits in one section that names each item, and no passage names more.
+    let a = engine().answer("list the features only chatgpt has");
+    assert!(a.listing.is_some(), "{}", render::plain(&a));
+    assert_eq!(
+        a.sources.first().map(|s| s.section.as_str()),
+        Some("Features Only in ChatGPT"),
+        "{}",
+        render::plain(&a)
+    );
+}
+
 /// A list of prices is no list of features: the passage that gives the prices answers it.
 #[test]
 fn a_list_of_prices_is_answered_from_the_pricing_passage() {

@@ -171,6 +171,7 @@ impl Engine {
         }
         let passage_tokens = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         let heading_terms = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
+        let passage_features = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         let embedder = crate::embed::Embedder::shared();
         let mut by_section: FxHashMap<&str, crate::embed::Vector> = FxHashMap::default();
         let section_vecs = corpus
@@ -205,6 +206,7 @@ impl Engine {
             index_analyzer,
             passage_tokens,
             heading_terms,
+            passage_features,
             prices,
             revision,
         }

@@ -142,5 +142,37 @@ pub fn passages(engine: &Engine, list: &Listing) -> Vec<usize> {
     // The first group's sections first (the question named its products in that order), most
     // listed first; ties keep the order the features came in.
     sections.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    sections.into_iter().take(super::MAX_SOURCES).map(|s| s.2).collect()
+    let mut cited: Vec<usize> = sections.iter().map(|s| s.2).collect();
+    // A passage that names more of the listed features than any one section holds enumerates the
+    // list itself ("ChatGPT Plus gives you access to voice, browsing, Canvas, memory, ..."): it is
+    // cited first, from the articles the list's passages come from.
+    let most_per_section = sections.iter().filter(|s| s.0 == 0).map(|s| s.1).max().unwrap_or(0);
+    if let Some(pid) = enumerating(engine, list, &cited, most_per_section) {
+        cited.retain(|&p| p != pid);
+        cited.insert(0, pid);
+    }
+    cited.truncate(super::MAX_SOURCES);
+    cited
+}
+
+/// The passage of the cited articles that names the most features of the list's first group, when
+/// it names more than `most_per_section` (the most of them one section holds).
+fn enumerating(engine: &Engine, list: &Listing, cited: &[usize], most_per_section: usize) -> Option<usize> {
+    let table = engine.features();
+    let listed: Vec<usize> = list
+        .groups
+        .first()
+        .into_iter()
+        .flat_map(|g| &g.features)
+        .filter_map(|item| table.features.iter().position(|f| f.id == item.feature))
+        .collect();
+    let passages = engine.passages();
+    let docs: Vec<&str> = cited.iter().map(|&p| passages[p].doc.as_str()).collect();
+    (0..passages.len())
+        .filter(|&pid| docs.contains(&passages[pid].doc.as_str()))
+        .map(|pid| (engine.features_named(pid).iter().filter(|f| listed.contains(f)).count(), pid))
+        .filter(|&(n, _)| n > most_per_section)
+        // The most named; the earlier passage on a tie.
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, pid)| pid)
 }

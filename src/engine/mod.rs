@@ -132,6 +132,8 @@ pub struct Engine {
     passage_tokens: Vec<OnceLock<Tokens>>,
     /// Each passage heading's index terms, made on first use like `passage_tokens`.
     heading_terms: Vec<OnceLock<Vec<String>>>,
+    /// The features each passage names by an alias, made on first use like `passage_tokens`.
+    passage_features: Vec<OnceLock<Vec<usize>>>,
     prices: Arc<PriceTable>,
     revision: Revision,
     /// Each passage's meaning (heading and text).

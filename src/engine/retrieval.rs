@@ -169,4 +169,18 @@ impl Engine {
     pub(super) fn tokens(&self, pid: usize, analyzer: &mut TextAnalyzer) -> &Tokens {
         self.passage_tokens[pid].get_or_init(|| self.index.tokens(analyzer, &self.corpus.passages[pid].text))
     }
+
+    /// The features a passage names by one of their aliases, word for word (no typo tolerance, no
+    /// words skipped inside an alias), in table order.
+    pub(super) fn features_named(&self, pid: usize) -> &[usize] {
+        self.passage_features[pid].get_or_init(|| {
+            let words = self.word_analyzer.clone().words(&self.corpus.passages[pid].text);
+            let u = self.matcher.understand(&words, &|_| true);
+            let mut named: Vec<usize> =
+                u.hits.iter().filter(|h| h.skipped == 0 && h.typo_at.is_empty()).map(|h| h.feature).collect();
+            named.sort_unstable();
+            named.dedup();
+            named
+        })
+    }
 }
