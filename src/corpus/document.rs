@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 /// passages small enough to rank and quote.
 const MAX_PASSAGE_CHARS: usize = 600;
 
+/// A paragraph shorter than this (one short sentence: a lead-in such as "The documentation splits
+/// cleanly between the two products.") is no passage of its own: it joins the paragraph after it in
+/// its section, past [`MAX_PASSAGE_CHARS`] if need be. Alone it would rank first for any question
+/// sharing one of its few words, since BM25 favours short texts.
+const MIN_PASSAGE_CHARS: usize = 120;
+
 /// A feature item ("Memory — ...") has a short label before the dash; longer prefixes are prose.
 const MAX_ITEM_LABEL_WORDS: usize = 6;
 const MAX_ITEM_LABEL_CHARS: usize = 60;
@@ -163,7 +169,7 @@ fn push_section_passages(
             continue;
         }
         match &mut chunk {
-            Some((_, text)) if text.len() + para.len() < MAX_PASSAGE_CHARS => {
+            Some((_, text)) if text.len() < MIN_PASSAGE_CHARS || text.len() + para.len() < MAX_PASSAGE_CHARS => {
                 text.push_str("\n\n");
                 text.push_str(&para);
             }
@@ -333,6 +339,16 @@ mod tests {
         assert_eq!(doc.title, "notes");
         assert_eq!(ps.len(), 1);
         assert_eq!(ps[0].text, "just some text over two lines");
+    }
+
+    #[test]
+    fn a_one_sentence_lead_in_joins_the_paragraph_after_it() {
+        let para = "word ".repeat(110);
+        let text = format!("## S\n\nThe docs split cleanly.\n\n{para}\n\n{para}\n\n## T\n\nAlone here.\n");
+        let (_, ps) = split_document("d", &text);
+        assert_eq!(ps.len(), 3, "{ps:#?}");
+        assert!(ps[0].text.starts_with("The docs split cleanly.\n\nword"), "{}", ps[0].text);
+        assert_eq!(ps[2].text, "Alone here.");
     }
 
     #[test]

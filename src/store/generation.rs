@@ -19,7 +19,7 @@ use crate::index::{self, SearchIndex};
 
 /// Bumped whenever the on-disk layout, the schema, the analyzer or corpus splitting changes: a
 /// generation of another format is rebuilt at start.
-pub const FORMAT: u32 = 7;
+pub const FORMAT: u32 = 8;
 pub const CURRENT: &str = "current";
 const MANIFEST: &str = "manifest.json";
 const CORPUS: &str = "corpus.json";
