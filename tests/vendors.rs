@@ -246,6 +246,35 @@ fn a_list_question_compares_a_product_with_its_own_vendors() {
 }
 
 /// Writes the fixture into a temporary directory with `edit(file name, text)` applied to each file.
+/// The table says whether a product has a feature as a whole; a part of it that the passage
+/// withholds from the product asked about ("It has no frequency or presence penalty parameters",
+/// "only the API lets you set budget_tokens" asked of the apps) makes the verdict partial, quoting
+/// the passage. Where the passage gives that part, or says nothing against it, the verdict stands.
+#[test]
+fn a_detail_the_passage_withholds_makes_the_verdict_partial() {
+    let value = |a: &Answer| a.verdict().and_then(|v| v.asked_value());
+    for q in [
+        "does the anthropic api let me set presence_penalty?",
+        "can i set the extended thinking budget_tokens in the claude apps?",
+    ] {
+        let a = ask(q);
+        assert_eq!(value(&a), Some(Availability::Partial), "{q}: {}", render::plain(&a));
+        let headline = &a.verdict().unwrap().headline;
+        assert!(
+            headline.starts_with("Partly.") && headline.contains('“') && !headline.contains("[VERIFY"),
+            "{headline}"
+        );
+    }
+    for q in [
+        "can i set presence_penalty in the openai api?",
+        "can i set the extended thinking budget_tokens with the anthropic api?",
+        "does the anthropic api let me set top_k?",
+    ] {
+        let a = ask(q);
+        assert_eq!(value(&a), Some(Availability::Yes), "{q}: {}", render::plain(&a));
+    }
+}
+
 fn edited(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(fixture()).unwrap() {

@@ -200,6 +200,18 @@ pub fn item_label(paragraph: &str) -> Option<&str> {
     ok.then_some(label)
 }
 
+/// `text` without its `[VERIFY ...]` marks (and the space before each), for quoting a claim.
+pub fn without_verify_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("[VERIFY") {
+        out.push_str(rest[..start].trim_end());
+        rest = rest[start..].find(']').map_or("", |end| &rest[start + end + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Finds `[VERIFY ...]` marks and the clause each one qualifies.
 pub fn verify_marks(text: &str) -> Vec<VerifyMark> {
     let mut marks = Vec::new();
@@ -325,6 +337,17 @@ mod tests {
         assert_eq!(m[0].claim, "Batches finish in a day, usually within hours");
         let m = &verify_marks("[VERIFY all prices]")[0];
         assert_eq!((m.claim.as_str(), m.to_string().as_str()), ("", "[VERIFY all prices]"));
+    }
+
+    #[test]
+    fn quoting_a_claim_leaves_its_verify_marks_out() {
+        assert_eq!(
+            without_verify_marks("It has no penalties, and settings vary [VERIFY]."),
+            "It has no penalties, and settings vary."
+        );
+        assert_eq!(without_verify_marks("Plus ($20 [VERIFY current pricing]) and more"), "Plus ($20) and more");
+        assert_eq!(without_verify_marks("unclosed [VERIFY mark"), "unclosed");
+        assert_eq!(without_verify_marks("no marks"), "no marks");
     }
 
     #[test]

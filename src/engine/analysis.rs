@@ -107,11 +107,30 @@ fn answered_from(covered: &[(String, Vec<bool>)], name: &str, named: &Named) -> 
         .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
 }
 
+/// Products named only in the backstory are context: when the sentences that ask name one product
+/// of several named, the question asks about that one ("In OpenAI I use frequency_penalty. Does
+/// Anthropic's API have it?"). A word naming several vendors' products counts as all of them.
+fn asked_in_focus(u: &mut Understanding, focus: &[bool]) {
+    if u.products.len() < 2 || u.product_at.iter().any(Option::is_none) {
+        return;
+    }
+    let in_focus = |at: &Option<usize>| at.is_some_and(|p| focus.get(p).copied().unwrap_or(false));
+    let positions: Vec<usize> = u.product_at.iter().filter(|at| in_focus(at)).flatten().copied().collect();
+    if let [one] = positions.as_slice()
+        && u.product_at.iter().filter(|at| **at == Some(*one)).count() == 1
+    {
+        let keep = u.product_at.iter().position(|at| *at == Some(*one)).unwrap_or(0);
+        u.products = vec![u.products[keep]];
+        u.product_at = vec![Some(*one)];
+    }
+}
+
 impl Engine {
     /// Reads a question once.
     pub(super) fn analyze(&self, asked: &str, stats: &Stats, analyzer: &mut TextAnalyzer) -> Analysis {
         let q = self.question(asked, analyzer);
         let mut u = self.matcher.understand(&q.words, &|stem| self.index.has_term(stats, stem));
+        asked_in_focus(&mut u, &q.focus);
         // With several articles, those the question names come first: the others' cards count for
         // less, and their aliases name a feature only where the whole question reads best as it
         // ("automatic review" in a question about screening posts through the API is no code review).
@@ -436,7 +455,6 @@ impl Engine {
             terms: explained,
             rest: None,
             hits: Vec::new(),
-            unsteered: Vec::new(),
             decision: None,
             signals: Vec::new(),
             words: Vec::new(),

@@ -11,6 +11,7 @@ mod analysis;
 mod articles;
 mod build;
 mod cards;
+mod detail;
 mod fit;
 mod intent;
 mod known;

@@ -4,7 +4,7 @@
 
 mod verdict;
 
-pub(super) use self::verdict::verdict;
+pub(super) use self::verdict::{verdict, withheld};
 use super::*;
 use crate::answer::{CALL, CONVERSATION, Caveat, ListGroup, Suggestion, Syntax};
 use crate::cost::{CostReport, format_count, format_usd};

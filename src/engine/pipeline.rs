@@ -222,6 +222,22 @@ impl Engine {
             let why = Declined::NotCoveredFor { feature: v.feature.clone(), product };
             return self.decline(&a.q, why, answer.evidence, confidence);
         }
+        // A part of the feature that the passage withholds from a product the question names: that
+        // product has it only in part.
+        if let [v] = answer.verdicts.as_mut_slice()
+            && let Some(&fi) = intent.features.first()
+        {
+            for &p in &a.u.products {
+                let id = &self.corpus.table.products[p].id;
+                let yes = v.availability.iter().any(|x| &x.id == id && x.value == crate::corpus::Availability::Yes);
+                if yes && let Some(sentence) = self.withheld_detail(a, fi, p, analyzer) {
+                    phrasing::withheld(v, id, &sentence);
+                    if answer.confidence == Confidence::High {
+                        answer.confidence = Confidence::Medium;
+                    }
+                }
+            }
+        }
         answer.asked_as = QuestionType::Availability;
         answer
     }
@@ -241,6 +257,22 @@ impl Engine {
         let cited = self.ranked_candidates(a, x, d);
         if cited.is_empty() {
             return self.decline(&a.q, Declined::NotCovered, evidence, Confidence::Low);
+        }
+        let mut evidence = evidence;
+        if scope::explain() {
+            let rows = signals::passages(a, &self.corpus.passages, x);
+            let mut hits: Vec<scope::RankedPassage> = a
+                .candidates
+                .iter()
+                .zip(rows)
+                .map(|(c, row)| {
+                    let p = d.model.rank.probability(&pick(&row, &d.rank), "yes");
+                    let named = signals::PASSAGE.iter().map(|n| (*n).to_owned()).zip(row).collect();
+                    (self.corpus.passages[c.pid].heading.clone(), p, named)
+                })
+                .collect();
+            hits.sort_by(|x, y| y.1.total_cmp(&x.1));
+            evidence.hits = hits;
         }
         let confidence = sure;
         let mut answer = self.assemble(a, &[], &cited, stats, confidence, evidence, analyzer);

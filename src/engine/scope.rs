@@ -16,6 +16,10 @@ pub const DECLINE_BELOW: f32 = 0.05;
 /// ... and one below this share is answered as "not sure".
 pub const UNSURE_BELOW: f32 = 0.3;
 
+/// A candidate passage as the passage model ranks it: heading, probability that it answers, and
+/// its signals by name.
+pub type RankedPassage = (String, f64, Vec<(String, f64)>);
+
 /// What retrieval found for a question's informative words; reported with every answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Evidence {
@@ -46,12 +50,10 @@ pub struct Evidence {
     /// lacks it) and whether the best passage has it, for calibrating the thresholds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub terms: Vec<(String, f32, Option<f32>, bool)>,
-    /// With `PRODUCTBOT_EXPLAIN=1`: the retrieved passages (section, heading, score), best first,
-    /// and the same retrieval without a feature's aliases steering it.
+    /// With `PRODUCTBOT_EXPLAIN=1`, for a question the passages answer: each candidate passage in
+    /// the passage model's order (heading, probability that it answers, its signals by name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hits: Vec<(String, String, f32)>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unsteered: Vec<(String, String, f32)>,
+    pub hits: Vec<RankedPassage>,
     /// What the fitted model decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<crate::answer::Decision>,

@@ -36,15 +36,20 @@ pub struct Tuning {
     /// (2), "not available in the API" (3); a negation further off is about something else
     /// ("ChatGPT tools I can use without writing any code").
     pub negation_reach: usize,
+    /// A question word is a detail a passage may withhold from a product ([`super::detail`]) when
+    /// its idf is at least this share of the rarest word's: in one or two passages of an article
+    /// of about 35 (0.84 of the rarest's idf for two), not an everyday word of the article.
+    pub detail_idf_share: f32,
 }
 
 pub const TUNING: Tuning = Tuning {
     common_english_rank: 3_000,
     common_unknown_weight: 0.15,
     l2: 10.0,
-    target_precision: 0.98,
+    target_precision: 0.985,
     low_confidence: 0.5,
     folds: 5,
     rest_support: 3.0,
     negation_reach: 3,
+    detail_idf_share: 0.8,
 };

@@ -49,6 +49,23 @@ pub fn verdict(
     }
 }
 
+/// A verdict on a feature product `id` has, but not the detail the question asks about
+/// ([`crate::engine::detail`]): that product's value is partial, and the headline quotes the
+/// passage's `sentence` ("Partly. The Anthropic API offers temperature and parameter control, but
+/// not all of what you ask: “It has no frequency or presence penalty parameters.”"; with several
+/// products compared, after the comparison: "... Anthropic API: only in part: “...”").
+pub fn withheld(v: &mut Verdict, id: &str, sentence: &str) {
+    let Some(p) = v.availability.iter_mut().find(|p| p.id == id) else { return };
+    p.value = Availability::Partial;
+    if v.asked.as_deref() == Some(id) {
+        let said = v.headline.split_once(' ').map_or(v.headline.as_str(), |(_, rest)| rest);
+        let said = said.trim_end_matches(['.', '!']);
+        v.headline = format!("Partly. {said}, but not all of what you ask: “{sentence}”");
+    } else {
+        v.headline = format!("{} {}: only in part: “{sentence}”", v.headline, p.name);
+    }
+}
+
 /// The notes of the articles that give the compared products' values, each once; with several,
 /// each says whose it is ("ChatGPT, API: ...").
 fn note(table: &FeatureTable, feature: &Feature, compared: &[usize]) -> String {
