@@ -222,6 +222,20 @@ fn a_list_cites_the_passage_that_enumerates_it() {
     );
 }
 
+/// The table gives one value per product, not per plan (`plans` in features.toml): a list question
+/// about a product's plans is answered from the passages that describe them. "ChatGPT Plus" alone
+/// is the product, whose features the table lists.
+#[test]
+fn a_list_question_about_plans_is_answered_from_the_passages() {
+    for q in ["list what the plus plan has that free doesnt", "which extras do team and enterprise add? list them"] {
+        let a = engine().answer(q);
+        assert!(a.listing.is_none(), "{q}: {}", render::plain(&a));
+        assert_eq!(a.sources.first().map(|s| s.section.as_str()), Some("What The Docs Say"), "{q}");
+    }
+    let a = engine().answer("list everything chatgpt plus has");
+    assert!(a.listing.is_some(), "{}", render::plain(&a));
+}
+
 /// A list of prices is no list of features: the passage that gives the prices answers it.
 #[test]
 fn a_list_of_prices_is_answered_from_the_pricing_passage() {

@@ -148,6 +148,7 @@ mod tests {
                 words: vec!["initech".into()],
                 vendor: String::new(),
                 plural: false,
+                plans: vec![],
             }],
             others: vec!["gemini".into(), "acme".into(), "globex".into(), "initechs".into()],
             ..FeatureTable::default()

@@ -92,6 +92,11 @@ pub struct Product {
     /// The name is plural ("the Claude apps offer ..."), so sentences agree with it.
     #[serde(default)]
     pub plural: bool,
+    /// The words that name its plans or tiers ("free", "plus", "team"), lowercase. The table gives
+    /// one value per product, not per plan: a list question about plans is answered from the
+    /// passages, and a verdict asked of a plan says that the table does not go by plan.
+    #[serde(default)]
+    pub plans: Vec<String>,
 }
 
 /// A vendor: the maker of some products, and the words that name it in a question ("anthropic").
@@ -262,7 +267,7 @@ impl FeatureTable {
 }
 
 const TOP_KEYS: &[&str] = &["products", "vendors", "scope", "synonyms", "feature"];
-const PRODUCT_KEYS: &[&str] = &["name", "short", "words", "vendor", "plural"];
+const PRODUCT_KEYS: &[&str] = &["name", "short", "words", "vendor", "plural", "plans"];
 const FEATURE_KEYS: &[&str] =
     &["id", "name", "aliases", "availability", "note", "doc", "section", "heading", "caveats", "examples", "headline"];
 /// An article's table cites its own article: no `doc`.
@@ -585,16 +590,21 @@ fn products_of(r: &mut Reader, root: &Table, required: bool) -> Vec<(Product, st
             Some((_, v)) => r.strings(v, "words").unwrap_or_default(),
             None => vec![id_str.replace('_', " ")],
         };
-        let mut lower: Vec<String> = Vec::new();
-        for w in words.into_iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()) {
-            if !lower.contains(&w) {
-                lower.push(w);
+        let lowercase = |words: Vec<String>| {
+            let mut lower: Vec<String> = Vec::new();
+            for w in words.into_iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()) {
+                if !lower.contains(&w) {
+                    lower.push(w);
+                }
             }
-        }
+            lower
+        };
+        let lower = lowercase(words);
+        let plans = lowercase(get(t, "plans").and_then(|(_, v)| r.strings(v, "plans")).unwrap_or_default());
         let name = name.unwrap_or_else(|| id_str.clone());
         let short = short.unwrap_or_else(|| default_short(&name));
         out.push((
-            Product { id: id_str, name, short, words: lower, vendor: vendor.trim().to_owned(), plural },
+            Product { id: id_str, name, short, words: lower, vendor: vendor.trim().to_owned(), plural, plans },
             id.span(),
         ));
     }

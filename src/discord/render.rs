@@ -1073,6 +1073,7 @@ mod tests {
                 words: vec![],
                 vendor: String::new(),
                 plural: false,
+                plans: vec![],
             }],
             features: vec![crate::corpus::Feature {
                 id: "memory".into(),

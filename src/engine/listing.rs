@@ -24,6 +24,11 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     if has(&CUES.price) {
         return None;
     }
+    // The table gives one value per product, not per plan: what Plus has and Free lacks, or what
+    // Team and Enterprise add, is in the passages that describe the plans.
+    if names_plans(engine, a) {
+        return None;
+    }
     // "use both", "pay for both": which products to use is a question for the passages.
     let chooses_both = a.q.words.iter().enumerate().any(|(i, w)| {
         a.q.focus[i]
@@ -119,6 +124,32 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
         .filter(|g| !g.features.is_empty())
         .collect();
     (!groups.is_empty()).then_some(Listing { groups })
+}
+
+/// Whether the sentences that ask name a product's plan ([`crate::corpus::Product::plans`]) as
+/// one: next to a word of plans ("the free plan", "Team seats"), or beside another plan of the same
+/// product ("what do I get with plus that I don't get on free?"). "ChatGPT Plus" alone is the
+/// product, whose features the table lists.
+fn names_plans(engine: &Engine, a: &Analysis) -> bool {
+    let table = engine.features();
+    let words = &a.q.words;
+    let plan_of = |i: usize| table.products.iter().position(|p| p.plans.iter().any(|w| *w == words[i].text));
+    let beside = |i: usize| {
+        [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter(|&j| j < words.len())
+            .any(|j| Cues::is(&CUES.plan, &words[j].text))
+    };
+    let mut seen: Vec<(usize, &str)> = Vec::new();
+    for i in (0..words.len()).filter(|&i| a.q.focus[i]) {
+        let Some(p) = plan_of(i) else { continue };
+        if beside(i) || seen.iter().any(|&(q, w)| q == p && w != words[i].text) {
+            return true;
+        }
+        seen.push((p, &words[i].text));
+    }
+    false
 }
 
 /// The passages a list cites: per section its listed features come from (the most listed first),

@@ -32,6 +32,7 @@ pub struct Cues {
     pub both: Vec<String>,
     pub both_products: Vec<String>,
     pub choose_both: Vec<String>,
+    pub plan: Vec<String>,
 }
 
 impl Cues {

@@ -593,6 +593,7 @@ mod tests {
             words: words.iter().map(|s| (*s).to_owned()).collect(),
             vendor: String::new(),
             plural: false,
+            plans: vec![],
         };
         FeatureTable {
             features: vec![

@@ -223,6 +223,7 @@ mod tests {
                     words: vec![],
                     vendor: String::new(),
                     plural: false,
+                    plans: vec![],
                 })
                 .collect(),
             features: vec![],
