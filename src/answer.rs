@@ -212,6 +212,9 @@ pub enum Caveat {
     OtherVendor { vendor: String, articles: usize },
     /// Models, products or names in the question that the articles never mention.
     Unmentioned { names: Vec<String>, articles: usize },
+    /// The question names a plan of the product asked about ("the free Claude plan"): the table
+    /// gives the product's value, not the plan's. The product's name and the plan as asked.
+    Plan { product: String, plan: String },
     /// A word of the question names products of several vendors and nothing else in it says which:
     /// the word as asked and the products' names. The answer covers each of them.
     Ambiguous { word: String, products: Vec<String> },

@@ -275,6 +275,23 @@ fn a_detail_the_passage_withholds_makes_the_verdict_partial() {
     }
 }
 
+/// The table gives one answer per product, not per plan (`plans`): a verdict asked of a product
+/// whose plan the question names, in its backstory too, says so and is no surer than medium.
+#[test]
+fn a_verdict_asked_of_a_plan_says_the_table_goes_by_product() {
+    let plan = |a: &Answer| {
+        a.caveats.iter().find_map(|c| match c {
+            Caveat::Plan { plan, .. } => Some(plan.clone()),
+            _ => None,
+        })
+    };
+    let a = ask("i'm on the free claude plan. can i use projects?");
+    assert_eq!(plan(&a).as_deref(), Some("free"), "{}", render::plain(&a));
+    assert_ne!(a.confidence, productbot::answer::Confidence::High, "{}", render::plain(&a));
+    let a = ask("can i use projects in the claude apps?");
+    assert_eq!(plan(&a), None, "{}", render::plain(&a));
+}
+
 fn edited(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(fixture()).unwrap() {

@@ -155,6 +155,9 @@ impl Caveat {
                 let (who, verb) = articles(*n, "doesn't", "don't");
                 format!("{who} {verb} mention {}.", names.join(", "))
             }
+            Caveat::Plan { product, plan } => format!(
+                "The table gives one answer for {product}, not one per plan: the cited passage may say more about \u{201c}{plan}\u{201d}."
+            ),
             Caveat::Ambiguous { word, products } => {
                 let or = match products.as_slice() {
                     [rest @ .., last] if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
