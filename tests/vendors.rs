@@ -245,7 +245,6 @@ fn a_list_question_compares_a_product_with_its_own_vendors() {
     assert!(!docs.is_empty() && docs.iter().all(|d| *d == CLAUDE), "{docs:?}\n{text}");
 }
 
-/// Writes the fixture into a temporary directory with `edit(file name, text)` applied to each file.
 /// The table says whether a product has a feature as a whole; a part of it that the passage
 /// withholds from the product asked about ("It has no frequency or presence penalty parameters",
 /// "only the API lets you set budget_tokens" asked of the apps) makes the verdict partial, quoting
@@ -292,6 +291,7 @@ fn a_verdict_asked_of_a_plan_says_the_table_goes_by_product() {
     assert_eq!(plan(&a), None, "{}", render::plain(&a));
 }
 
+/// Writes the fixture into a temporary directory with `edit(file name, text)` applied to each file.
 fn edited(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(fixture()).unwrap() {

@@ -600,7 +600,19 @@ fn products_of(r: &mut Reader, root: &Table, required: bool) -> Vec<(Product, st
             lower
         };
         let lower = lowercase(words);
-        let plans = lowercase(get(t, "plans").and_then(|(_, v)| r.strings(v, "plans")).unwrap_or_default());
+        let plans = match get(t, "plans") {
+            Some((_, v)) => {
+                let plans = lowercase(r.strings(v, "plans").unwrap_or_default());
+                if let Some(bad) = plans.iter().find(|p| p.contains(char::is_whitespace)) {
+                    r.error(
+                        v.span(),
+                        format!("plan \"{bad}\" of [products.{id_str}] must be one word, as questions name it"),
+                    );
+                }
+                plans
+            }
+            None => Vec::new(),
+        };
         let name = name.unwrap_or_else(|| id_str.clone());
         let short = short.unwrap_or_else(|| default_short(&name));
         out.push((
@@ -1063,6 +1075,18 @@ heading = "Memory"
         assert_eq!(t.features[0].availability, [Availability::Yes, Availability::No]);
         assert_eq!(t.features[0].doc, "a");
         assert!(t.features[0].aliases.contains(&"memory".to_owned()));
+    }
+
+    #[test]
+    fn plans_are_single_lowercase_words() {
+        let t = parse_str(&format!(
+            "{}plans = [\"Free\", \"plus\"]\n{OK}",
+            PRODUCTS.replace("[products.api]", "[products.api]\n")
+        ))
+        .map(|t| t.products.iter().map(|p| p.plans.clone()).collect::<Vec<_>>());
+        assert_eq!(t.unwrap(), [vec![], vec!["free".to_owned(), "plus".to_owned()]]);
+        let e = errors(&format!("{PRODUCTS}plans = [\"pro max\"]\n{OK}"));
+        assert_eq!(e, ["features.toml:7: plan \"pro max\" of [products.api] must be one word, as questions name it"]);
     }
 
     #[test]

@@ -107,30 +107,12 @@ fn answered_from(covered: &[(String, Vec<bool>)], name: &str, named: &Named) -> 
         .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
 }
 
-/// Products named only in the backstory are context: when the sentences that ask name one product
-/// of several named, the question asks about that one ("In OpenAI I use frequency_penalty. Does
-/// Anthropic's API have it?"). A word naming several vendors' products counts as all of them.
-fn asked_in_focus(u: &mut Understanding, focus: &[bool]) {
-    if u.products.len() < 2 || u.product_at.iter().any(Option::is_none) {
-        return;
-    }
-    let in_focus = |at: &Option<usize>| at.is_some_and(|p| focus.get(p).copied().unwrap_or(false));
-    let positions: Vec<usize> = u.product_at.iter().filter(|at| in_focus(at)).flatten().copied().collect();
-    if let [one] = positions.as_slice()
-        && u.product_at.iter().filter(|at| **at == Some(*one)).count() == 1
-    {
-        let keep = u.product_at.iter().position(|at| *at == Some(*one)).unwrap_or(0);
-        u.products = vec![u.products[keep]];
-        u.product_at = vec![Some(*one)];
-    }
-}
-
 impl Engine {
     /// Reads a question once.
     pub(super) fn analyze(&self, asked: &str, stats: &Stats, analyzer: &mut TextAnalyzer) -> Analysis {
         let q = self.question(asked, analyzer);
         let mut u = self.matcher.understand(&q.words, &|stem| self.index.has_term(stats, stem));
-        asked_in_focus(&mut u, &q.focus);
+        self.asked_in_focus(&q, &mut u, stats);
         // With several articles, those the question names come first: the others' cards count for
         // less, and their aliases name a feature only where the whole question reads best as it
         // ("automatic review" in a question about screening posts through the API is no code review).
@@ -336,6 +318,26 @@ impl Engine {
 impl Engine {
     pub(super) fn question(&self, asked: &str, analyzer: &mut TextAnalyzer) -> Question {
         Question::new(asked, &self.corpus.lexicon, &mut self.word_analyzer.clone(), analyzer)
+    }
+
+    /// Products named only in the backstory are context: when the sentences that ask name one
+    /// product of several the question names, it asks about that one ("In ChatGPT I use memory.
+    /// Does the Anthropic API have it?"). A word naming several vendors' products names each, so
+    /// it narrows nothing.
+    fn asked_in_focus(&self, q: &Question, u: &mut Understanding, stats: &Stats) {
+        if u.products.len() < 2 || q.focus.iter().all(|f| *f) {
+            return;
+        }
+        let at: Vec<usize> = (0..q.words.len()).filter(|&i| q.focus[i]).collect();
+        let asking: Vec<text::Word> = at.iter().map(|&i| q.words[i].clone()).collect();
+        let named = self.matcher.understand(&asking, &|stem| self.index.has_term(stats, stem));
+        if let ([one], None) = (named.products.as_slice(), &named.ambiguous)
+            && let Some(k) = u.products.iter().position(|p| p == one)
+        {
+            u.products = vec![*one];
+            u.product_at = vec![named.product_at[0].and_then(|i| at.get(i).copied()).or(u.product_at[k])];
+            u.named = 1;
+        }
     }
 
     /// Whether the sentences that ask name one of `features` themselves.

@@ -26,7 +26,7 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     }
     // The table gives one value per product, not per plan: what Plus has and Free lacks, or what
     // Team and Enterprise add, is in the passages that describe the plans.
-    if names_plans(engine, a) {
+    if plan_named(engine, a, &a.u.products, true, false).is_some() {
         return None;
     }
     // "use both", "pay for both": which products to use is a question for the passages.
@@ -126,30 +126,49 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
     (!groups.is_empty()).then_some(Listing { groups })
 }
 
-/// Whether the sentences that ask name a product's plan ([`crate::corpus::Product::plans`]) as
-/// one: next to a word of plans ("the free plan", "Team seats"), or beside another plan of the same
-/// product ("what do I get with plus that I don't get on free?"). "ChatGPT Plus" alone is the
-/// product, whose features the table lists.
-fn names_plans(engine: &Engine, a: &Analysis) -> bool {
+/// The first word of the question that names a plan ([`crate::corpus::Product::plans`]) of one
+/// of `products` (of any product when empty) as a plan: beside another plan of the same product
+/// ("what do I get with plus that I don't get on free?"), beside a word of plans ("the free plan",
+/// "Team seats") or, with `beside_product`, beside the product's name ("the free Claude plan").
+/// `asking`: only in the sentences that ask. "ChatGPT Plus" in a list question is the product,
+/// whose features the table lists, so lists look for plans without `beside_product`.
+pub(super) fn plan_named(
+    engine: &Engine,
+    a: &Analysis,
+    products: &[usize],
+    asking: bool,
+    beside_product: bool,
+) -> Option<String> {
     let table = engine.features();
     let words = &a.q.words;
-    let plan_of = |i: usize| table.products.iter().position(|p| p.plans.iter().any(|w| *w == words[i].text));
+    let of_interest = |p: usize| products.is_empty() || products.contains(&p);
+    let plan_of = |i: usize| -> Vec<usize> {
+        (0..table.products.len())
+            .filter(|&p| of_interest(p) && table.products[p].plans.iter().any(|w| *w == words[i].text))
+            .collect()
+    };
+    let names_product =
+        |j: usize| a.u.products.iter().zip(&a.u.product_at).any(|(&p, at)| of_interest(p) && *at == Some(j));
     let beside = |i: usize| {
         [i.checked_sub(1), Some(i + 1)]
             .into_iter()
             .flatten()
             .filter(|&j| j < words.len())
-            .any(|j| Cues::is(&CUES.plan, &words[j].text))
+            .any(|j| Cues::is(&CUES.plan, &words[j].text) || (beside_product && names_product(j)))
     };
-    let mut seen: Vec<(usize, &str)> = Vec::new();
-    for i in (0..words.len()).filter(|&i| a.q.focus[i]) {
-        let Some(p) = plan_of(i) else { continue };
-        if beside(i) || seen.iter().any(|&(q, w)| q == p && w != words[i].text) {
-            return true;
+    let mut seen: Vec<(Vec<usize>, &str)> = Vec::new();
+    for i in (0..words.len()).filter(|&i| !asking || a.q.focus[i]) {
+        let of = plan_of(i);
+        if of.is_empty() {
+            continue;
         }
-        seen.push((p, &words[i].text));
+        let another = seen.iter().any(|(ps, w)| *w != words[i].text && ps.iter().any(|p| of.contains(p)));
+        if beside(i) || another {
+            return Some(words[i].text.clone());
+        }
+        seen.push((of, &words[i].text));
     }
-    false
+    None
 }
 
 /// The passages a list cites: per section its listed features come from (the most listed first),

@@ -242,7 +242,7 @@ impl Engine {
         // thinking?"): the table goes by product, so the verdict says so and is no surer than medium.
         if let Some(asked) = a.u.asked()
             && answer.verdicts.len() == 1
-            && let Some(plan) = self.plan_named(a, asked)
+            && let Some(plan) = listing::plan_named(self, a, &[asked], false, true)
         {
             let product = self.corpus.table.products[asked].name.clone();
             answer.caveats.push(Caveat::Plan { product, plan });
@@ -252,13 +252,6 @@ impl Engine {
         }
         answer.asked_as = QuestionType::Availability;
         answer
-    }
-
-    /// The first plan of product `asked` that the question names, in the backstory too ("I'm on
-    /// the free plan. Do I get ...?").
-    fn plan_named(&self, a: &Analysis, asked: usize) -> Option<String> {
-        let plans = &self.corpus.table.products.get(asked)?.plans;
-        a.q.words.iter().find(|w| plans.contains(&w.text)).map(|w| w.text.clone())
     }
 
     /// A question the passages answer: the candidates ranked by the fitted passage model.

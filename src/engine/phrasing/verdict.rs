@@ -55,6 +55,10 @@ pub fn verdict(
 /// not all of what you ask: “It has no frequency or presence penalty parameters.”"; with several
 /// products compared, after the comparison: "... Anthropic API: only in part: “...”").
 pub fn withheld(v: &mut Verdict, id: &str, sentence: &str) {
+    /// A quote longer than this is cut at a word, so that a headline stays a headline (embed
+    /// titles hold 256 characters).
+    const QUOTE_CHARS: usize = 150;
+    let sentence = &crate::index::truncate_words(sentence, QUOTE_CHARS);
     let Some(p) = v.availability.iter_mut().find(|p| p.id == id) else { return };
     p.value = Availability::Partial;
     if v.asked.as_deref() == Some(id) {
