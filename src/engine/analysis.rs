@@ -107,12 +107,33 @@ fn answered_from(covered: &[(String, Vec<bool>)], name: &str, named: &Named) -> 
         .is_some_and(|(_, docs)| docs.iter().enumerate().any(|(d, c)| *c && named.weight(d) > 0.0))
 }
 
+/// Products named only in the backstory are context: when the sentences that ask (`asking`, read
+/// alone, with their words' indexes in the question) name one product of several the question
+/// names, it asks about that one ("In ChatGPT I use memory. Does the Anthropic API have it?"). A
+/// word naming several vendors' products names each, so it narrows nothing.
+fn asked_in_focus(u: &mut Understanding, asking: &(Vec<usize>, Understanding)) {
+    let (at, named) = asking;
+    if let ([one], None) = (named.products.as_slice(), &named.ambiguous)
+        && let Some(k) = u.products.iter().position(|p| p == one)
+    {
+        u.products = vec![*one];
+        u.product_at = vec![named.product_at[0].and_then(|i| at.get(i).copied()).or(u.product_at[k])];
+        u.named = 1;
+    }
+}
+
 impl Engine {
     /// Reads a question once.
     pub(super) fn analyze(&self, asked: &str, stats: &Stats, analyzer: &mut TextAnalyzer) -> Analysis {
         let q = self.question(asked, analyzer);
         let mut u = self.matcher.understand(&q.words, &|stem| self.index.has_term(stats, stem));
-        self.asked_in_focus(&q, &mut u, stats);
+        // What the sentences that ask name on their own, read once if the question has backstory
+        // and something needs it.
+        let asking = std::cell::OnceCell::new();
+        let read_asking = || asking.get_or_init(|| self.understand_asking(&q, stats));
+        if u.products.len() >= 2 && q.has_backstory() {
+            asked_in_focus(&mut u, read_asking());
+        }
         // With several articles, those the question names come first: the others' cards count for
         // less, and their aliases name a feature only where the whole question reads best as it
         // ("automatic review" in a question about screening posts through the API is no code review).
@@ -147,9 +168,10 @@ impl Engine {
             }
         }
         let asks_for_unknown = self.asks_for_unknown(&q, &u, &known);
+        // Whether the sentences that ask name one of the features themselves.
         let asks_about = !matches!(intent.by, Found::Alias | Found::SkippedAlias)
             || !q.has_backstory()
-            || self.asks_about(&q, &intent.features, stats);
+            || read_asking().1.hits.iter().any(|h| intent.features.contains(&h.feature));
         let rest = match intent.features.first().and_then(|f| hits.iter().find(|h| h.feature == *f)) {
             Some(hit) if intent.by == Found::Alias => {
                 self.cards.score(&self.card_terms(&q, &u, &hit.positions, analyzer)).0[hit.feature]
@@ -320,32 +342,12 @@ impl Engine {
         Question::new(asked, &self.corpus.lexicon, &mut self.word_analyzer.clone(), analyzer)
     }
 
-    /// Products named only in the backstory are context: when the sentences that ask name one
-    /// product of several the question names, it asks about that one ("In ChatGPT I use memory.
-    /// Does the Anthropic API have it?"). A word naming several vendors' products names each, so
-    /// it narrows nothing.
-    fn asked_in_focus(&self, q: &Question, u: &mut Understanding, stats: &Stats) {
-        if u.products.len() < 2 || q.focus.iter().all(|f| *f) {
-            return;
-        }
+    /// The matcher's reading of the sentences that ask alone, with each of their words' index in
+    /// the question.
+    fn understand_asking(&self, q: &Question, stats: &Stats) -> (Vec<usize>, Understanding) {
         let at: Vec<usize> = (0..q.words.len()).filter(|&i| q.focus[i]).collect();
         let asking: Vec<text::Word> = at.iter().map(|&i| q.words[i].clone()).collect();
-        let named = self.matcher.understand(&asking, &|stem| self.index.has_term(stats, stem));
-        if let ([one], None) = (named.products.as_slice(), &named.ambiguous)
-            && let Some(k) = u.products.iter().position(|p| p == one)
-        {
-            u.products = vec![*one];
-            u.product_at = vec![named.product_at[0].and_then(|i| at.get(i).copied()).or(u.product_at[k])];
-            u.named = 1;
-        }
-    }
-
-    /// Whether the sentences that ask name one of `features` themselves.
-    pub(super) fn asks_about(&self, q: &Question, features: &[usize], stats: &Stats) -> bool {
-        let asking: Vec<text::Word> =
-            q.words.iter().zip(&q.focus).filter(|(_, f)| **f).map(|(w, _)| w.clone()).collect();
-        let named = self.matcher.understand(&asking, &|stem| self.index.has_term(stats, stem));
-        named.hits.iter().any(|h| features.contains(&h.feature))
+        (at, self.matcher.understand(&asking, &|stem| self.index.has_term(stats, stem)))
     }
 
     /// The question's terms for the feature cards: its own words (backstory at less weight) and

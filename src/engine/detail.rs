@@ -55,19 +55,16 @@ impl Engine {
             return None;
         }
         let tokens = self.tokens(pid, analyzer);
-        let sentences = tokens.sentences().to_vec();
-        let has = self.index.sentences_have(tokens, &details);
-        let display = tokens.display().to_owned();
+        let display = tokens.display();
         // The products named last: what "It" stands for.
         let mut before: Vec<usize> = Vec::new();
-        for (range, has) in sentences.iter().zip(has) {
+        for range in tokens.sentences() {
             let Some(sentence) = display.get(range.clone()).map(str::trim) else { continue };
             let label_words = item_label(sentence).map_or(0, |l| l.split_whitespace().count());
             for (i, clause) in clauses(sentence).into_iter().enumerate() {
                 let read = self.read(clause, &details, if i == 0 { label_words } else { 0 });
                 let subject = if read.named.is_empty() && read.referring { &before } else { &read.named };
-                let withholds = has.iter().any(|h| *h)
-                    && read.detail
+                let withholds = read.detail
                     && ((read.only && !read.named.is_empty() && !read.named.contains(&asked))
                         || (read.negated_detail && !read.only && subject.contains(&asked)));
                 if withholds {

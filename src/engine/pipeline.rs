@@ -232,9 +232,7 @@ impl Engine {
                 let yes = v.availability.iter().any(|x| &x.id == id && x.value == crate::corpus::Availability::Yes);
                 if yes && let Some(sentence) = self.withheld_detail(a, fi, p, analyzer) {
                     phrasing::withheld(v, id, &sentence);
-                    if answer.confidence == Confidence::High {
-                        answer.confidence = Confidence::Medium;
-                    }
+                    at_most_medium(&mut answer.confidence);
                 }
             }
         }
@@ -246,9 +244,7 @@ impl Engine {
         {
             let product = self.corpus.table.products[asked].name.clone();
             answer.caveats.push(Caveat::Plan { product, plan });
-            if answer.confidence == Confidence::High {
-                answer.confidence = Confidence::Medium;
-            }
+            at_most_medium(&mut answer.confidence);
         }
         answer.asked_as = QuestionType::Availability;
         answer
@@ -266,25 +262,26 @@ impl Engine {
         stats: &Stats,
         analyzer: &mut TextAnalyzer,
     ) -> Answer {
-        let cited = self.ranked_candidates(a, x, d);
+        let ranked = self.ranked_candidates(a, x, d);
+        let top = ranked.first().map_or(0.0, |r| r.1);
+        let cited: Vec<Hit> = ranked
+            .iter()
+            .take(MAX_SOURCES)
+            .filter(|r| r.1 >= top * f64::from(MIN_RELATIVE_SCORE))
+            .map(|r| Hit { pid: r.0, score: r.1 as f32 })
+            .collect();
         if cited.is_empty() {
             return self.decline(&a.q, Declined::NotCovered, evidence, Confidence::Low);
         }
         let mut evidence = evidence;
         if scope::explain() {
-            let rows = signals::passages(a, &self.corpus.passages, x);
-            let mut hits: Vec<scope::RankedPassage> = a
-                .candidates
-                .iter()
-                .zip(rows)
-                .map(|(c, row)| {
-                    let p = d.model.rank.probability(&pick(&row, &d.rank), "yes");
+            evidence.hits = ranked
+                .into_iter()
+                .map(|(pid, p, row)| {
                     let named = signals::PASSAGE.iter().map(|n| (*n).to_owned()).zip(row).collect();
-                    (self.corpus.passages[c.pid].heading.clone(), p, named)
+                    (self.corpus.passages[pid].heading.clone(), p, named)
                 })
                 .collect();
-            hits.sort_by(|x, y| y.1.total_cmp(&x.1));
-            evidence.hits = hits;
         }
         let confidence = sure;
         let mut answer = self.assemble(a, &[], &cited, stats, confidence, evidence, analyzer);
@@ -318,23 +315,23 @@ impl Engine {
         best.map(|(_, lead)| lead)
     }
 
-    /// The candidates in the order the passage model ranks them, the weakest left out.
-    pub(super) fn ranked_candidates(&self, a: &Analysis, question: &[f64], d: &Decisions) -> Vec<Hit> {
+    /// Every candidate passage with the passage model's probability that it answers and its
+    /// signals ([`signals::PASSAGE`]), most probable first (the earlier passage on a tie).
+    pub(super) fn ranked_candidates(
+        &self,
+        a: &Analysis,
+        question: &[f64],
+        d: &Decisions,
+    ) -> Vec<(usize, f64, Vec<f64>)> {
         let rows = signals::passages(a, &self.corpus.passages, question);
-        let mut scored: Vec<(usize, f64)> = a
+        let mut ranked: Vec<(usize, f64, Vec<f64>)> = a
             .candidates
             .iter()
-            .zip(&rows)
-            .map(|(c, x)| (c.pid, d.model.rank.probability(&pick(x, &d.rank), "yes")))
+            .zip(rows)
+            .map(|(c, x)| (c.pid, d.model.rank.probability(&pick(&x, &d.rank), "yes"), x))
             .collect();
-        scored.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        let top = scored.first().map_or(0.0, |s| s.1);
-        scored
-            .into_iter()
-            .take(MAX_SOURCES)
-            .filter(|(_, p)| *p >= top * f64::from(MIN_RELATIVE_SCORE))
-            .map(|(pid, p)| Hit { pid, score: p as f32 })
-            .collect()
+        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        ranked
     }
 
     /// A list question answered from the table: the features that fit, each with its passage.
@@ -562,5 +559,13 @@ impl Engine {
             record: None,
             read_as: None,
         }
+    }
+}
+
+/// A verdict that stands on the table only in part (a withheld detail, a plan the table does not go
+/// by) is no surer than medium.
+fn at_most_medium(confidence: &mut Confidence) {
+    if *confidence == Confidence::High {
+        *confidence = Confidence::Medium;
     }
 }
