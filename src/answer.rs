@@ -75,6 +75,9 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub groups: Vec<ListGroup>,
+    /// Whether the question says which products have the features and which lack them (a
+    /// negation, "only" or "both"): then the table is what it lists.
+    pub contrast: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -179,7 +179,7 @@ fn a_negated_list_question_lists_what_the_negated_product_lacks() {
         // One product named: a negation next to it says what it lacks; one further off is about
         // something else.
         ("which features does chatgpt not have?", "api"),
-        ("list the chatgpt features I can use without writing code", "chatgpt"),
+        ("list the chatgpt features that work without any setup", "chatgpt"),
     ] {
         let a = engine().answer(q);
         let list = a.listing.as_ref().unwrap_or_else(|| panic!("{q}: {}", render::plain(&a)));
@@ -206,6 +206,26 @@ fn using_both_products_is_a_choice_not_a_list_of_what_both_have() {
     let a = engine().answer("list the features chatgpt and the api share");
     let list = a.listing.as_ref().unwrap_or_else(|| panic!("{}", render::plain(&a)));
     assert_eq!(list.groups[0].with, ["chatgpt", "api"], "{}", render::plain(&a));
+}
+
+/// A list of something other than the table's features (rate limits side by side, the criteria
+/// for choosing) is answered from the passages about it; a list that contrasts the products' features
+/// is still the table's.
+#[test]
+fn a_list_of_something_other_than_features_is_answered_from_the_passages() {
+    for (q, section) in [
+        ("put the rate limits of chatgpt and the api side by side for me", "Where They Diverge on the Same Models"),
+        ("list the criteria for picking the API over ChatGPT", "The Decision Framework"),
+    ] {
+        let first = first_heading_without_list(q);
+        assert!(first.starts_with(section), "{q}: {first:?}");
+    }
+    let a = engine().answer("what can ChatGPT do that the API can't?");
+    let list = a.listing.as_ref().unwrap_or_else(|| panic!("{}", render::plain(&a)));
+    assert_eq!(
+        (list.groups[0].with.as_slice(), list.groups[0].without.as_slice()),
+        (&["chatgpt".to_owned()][..], &["api".to_owned()][..])
+    );
 }
 
 /// A list is cited first from the passage that names most of its items when one names more of

@@ -172,6 +172,13 @@ impl Engine {
         let passage_tokens = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         let heading_terms = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
         let passage_features = (0..corpus.passages.len()).map(|_| OnceLock::new()).collect();
+        let featured: FxHashSet<(&str, &str)> = features
+            .iter()
+            .flat_map(|f| f.passage.iter().chain(f.evidence.iter().flatten()))
+            .map(|&pid| (corpus.passages[pid].doc.as_str(), corpus.passages[pid].section.as_str()))
+            .collect();
+        let feature_section =
+            corpus.passages.iter().map(|p| featured.contains(&(p.doc.as_str(), p.section.as_str()))).collect();
         let embedder = crate::embed::Embedder::shared();
         let mut by_section: FxHashMap<&str, crate::embed::Vector> = FxHashMap::default();
         let section_vecs = corpus
@@ -207,6 +214,7 @@ impl Engine {
             passage_tokens,
             heading_terms,
             passage_features,
+            feature_section,
             prices,
             revision,
         }

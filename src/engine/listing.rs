@@ -123,7 +123,7 @@ pub fn list(engine: &Engine, a: &Analysis) -> Option<Listing> {
         })
         .filter(|g| !g.features.is_empty())
         .collect();
-    (!groups.is_empty()).then_some(Listing { groups })
+    (!groups.is_empty()).then_some(Listing { groups, contrast: only || both || negation })
 }
 
 /// The first word of the question that names a plan ([`crate::corpus::Product::plans`]) of one

@@ -135,6 +135,8 @@ pub struct Engine {
     heading_terms: Vec<OnceLock<Vec<String>>>,
     /// The features each passage names by an alias, made on first use like `passage_tokens`.
     passage_features: Vec<OnceLock<Vec<usize>>>,
+    /// Whether each passage's section holds a feature's passage: a list of features is found there.
+    feature_section: Vec<bool>,
     prices: Arc<PriceTable>,
     revision: Revision,
     /// Each passage's meaning (heading and text).

@@ -121,8 +121,21 @@ impl Engine {
                 self.availability(&a, sure, evidence, &stats, analyzer)
             }
             QuestionType::List => match listing::list(self, &a) {
-                Some(list) => self.listed(&a, list, sure, evidence, &stats, analyzer),
-                None => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
+                // The table's features are what the question lists when it contrasts the products
+                // ("what can ChatGPT do that the API can't?") or when the passage model ranks first a
+                // passage of a section that holds a feature. A list of something else ("compare the
+                // rate limits", "the criteria for choosing", "which came to the API first") is
+                // answered from the passages, like any informational question.
+                Some(list)
+                    if list.contrast
+                        || self
+                            .ranked_candidates(&a, &x, decisions)
+                            .first()
+                            .is_none_or(|top| self.feature_section[top.0]) =>
+                {
+                    self.listed(&a, list, sure, evidence, &stats, analyzer)
+                }
+                _ => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
             },
             _ => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
         }
