@@ -67,6 +67,8 @@ pub struct Analysis {
 pub struct FocusTerm {
     /// Analyzed index term.
     pub term: String,
+    /// The question word it comes from (the first, when several give the same term).
+    pub word: usize,
     /// Its idf in the corpus, `None` when the corpus never uses it.
     pub idf: Option<f32>,
     /// How common the word is in English (see [`embed::english_rank`]).
@@ -249,6 +251,7 @@ impl Engine {
                 let df = forms.iter().map(|f| known.df(f)).max().unwrap_or(0);
                 out.push(FocusTerm {
                     term,
+                    word: i,
                     idf: (df > 0).then(|| known.idf(df as f32)),
                     english_rank: embed::english_rank(&w.text),
                     in_alias: in_alias.contains(&i),

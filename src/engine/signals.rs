@@ -379,6 +379,11 @@ pub fn question(a: &Analysis) -> Vec<f64> {
 pub fn words(a: &Analysis) -> Vec<String> {
     let any_focus = a.q.focus.iter().any(|f| *f);
     let in_alias: Vec<bool> = (0..a.q.words.len()).map(|i| a.u.hits.iter().any(|h| h.positions.contains(&i))).collect();
+    // A word the articles never use is another token than the same word where an article uses it:
+    // "retention period" is uncovered beside an article that never speaks of retention, covered
+    // beside one with a section on it, and the word model learns the two apart.
+    let lacking: Vec<&str> =
+        a.focus.iter().filter(|t| t.idf.is_none()).map(|t| a.q.words[t.word].stem.as_str()).collect();
     let mut unigrams: Vec<String> = Vec::new();
     let mut bigrams: Vec<String> = Vec::new();
     let mut previous: Option<(usize, String)> = None;
@@ -392,6 +397,8 @@ pub fn words(a: &Analysis) -> Vec<String> {
             "@product".to_owned()
         } else if w.text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
             "@number".to_owned()
+        } else if lacking.contains(&w.stem.as_str()) {
+            format!("~{}", w.stem)
         } else {
             w.stem.clone()
         };
@@ -518,5 +525,29 @@ mod tests {
     #[test]
     fn the_cues_parse() {
         assert!(CUES.wh.contains(&"how".to_owned()) && CUES.yes_no.contains(&"does".to_owned()));
+    }
+
+    /// The word model's tokens for `q` over the corpus in `dir`.
+    fn tokens(dir: &str, q: &str) -> Vec<String> {
+        let e = crate::engine::Engine::from_corpus_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+            std::sync::Arc::new(crate::cost::PriceTable::default()),
+        )
+        .unwrap();
+        let searcher = e.index.searcher();
+        let stats = crate::index::Stats::new(&searcher);
+        words(&e.analyze(q, &stats, &mut e.index_analyzer.clone()))
+    }
+
+    /// A word the articles asked about never use is its own token ("~retent"), the same word where
+    /// they use it the plain stem: the word model learns the two apart.
+    #[test]
+    fn a_word_the_articles_lack_is_another_token() {
+        let q = "how long is data retention for the API?";
+        let shipped = tokens("corpus", q);
+        assert!(shipped.contains(&"~retent".to_owned()) && !shipped.contains(&"retent".to_owned()), "{shipped:?}");
+        assert!(shipped.contains(&"data".to_owned()), "{shipped:?}");
+        let claude = tokens("tests/fixtures/two-vendors", "how long is data retention for the Anthropic API?");
+        assert!(claude.contains(&"retent".to_owned()) && !claude.contains(&"~retent".to_owned()), "{claude:?}");
     }
 }
