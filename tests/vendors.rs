@@ -112,8 +112,8 @@ fn a_topic_one_vendors_article_covers_stays_uncovered_for_the_other_vendor() {
     }
     // Whatever the fitted scope decision makes of it, a covered topic is never the reason given.
     // (The scope model fitted on 5,970 questions declines "what is Anthropic's data retention
-    // period for API data?": its word model learned "retention period" from questions about the
-    // OpenAI article, which does not cover it. A known regression, not a rule's doing.)
+    // period for API data?": "period", a word both articles use, was learned as uncovered from
+    // questions about the OpenAI article. A known regression, not a rule's doing.)
     for q in [
         "how many days does Anthropic retain API request data?",
         "what is Anthropic's data retention period for API data?",

@@ -147,7 +147,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     let folds = TUNING.folds.max(2);
     let mut held_out: Vec<(Vec<f64>, bool)> = Vec::new();
     let (mut scope_right, mut kind_right, mut kind_total) = (0usize, 0usize, 0usize);
-    // The override margin: the one whose out-of-fold answers are right most often.
+    // The margins: chosen on out-of-fold answers (the one-standard-error rule, below).
     let margins: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
     // Right answers per margin and corpus, each corpus weighing as the square root of its number of
     // questions, as in the scope and type fits: the article with the most training questions does
@@ -165,7 +165,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     // Each corpus's questions weigh as the square root of their number in the scope and type fits:
     // between every question counting the same (the shipped article's many sets then decide
     // for every article) and every corpus counting the same (24 questions about one article
-    // would weigh as much as 1,700 about another).
+    // would weigh as much as 3,966 about another).
     let raw: Vec<f64> = examples.iter().map(|e| 1.0 / (per_corpus[corpus_of(e.set)] as f64).sqrt()).collect();
     let mean = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
     examples.iter_mut().zip(raw).for_each(|(e, w)| e.weight = w / mean);
@@ -203,6 +203,8 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     // the articles answer ("what is Anthropic's data retention period for API data?").
     let choose = |right_at: &[Vec<usize>]| -> (f64, f64) {
         let best = right_at.iter().map(|r| macro_right(r)).fold(0.0, f64::max);
+        // The standard error of an accuracy over every question fitted on (the weighted mean's own
+        // is somewhat larger: the rule as applied is the stricter).
         let standard_error = (best * (1.0 - best) / examples.len().max(1) as f64).sqrt();
         let chosen =
             (0..margins.len()).rev().find(|&i| macro_right(&right_at[i]) >= best - standard_error).unwrap_or(0);

@@ -122,20 +122,21 @@ impl Engine {
             }
             QuestionType::List => match listing::list(self, &a) {
                 // The table's features are what the question lists when it contrasts the products
-                // ("what can ChatGPT do that the API can't?") or when the passage model ranks first a
-                // passage of a section that holds a feature. A list of something else ("compare the
-                // rate limits", "the criteria for choosing", "which came to the API first") is
-                // answered from the passages, like any informational question.
-                Some(list)
-                    if list.contrast
-                        || self
-                            .ranked_candidates(&a, &x, decisions)
-                            .first()
-                            .is_none_or(|top| self.feature_section[top.0]) =>
-                {
-                    self.listed(&a, list, sure, evidence, &stats, analyzer)
+                // ("what can ChatGPT do that the API can't?"), when the passage model ranks first a
+                // passage of a section that holds a feature, or when there is no passage to rank.
+                // A list of something else ("compare the rate limits", "the criteria for
+                // choosing", "which came to the API first") is answered from the passages, like
+                // any informational question.
+                Some(list) if list.contrast => self.listed(&a, list, sure, evidence, &stats, analyzer),
+                Some(list) => {
+                    let ranked = self.ranked_candidates(&a, &x, decisions);
+                    if ranked.first().is_none_or(|top| self.feature_section[top.0]) {
+                        self.listed(&a, list, sure, evidence, &stats, analyzer)
+                    } else {
+                        self.cite_ranked(&a, ranked, sure, evidence, &stats, analyzer)
+                    }
                 }
-                _ => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
+                None => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
             },
             _ => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
         }
@@ -276,6 +277,20 @@ impl Engine {
         analyzer: &mut TextAnalyzer,
     ) -> Answer {
         let ranked = self.ranked_candidates(a, x, d);
+        self.cite_ranked(a, ranked, sure, evidence, stats, analyzer)
+    }
+
+    /// An informational answer from the candidates the passage model ranked
+    /// ([`Engine::ranked_candidates`]).
+    fn cite_ranked(
+        &self,
+        a: &Analysis,
+        ranked: Vec<(usize, f64, Vec<f64>)>,
+        sure: Confidence,
+        evidence: Evidence,
+        stats: &Stats,
+        analyzer: &mut TextAnalyzer,
+    ) -> Answer {
         let top = ranked.first().map_or(0.0, |r| r.1);
         let cited: Vec<Hit> = ranked
             .iter()

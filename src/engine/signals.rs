@@ -374,14 +374,16 @@ pub fn question(a: &Analysis) -> Vec<f64> {
 /// The words of the sentences that ask (all of them when none or all ask), as tokens for the word
 /// model: a feature's alias becomes `@feature` and a product's or vendor's name `@product`, so
 /// what is learned is how people ask, not which of this corpus's features they ask about; a
-/// number is `@number`; every other word is its stem. Distinct unigrams, then distinct bigrams
+/// number is `@number`; a word of the asking sentences that no passage of the articles read uses is
+/// `~stem`; every other word is its stem. Distinct unigrams, then distinct bigrams
 /// (`a b`), with `^` before the first word of each asking sentence.
 pub fn words(a: &Analysis) -> Vec<String> {
     let any_focus = a.q.focus.iter().any(|f| *f);
     let in_alias: Vec<bool> = (0..a.q.words.len()).map(|i| a.u.hits.iter().any(|h| h.positions.contains(&i))).collect();
-    // A word the articles never use is another token than the same word where an article uses it:
-    // "retention period" is uncovered beside an article that never speaks of retention, covered
-    // beside one with a section on it, and the word model learns the two apart.
+    // A word no passage of the articles read uses is another token than the same word where a
+    // passage uses it: "retention" is uncovered beside an article that never speaks of it, covered
+    // beside one with a section on it, and the word model learns the two apart. (A word only a
+    // heading has counts as unused: the focus terms' idf is the passages'.)
     let lacking: Vec<&str> =
         a.focus.iter().filter(|t| t.idf.is_none()).map(|t| a.q.words[t.word].stem.as_str()).collect();
     let mut unigrams: Vec<String> = Vec::new();
