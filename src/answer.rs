@@ -71,6 +71,20 @@ pub struct Decision {
     pub rules: QuestionType,
 }
 
+impl Decision {
+    /// What a decline of the scope rules (another vendor, a listed topic) stands for, taken before
+    /// any decision: a certain one. The fit reads it so, and the confidence model weighs it so.
+    pub fn rule_decline() -> Self {
+        Decision {
+            kind: QuestionType::NotCovered,
+            covered: 0.0,
+            probability: 1.0,
+            right: 0.0,
+            rules: QuestionType::NotCovered,
+        }
+    }
+}
+
 /// A list answered from the feature table: one group per "these products have it, those don't".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {

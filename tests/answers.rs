@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use productbot::answer::{Answer, Kind, QuestionType};
+use productbot::answer::{Answer, Confidence, Kind, QuestionType};
 use productbot::engine::Engine;
 use productbot::render;
 
@@ -185,6 +185,21 @@ fn a_negated_list_question_lists_what_the_negated_product_lacks() {
         let list = a.listing.as_ref().unwrap_or_else(|| panic!("{q}: {}", render::plain(&a)));
         assert_eq!(list.groups[0].with, [has], "{q}: {}", render::plain(&a));
     }
+}
+
+/// A decline of the scope rules (another vendor, a listed topic) is as sure as the fitted confidence
+/// model makes it, not always high: the fit weighs such declines the same way, so that "high"
+/// keeps the precision it was fitted to.
+#[test]
+fn a_rule_decline_is_as_sure_as_the_confidence_model_makes_it() {
+    let sure = |q: &str| {
+        let a = engine().answer(q);
+        assert_eq!(a.kind, Kind::OutOfScope, "{q}: {}", render::plain(&a));
+        assert!(a.evidence.decision.is_none(), "{q}: declined by a rule, before any decision");
+        a.confidence
+    };
+    assert_eq!(sure("does gemini have a canvas feature?"), Confidence::High);
+    assert_ne!(sure("is chatgpt hipaa compliant for my clinic?"), Confidence::High);
 }
 
 /// Asks `q`, checks that the passages answer it rather than a list from the table, and returns the

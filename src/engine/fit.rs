@@ -222,14 +222,9 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
             let answer = set.engine.answer_using(&case.q, &decisions);
             let ok = eval::judge(case, &answer).is_ok();
             // An answer the scope rules give before any decision (another vendor, a listed topic)
-            // has no decision to weigh: it stands for a confident one.
-            let decision = answer.evidence.decision.clone().unwrap_or(crate::answer::Decision {
-                kind: crate::answer::QuestionType::NotCovered,
-                covered: 0.0,
-                probability: 1.0,
-                right: 0.0,
-                rules: crate::answer::QuestionType::NotCovered,
-            });
+            // has no decision to weigh: it stands for a certain decline, and the confidence model
+            // learns how often such declines are right (the engine reads them the same way).
+            let decision = answer.evidence.decision.clone().unwrap_or_else(crate::answer::Decision::rule_decline);
             let mut x = ex.x.clone();
             signals::fill_words(&decisions.model.words, &ex.tokens, &mut x);
             held_out.push((signals::confidence(&decision, &x), ok));

@@ -67,12 +67,26 @@ impl Engine {
         if a.q.words.is_empty() {
             return self.decline(&a.q, Declined::Empty, Evidence::default(), Confidence::High);
         }
+        let mut x = signals::question(&a);
+        let tokens = signals::words(&a);
+        signals::fill_words(&decisions.model.words, &tokens, &mut x);
+        // A decline of the scope rules is as sure as the confidence model makes it, read as the fit
+        // reads it (a certain decline): a listed topic named in other words than the articles'
+        // ("per seat" beside "per user") is not declined with high confidence.
+        let rule_sure = || {
+            let decision = Decision::rule_decline();
+            let right = decisions
+                .model
+                .confidence
+                .probability(&pick(&signals::confidence(&decision, &x), &decisions.confidence), "right");
+            self.confidence_of(right, decisions)
+        };
         // Another vendor's product in the sentence that asks (or with nothing of ours named) is
         // what the question is about; one in the backstory is only mentioned.
         if let Some((vendor, at)) = &a.u.other
             && (a.q.focus[*at] || (a.u.products.is_empty() && a.u.hits.is_empty()))
         {
-            return self.decline(&a.q, Declined::OtherVendor(vendor.clone()), a.evidence, Confidence::High);
+            return self.decline(&a.q, Declined::OtherVendor(vendor.clone()), a.evidence, rule_sure());
         }
         // So is a topic the table lists as uncovered, unless the question names a feature more
         // specifically.
@@ -80,11 +94,8 @@ impl Engine {
             && at.iter().any(|p| a.q.focus[*p])
             && a.u.hits.iter().filter(|h| h.skipped == 0).all(|h| h.positions.len() < at.len())
         {
-            return self.decline(&a.q, Declined::Topic(topic.clone()), a.evidence, Confidence::High);
+            return self.decline(&a.q, Declined::Topic(topic.clone()), a.evidence, rule_sure());
         }
-        let mut x = signals::question(&a);
-        let tokens = signals::words(&a);
-        signals::fill_words(&decisions.model.words, &tokens, &mut x);
         let decision = self.decide(&a, &x, decisions);
         let mut evidence = a.evidence.clone();
         evidence.decision = Some(decision.clone());
@@ -100,13 +111,7 @@ impl Engine {
                 })
                 .collect();
         }
-        let sure = if decision.right >= decisions.model.high_confidence {
-            Confidence::High
-        } else if decision.right >= TUNING.low_confidence {
-            Confidence::Medium
-        } else {
-            Confidence::Low
-        };
+        let sure = self.confidence_of(decision.right, decisions);
         if decision.kind == QuestionType::NotCovered {
             let why = if a.unknown.is_empty() { Declined::NotCovered } else { Declined::Unknown(a.unknown.clone()) };
             let mut declined = self.decline(&a.q, why, evidence, sure);
@@ -139,6 +144,17 @@ impl Engine {
                 None => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
             },
             _ => self.informational(&a, &x, decisions, sure, evidence, &stats, analyzer),
+        }
+    }
+
+    /// How sure an answer is whose probability of being right is `right`.
+    fn confidence_of(&self, right: f64, decisions: &Decisions) -> Confidence {
+        if right >= decisions.model.high_confidence {
+            Confidence::High
+        } else if right >= TUNING.low_confidence {
+            Confidence::Medium
+        } else {
+            Confidence::Low
         }
     }
 
