@@ -87,8 +87,7 @@ impl Engine {
     /// frequency or presence penalty parameters"; not after a comma, where it contrasts: "the API
     /// key, not the login").
     fn read(&self, clause: &str, details: &[&[String]], label_words: usize) -> Clause {
-        let words = self.word_analyzer.clone().words(clause);
-        let u = self.matcher.understand(&words, &|_| true);
+        let (words, u) = self.understand_article_text(clause);
         let mut named: Vec<usize> = u.products.clone();
         if let Some((_, group)) = &u.ambiguous {
             named.extend(group);

@@ -152,7 +152,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     // Right answers per margin and corpus, each corpus weighing as the square root of its number of
     // questions, as in the scope and type fits: the article with the most training questions does
     // not stand for every article an admin adds, nor do 24 questions about one article swing the
-    // choice as much as 4,000 about another.
+    // choice as much as 3,966 about another.
     let corpora: Vec<&str> = {
         let mut c: Vec<&str> = sets.iter().map(|s| s.corpus.as_str()).collect();
         c.sort_unstable();
@@ -187,7 +187,7 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
         right
     };
     let corpus_weight: Vec<f64> = per_corpus.iter().map(|&n| (n as f64).sqrt()).collect();
-    let macro_right = |right: &[usize]| -> f64 {
+    let weighted_right = |right: &[usize]| -> f64 {
         right
             .iter()
             .zip(&per_corpus)
@@ -202,13 +202,13 @@ pub fn fit(sets: &[TrainingSet]) -> Model {
     // a handful of questions; at a decline margin of 0 the scope model alone declined questions
     // the articles answer ("what is Anthropic's data retention period for API data?").
     let choose = |right_at: &[Vec<usize>]| -> (f64, f64) {
-        let best = right_at.iter().map(|r| macro_right(r)).fold(0.0, f64::max);
+        let best = right_at.iter().map(|r| weighted_right(r)).fold(0.0, f64::max);
         // The standard error of an accuracy over every question fitted on (the weighted mean's own
         // is somewhat larger: the rule as applied is the stricter).
         let standard_error = (best * (1.0 - best) / examples.len().max(1) as f64).sqrt();
         let chosen =
-            (0..margins.len()).rev().find(|&i| macro_right(&right_at[i]) >= best - standard_error).unwrap_or(0);
-        (margins[chosen], macro_right(&right_at[chosen]))
+            (0..margins.len()).rev().find(|&i| weighted_right(&right_at[i]) >= best - standard_error).unwrap_or(0);
+        (margins[chosen], weighted_right(&right_at[chosen]))
     };
     // One margin for every override first, then the decline margin beside it.
     let (margin, _) = choose(&margins.iter().map(|m| right_with(*m, *m)).collect::<Vec<_>>());

@@ -73,14 +73,7 @@ impl Engine {
         // A decline of the scope rules is as sure as the confidence model makes it, read as the fit
         // reads it (a certain decline): a listed topic named in other words than the articles'
         // ("per seat" beside "per user") is not declined with high confidence.
-        let rule_sure = || {
-            let decision = Decision::rule_decline();
-            let right = decisions
-                .model
-                .confidence
-                .probability(&pick(&signals::confidence(&decision, &x), &decisions.confidence), "right");
-            self.confidence_of(right, decisions)
-        };
+        let rule_sure = || self.confidence_of(right(&Decision::rule_decline(), &x, decisions), decisions);
         // Another vendor's product in the sentence that asks (or with nothing of ours named) is
         // what the question is about; one in the backstory is only mentioned.
         if let Some((vendor, at)) = &a.u.other
@@ -162,8 +155,7 @@ impl Engine {
     pub(super) fn decide(&self, a: &Analysis, x: &[f64], d: &Decisions) -> Decision {
         let covered = d.model.scope.probability(&pick(x, &d.scope), "covered");
         let mut decision = self.decide_kind(a, x, covered, d);
-        decision.right =
-            d.model.confidence.probability(&pick(&signals::confidence(&decision, x), &d.confidence), "right");
+        decision.right = right(&decision, x, d);
         decision
     }
 
@@ -604,6 +596,11 @@ impl Engine {
             read_as: None,
         }
     }
+}
+
+/// The confidence model's probability that an answer taking `decision` is right.
+fn right(decision: &Decision, x: &[f64], d: &Decisions) -> f64 {
+    d.model.confidence.probability(&pick(&signals::confidence(decision, x), &d.confidence), "right")
 }
 
 /// A verdict that stands on the table only in part (a withheld detail, a plan the table does not go

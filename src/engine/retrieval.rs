@@ -170,12 +170,19 @@ impl Engine {
         self.passage_tokens[pid].get_or_init(|| self.index.tokens(analyzer, &self.corpus.passages[pid].text))
     }
 
+    /// The matcher's reading of a piece of the articles' own text (each of its words is the corpus's,
+    /// so none is unknown), with its words.
+    pub(super) fn understand_article_text(&self, text: &str) -> (Vec<crate::text::Word>, Understanding) {
+        let words = self.word_analyzer.clone().words(text);
+        let u = self.matcher.understand(&words, &|_| true);
+        (words, u)
+    }
+
     /// The features a passage names by one of their aliases, word for word (no typo tolerance, no
     /// words skipped inside an alias), in table order.
     pub(super) fn features_named(&self, pid: usize) -> &[usize] {
         self.passage_features[pid].get_or_init(|| {
-            let words = self.word_analyzer.clone().words(&self.corpus.passages[pid].text);
-            let u = self.matcher.understand(&words, &|_| true);
+            let (_, u) = self.understand_article_text(&self.corpus.passages[pid].text);
             let mut named: Vec<usize> =
                 u.hits.iter().filter(|h| h.skipped == 0 && h.typo_at.is_empty()).map(|h| h.feature).collect();
             named.sort_unstable();

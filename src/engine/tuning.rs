@@ -20,8 +20,8 @@ pub struct Tuning {
     /// confidence threshold is the least probability that keeps this precision. Issue 20 allows
     /// at most 2 confident mistakes on a held-out set of 150 and asks for none on the sets we keep;
     /// at 1 in 50 (0.98) the threshold swung between fits (29% to 36% of answers confident) and
-    /// dev2 got a confident mistake, so the fit aims at 1 in 67: about 19% of answers confident,
-    /// none of them wrong on dev, dev2 and extra.
+    /// dev2 got a confident mistake, so the fit aims at 1 in 67 (19% to 35% of answers confident
+    /// between this target's fits, none of them wrong on dev, dev2 and extra).
     pub target_precision: f64,
     /// Below this probability of being right an answer is given with low confidence (it says it
     /// may have misread the question): more likely wrong than right.
