@@ -112,6 +112,7 @@ pub const FILLER_WORDS: &[&str] = &[
     "out",
     "over",
     "own",
+    "per",
     "please",
     "really",
     "s",

@@ -129,6 +129,8 @@ pub struct Sheet {
     /// The default model's canonical name.
     default_model: String,
     compare: Option<Plan>,
+    /// Every plan it prices, by key.
+    plans: Vec<(String, Plan)>,
     /// Said under every estimate priced from this sheet.
     note: Option<String>,
 }
@@ -158,6 +160,15 @@ impl Sheet {
     /// The plan conversation estimates compare with, if `compare_plan` names one.
     pub fn compare_plan(&self) -> Option<&Plan> {
         self.compare.as_ref()
+    }
+    /// Whether it prices a plan that `word` (lowercase) names: the plan's key or a word of its name
+    /// ("max" for `max_5x`, "Claude Max (5x)").
+    pub fn prices_plan(&self, word: &str) -> bool {
+        self.plans.iter().any(|(key, plan)| {
+            key == word
+                || key.split(['_', '-']).any(|k| k == word)
+                || plan.name.split(|c: char| !c.is_alphanumeric()).any(|w| w.eq_ignore_ascii_case(word))
+        })
     }
     /// A caveat for every estimate priced from this sheet.
     pub fn note(&self) -> Option<&str> {
@@ -338,6 +349,7 @@ impl PricingConfig {
             batch_discount_percent: self.batch_discount_percent,
             default_model,
             compare,
+            plans: plans.into_iter().map(|(key, plan)| (key.to_owned(), plan)).collect(),
             note: None,
         };
         Ok(PriceTable::from_parts(vec![sheet], models))
@@ -785,6 +797,22 @@ mod tests {
             m.aliases.push("  ".into());
         }
         assert_eq!(config_error(&cfg), "pricing.models.gpt-4o.aliases must not contain an empty alias");
+    }
+
+    #[test]
+    fn a_sheet_prices_the_plans_its_keys_and_names_say() {
+        let mut cfg = shipped_pricing();
+        cfg.plans.insert(
+            "max_5x".into(),
+            PlanConfig { name: "Claude Max (5x)".into(), usd_per_month: d("100"), caveat: None },
+        );
+        let t = cfg.validate().expect("valid");
+        let sheet = &t.sheets()[0];
+        for (word, priced) in
+            [("plus", true), ("free", true), ("max", true), ("5x", true), ("team", false), ("enterprise", false)]
+        {
+            assert_eq!(sheet.prices_plan(word), priced, "{word}");
+        }
     }
 
     #[test]

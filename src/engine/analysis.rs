@@ -8,7 +8,7 @@ use super::*;
 use super::articles::Named;
 use super::intent::{self, Found, Intent};
 use super::known::Known;
-use super::signals;
+use super::signals::{self, CUES, Cues};
 use super::understand::{self, AliasHit, Understanding};
 use super::{Engine, Evidence, Question};
 use crate::embed::{self, Embedder, Vector};
@@ -41,6 +41,9 @@ pub struct Analysis {
     pub unknown_names: usize,
     /// "Does PRODUCT have X?" with a word of X the corpus never uses.
     pub asks_for_unknown: bool,
+    /// Whether the sentences that ask name a plan of a product ("Claude Enterprise", "the team plan
+    /// of ChatGPT") that the product's price file does not price.
+    pub unpriced_plan: bool,
     /// Whether the sentences that ask name one of the intent's features themselves.
     pub asks_about: bool,
     /// For a feature an alias names: its card score from the rest of the question (without the
@@ -170,6 +173,7 @@ impl Engine {
             }
         }
         let asks_for_unknown = self.asks_for_unknown(&q, &u, &known);
+        let unpriced_plan = self.unpriced_plan(&q, &u);
         // Whether the sentences that ask name one of the features themselves.
         let asks_about = !matches!(intent.by, Found::Alias | Found::SkippedAlias)
             || !q.has_backstory()
@@ -203,6 +207,7 @@ impl Engine {
             code_asked,
             unknown_names,
             asks_for_unknown,
+            unpriced_plan,
             asks_about,
             rest,
             closest,
@@ -466,6 +471,23 @@ impl Engine {
             signals: Vec::new(),
             words: Vec::new(),
         }
+    }
+
+    /// Whether the sentences that ask name a plan of a product (a word of its `plans`, with the
+    /// product named or a word like "plan" or "tier" beside it) that no price file of the product
+    /// prices: the articles give no figure for it.
+    pub(super) fn unpriced_plan(&self, q: &Question, u: &Understanding) -> bool {
+        let table = self.features();
+        let plan_cue = |j: usize| q.words.get(j).is_some_and(|w| Cues::is(&CUES.plan, &w.text));
+        (0..q.words.len()).filter(|&i| q.focus[i]).any(|i| {
+            let word = q.words[i].text.as_str();
+            let beside_cue = (i > 0 && plan_cue(i - 1)) || plan_cue(i + 1);
+            table.products.iter().enumerate().any(|(p, product)| {
+                product.plans.iter().any(|w| w == word)
+                    && (beside_cue || u.products.contains(&p))
+                    && self.prices.for_product(&product.id).is_some_and(|sheet| !sheet.prices_plan(word))
+            })
+        })
     }
 
     /// Whether the question asks if a product has something ("does ChatGPT have a dark mode?",

@@ -424,9 +424,24 @@ pub(super) fn uncovered_topics(
         let informative: Vec<&String> = stems.iter().filter(|s| !text::is_index_stopword(s)).collect();
         !informative.is_empty() && informative.iter().all(|s| h.contains(&s.as_str()))
     };
+    // A passage's text covers a topic with its words in a row, each word or a word of its synonym
+    // group ("per seat" and "$30 per user"), and in any order ("annual billing" and "billed
+    // annually") when every word of the topic is informative and none is a product's: a name's
+    // order is its meaning ("responses api", and "API responses" in a passage), and so is a
+    // phrase's with a small word ("per seat", and "users per day").
+    let synonyms = stem_synonyms(&table.synonyms, analyzer);
+    let product_stems: FxHashSet<String> =
+        table.products.iter().flat_map(|p| &p.words).flat_map(|w| analyzer.words(w)).map(|w| w.stem).collect();
     let mut out = Vec::new();
     for (topic, words) in table.topics.iter().zip(topic_words.iter()) {
         let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
+        let alternatives: Vec<Vec<&str>> = stems
+            .iter()
+            .map(|s| {
+                std::iter::once(s.as_str()).chain(synonyms.get(s).into_iter().flatten().map(String::as_str)).collect()
+            })
+            .collect();
+        let any_order = !words.iter().any(|w| product_stems.contains(&w.stem) || text::is_filler(&w.text));
         let mut candidates: Vec<usize> = words
             .first()
             .into_iter()
@@ -455,7 +470,7 @@ pub(super) fn uncovered_topics(
             }
         }
         for (pid, (body, heading)) in bodies.iter().zip(&headings).enumerate() {
-            if in_a_row(body, &stems) || by_stems(&stems, heading) {
+            if in_a_row(body, &alternatives, any_order) || by_stems(&stems, heading) {
                 cover(&mut covered, std::slice::from_ref(&passage_doc[pid]));
                 anywhere = true;
             }
@@ -467,9 +482,52 @@ pub(super) fn uncovered_topics(
     out
 }
 
-/// Whether a passage body's stems have `stems` in a row (never, for no stems).
-fn in_a_row(body: &[String], stems: &[String]) -> bool {
-    !stems.is_empty() && body.windows(stems.len()).any(|w| w == stems)
+/// Whether a passage body's stems have a word of each of `alternatives` in a row, in their order or
+/// (`any_order`) in another (never, for none).
+fn in_a_row(body: &[String], alternatives: &[Vec<&str>], any_order: bool) -> bool {
+    let fits = |word: &String, alts: &Vec<&str>| alts.contains(&word.as_str());
+    !alternatives.is_empty()
+        && body.windows(alternatives.len()).any(|window| {
+            window.iter().zip(alternatives).all(|(w, alts)| fits(w, alts))
+                || (any_order && matched_in_any_order(window, alternatives, &mut vec![false; alternatives.len()]))
+        })
+}
+
+/// Whether each word of `window` fits a distinct one of `alternatives` (a topic has a few words,
+/// so trying them in turn is cheap).
+fn matched_in_any_order(window: &[String], alternatives: &[Vec<&str>], used: &mut [bool]) -> bool {
+    let Some((word, rest)) = window.split_first() else { return true };
+    (0..alternatives.len()).any(|i| {
+        if used[i] || !alternatives[i].contains(&word.as_str()) {
+            return false;
+        }
+        used[i] = true;
+        let found = matched_in_any_order(rest, alternatives, used);
+        used[i] = false;
+        found
+    })
+}
+
+/// Each stem of a `[synonyms]` group's one-word entries, with the other stems of its groups.
+fn stem_synonyms(groups: &[Vec<String>], analyzer: &mut WordAnalyzer) -> FxHashMap<String, Vec<String>> {
+    let mut map: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    for group in groups {
+        let stems: Vec<String> = group
+            .iter()
+            .map(|w| analyzer.words(w))
+            .filter(|words| words.len() == 1)
+            .flatten()
+            .map(|w| w.stem)
+            .collect();
+        for s in &stems {
+            map.entry(s.clone()).or_default().extend(stems.iter().filter(|o| *o != s).cloned());
+        }
+    }
+    for v in map.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    map
 }
 
 /// The `[scope] others` entries some passage names (their words in a row, by stem), each with
@@ -483,9 +541,10 @@ fn mentioned_others(
     let mut out = Vec::new();
     for other in &corpus.table.others {
         let stems: Vec<String> = analyzer.words(other).into_iter().map(|w| w.stem).collect();
+        let alternatives: Vec<Vec<&str>> = stems.iter().map(|s| vec![s.as_str()]).collect();
         let mut docs = vec![false; corpus.docs.len()];
         for (body, &d) in bodies.iter().zip(passage_doc) {
-            if in_a_row(body, &stems)
+            if in_a_row(body, &alternatives, false)
                 && let Some(c) = docs.get_mut(d)
             {
                 *c = true;
@@ -532,5 +591,31 @@ pub(super) fn supporting_passage(f: &Feature, passages: &[Passage]) -> Option<us
     match f.item_heading() {
         Some(full) => passages.iter().position(|p| p.doc == f.doc && p.heading.eq_ignore_ascii_case(&full)),
         None => passages.iter().position(|p| p.doc == f.doc && p.section.eq_ignore_ascii_case(&f.section)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_topic_is_in_a_row_by_a_synonym_and_in_any_order_only_when_allowed() {
+        let annual = [vec!["annual"], vec!["bill"]];
+        assert!(in_a_row(&body("pro is 17 a month bill annual"), &annual, true));
+        assert!(!in_a_row(&body("pro is 17 a month bill annual"), &annual, false));
+        assert!(in_a_row(&body("with annual bill"), &annual, false));
+        // "per seat", a synonym group {seat, user}: "per user" covers it, "user per" does not.
+        let per_seat = [vec!["per"], vec!["seat", "user"]];
+        assert!(in_a_row(&body("team at 30 per user per month"), &per_seat, false));
+        assert!(!in_a_row(&body("million user per day"), &per_seat, false));
+        assert!(!in_a_row(&body("per month"), &per_seat, true));
+        // Each word of the window fits a distinct word of the topic.
+        let two = [vec!["respons"], vec!["api"]];
+        assert!(!in_a_row(&body("api api"), &two, true));
+        assert!(!in_a_row(&body("anything"), &[], true));
     }
 }

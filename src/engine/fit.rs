@@ -17,6 +17,7 @@ const TYPES: [&str; 3] = ["availability", "informational", "list"];
 pub const SCOPE_INPUTS: &[&str] = &[
     "other_vendor",
     "topic",
+    "topic_covered",
     "alias_unknown_name",
     "card_unknown_name",
     "none_unknown_name",
@@ -48,6 +49,7 @@ pub const SCOPE_INPUTS: &[&str] = &[
     "plain_availability",
     "quantity_figure",
     "quantity_no_figure",
+    "price_unpriced_plan",
     "words_not_covered",
 ];
 pub const KIND_INPUTS: &[&str] = &[

@@ -79,6 +79,7 @@ pub const QUESTION: &[&str] = &[
     "products_two",
     "other_vendor",
     "topic",
+    "topic_covered",
     "unknown_asked",
     "code",
     "asks_for_unknown",
@@ -114,6 +115,7 @@ pub const QUESTION: &[&str] = &[
     "plain_availability",
     "quantity_figure",
     "quantity_no_figure",
+    "price_unpriced_plan",
     // What the question's words say (filled in by [`fill_words`] from the fitted word model).
     "words_not_covered",
     "words_informational",
@@ -324,6 +326,9 @@ pub fn question(a: &Analysis) -> Vec<f64> {
         flag(a.u.named >= 2),
         flag(a.u.other.as_ref().is_some_and(|(_, at)| a.q.focus[*at])),
         flag(a.u.topic.as_ref().is_some_and(|(_, at)| at.iter().any(|p| a.q.focus[*p]))),
+        // A topic `[scope] topics` lists as uncovered that the articles the question may be answered
+        // from cover ("per seat" beside "$30 per user per month"): asked about, and answered.
+        flag(a.u.topic.is_none() && a.u.topics.iter().any(|(_, at)| at.iter().any(|p| a.q.focus[*p]))),
         flag(a.unknown_asked > 0 || a.unknown_names > 0),
         flag(a.code_asked > 0),
         flag(a.asks_for_unknown),
@@ -363,6 +368,8 @@ pub fn question(a: &Analysis) -> Vec<f64> {
         // "How many days ...": whether the passage that covers most of what is asked has a figure.
         flag(quantity && best_covering.is_some_and(|c| c.figure)),
         flag(quantity && !best_covering.is_some_and(|c| c.figure)),
+        // "How much is Claude Enterprise?": a price of a plan no price file has.
+        flag(count(&cues.price) > 0 && a.unpriced_plan),
         0.0,
         0.0,
         0.0,
