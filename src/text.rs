@@ -21,8 +21,9 @@ pub const INDEX_STOPWORDS: &[&str] = &[
     "how", "why", "when", "where", "have", "has", "had", "am", "s",
 ];
 
-/// Words that say nothing about a question's topic. Used only to decide whether the corpus covers a
-/// question, never to drop words from retrieval.
+/// Words that say nothing about a question's topic. Used to decide whether the corpus covers a
+/// question (and which of a listed topic's words may change places), never to drop words from
+/// retrieval.
 pub const FILLER_WORDS: &[&str] = &[
     "a",
     "about",

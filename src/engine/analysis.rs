@@ -473,18 +473,25 @@ impl Engine {
         }
     }
 
-    /// Whether the sentences that ask name a plan of a product (a word of its `plans`, with the
-    /// product named or a word like "plan" or "tier" beside it) that no price file of the product
-    /// prices: the articles give no figure for it.
+    /// Whether the sentences that ask name a plan of a product (a word of its `plans` beside the
+    /// product's name, "Claude Enterprise", or beside a word like "plan" or "tier", "the team
+    /// plan") that the product's price file does not price: the articles give no figure for it.
+    /// Only the products the question names count, when it names some ("the Claude Team plan" is
+    /// Claude's, whatever ChatGPT's file lacks); "ChatGPT for my team" names no plan.
     pub(super) fn unpriced_plan(&self, q: &Question, u: &Understanding) -> bool {
         let table = self.features();
         let plan_cue = |j: usize| q.words.get(j).is_some_and(|w| Cues::is(&CUES.plan, &w.text));
+        let of_interest = |p: usize| u.products.is_empty() || u.products.contains(&p);
+        // A word of a product's name the question has (the matcher marks the words of each name).
+        let name_at = |j: usize| u.matched.get(j).copied().unwrap_or(false);
         (0..q.words.len()).filter(|&i| q.focus[i]).any(|i| {
             let word = q.words[i].text.as_str();
-            let beside_cue = (i > 0 && plan_cue(i - 1)) || plan_cue(i + 1);
+            let beside = |at: &dyn Fn(usize) -> bool| (i > 0 && at(i - 1)) || at(i + 1);
+            let (by_cue, by_name) = (beside(&plan_cue), !u.products.is_empty() && beside(&name_at));
             table.products.iter().enumerate().any(|(p, product)| {
-                product.plans.iter().any(|w| w == word)
-                    && (beside_cue || u.products.contains(&p))
+                of_interest(p)
+                    && product.plans.iter().any(|w| w == word)
+                    && (by_cue || by_name)
                     && self.prices.for_product(&product.id).is_some_and(|sheet| !sheet.prices_plan(word))
             })
         })
@@ -590,4 +597,38 @@ pub(super) fn identifiers_in(text: &str) -> impl Iterator<Item = (usize, String)
         let id = ((digits && letters > 0 && !plain_number) || code) && t.len() <= 24;
         id.then(|| (raw.as_ptr() as usize - base, t))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::cost::PriceTable;
+
+    /// The two-vendor fixture prices ChatGPT's Free and Plus, and Claude's Free, Pro, Max and Team.
+    #[test]
+    fn a_plan_no_price_file_prices_is_noticed_beside_its_product_or_a_plan_word() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-vendors");
+        let e = Engine::from_corpus_dir(&dir, Arc::new(PriceTable::default())).unwrap();
+        let searcher = e.index.searcher();
+        let stats = Stats::new(&searcher);
+        let unpriced = |q: &str| e.analyze(q, &stats, &mut e.index_analyzer.clone()).unpriced_plan;
+        for q in [
+            "how much is Claude Enterprise?",
+            "what does the enterprise plan of ChatGPT cost?",
+            "How much does ChatGPT Team cost per seat?",
+        ] {
+            assert!(unpriced(q), "{q}");
+        }
+        for q in [
+            "How much is the Claude Team plan?",
+            "How much would ChatGPT cost for my team?",
+            "how much is claude pro",
+            "is ChatGPT Plus worth it?",
+        ] {
+            assert!(!unpriced(q), "{q}");
+        }
+    }
 }

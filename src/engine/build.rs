@@ -367,8 +367,9 @@ impl FeatureWords {
 
 /// The table's uncovered topics, each with the articles that have come to cover it (by index
 /// into `corpus.docs`): a feature's name or alias uses their words (its articles), a passage's
-/// heading does or its text has them in a row, or (by stem, in any order) a heading has all their
-/// informative words (the passage's article). A topic every article covers is left out; the others
+/// heading does or its text has them in a row (each word or one of its `[synonyms]` group) or next
+/// to each other in another order (when the topic is no name: see below), or (by stem, in any
+/// order) a heading has all their informative words (the passage's article). A topic every article covers is left out; the others
 /// count for a question only where it may be answered from none of their covering articles (a
 /// question about one vendor's products is not answered from another vendor's article).
 pub(super) fn uncovered_topics(
@@ -416,8 +417,8 @@ pub(super) fn uncovered_topics(
         }
     }
     // By stem, in any order: a heading with every informative word of the topic ("used for
-    // training" and a section "Data Use and Training"). Not a passage's text in any order: "API
-    // responses" in a passage says nothing of a "responses api".
+    // training" and a section "Data Use and Training"). A passage's text in another order only as
+    // below: "API responses" in a passage says nothing of a "responses api".
     let headings: Vec<Vec<&str>> =
         headings.iter().map(|words| words.iter().map(|w| w.stem.as_str()).collect()).collect();
     let by_stems = |stems: &[String], h: &[&str]| {
@@ -425,13 +426,21 @@ pub(super) fn uncovered_topics(
         !informative.is_empty() && informative.iter().all(|s| h.contains(&s.as_str()))
     };
     // A passage's text covers a topic with its words in a row, each word or a word of its synonym
-    // group ("per seat" and "$30 per user"), and in any order ("annual billing" and "billed
-    // annually") when every word of the topic is informative and none is a product's: a name's
-    // order is its meaning ("responses api", and "API responses" in a passage), and so is a
-    // phrase's with a small word ("per seat", and "users per day").
+    // group ("per seat" and "$30 per user"), or with its own words next to each other in another
+    // order ("annual billing" and "billed annually") when the topic has several words and none is
+    // small or a product's: a name's order is its meaning ("responses api", and "API responses" in
+    // a passage), and so is a phrase's with a small word ("per seat", and "users per day").
     let synonyms = stem_synonyms(&table.synonyms, analyzer);
-    let product_stems: FxHashSet<String> =
-        table.products.iter().flat_map(|p| &p.words).flat_map(|w| analyzer.words(w)).map(|w| w.stem).collect();
+    // The one-word product names ("api", "sdk"; "claude max" makes no product word of "max").
+    let product_stems: FxHashSet<String> = table
+        .products
+        .iter()
+        .flat_map(|p| &p.words)
+        .map(|w| analyzer.words(w))
+        .filter(|words| words.len() == 1)
+        .flatten()
+        .map(|w| w.stem)
+        .collect();
     let mut out = Vec::new();
     for (topic, words) in table.topics.iter().zip(topic_words.iter()) {
         let stems: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
@@ -441,7 +450,8 @@ pub(super) fn uncovered_topics(
                 std::iter::once(s.as_str()).chain(synonyms.get(s).into_iter().flatten().map(String::as_str)).collect()
             })
             .collect();
-        let any_order = !words.iter().any(|w| product_stems.contains(&w.stem) || text::is_filler(&w.text));
+        let any_order =
+            stems.len() > 1 && !words.iter().any(|w| product_stems.contains(&w.stem) || text::is_filler(&w.text));
         let mut candidates: Vec<usize> = words
             .first()
             .into_iter()
@@ -470,7 +480,7 @@ pub(super) fn uncovered_topics(
             }
         }
         for (pid, (body, heading)) in bodies.iter().zip(&headings).enumerate() {
-            if in_a_row(body, &alternatives, any_order) || by_stems(&stems, heading) {
+            if in_a_row(body, &alternatives) || (any_order && in_any_order(body, &stems)) || by_stems(&stems, heading) {
                 cover(&mut covered, std::slice::from_ref(&passage_doc[pid]));
                 anywhere = true;
             }
@@ -482,30 +492,32 @@ pub(super) fn uncovered_topics(
     out
 }
 
-/// Whether a passage body's stems have a word of each of `alternatives` in a row, in their order or
-/// (`any_order`) in another (never, for none).
-fn in_a_row(body: &[String], alternatives: &[Vec<&str>], any_order: bool) -> bool {
-    let fits = |word: &String, alts: &Vec<&str>| alts.contains(&word.as_str());
+/// Whether a passage body's stems have a word of each of `alternatives` in a row, in their order
+/// (never, for none).
+fn in_a_row(body: &[String], alternatives: &[Vec<&str>]) -> bool {
     !alternatives.is_empty()
-        && body.windows(alternatives.len()).any(|window| {
-            window.iter().zip(alternatives).all(|(w, alts)| fits(w, alts))
-                || (any_order && matched_in_any_order(window, alternatives, &mut vec![false; alternatives.len()]))
-        })
+        && body
+            .windows(alternatives.len())
+            .any(|window| window.iter().zip(alternatives).all(|(w, alts)| alts.contains(&w.as_str())))
 }
 
-/// Whether each word of `window` fits a distinct one of `alternatives` (a topic has a few words,
-/// so trying them in turn is cheap).
-fn matched_in_any_order(window: &[String], alternatives: &[Vec<&str>], used: &mut [bool]) -> bool {
-    let Some((word, rest)) = window.split_first() else { return true };
-    (0..alternatives.len()).any(|i| {
-        if used[i] || !alternatives[i].contains(&word.as_str()) {
-            return false;
-        }
-        used[i] = true;
-        let found = matched_in_any_order(rest, alternatives, used);
-        used[i] = false;
-        found
-    })
+/// Whether a passage body's stems have `stems` next to each other in some order, each once (the
+/// topic's own words: a synonym in another order would let "cost sharing" cover "share price").
+fn in_any_order(body: &[String], stems: &[String]) -> bool {
+    let mut sorted: Vec<&str> = stems.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    let mut window_sorted: Vec<&str> = Vec::with_capacity(stems.len());
+    !stems.is_empty()
+        && body.windows(stems.len()).any(|window| {
+            // Cheap first: every word of the window is one of the topic's.
+            if !window.iter().all(|w| sorted.binary_search(&w.as_str()).is_ok()) {
+                return false;
+            }
+            window_sorted.clear();
+            window_sorted.extend(window.iter().map(String::as_str));
+            window_sorted.sort_unstable();
+            window_sorted == sorted
+        })
 }
 
 /// Each stem of a `[synonyms]` group's one-word entries, with the other stems of its groups.
@@ -544,7 +556,7 @@ fn mentioned_others(
         let alternatives: Vec<Vec<&str>> = stems.iter().map(|s| vec![s.as_str()]).collect();
         let mut docs = vec![false; corpus.docs.len()];
         for (body, &d) in bodies.iter().zip(passage_doc) {
-            if in_a_row(body, &alternatives, false)
+            if in_a_row(body, &alternatives)
                 && let Some(c) = docs.get_mut(d)
             {
                 *c = true;
@@ -603,19 +615,32 @@ mod tests {
     }
 
     #[test]
-    fn a_topic_is_in_a_row_by_a_synonym_and_in_any_order_only_when_allowed() {
+    fn a_topic_is_in_a_row_by_a_synonym_or_next_to_each_other_in_another_order() {
         let annual = [vec!["annual"], vec!["bill"]];
-        assert!(in_a_row(&body("pro is 17 a month bill annual"), &annual, true));
-        assert!(!in_a_row(&body("pro is 17 a month bill annual"), &annual, false));
-        assert!(in_a_row(&body("with annual bill"), &annual, false));
+        let annual_stems = ["annual".to_owned(), "bill".to_owned()];
+        assert!(!in_a_row(&body("pro is 17 a month bill annual"), &annual));
+        assert!(in_any_order(&body("pro is 17 a month bill annual"), &annual_stems));
+        assert!(in_a_row(&body("with annual bill"), &annual));
+        assert!(!in_any_order(&body("annual plans bill"), &annual_stems));
         // "per seat", a synonym group {seat, user}: "per user" covers it, "user per" does not.
         let per_seat = [vec!["per"], vec!["seat", "user"]];
-        assert!(in_a_row(&body("team at 30 per user per month"), &per_seat, false));
-        assert!(!in_a_row(&body("million user per day"), &per_seat, false));
-        assert!(!in_a_row(&body("per month"), &per_seat, true));
-        // Each word of the window fits a distinct word of the topic.
-        let two = [vec!["respons"], vec!["api"]];
-        assert!(!in_a_row(&body("api api"), &two, true));
-        assert!(!in_a_row(&body("anything"), &[], true));
+        assert!(in_a_row(&body("team at 30 per user per month"), &per_seat));
+        assert!(!in_a_row(&body("million user per day"), &per_seat));
+        // Each word of the window is a distinct word of the topic.
+        let two = ["respons".to_owned(), "api".to_owned()];
+        assert!(!in_any_order(&body("api api"), &two));
+        assert!(in_any_order(&body("the api respons"), &two));
+        assert!(!in_a_row(&body("anything"), &[]));
+        assert!(!in_any_order(&body("anything"), &[]));
+    }
+
+    #[test]
+    fn synonyms_by_stem_from_one_word_entries_only() {
+        let mut analyzer = WordAnalyzer::with_vocabulary(["seat user"], 10);
+        let group = vec!["seat".to_owned(), "seats".to_owned(), "user".to_owned(), "per user".to_owned()];
+        let map = stem_synonyms(&[group], &mut analyzer);
+        assert_eq!(map.get("seat").map(Vec::as_slice), Some(&["user".to_owned()][..]));
+        assert_eq!(map.get("user").map(Vec::as_slice), Some(&["seat".to_owned()][..]));
+        assert!(!map.contains_key("per"));
     }
 }
