@@ -123,6 +123,23 @@ fn a_topic_one_vendors_article_covers_stays_uncovered_for_the_other_vendor() {
     }
 }
 
+/// "The API" names both vendors' APIs, but a verdict on a feature only the OpenAI table has
+/// (logprobs, a chat window of one's own) rests on that article: none of the passages cited, sure
+/// reading or not, comes from the Claude article.
+#[test]
+fn a_verdict_on_one_articles_feature_cites_that_article_only() {
+    for (q, feature) in [
+        ("through the API, can I see how confident the model was in each token it chose?", "logprobs"),
+        ("does the api have a ready-made chat window for my customers or is it only code", "chat_interface"),
+        ("I'd like a number for how sure it was of each word, via the api. Possible?", "logprobs"),
+    ] {
+        let a = ask(q);
+        assert_eq!(a.verdict().map(|v| v.feature.as_str()), Some(feature), "{q}: {}", render::plain(&a));
+        let docs: Vec<&str> = a.sources.iter().map(|s| s.doc.as_str()).collect();
+        assert!(!docs.is_empty() && docs.iter().all(|d| *d == OPENAI), "{q}: {docs:?}\n{}", render::plain(&a));
+    }
+}
+
 /// `[scope] topics` lists "per seat" and "annual billing" as uncovered. The Claude article prices
 /// Team "per user per month" (a word of the topic's `[synonyms]` group) and Pro "billed annually"
 /// (its words in another order), which covers them for the Claude products; the OpenAI article

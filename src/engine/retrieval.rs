@@ -47,6 +47,7 @@ impl Engine {
     /// The passages to cite: each verdict feature's supporting passage first (its passage, or
     /// else its section's best hit), then the best other hits above a share of the top score.
     pub(super) fn cite(&self, features: &[usize], hits: &[Hit], u: &Understanding) -> Vec<Hit> {
+        let hits = &*self.of_articles_of(features, hits);
         let mut cited: Vec<Hit> = Vec::new();
         for &fi in features {
             let f = &self.corpus.table.features[fi];
@@ -81,10 +82,24 @@ impl Engine {
         cited
     }
 
+    /// Of `hits`, those from the articles whose tables give `features` their values (all of them when
+    /// none is, or no feature is given): the verdicts shown are those tables', and another article's
+    /// passage supports none of them (logprobs, the OpenAI table's alone, is not cited from the
+    /// Claude article because "the API" named both vendors' APIs).
+    fn of_articles_of<'h>(&self, features: &[usize], hits: &'h [Hit]) -> std::borrow::Cow<'h, [Hit]> {
+        let docs: Vec<usize> = features.iter().flat_map(|&fi| self.feature_docs[fi].iter().copied()).collect();
+        if docs.is_empty() || hits.iter().all(|h| docs.contains(&self.passage_doc[h.pid])) {
+            return std::borrow::Cow::Borrowed(hits);
+        }
+        let theirs: Vec<Hit> = hits.iter().filter(|h| docs.contains(&self.passage_doc[h.pid])).copied().collect();
+        if theirs.is_empty() { std::borrow::Cow::Borrowed(hits) } else { std::borrow::Cow::Owned(theirs) }
+    }
+
     /// For an unsure reading: the closest passages in retrieval order, with the first feature's own
     /// passage among them.
     pub(super) fn cite_closest(&self, features: &[usize], hits: &[Hit], u: &Understanding) -> Vec<Hit> {
-        let mut cited = self.cite(&[], hits, u);
+        let theirs = self.of_articles_of(features, hits);
+        let mut cited = self.cite(&[], &theirs, u);
         let own = self.cite(&features[..1], hits, u);
         if let Some(first) = own.first()
             && !cited.iter().any(|c| c.pid == first.pid)
