@@ -128,6 +128,12 @@ fn asked_in_focus(u: &mut Understanding, asking: &(Vec<usize>, Understanding)) {
 }
 
 impl Engine {
+    /// Reads one question on its own: with a searcher and analyzer of its own (see [`Engine::analyze`]).
+    pub(super) fn analyze_alone(&self, asked: &str) -> Analysis {
+        let searcher = self.index.searcher();
+        self.analyze(asked, &Stats::new(&searcher), &mut self.index_analyzer.clone())
+    }
+
     /// Reads a question once.
     pub(super) fn analyze(&self, asked: &str, stats: &Stats, analyzer: &mut TextAnalyzer) -> Analysis {
         let q = self.question(asked, analyzer);
@@ -601,20 +607,13 @@ pub(super) fn identifiers_in(text: &str) -> impl Iterator<Item = (usize, String)
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::cost::PriceTable;
+    use super::super::test_engine;
 
     /// The two-vendor fixture prices ChatGPT's Free and Plus, and Claude's Free, Pro, Max and Team.
     #[test]
     fn a_plan_no_price_file_prices_is_noticed_beside_its_product_or_a_plan_word() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-vendors");
-        let e = Engine::from_corpus_dir(&dir, Arc::new(PriceTable::default())).unwrap();
-        let searcher = e.index.searcher();
-        let stats = Stats::new(&searcher);
-        let unpriced = |q: &str| e.analyze(q, &stats, &mut e.index_analyzer.clone()).unpriced_plan;
+        let e = test_engine("tests/fixtures/two-vendors");
+        let unpriced = |q: &str| e.analyze_alone(q).unpriced_plan;
         for q in [
             "how much is Claude Enterprise?",
             "what does the enterprise plan of ChatGPT cost?",

@@ -79,28 +79,17 @@ impl<'a> Known<'a> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
+    use super::super::test_engine;
     use super::*;
-    use crate::cost::PriceTable;
-
-    fn engine(dir: &str) -> Engine {
-        Engine::from_corpus_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), Arc::new(PriceTable::default()))
-            .unwrap()
-    }
 
     /// Each focus term of the question with its idf (`None`: unknown).
     fn focus(e: &Engine, q: &str) -> Vec<(String, Option<f32>)> {
-        let searcher = e.index.searcher();
-        let stats = Stats::new(&searcher);
-        let a = e.analyze(q, &stats, &mut e.index_analyzer.clone());
-        a.focus.iter().map(|t| (t.term.clone(), t.idf)).collect()
+        e.analyze_alone(q).focus.iter().map(|t| (t.term.clone(), t.idf)).collect()
     }
 
     #[test]
     fn a_question_about_one_vendor_reads_its_words_as_before_another_vendor_came() {
-        let (one, two) = (engine("corpus"), engine("tests/fixtures/two-vendors"));
+        let (one, two) = (test_engine("corpus"), test_engine("tests/fixtures/two-vendors"));
         // "run" is a word of the Claude article only.
         let q = "Can ChatGPT run Python code for data analysis?";
         let before = focus(&one, q);

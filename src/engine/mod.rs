@@ -221,10 +221,7 @@ impl Engine {
     /// topic itself), down to 0 for one in every passage.
     /// The section of the passage closest to `asked` (by words, else by meaning), if any.
     pub fn nearest_section(&self, asked: &str) -> Option<String> {
-        let analyzer = &mut self.index_analyzer.clone();
-        let searcher = self.index.searcher();
-        let stats = Stats::new(&searcher);
-        let a = self.analyze(asked, &stats, analyzer);
+        let a = self.analyze_alone(asked);
         let best = a
             .closest
             .first()
@@ -287,4 +284,12 @@ pub fn fit_sets(manifest: &Path, prices: &PriceTable) -> anyhow::Result<model::M
         sets.push(fit::TrainingSet { name, corpus, engine, cases: crate::eval::load(&spec.questions)? });
     }
     Ok(fit::fit(&sets))
+}
+
+/// An engine over the corpus directory `dir` (relative to the repository), priced by its own price
+/// files, for the engine's unit tests.
+#[cfg(test)]
+fn test_engine(dir: &str) -> Engine {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    Engine::from_corpus_dir(&dir, Arc::new(PriceTable::default())).expect("the test corpus loads")
 }

@@ -538,14 +538,7 @@ mod tests {
 
     /// The word model's tokens for `q` over the corpus in `dir`.
     fn tokens(dir: &str, q: &str) -> Vec<String> {
-        let e = crate::engine::Engine::from_corpus_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
-            std::sync::Arc::new(crate::cost::PriceTable::default()),
-        )
-        .unwrap();
-        let searcher = e.index.searcher();
-        let stats = crate::index::Stats::new(&searcher);
-        words(&e.analyze(q, &stats, &mut e.index_analyzer.clone()))
+        words(&super::super::test_engine(dir).analyze_alone(q))
     }
 
     /// A word the articles asked about never use is its own token ("~retent"), the same word where
